@@ -1,0 +1,46 @@
+"""Settings, read from `TOWPATH_*` environment variables and passed in explicitly."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TOWPATH_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./towpath.db"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # A comma-separated list in the environment: TOWPATH_CORS_ORIGINS=a,b
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://localhost:5173"]
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # FULL survives power loss after commit; NORMAL is faster and survives a process crash.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    max_request_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+    max_definition_bytes: int = Field(default=1024 * 1024, gt=0)
+    max_definition_nodes: int = Field(default=500, gt=0)
+    max_definition_edges: int = Field(default=2000, gt=0)
+    idempotency_ttl_hours: int = Field(default=24, ge=24)
+    # A request holding an idempotency key this long is taken to have died.
+    idempotency_lock_seconds: int = Field(default=60, gt=0)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # NoDecode hands the environment's raw string through; split it here.
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings() -> Settings:
+    return Settings()
