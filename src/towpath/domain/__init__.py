@@ -1,0 +1,1 @@
+"""Pure workflow model: definitions, graph checks, states and templates; no I/O."""

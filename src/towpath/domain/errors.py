@@ -1,0 +1,102 @@
+"""Domain errors. They carry a stable code and details, never an HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TowpathError(Exception):
+    code = "ERROR"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class NotFound(TowpathError):
+    code = "NOT_FOUND"
+
+
+class Conflict(TowpathError):
+    """The resource is in a state that does not allow the request."""
+
+    code = "CONFLICT"
+
+
+class InvalidRequest(TowpathError):
+    code = "INVALID_REQUEST"
+
+
+class Unprocessable(TowpathError):
+    """Well-formed, but breaks a rule of the product."""
+
+    code = "UNPROCESSABLE"
+
+
+class TooLarge(TowpathError):
+    code = "TOO_LARGE"
+
+
+class WorkflowNotFound(NotFound):
+    code = "WORKFLOW_NOT_FOUND"
+
+    def __init__(self, workflow_id: str) -> None:
+        super().__init__(f"workflow {workflow_id!r} not found", details={"id": workflow_id})
+
+
+class WorkflowPublished(Conflict):
+    code = "WORKFLOW_PUBLISHED"
+
+    def __init__(self, workflow_id: str) -> None:
+        super().__init__(
+            f"workflow {workflow_id!r} is published and frozen; duplicate it to change it",
+            details={"id": workflow_id, "status": "published"},
+        )
+
+
+class PublishedWorkflowNotDeletable(InvalidRequest):
+    code = "WORKFLOW_PUBLISHED"
+
+    def __init__(self, workflow_id: str) -> None:
+        super().__init__(
+            f"workflow {workflow_id!r} is published and cannot be deleted",
+            details={"id": workflow_id, "status": "published"},
+        )
+
+
+class WorkflowInvalid(Unprocessable):
+    code = "WORKFLOW_INVALID"
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(
+            f"the workflow definition has {len(errors)} error(s)", details={"errors": errors}
+        )
+
+
+class DefinitionTooLarge(TooLarge):
+    code = "DEFINITION_TOO_LARGE"
+
+
+class DefinitionOverLimit(Unprocessable):
+    code = "DEFINITION_OVER_LIMIT"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            "this idempotency key was used with a different request body",
+            details={"idempotency_key": key},
+        )
+
+
+class IdempotencyKeyInFlight(Conflict):
+    code = "IDEMPOTENCY_KEY_IN_FLIGHT"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            "a request with this idempotency key is still being processed; retry shortly",
+            details={"idempotency_key": key},
+        )

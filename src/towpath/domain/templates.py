@@ -1,0 +1,280 @@
+"""Rendering step configs and conditions with sandboxed Jinja, and reading what they use."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Template, Undefined, meta, nodes
+from jinja2 import exceptions as jinja_errors
+from jinja2.parser import Parser
+
+from towpath.domain.template_sandbox import (
+    RenderBudget,
+    TemplateLimitExceeded,
+    TemplateLimits,
+    TemplateSandbox,
+    render_budget,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from jinja2.environment import TemplateExpression
+
+__all__ = [
+    "RESERVED_NAMES",
+    "TemplateError",
+    "TemplateLimits",
+    "evaluate_expression",
+    "referenced_names",
+    "referenced_steps",
+    "render_value",
+    "template_environment",
+    "template_strings",
+]
+
+# What the engine puts in every template's context, besides each upstream step's output
+# under its node id; `item` and `index` exist only inside a for_each's inner step.
+RESERVED_NAMES = frozenset({"input", "secrets", "steps", "run", "item", "index"})
+
+# Names Jinja resolves without the context: the environment's globals and the loop.
+_BUILTIN_NAMES = frozenset({"range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop"})
+
+# One `{{ ... }}` and nothing else but whitespace; `-` next to a brace is Jinja's
+# whitespace control, not part of the expression.
+_SINGLE_EXPRESSION = re.compile(r"\s*\{\{[-+]?(?P<expr>.*?)-?\}\}\s*", re.DOTALL)
+
+_QUOTED_CHARS = 200
+
+DEFAULT_TEMPLATE_LIMITS = TemplateLimits()
+
+
+class TemplateError(Exception):
+    """A template that does not parse, reads a missing name, or breaks the sandbox."""
+
+    def __init__(self, message: str, template: str = "") -> None:
+        super().__init__(message)
+        self.template = template
+
+
+@lru_cache(maxsize=1)
+def template_environment() -> TemplateSandbox:
+    """The one sandboxed environment every template and condition is rendered with."""
+    return TemplateSandbox()
+
+
+def _quoted(text: str) -> str:
+    if len(text) <= _QUOTED_CHARS:
+        return repr(text)
+    return repr(text[:_QUOTED_CHARS]) + "..."
+
+
+@contextmanager
+def _explained_failures(text: str) -> Iterator[None]:
+    """Turn whatever a user's template can raise into one TemplateError naming it."""
+    quoted = _quoted(text)
+    try:
+        yield
+    except jinja_errors.TemplateSyntaxError as exc:
+        message = f"syntax error in template {quoted}: {exc.message} (line {exc.lineno})"
+        raise TemplateError(message, text) from exc
+    except jinja_errors.UndefinedError as exc:
+        raise TemplateError(f"{exc.message} in template {quoted}", text) from exc
+    except TemplateLimitExceeded as exc:
+        raise TemplateError(f"template {quoted} was stopped: {exc}", text) from exc
+    except jinja_errors.SecurityError as exc:
+        raise TemplateError(f"template {quoted} is not allowed: {exc}", text) from exc
+    # A template computing with the wrong data fails like this; it is the user's error.
+    except (
+        jinja_errors.TemplateError,
+        ArithmeticError,
+        LookupError,
+        TypeError,
+        ValueError,
+        RecursionError,
+    ) as exc:
+        raise TemplateError(f"template {quoted} failed: {exc}", text) from exc
+
+
+def _has_template_syntax(text: str) -> bool:
+    return "{{" in text or "{%" in text
+
+
+def _refuse_oversized(text: str, limits: TemplateLimits) -> None:
+    if len(text) > limits.max_template_chars:
+        message = (
+            f"template {_quoted(text)} is {len(text)} characters, "
+            f"more than the limit of {limits.max_template_chars}"
+        )
+        raise TemplateError(message, text)
+
+
+def _strip_braces(expression: str) -> str:
+    match = _SINGLE_EXPRESSION.fullmatch(expression)
+    return match.group("expr") if match else expression
+
+
+def _parse_expression(source: str) -> nodes.Expr:
+    """Parse a bare expression the way `compile_expression` does, refusing trailing text."""
+    parser = Parser(template_environment(), source, state="variable")
+    expression = parser.parse_expression()
+    if not parser.stream.eos:
+        token = parser.stream.current
+        raise jinja_errors.TemplateSyntaxError(
+            f"unexpected {token.value!r} after the expression", token.lineno
+        )
+    return expression
+
+
+def _single_expression_source(text: str) -> str | None:
+    """The expression inside a template that is one `{{ expr }}`, else None."""
+    match = _SINGLE_EXPRESSION.fullmatch(text)
+    if match is None:
+        return None
+    body = template_environment().parse(text).body
+    if len(body) != 1 or not isinstance(body[0], nodes.Output):
+        return None
+    meaningful = [
+        node
+        for node in body[0].nodes
+        if not (isinstance(node, nodes.TemplateData) and not node.data.strip())
+    ]
+    # `{{ a }} {{ b }}` also matches the pattern; only one output node is one expression.
+    if len(meaningful) != 1 or isinstance(meaningful[0], nodes.TemplateData):
+        return None
+    return match.group("expr")
+
+
+@lru_cache(maxsize=1024)
+def _compile_template(text: str) -> Template | TemplateExpression:
+    """A lone `{{ expr }}` compiles to an expression (native value), the rest to text."""
+    environment = template_environment()
+    source = _single_expression_source(text)
+    if source is not None:
+        return environment.compile_expression(source, undefined_to_none=False)
+    return environment.from_string(text)
+
+
+@lru_cache(maxsize=1024)
+def _compile_expression(source: str) -> TemplateExpression:
+    _parse_expression(source)  # refuses `a }} {{ b` that compile_expression would accept
+    return template_environment().compile_expression(source, undefined_to_none=False)
+
+
+def _checked_native(value: Any) -> Any:
+    """A native result must be data: no undefined hole, no method read by mistake."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Undefined):
+            str(item)  # StrictUndefined raises here, naming what was missing
+        elif callable(item):
+            raise jinja_errors.TemplateRuntimeError(
+                f"the value is a function ({getattr(item, '__name__', item)!r}), not data;"
+                " write x['name'] to read a key named like a method"
+            )
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return value
+
+
+def _render_string(text: str, context: Mapping[str, Any], budget: RenderBudget) -> Any:
+    if not _has_template_syntax(text):
+        return text
+    _refuse_oversized(text, budget.limits)
+    with _explained_failures(text):
+        compiled = _compile_template(text)
+        if not isinstance(compiled, Template):
+            return _checked_native(compiled(dict(context)))
+        chunks = []
+        for chunk in compiled.generate(dict(context)):
+            budget.spend_output(len(chunk))
+            chunks.append(chunk)
+        return "".join(chunks)
+
+
+def _render_within(value: Any, context: Mapping[str, Any], budget: RenderBudget) -> Any:
+    if isinstance(value, str):
+        return _render_string(value, context, budget)
+    if isinstance(value, dict):
+        return {key: _render_within(item, context, budget) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_render_within(item, context, budget) for item in value]
+    return value
+
+
+def render_value(
+    value: Any, context: Mapping[str, Any], limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS
+) -> Any:
+    """Render every string in `value`; a lone `{{ expr }}` keeps the expression's type.
+
+    The limits hold for the whole value: its strings share one deadline and one output
+    count. Data from the context is substituted, never rendered again.
+    """
+    with render_budget(limits) as budget:
+        return _render_within(value, context, budget)
+
+
+def evaluate_expression(
+    expression: str, context: Mapping[str, Any], limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS
+) -> Any:
+    """The value of a condition's expression, written with or without `{{ }}`."""
+    _refuse_oversized(expression, limits)
+    with render_budget(limits), _explained_failures(expression):
+        compiled = _compile_expression(_strip_braces(expression))
+        return _checked_native(compiled(dict(context)))
+
+
+def _parsed(template_or_expr: str, *, expression: bool) -> nodes.Template:
+    with _explained_failures(template_or_expr):
+        if not expression:
+            return template_environment().parse(template_or_expr)
+        parsed = _parse_expression(_strip_braces(template_or_expr))
+        template = nodes.Template([nodes.Output([parsed])])
+        template.set_environment(template_environment())
+        return template
+
+
+def referenced_names(template_or_expr: str, *, expression: bool = False) -> set[str]:
+    """The context names a template reads, without Jinja's own globals."""
+    tree = _parsed(template_or_expr, expression=expression)
+    return set(meta.find_undeclared_variables(tree)) - _BUILTIN_NAMES
+
+
+def _steps_subscripts(tree: nodes.Template) -> set[str]:
+    """Node ids written as `steps['id']` or `steps.id`."""
+    found = set()
+    for node in tree.find_all((nodes.Getitem, nodes.Getattr)):
+        target = getattr(node, "node", None)
+        if not (isinstance(target, nodes.Name) and target.name == "steps"):
+            continue
+        if isinstance(node, nodes.Getattr):
+            found.add(node.attr)
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            found.add(str(node.arg.value))
+    return found
+
+
+def referenced_steps(template_or_expr: str, *, expression: bool = False) -> set[str]:
+    """Node ids a template reads: bare names that are not reserved, and `steps['id']`."""
+    tree = _parsed(template_or_expr, expression=expression)
+    bare = set(meta.find_undeclared_variables(tree)) - _BUILTIN_NAMES - RESERVED_NAMES
+    return bare | _steps_subscripts(tree)
+
+
+def template_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, text) of every string holding template syntax, e.g. `config.body.user`."""
+    if isinstance(value, str):
+        if _has_template_syntax(value):
+            yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from template_strings(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from template_strings(item, f"{path}[{index}]")
