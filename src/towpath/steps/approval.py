@@ -1,0 +1,41 @@
+"""The `approval` step: waits for a human to approve or reject."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from towpath.steps.common import WaitTimeout
+from towpath.steps.registry import StepType
+
+APPROVAL_HANDLES = frozenset({"approved", "rejected"})
+
+
+class ApprovalConfig(BaseModel):
+    """Asks people to approve or reject, then leaves by `approved` or `rejected`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1, description="What is asked; may be a template.")
+    timeout_seconds: WaitTimeout = None
+    on_timeout: Literal["fail", "approve", "reject"] = Field(
+        default="fail", description="What a timeout counts as."
+    )
+    approvers: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="Who may decide; empty lets anyone with access to the run decide.",
+    )
+
+
+STEP = StepType(
+    type="approval",
+    label="Approval",
+    description="Wait for a person to approve or reject, with an optional comment.",
+    icon="user-check",
+    category="flow",
+    config_model=ApprovalConfig,
+    handles=lambda _: APPROVAL_HANDLES,
+    # An edge without a handle runs after either decision.
+    requires_handle=False,
+)

@@ -1,0 +1,66 @@
+"""The `clarification` step: waits for a human to answer typed questions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from towpath.steps.common import WaitTimeout
+from towpath.steps.registry import StepType
+
+
+class Question(BaseModel):
+    """One question; its answer is kept under its id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=128, description="Key of the answer.")
+    text: str = Field(min_length=1, description="The question; may be a template.")
+    required: bool = Field(default=True, description="Whether an answer must be given.")
+    type: Literal["text", "number", "boolean", "choice"] = Field(
+        default="text", description="Kind of answer expected."
+    )
+    choices: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        default=None, min_length=1, description='Allowed answers; only, and always, for "choice".'
+    )
+
+    @model_validator(mode="after")
+    def _choices_iff_choice(self) -> Self:
+        if self.type == "choice" and self.choices is None:
+            raise ValueError(f"question {self.id!r} is a choice and needs `choices`")
+        if self.type != "choice" and self.choices is not None:
+            raise ValueError(f"question {self.id!r} has `choices` but is of type {self.type!r}")
+        return self
+
+
+class ClarificationConfig(BaseModel):
+    """Asks people one or more questions and waits for the answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    questions: list[Question] = Field(min_length=1, description="The questions, in order.")
+    timeout_seconds: WaitTimeout = None
+    on_timeout: Literal["fail", "skip"] = Field(
+        default="fail", description="Whether a timeout fails the step or skips it."
+    )
+
+    @field_validator("questions")
+    @classmethod
+    def _ids_unique(cls, questions: list[Question]) -> list[Question]:
+        seen: set[str] = set()
+        for question in questions:
+            if question.id in seen:
+                raise ValueError(f"question id {question.id!r} is used more than once")
+            seen.add(question.id)
+        return questions
+
+
+STEP = StepType(
+    type="clarification",
+    label="Clarification",
+    description="Wait for a person to answer typed questions.",
+    icon="message-circle-question",
+    category="flow",
+    config_model=ClarificationConfig,
+)

@@ -1,0 +1,33 @@
+"""The `condition` step: a sandboxed expression picks the `true` or `false` edge."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from towpath.steps.registry import StepType
+
+CONDITION_HANDLES = frozenset({"true", "false"})
+
+
+class ConditionConfig(BaseModel):
+    """Evaluates an expression and leaves by the `true` or the `false` edge."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    expression: str = Field(
+        min_length=1,
+        description="Jinja expression without braces, e.g. `input.amount > 100`.",
+    )
+
+
+STEP = StepType(
+    type="condition",
+    label="Condition",
+    description="Follow the true or the false edge, as an expression decides.",
+    icon="git-branch",
+    category="logic",
+    config_model=ConditionConfig,
+    expression_fields=("expression",),
+    handles=lambda _: CONDITION_HANDLES,
+    requires_handle=True,
+)

@@ -1,0 +1,53 @@
+"""The `for_each` step: runs one step type for each item of a list, with bounded concurrency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from towpath.steps.registry import StepType
+
+FOR_EACH = "for_each"
+
+
+class InnerStep(BaseModel):
+    """The step run once per item; its config is checked against its own type elsewhere."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(min_length=1, description="Step type to run for each item.")
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="Config of that step, as its type defines it."
+    )
+
+    @field_validator("type")
+    @classmethod
+    def _not_nested(cls, step_type: str) -> str:
+        if step_type == FOR_EACH:
+            raise ValueError("a for_each step cannot run another for_each step")
+        return step_type
+
+
+class ForEachConfig(BaseModel):
+    """Runs one step for each item of a list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: str = Field(
+        min_length=1, description='Template giving the list, e.g. "{{ input.users }}".'
+    )
+    step: InnerStep = Field(description="The step to run for each item.")
+    concurrency: int = Field(
+        default=5, ge=1, le=100, description="Items processed at the same time, at most."
+    )
+
+
+STEP = StepType(
+    type=FOR_EACH,
+    label="For each",
+    description="Run a step for each item of a list, a bounded number at a time.",
+    icon="repeat",
+    category="data",
+    config_model=ForEachConfig,
+)

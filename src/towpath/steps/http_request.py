@@ -1,0 +1,55 @@
+"""The `http_request` step: calls a URL with a method, headers, body and timeout."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+
+from towpath.steps.common import DEFAULT_TIMEOUT_SECONDS, SINGLE_ATTEMPT, Retry, Timeout
+from towpath.steps.registry import StepType
+
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+StatusCode = Annotated[int, Field(ge=100, le=599)]
+
+
+class HttpRequestConfig(BaseModel):
+    """Calls a URL and returns its status, headers and body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: HttpMethod = Field(default="GET", description="HTTP method.")
+    # Only length is checked: the URL is usually a template, valid only once rendered.
+    url: str = Field(
+        min_length=1,
+        max_length=2048,
+        description='URL to call; may be a template, e.g. "https://x/{{ input.id }}".',
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Request headers; values may be templates."
+    )
+    body: JsonValue = Field(
+        default=None, description="Request body (any JSON value); strings may be templates."
+    )
+    timeout: Timeout = DEFAULT_TIMEOUT_SECONDS
+    retry: Retry = SINGLE_ATTEMPT
+    allow_status: list[StatusCode] = Field(
+        default_factory=list,
+        description="Status codes of 400 and above that count as success, not failure.",
+    )
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper_case_method(cls, value: Any) -> Any:
+        # Editors and hand-written JSON often say "get"; the method is the same.
+        return value.upper() if isinstance(value, str) else value
+
+
+STEP = StepType(
+    type="http_request",
+    label="HTTP request",
+    description="Call a URL with a method, headers, body and timeout.",
+    icon="globe",
+    category="integrations",
+    config_model=HttpRequestConfig,
+)

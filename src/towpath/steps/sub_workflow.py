@@ -1,0 +1,31 @@
+"""The `sub_workflow` step: runs another published workflow and, by default, waits for it."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from towpath.steps.registry import StepType
+
+
+class SubWorkflowConfig(BaseModel):
+    """Starts a run of another published workflow."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workflow_id: str = Field(min_length=1, description="Id of the workflow to run.")
+    input: dict[str, JsonValue] = Field(
+        default_factory=dict, description="Input of the child run; strings may be templates."
+    )
+    wait: bool = Field(
+        default=True, description="Wait for the child run to end and take its output."
+    )
+
+
+STEP = StepType(
+    type="sub_workflow",
+    label="Sub-workflow",
+    description="Run another published workflow and wait for its result.",
+    icon="workflow",
+    category="flow",
+    config_model=SubWorkflowConfig,
+)

@@ -1,0 +1,55 @@
+"""The `switch` step: follows the edge whose case matches a value, or `default`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from towpath.steps.registry import StepType
+
+DEFAULT_HANDLE = "default"
+
+CaseName = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class SwitchConfig(BaseModel):
+    """Renders a value and leaves by the case it matches, or by `default`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: str = Field(
+        min_length=1, description='Template giving the value to match, e.g. "{{ input.tier }}".'
+    )
+    cases: dict[CaseName, str] = Field(
+        min_length=1,
+        description="Edge handle of each case, mapped to the value that selects it.",
+    )
+
+    @field_validator("cases")
+    @classmethod
+    def _default_is_not_a_case(cls, cases: dict[str, str]) -> dict[str, str]:
+        # `default` is the handle taken when nothing matches; a case by that name
+        # would make its edge ambiguous.
+        if DEFAULT_HANDLE in cases:
+            raise ValueError(f"{DEFAULT_HANDLE!r} is reserved and cannot name a case")
+        return cases
+
+
+def switch_handles(config: BaseModel) -> frozenset[str]:
+    """The case names plus `default`."""
+    if not isinstance(config, SwitchConfig):
+        raise TypeError(f"expected SwitchConfig, got {type(config).__name__}")
+    return frozenset(config.cases) | {DEFAULT_HANDLE}
+
+
+STEP = StepType(
+    type="switch",
+    label="Switch",
+    description="Follow the edge whose case matches a value, or the default edge.",
+    icon="split",
+    category="logic",
+    config_model=SwitchConfig,
+    handles=switch_handles,
+    requires_handle=True,
+)

@@ -1,0 +1,27 @@
+"""The `transform` step: builds a new object from templates."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from towpath.steps.registry import StepType
+
+
+class TransformConfig(BaseModel):
+    """Builds the step's output object from templates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    output: dict[str, JsonValue] = Field(
+        description="The object to build; strings anywhere inside may be templates."
+    )
+
+
+STEP = StepType(
+    type="transform",
+    label="Transform",
+    description="Build a new object from templates over the input and earlier steps.",
+    icon="shuffle",
+    category="data",
+    config_model=TransformConfig,
+)

@@ -1,0 +1,31 @@
+"""The `wait_for_event` step: waits until an event with a matching name and key is posted."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from towpath.steps.common import WaitTimeout
+from towpath.steps.registry import StepType
+
+
+class WaitForEventConfig(BaseModel):
+    """Waits for an event posted under a name and, optionally, a key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_name: str = Field(min_length=1, description="Name of the event to wait for.")
+    key: str | None = Field(
+        default=None,
+        description='Template giving the key the event must carry, e.g. "{{ input.order_id }}".',
+    )
+    timeout_seconds: WaitTimeout = None
+
+
+STEP = StepType(
+    type="wait_for_event",
+    label="Wait for event",
+    description="Wait until an event with a matching name and key is posted.",
+    icon="radio",
+    category="flow",
+    config_model=WaitForEventConfig,
+)

@@ -1,0 +1,50 @@
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from towpath.steps.agent import AgentConfig
+
+
+def test_agent_by_id_parses() -> None:
+    config = AgentConfig.model_validate(
+        {
+            "agent_id": "ag_1",
+            "input": {"question": "{{ input.q }}"},
+            "timeout": 60,
+            "wait_for_callback": True,
+            "retry": {"max_attempts": 2},
+        }
+    )
+    assert config.agent_id == "ag_1"
+    assert config.agent is None
+    assert config.wait_for_callback is True
+
+
+def test_agent_by_name_has_defaults() -> None:
+    config = AgentConfig.model_validate({"agent": "summariser"})
+    assert config.wait_for_callback is False
+    assert config.input is None
+    assert config.timeout == 30
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"input": {"q": 1}},
+        {"agent_id": "ag_1", "agent": "summariser"},
+        {"agent_id": ""},
+        {"agent": 7},
+        {"agent": "summariser", "wait_for_callback": "later"},
+        {"agent": "summariser", "timeout": -1},
+    ],
+)
+def test_invalid_config_is_refused(config: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        AgentConfig.model_validate(config)
+
+
+def test_both_references_explain_the_rule() -> None:
+    with pytest.raises(ValidationError, match="exactly one of `agent_id` and `agent`"):
+        AgentConfig.model_validate({"agent_id": "ag_1", "agent": "summariser"})

@@ -1,0 +1,112 @@
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from pydantic import ValidationError
+
+from towpath.steps import http_request
+from towpath.steps.catalog import default_registry
+from towpath.steps.registry import DuplicateStepType
+
+# One small valid config per type, in catalog order.
+MINIMAL_CONFIGS: dict[str, dict[str, Any]] = {
+    "http_request": {"url": "https://example.test/"},
+    "agent": {"agent": "summariser"},
+    "llm": {"model": "gpt-4o-mini", "prompt": "Say hi"},
+    "condition": {"expression": "input.amount > 100"},
+    "switch": {"value": "{{ input.tier }}", "cases": {"gold": "gold"}},
+    "transform": {"output": {"name": "{{ input.name }}"}},
+    "for_each": {"items": "{{ input.users }}", "step": {"type": "http_request"}},
+    "delay": {"seconds": 5},
+    "approval": {"message": "Ship it?"},
+    "clarification": {"questions": [{"id": "size", "text": "Which size?"}]},
+    "sub_workflow": {"workflow_id": "wf_123"},
+    "wait_for_event": {"event_name": "payment.received"},
+}
+CATEGORIES = {"integrations", "ai", "logic", "data", "flow"}
+
+
+def test_default_registry_holds_the_twelve_types_in_catalog_order() -> None:
+    registry = default_registry()
+    assert [step.type for step in registry] == list(MINIMAL_CONFIGS)
+
+
+def test_catalog_entries_are_complete() -> None:
+    for entry in default_registry().catalog():
+        assert set(entry) == {"type", "label", "description", "icon", "category", "config_schema"}
+        assert entry["category"] in CATEGORIES
+        assert entry["label"]
+        assert entry["description"]
+        assert entry["icon"]
+
+
+def test_categories_follow_the_design() -> None:
+    categories = {step.type: step.category for step in default_registry()}
+    assert categories == {
+        "http_request": "integrations",
+        "agent": "integrations",
+        "llm": "ai",
+        "condition": "logic",
+        "switch": "logic",
+        "transform": "data",
+        "for_each": "data",
+        "delay": "flow",
+        "approval": "flow",
+        "clarification": "flow",
+        "sub_workflow": "flow",
+        "wait_for_event": "flow",
+    }
+
+
+def test_each_call_builds_a_fresh_registry() -> None:
+    assert default_registry() is not default_registry()
+
+
+def test_registering_a_type_twice_is_refused() -> None:
+    registry = default_registry()
+    with pytest.raises(DuplicateStepType, match="http_request"):
+        registry.register(http_request.STEP)
+    assert len(registry) == 12
+
+
+@pytest.mark.parametrize("step_type", MINIMAL_CONFIGS)
+def test_config_schema_is_valid_json_schema(step_type: str) -> None:
+    step = default_registry().get(step_type)
+    assert step is not None
+    schema = step.config_schema()
+    Draft202012Validator.check_schema(schema)
+    assert schema["additionalProperties"] is False
+
+
+@pytest.mark.parametrize(("step_type", "config"), MINIMAL_CONFIGS.items())
+def test_minimal_config_parses_and_matches_its_schema(
+    step_type: str, config: dict[str, Any]
+) -> None:
+    step = default_registry().get(step_type)
+    assert step is not None
+    step.config_model.model_validate(config)
+    Draft202012Validator(step.config_schema()).validate(config)
+
+
+@pytest.mark.parametrize(("step_type", "config"), MINIMAL_CONFIGS.items())
+def test_unknown_config_field_is_refused(step_type: str, config: dict[str, Any]) -> None:
+    step = default_registry().get(step_type)
+    assert step is not None
+    with pytest.raises(ValidationError, match="extra_forbidden"):
+        step.config_model.model_validate({**config, "colour": "blue"})
+
+
+@pytest.mark.parametrize("step_type", MINIMAL_CONFIGS)
+def test_empty_config_is_refused(step_type: str) -> None:
+    step = default_registry().get(step_type)
+    assert step is not None
+    with pytest.raises(ValidationError):
+        step.config_model.model_validate({})
+
+
+def test_only_branching_types_declare_handles() -> None:
+    registry = default_registry()
+    branching = {step.type for step in registry if step.handles is not None}
+    assert branching == {"condition", "switch", "approval"}
+    required = {step.type for step in registry if step.handle_required()}
+    assert required == {"condition", "switch"}
