@@ -1,0 +1,1 @@
+"""Database models, query functions, the unit of work and migrations."""

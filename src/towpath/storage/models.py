@@ -1,0 +1,252 @@
+"""The tables. Every row a user owns carries its workspace id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from towpath.domain.clock import utcnow
+from towpath.domain.ids import new_id
+from towpath.storage.types import JSONDoc, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = String(36)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONDoc}
+
+
+def _id() -> Mapped[str]:
+    return mapped_column(ID, primary_key=True, default=new_id)
+
+
+def _workspace() -> Mapped[str]:
+    return mapped_column(ID, ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+
+
+def _created() -> Mapped[datetime]:
+    return mapped_column(default=utcnow)
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = _created()
+
+
+class Workflow(Base):
+    """One version of a workflow; the versions of one workflow share a `lineage_id`."""
+
+    __tablename__ = "workflows"
+    __table_args__ = (
+        UniqueConstraint("lineage_id", "version"),
+        Index(None, "workspace_id", "status", "created_at"),
+    )
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace()
+    lineage_id: Mapped[str] = mapped_column(ID, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    definition: Mapped[dict[str, Any]]
+    input_schema: Mapped[dict[str, Any] | None]
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "idempotency_key"),
+        Index(None, "workspace_id", "workflow_id", "created_at"),
+        Index(None, "status", "deadline_at"),
+    )
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace()
+    workflow_id: Mapped[str] = mapped_column(ID, ForeignKey("workflows.id"))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    trigger_type: Mapped[str] = mapped_column(String(20), default="manual")
+    input: Mapped[dict[str, Any]]
+    context: Mapped[dict[str, Any]]
+    error: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    parent_run_id: Mapped[str | None] = mapped_column(ID, ForeignKey("runs.id"), index=True)
+    parent_step_id: Mapped[str | None] = mapped_column(String(128))
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    deadline_at: Mapped[datetime | None]
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class StepRun(Base):
+    __tablename__ = "step_runs"
+    __table_args__ = (
+        UniqueConstraint("run_id", "step_id", "item_index"),
+        # The claim query: ready work ordered by when it becomes available.
+        Index(None, "status", "available_at"),
+        Index(None, "lease_expires_at"),
+    )
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace()
+    run_id: Mapped[str] = mapped_column(ID, ForeignKey("runs.id", ondelete="CASCADE"))
+    step_id: Mapped[str] = mapped_column(String(128))
+    # -1 for the step itself; 0..n-1 for the items of a for_each.
+    item_index: Mapped[int] = mapped_column(Integer, default=-1)
+    step_type: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    input: Mapped[dict[str, Any] | None]
+    output: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[dict[str, Any] | None]
+    available_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_token: Mapped[str | None] = mapped_column(String(36))
+    lease_expires_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = _created()
+
+
+class RunEvent(Base):
+    __tablename__ = "run_events"
+    __table_args__ = (UniqueConstraint("run_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    workspace_id: Mapped[str] = _workspace()
+    run_id: Mapped[str] = mapped_column(ID, ForeignKey("runs.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    event_type: Mapped[str] = mapped_column(String(64))
+    step_id: Mapped[str | None] = mapped_column(String(128))
+    data: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = _created()
+
+
+class RunLog(Base):
+    __tablename__ = "run_logs"
+    __table_args__ = (Index(None, "run_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    workspace_id: Mapped[str] = _workspace()
+    run_id: Mapped[str] = mapped_column(ID, ForeignKey("runs.id", ondelete="CASCADE"))
+    step_id: Mapped[str | None] = mapped_column(String(128))
+    level: Mapped[str] = mapped_column(String(10), default="info")
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created()
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace()
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(String(2048))
+    config: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None]
+
+
+class Schedule(Base):
+    __tablename__ = "schedules"
+    __table_args__ = (Index(None, "enabled", "next_run_at"),)
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace()
+    workflow_id: Mapped[str] = mapped_column(ID, ForeignKey("workflows.id"))
+    cron: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    input: Mapped[dict[str, Any]]
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_run_at: Mapped[datetime | None]
+    last_run_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = _created()
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace()
+    name: Mapped[str] = mapped_column(String(200))
+    # The first characters of the key, to find its row without scanning every hash.
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(20))
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = _created()
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "workspace_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    workspace_id: Mapped[str] = _workspace()
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    resource_type: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str | None] = mapped_column(String(128))
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _created()
+
+
+class IdempotencyKey(Base):
+    """A creating request's key: claimed in flight, then holding the first response."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("workspace_id", "principal", "key"),)
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace()
+    principal: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    locked_at: Mapped[datetime | None]
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = _created()
+    expires_at: Mapped[datetime] = mapped_column(index=True)

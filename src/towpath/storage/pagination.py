@@ -1,0 +1,71 @@
+"""The one pagination helper every list uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from sqlalchemy import func, select
+
+from towpath.domain.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from sqlalchemy import Select
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.orm import QueryableAttribute
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int = 1
+    per_page: int = 20
+    # A column name from the list's allow-list, `-` in front for descending.
+    sort: str | None = None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T_co]):
+    items: Sequence[T_co]
+    total: int
+
+
+class UnknownSortField(InvalidRequest):
+    code = "INVALID_SORT"
+
+    def __init__(self, field: str, allowed: Sequence[str]) -> None:
+        super().__init__(
+            f"cannot sort by {field!r}; use one of {', '.join(allowed)}",
+            details={"sort": field, "allowed": list(allowed)},
+        )
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[T],
+    request: PageRequest,
+    sortable: Mapping[str, QueryableAttribute[Any]],
+    default_sort: str,
+    *,
+    tiebreak: QueryableAttribute[Any],
+) -> Page[T]:
+    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    sort = request.sort or default_sort
+    field = sort.removeprefix("-")
+    column = sortable.get(field)
+    if column is None:
+        raise UnknownSortField(field, sorted(sortable))
+    descending = sort.startswith("-")
+    # A unique tiebreak keeps pages stable when many rows share the sort value.
+    ordered = stmt.order_by(
+        column.desc() if descending else column.asc(),
+        tiebreak.desc() if descending else tiebreak.asc(),
+    )
+    offset = (request.page - 1) * request.per_page
+    window = ordered.offset(offset).limit(request.per_page)
+    rows: Sequence[T] = (await session.scalars(window)).all()
+    return Page(items=rows, total=total or 0)

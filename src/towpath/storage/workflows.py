@@ -1,0 +1,69 @@
+"""Workflow queries. Every one is scoped to a workspace; soft-deleted rows are invisible."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from towpath.domain.errors import WorkflowNotFound
+from towpath.storage.models import Workflow
+from towpath.storage.pagination import Page, PageRequest, paginate
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+SORTABLE = {
+    "created_at": Workflow.created_at,
+    "updated_at": Workflow.updated_at,
+    "name": Workflow.name,
+    "version": Workflow.version,
+}
+
+
+def _visible(workspace_id: str) -> Any:
+    return select(Workflow).where(
+        Workflow.workspace_id == workspace_id, Workflow.deleted_at.is_(None)
+    )
+
+
+async def get_workflow(
+    session: AsyncSession, workspace_id: str, workflow_id: str, *, for_update: bool = False
+) -> Workflow:
+    stmt = _visible(workspace_id).where(Workflow.id == workflow_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    found: Workflow | None = await session.scalar(stmt)
+    if found is None:
+        raise WorkflowNotFound(workflow_id)
+    return found
+
+
+async def list_workflows(
+    session: AsyncSession, workspace_id: str, page: PageRequest, *, status: str | None = None
+) -> Page[Workflow]:
+    stmt = _visible(workspace_id)
+    if status is not None:
+        stmt = stmt.where(Workflow.status == status)
+    return await paginate(session, stmt, page, SORTABLE, "-created_at", tiebreak=Workflow.id)
+
+
+async def list_versions(
+    session: AsyncSession, workspace_id: str, lineage_id: str, page: PageRequest
+) -> Page[Workflow]:
+    stmt = _visible(workspace_id).where(Workflow.lineage_id == lineage_id)
+    return await paginate(session, stmt, page, SORTABLE, "version", tiebreak=Workflow.id)
+
+
+async def next_version(session: AsyncSession, lineage_id: str) -> int:
+    # Deleted versions count too: a version number is never handed out twice.
+    latest = await session.scalar(
+        select(func.max(Workflow.version)).where(Workflow.lineage_id == lineage_id)
+    )
+    return (latest or 0) + 1
+
+
+async def add_workflow(session: AsyncSession, workflow: Workflow) -> Workflow:
+    session.add(workflow)
+    await session.flush()
+    return workflow
