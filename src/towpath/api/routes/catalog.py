@@ -1,0 +1,15 @@
+"""The step catalog."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from towpath.api.schemas.catalog import StepCatalogEntry
+
+router = APIRouter(prefix="/catalog", tags=["catalog"])
+
+
+@router.get("/steps")
+async def list_step_types(request: Request) -> list[StepCatalogEntry]:
+    catalog: list[StepCatalogEntry] = request.app.state.step_catalog
+    return catalog

@@ -1,0 +1,106 @@
+"""Workflow definitions: drafts, validation, publishing and versions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from towpath.api.deps import DB, Caller, Idempotency, Paging, Rules
+from towpath.api.responses import mark_created, set_total
+from towpath.api.schemas.workflows import (
+    ValidationIssue,
+    ValidationResponse,
+    WorkflowCreate,
+    WorkflowResponse,
+    WorkflowStatus,
+    WorkflowUpdate,
+    WorkflowVersion,
+)
+from towpath.services import workflows as service
+
+router = APIRouter(prefix="/workflows", tags=["workflows"])
+Created: dict[int | str, dict[str, Any]] = {
+    200: {"description": "An earlier request with the same X-Idempotency-Key"}
+}
+
+
+@router.get("")
+async def list_workflows(
+    db: DB,
+    caller: Caller,
+    page: Paging,
+    response: Response,
+    status: Annotated[WorkflowStatus | None, Query()] = None,
+) -> list[WorkflowResponse]:
+    found = await service.list_workflows(db, caller, page, status)
+    set_total(response, found)
+    return [WorkflowResponse.model_validate(w) for w in found.items]
+
+
+@router.post("", status_code=201, responses=Created)
+async def create_workflow(
+    body: WorkflowCreate, db: DB, caller: Caller, rules: Rules, key: Idempotency, response: Response
+) -> WorkflowResponse:
+    fields = body.model_dump(mode="json")
+    workflow, replayed = await service.create_workflow(db, caller, fields, rules, key)
+    mark_created(response, replayed)
+    return WorkflowResponse.model_validate(workflow)
+
+
+@router.get("/{workflow_id}")
+async def get_workflow(workflow_id: str, db: DB, caller: Caller) -> WorkflowResponse:
+    return WorkflowResponse.model_validate(await service.get_workflow(db, caller, workflow_id))
+
+
+@router.put("/{workflow_id}")
+async def update_workflow(
+    workflow_id: str, body: WorkflowUpdate, db: DB, caller: Caller, rules: Rules
+) -> WorkflowResponse:
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    workflow = await service.update_workflow(db, caller, workflow_id, changes, rules)
+    return WorkflowResponse.model_validate(workflow)
+
+
+@router.delete("/{workflow_id}", status_code=204)
+async def delete_workflow(workflow_id: str, db: DB, caller: Caller) -> Response:
+    await service.delete_workflow(db, caller, workflow_id)
+    return Response(status_code=204)
+
+
+@router.post("/{workflow_id}/publish")
+async def publish_workflow(
+    workflow_id: str, db: DB, caller: Caller, rules: Rules
+) -> WorkflowResponse:
+    workflow = await service.publish_workflow(db, caller, workflow_id, rules)
+    return WorkflowResponse.model_validate(workflow)
+
+
+@router.post("/{workflow_id}/validate")
+async def validate_workflow(
+    workflow_id: str, db: DB, caller: Caller, rules: Rules
+) -> ValidationResponse:
+    result = await service.validate_workflow(db, caller, workflow_id, rules)
+    return ValidationResponse(
+        valid=result.valid,
+        errors=[error.message for error in result.errors],
+        issues=[ValidationIssue(**error.to_dict()) for error in result.errors],
+    )
+
+
+@router.post("/{workflow_id}/duplicate", status_code=201, responses=Created)
+async def duplicate_workflow(
+    workflow_id: str, db: DB, caller: Caller, rules: Rules, key: Idempotency, response: Response
+) -> WorkflowResponse:
+    workflow, replayed = await service.duplicate_workflow(db, caller, workflow_id, rules, key)
+    mark_created(response, replayed)
+    return WorkflowResponse.model_validate(workflow)
+
+
+@router.get("/{workflow_id}/versions")
+async def list_versions(
+    workflow_id: str, db: DB, caller: Caller, page: Paging, response: Response
+) -> list[WorkflowVersion]:
+    found = await service.list_versions(db, caller, workflow_id, page)
+    set_total(response, found)
+    return [WorkflowVersion.model_validate(w) for w in found.items]

@@ -1,0 +1,1 @@
+"""Who is calling: principals, credentials, roles and workspace scoping."""

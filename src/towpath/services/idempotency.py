@@ -1,0 +1,128 @@
+"""Creating requests with an `X-Idempotency-Key` (the IETF Idempotency-Key draft's rules).
+
+A key is claimed in a first transaction, so a duplicate that arrives while the first
+request is still working gets 409; the resource is created and the key completed in a
+second one, so a retry with the same body gets the same resource back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import IntegrityError
+
+from towpath.domain.clock import utcnow
+from towpath.domain.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
+from towpath.storage import idempotency as keys
+from towpath.storage.models import IdempotencyKey
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from towpath.auth.principal import Principal
+    from towpath.storage.database import Database
+
+
+@dataclass(frozen=True)
+class IdempotencyRequest:
+    key: str
+    # The operation the key is for, e.g. "POST /api/v1/workflows".
+    operation: str
+
+
+@dataclass(frozen=True)
+class IdempotencyPolicy:
+    ttl: timedelta = timedelta(hours=24)
+    lock_timeout: timedelta = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Created:
+    resource_id: str
+    replayed: bool
+
+
+def fingerprint(operation: str, payload: Any) -> str:
+    canonical = json.dumps([operation, payload], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def create_once(
+    db: Database,
+    caller: Principal,
+    request: IdempotencyRequest | None,
+    payload: Any,
+    create: Callable[[AsyncSession], Awaitable[str]],
+    policy: IdempotencyPolicy,
+) -> Created:
+    """Run `create` (which returns the new resource's id) at most once per key."""
+    if request is None:
+        async with db.transaction() as session:
+            return Created(await create(session), replayed=False)
+    digest = fingerprint(request.operation, payload)
+    claimed = await _claim(db, caller, request, digest, policy)
+    if isinstance(claimed, Created):
+        return claimed
+    try:
+        async with db.transaction() as session:
+            resource_id = await create(session)
+            await keys.complete_key(session, claimed, 201, resource_id)
+    except BaseException:
+        # The request failed: free the key so a corrected retry is not refused.
+        async with db.transaction() as session:
+            await keys.delete_key(session, claimed)
+        raise
+    return Created(resource_id, replayed=False)
+
+
+async def _claim(
+    db: Database,
+    caller: Principal,
+    request: IdempotencyRequest,
+    digest: str,
+    policy: IdempotencyPolicy,
+) -> str | Created:
+    """The claimed key's row id, or the earlier result when the key was used before."""
+    now = utcnow()
+    try:
+        async with db.transaction() as session:
+            row = await keys.find_key(session, caller.workspace_id, caller.subject, request.key)
+            if row is not None and row.expires_at <= now:
+                await keys.delete_key(session, row.id)
+                await session.flush()
+                row = None
+            if row is None:
+                row = IdempotencyKey(
+                    workspace_id=caller.workspace_id,
+                    principal=caller.subject,
+                    key=request.key,
+                    fingerprint=digest,
+                    locked_at=now,
+                    expires_at=now + policy.ttl,
+                )
+                await keys.insert_key(session, row)
+                return row.id
+            return await _reuse(session, row, request.key, digest, policy)
+    except IntegrityError as exc:
+        # Another request inserted the same key between our read and our insert.
+        raise IdempotencyKeyInFlight(request.key) from exc
+
+
+async def _reuse(
+    session: AsyncSession, row: IdempotencyKey, key: str, digest: str, policy: IdempotencyPolicy
+) -> str | Created:
+    if row.fingerprint != digest:
+        raise IdempotencyKeyReused(key)
+    if row.response_body is not None:
+        return Created(str(row.response_body["id"]), replayed=True)
+    now = utcnow()
+    stale = row.locked_at is None or row.locked_at + policy.lock_timeout <= now
+    if stale and await keys.relock_key(session, row.id, row.locked_at, now):
+        return row.id
+    raise IdempotencyKeyInFlight(key)

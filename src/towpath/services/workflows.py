@@ -1,0 +1,200 @@
+"""Workflow use cases: drafts, validation, publishing, versions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from towpath.domain.clock import utcnow
+from towpath.domain.errors import (
+    DefinitionOverLimit,
+    DefinitionTooLarge,
+    PublishedWorkflowNotDeletable,
+    WorkflowInvalid,
+    WorkflowPublished,
+)
+from towpath.domain.ids import new_id
+from towpath.domain.validation import (
+    DefinitionError,
+    DefinitionLimits,
+    check_size,
+    validate_definition,
+)
+from towpath.services.idempotency import create_once
+from towpath.storage import workflows as queries
+from towpath.storage.models import Workflow
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from towpath.auth.principal import Principal
+    from towpath.domain.step_spec import StepSpec
+    from towpath.services.idempotency import IdempotencyPolicy, IdempotencyRequest
+    from towpath.storage.database import Database
+    from towpath.storage.pagination import Page, PageRequest
+
+
+@dataclass(frozen=True)
+class WorkflowRules:
+    """What the workflow service needs to judge a definition."""
+
+    specs: Mapping[str, StepSpec]
+    limits: DefinitionLimits
+    idempotency: IdempotencyPolicy
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    valid: bool
+    errors: list[DefinitionError]
+
+
+def _check_size(definition: dict[str, Any], rules: WorkflowRules) -> None:
+    error = check_size(definition, rules.limits)
+    if error is None:
+        return
+    cls = DefinitionTooLarge if error.code == "definition_too_large" else DefinitionOverLimit
+    raise cls(error.message, details={"limit": error.code})
+
+
+async def create_workflow(
+    db: Database,
+    caller: Principal,
+    fields: dict[str, Any],
+    rules: WorkflowRules,
+    idempotency: IdempotencyRequest | None = None,
+) -> tuple[Workflow, bool]:
+    """A new draft (version 1 of a new lineage); the bool says it was an earlier result."""
+    _check_size(fields["definition"], rules)
+
+    async def insert(session: Any) -> str:
+        workflow_id = new_id()
+        workflow = Workflow(
+            id=workflow_id,
+            workspace_id=caller.workspace_id,
+            lineage_id=workflow_id,
+            version=1,
+            status="draft",
+            created_by=caller.subject,
+            **fields,
+        )
+        await queries.add_workflow(session, workflow)
+        return workflow_id
+
+    created = await create_once(db, caller, idempotency, fields, insert, rules.idempotency)
+    return await get_workflow(db, caller, created.resource_id), created.replayed
+
+
+async def get_workflow(db: Database, caller: Principal, workflow_id: str) -> Workflow:
+    async with db.read() as session:
+        return await queries.get_workflow(session, caller.workspace_id, workflow_id)
+
+
+async def list_workflows(
+    db: Database, caller: Principal, page: PageRequest, status: str | None
+) -> Page[Workflow]:
+    async with db.read() as session:
+        return await queries.list_workflows(session, caller.workspace_id, page, status=status)
+
+
+async def update_workflow(
+    db: Database, caller: Principal, workflow_id: str, changes: dict[str, Any], rules: WorkflowRules
+) -> Workflow:
+    if "definition" in changes:
+        _check_size(changes["definition"], rules)
+    async with db.transaction() as session:
+        workflow = await queries.get_workflow(
+            session, caller.workspace_id, workflow_id, for_update=True
+        )
+        if workflow.status != "draft":
+            raise WorkflowPublished(workflow_id)
+        for name, value in changes.items():
+            setattr(workflow, name, value)
+        workflow.updated_at = utcnow()
+        await session.flush()
+        return workflow
+
+
+async def delete_workflow(db: Database, caller: Principal, workflow_id: str) -> None:
+    async with db.transaction() as session:
+        workflow = await queries.get_workflow(
+            session, caller.workspace_id, workflow_id, for_update=True
+        )
+        if workflow.status != "draft":
+            raise PublishedWorkflowNotDeletable(workflow_id)
+        workflow.deleted_at = utcnow()
+
+
+def judge(workflow: Workflow, rules: WorkflowRules) -> ValidationResult:
+    errors = validate_definition(
+        workflow.definition, rules.specs, input_schema=workflow.input_schema, limits=rules.limits
+    )
+    return ValidationResult(valid=not errors, errors=errors)
+
+
+async def validate_workflow(
+    db: Database, caller: Principal, workflow_id: str, rules: WorkflowRules
+) -> ValidationResult:
+    return judge(await get_workflow(db, caller, workflow_id), rules)
+
+
+async def publish_workflow(
+    db: Database, caller: Principal, workflow_id: str, rules: WorkflowRules
+) -> Workflow:
+    async with db.transaction() as session:
+        workflow = await queries.get_workflow(
+            session, caller.workspace_id, workflow_id, for_update=True
+        )
+        if workflow.status != "draft":
+            raise WorkflowPublished(workflow_id)
+        result = judge(workflow, rules)
+        if not result.valid:
+            raise WorkflowInvalid([error.to_dict() for error in result.errors])
+        now = utcnow()
+        workflow.status = "published"
+        workflow.published_at = now
+        workflow.updated_at = now
+        await session.flush()
+        return workflow
+
+
+async def duplicate_workflow(
+    db: Database,
+    caller: Principal,
+    workflow_id: str,
+    rules: WorkflowRules,
+    idempotency: IdempotencyRequest | None = None,
+) -> tuple[Workflow, bool]:
+    """A new draft of the same workflow, numbered after the lineage's latest version."""
+
+    async def insert(session: Any) -> str:
+        # The lock on the source serialises concurrent duplicates of one lineage.
+        source = await queries.get_workflow(
+            session, caller.workspace_id, workflow_id, for_update=True
+        )
+        copy = Workflow(
+            id=new_id(),
+            workspace_id=caller.workspace_id,
+            lineage_id=source.lineage_id,
+            version=await queries.next_version(session, source.lineage_id),
+            status="draft",
+            name=source.name,
+            description=source.description,
+            definition=source.definition,
+            input_schema=source.input_schema,
+            created_by=caller.subject,
+        )
+        await queries.add_workflow(session, copy)
+        return copy.id
+
+    payload = {"duplicate": workflow_id}
+    created = await create_once(db, caller, idempotency, payload, insert, rules.idempotency)
+    return await get_workflow(db, caller, created.resource_id), created.replayed
+
+
+async def list_versions(
+    db: Database, caller: Principal, workflow_id: str, page: PageRequest
+) -> Page[Workflow]:
+    async with db.read() as session:
+        workflow = await queries.get_workflow(session, caller.workspace_id, workflow_id)
+        return await queries.list_versions(session, caller.workspace_id, workflow.lineage_id, page)

@@ -1,0 +1,76 @@
+"""The command line, and `towpath serve` as a new user starts it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import httpx
+from typer.testing import CliRunner
+
+from towpath import __version__
+from towpath.cli import app
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+runner = CliRunner()
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["version"])
+
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    result = runner.invoke(app, ["db", "upgrade"], env={"TOWPATH_DATABASE_URL": url})
+    again = runner.invoke(app, ["db", "upgrade"], env={"TOWPATH_DATABASE_URL": url})
+
+    assert result.exit_code == 0, result.output
+    assert again.exit_code == 0
+    assert (tmp_path / "fresh.db").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_serve_migrates_and_answers(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "TOWPATH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 't.db'}"}
+    server = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+        [sys.executable, "-m", "towpath", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                ready = httpx.get(f"{base}/health/ready", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        created = httpx.post(f"{base}/api/v1/workflows", json={"name": "first"}, timeout=5)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        assert server.stdout is not None
+        server.stdout.close()
+
+    assert ready.status_code == 200
+    assert created.status_code == 201
+    assert created.json()["status"] == "draft"
