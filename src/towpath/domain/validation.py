@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import deque
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -12,6 +11,7 @@ from jsonschema.validators import Draft202012Validator, validator_for
 from pydantic import BaseModel, ValidationError
 
 from towpath.domain.definition import Edge, Node
+from towpath.domain.graph import Graph, walk
 from towpath.domain.templates import (
     RESERVED_NAMES,
     TemplateError,
@@ -164,39 +164,6 @@ def _identity_errors(nodes: list[Node], edges: list[Edge]) -> Iterator[Definitio
 # --- the graph -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Graph:
-    """Nodes in definition order and the edges between them, both ways round."""
-
-    node_ids: list[str]
-    edges: list[Edge]
-    children: dict[str, list[str]]
-    parents: dict[str, list[str]]
-
-    @classmethod
-    def of(cls, node_ids: list[str], edges: list[Edge]) -> _Graph:
-        children: dict[str, list[str]] = {node_id: [] for node_id in node_ids}
-        parents: dict[str, list[str]] = {node_id: [] for node_id in node_ids}
-        for edge in edges:
-            children[edge.source].append(edge.target)
-            parents[edge.target].append(edge.source)
-        return cls(node_ids, edges, children, parents)
-
-    def outgoing(self, node_id: str) -> list[Edge]:
-        return [edge for edge in self.edges if edge.source == node_id]
-
-
-def _walk(start: str, neighbours: Mapping[str, list[str]], *, include_start: bool) -> set[str]:
-    found = {start} if include_start else set()
-    pending = deque(neighbours[start])
-    while pending:
-        node_id = pending.popleft()
-        if node_id not in found:
-            found.add(node_id)
-            pending.extend(neighbours[node_id])
-    return found
-
-
 def _connected_edges(
     edges: list[Edge], node_ids: set[str], errors: list[DefinitionError]
 ) -> list[Edge]:
@@ -214,9 +181,9 @@ def _connected_edges(
     return connected
 
 
-def _cycle_errors(graph: _Graph) -> tuple[list[DefinitionError], set[str]]:
+def _cycle_errors(graph: Graph) -> tuple[list[DefinitionError], set[str]]:
     """One error per group of nodes that reach each other; at most max_nodes walks."""
-    descendants = {n: _walk(n, graph.children, include_start=False) for n in graph.node_ids}
+    descendants = {n: walk(n, graph.children, include_start=False) for n in graph.node_ids}
     errors, in_cycles = [], set()
     for node_id in graph.node_ids:
         if node_id in in_cycles or node_id not in descendants[node_id]:
@@ -233,10 +200,10 @@ def _cycle_errors(graph: _Graph) -> tuple[list[DefinitionError], set[str]]:
     return errors, in_cycles
 
 
-def _unreachable_errors(graph: _Graph, in_cycles: set[str]) -> Iterator[DefinitionError]:
+def _unreachable_errors(graph: Graph, in_cycles: set[str]) -> Iterator[DefinitionError]:
     reachable: set[str] = set()
     for root in (node_id for node_id in graph.node_ids if not graph.parents[node_id]):
-        reachable |= _walk(root, graph.children, include_start=True)
+        reachable |= walk(root, graph.children, include_start=True)
     for node_id in graph.node_ids:
         if node_id not in reachable and node_id not in in_cycles:
             message = f"node {node_id!r} is unreachable: no path leads to it from a start node"
@@ -355,7 +322,7 @@ def _inner_step_errors(
 
 
 def _handle_errors(
-    node: Node, spec: StepSpec, config: BaseModel, graph: _Graph
+    node: Node, spec: StepSpec, config: BaseModel, graph: Graph
 ) -> Iterator[DefinitionError]:
     handles = spec.branch_handles(config)
     if handles is None:
@@ -373,11 +340,11 @@ def _handle_errors(
             yield DefinitionError("unknown_handle", message, node.id, edge.id)
 
 
-def _node_errors(node: Node, specs: Mapping[str, StepSpec], graph: _Graph) -> list[DefinitionError]:
+def _node_errors(node: Node, specs: Mapping[str, StepSpec], graph: Graph) -> list[DefinitionError]:
     scope = _TemplateScope(
         node.id,
         frozenset(graph.node_ids),
-        frozenset(_walk(node.id, graph.parents, include_start=False)),
+        frozenset(walk(node.id, graph.parents, include_start=False)),
     )
     model, errors = _step_errors(node.type, node.config, "", specs, scope)
     spec = specs.get(node.type)
@@ -436,7 +403,7 @@ def _graph_errors(
     if not raw_nodes:
         errors.append(DefinitionError("empty_workflow", "the workflow has no nodes"))
     node_ids = _node_ids(raw_nodes)
-    graph = _Graph.of(node_ids, _connected_edges(edges, set(node_ids), errors))
+    graph = Graph.of(node_ids, _connected_edges(edges, set(node_ids), errors))
     cycle_errors, in_cycles = _cycle_errors(graph)
     errors.extend(cycle_errors)
     errors.extend(_unreachable_errors(graph, in_cycles))
