@@ -13,10 +13,11 @@ from towpath import __version__
 from towpath.api.body_limit import BodyLimitMiddleware
 from towpath.api.errors import install_error_handlers
 from towpath.api.request_id import RequestIdMiddleware
-from towpath.api.routes import catalog, health, workflows
+from towpath.api.routes import catalog, health, runs, workflows
 from towpath.api.schemas.catalog import StepCatalogEntry
 from towpath.auth.principal import Principal
 from towpath.domain.validation import DefinitionLimits
+from towpath.engine.runner import engine_running
 from towpath.services.idempotency import IdempotencyPolicy
 from towpath.services.workflows import WorkflowRules
 from towpath.steps.catalog import default_registry
@@ -40,7 +41,11 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.db = db
         app.state.local_principal = Principal("local", workspace.id, "admin")
         try:
-            yield
+            async with engine_running(
+                db, registry, settings, with_worker=settings.run_worker
+            ) as rt:
+                app.state.runtime = rt
+                yield
         finally:
             await db.dispose()
 
@@ -66,6 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
     api.include_router(workflows.router)
+    api.include_router(runs.router)
     api.include_router(catalog.router)
     app.include_router(api)
     app.include_router(health.router)

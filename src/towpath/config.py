@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     # A request holding an idempotency key this long is taken to have died.
     idempotency_lock_seconds: int = Field(default=60, gt=0)
 
+    # Run the engine's worker inside the API process (the embedded default).
+    run_worker: bool = True
+    worker_concurrency: int = Field(default=64, ge=1, le=10_000)
+    lease_seconds: float = Field(default=30.0, gt=0)
+    poll_seconds: float = Field(default=0.5, gt=0)
+    # An OpenAI-compatible endpoint for `llm` steps.
+    llm_base_url: str = "https://api.openai.com/v1"
+    llm_api_key: str = ""
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

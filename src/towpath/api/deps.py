@@ -10,6 +10,7 @@ from fastapi import Depends, Header, Query, Request
 from towpath.auth.principal import Principal
 from towpath.domain.errors import InvalidRequest
 from towpath.services.idempotency import IdempotencyRequest
+from towpath.services.runtime import Runtime
 from towpath.services.workflows import WorkflowRules
 from towpath.storage.database import Database
 from towpath.storage.pagination import PageRequest
@@ -31,6 +32,11 @@ def current_principal(request: Request) -> Principal:
 def workflow_rules(request: Request) -> WorkflowRules:
     rules: WorkflowRules = request.app.state.workflow_rules
     return rules
+
+
+def runtime(request: Request) -> Runtime:
+    found: Runtime = request.app.state.runtime
+    return found
 
 
 def page_request(
@@ -61,5 +67,6 @@ def idempotency_request(
 DB = Annotated[Database, Depends(database)]
 Caller = Annotated[Principal, Depends(current_principal)]
 Rules = Annotated[WorkflowRules, Depends(workflow_rules)]
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
 Paging = Annotated[PageRequest, Depends(page_request)]
 Idempotency = Annotated[IdempotencyRequest | None, Depends(idempotency_request)]

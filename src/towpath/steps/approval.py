@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from towpath.steps.common import WaitTimeout
+from towpath.steps.execution import Outcome, StepContext, Waiting
 from towpath.steps.registry import StepType
 
 APPROVAL_HANDLES = frozenset({"approved", "rejected"})
@@ -28,6 +29,11 @@ class ApprovalConfig(BaseModel):
     )
 
 
+async def execute(config: ApprovalConfig, context: StepContext) -> Outcome:
+    request = {"message": config.message, "approvers": config.approvers}
+    return Waiting(request, config.timeout_seconds)
+
+
 STEP = StepType(
     type="approval",
     label="Approval",
@@ -38,4 +44,5 @@ STEP = StepType(
     handles=lambda _: APPROVAL_HANDLES,
     # An edge without a handle runs after either decision.
     requires_handle=False,
+    execute=execute,
 )

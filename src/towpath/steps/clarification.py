@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from towpath.steps.common import WaitTimeout
+from towpath.steps.execution import Outcome, StepContext, Waiting
 from towpath.steps.registry import StepType
 
 
@@ -56,6 +57,11 @@ class ClarificationConfig(BaseModel):
         return questions
 
 
+async def execute(config: ClarificationConfig, context: StepContext) -> Outcome:
+    questions = [question.model_dump(exclude_none=True) for question in config.questions]
+    return Waiting({"questions": questions}, config.timeout_seconds)
+
+
 STEP = StepType(
     type="clarification",
     label="Clarification",
@@ -63,4 +69,5 @@ STEP = StepType(
     icon="message-circle-question",
     category="flow",
     config_model=ClarificationConfig,
+    execute=execute,
 )

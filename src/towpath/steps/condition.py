@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from towpath.domain.templates import evaluate_expression
+from towpath.steps.execution import Completed, Outcome, StepContext
 from towpath.steps.registry import StepType
 
 CONDITION_HANDLES = frozenset({"true", "false"})
@@ -20,6 +22,11 @@ class ConditionConfig(BaseModel):
     )
 
 
+async def execute(config: ConditionConfig, context: StepContext) -> Outcome:
+    result = bool(evaluate_expression(config.expression, context.variables))
+    return Completed({"result": result}, handle="true" if result else "false")
+
+
 STEP = StepType(
     type="condition",
     label="Condition",
@@ -30,4 +37,6 @@ STEP = StepType(
     expression_fields=("expression",),
     handles=lambda _: CONDITION_HANDLES,
     requires_handle=True,
+    raw_fields=("expression",),
+    execute=execute,
 )

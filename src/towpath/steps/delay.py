@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from towpath.domain.templates import TemplateError
 from towpath.steps.common import MAX_WAIT_SECONDS
+from towpath.steps.execution import Completed, Deferred, Outcome, StepContext
 from towpath.steps.registry import StepType
 
 
@@ -46,6 +48,28 @@ class DelayConfig(BaseModel):
         return self
 
 
+async def execute(config: DelayConfig, context: StepContext) -> Outcome:
+    # The due time is fixed on the first execution and saved, so a restart neither
+    # loses nor shortens the wait.
+    saved = context.saved.get("until")
+    if isinstance(saved, str):
+        due = datetime.fromisoformat(saved)
+    elif config.seconds is not None:
+        due = context.now + timedelta(seconds=config.seconds)
+    else:
+        due = _parse_until(config.until or "")
+    if due <= context.now:
+        return Completed({"waited_until": due.isoformat()})
+    return Deferred(due, {"until": due.isoformat()})
+
+
+def _parse_until(until: str) -> datetime:
+    moment = datetime.fromisoformat(until)
+    if moment.utcoffset() is None:
+        raise TemplateError(f"delay until {until!r} needs a UTC offset", until)
+    return moment
+
+
 STEP = StepType(
     type="delay",
     label="Delay",
@@ -53,4 +77,5 @@ STEP = StepType(
     icon="timer",
     category="flow",
     config_model=DelayConfig,
+    execute=execute,
 )

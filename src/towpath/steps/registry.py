@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 
     from pydantic import BaseModel
 
+    from towpath.steps.execution import Execute
+
 Category = Literal["integrations", "ai", "logic", "data", "flow"]
 
 
@@ -30,6 +32,9 @@ class StepType:
     # Given the parsed config: the handles the step may leave by (None: a plain step).
     handles: Callable[[BaseModel], frozenset[str]] | None = None
     requires_handle: bool = False
+    # Config fields the engine leaves unrendered: the step evaluates them itself.
+    raw_fields: tuple[str, ...] = ()
+    execute: Execute | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def branch_handles(self, config: BaseModel) -> frozenset[str] | None:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from towpath.steps.execution import Completed, Outcome, StepContext
 from towpath.steps.registry import StepType
 
 DEFAULT_HANDLE = "default"
@@ -43,6 +44,11 @@ def switch_handles(config: BaseModel) -> frozenset[str]:
     return frozenset(config.cases) | {DEFAULT_HANDLE}
 
 
+async def execute(config: SwitchConfig, context: StepContext) -> Outcome:
+    case = next((name for name, match in config.cases.items() if match == config.value), None)
+    return Completed({"value": config.value, "case": case}, handle=case or DEFAULT_HANDLE)
+
+
 STEP = StepType(
     type="switch",
     label="Switch",
@@ -52,4 +58,5 @@ STEP = StepType(
     config_model=SwitchConfig,
     handles=switch_handles,
     requires_handle=True,
+    execute=execute,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from towpath.steps.execution import Completed, Outcome, StepContext
 from towpath.steps.registry import StepType
 
 
@@ -17,6 +18,11 @@ class TransformConfig(BaseModel):
     )
 
 
+async def execute(config: TransformConfig, context: StepContext) -> Outcome:
+    # The engine rendered every template already; the built object is the output.
+    return Completed(config.output)
+
+
 STEP = StepType(
     type="transform",
     label="Transform",
@@ -24,4 +30,5 @@ STEP = StepType(
     icon="shuffle",
     category="data",
     config_model=TransformConfig,
+    execute=execute,
 )

@@ -131,9 +131,15 @@ class StepRun(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     input: Mapped[dict[str, Any] | None]
-    output: Mapped[dict[str, Any] | None]
+    # Any JSON value: a step may output a list, a number or null as well as an object.
+    output: Mapped[Any] = mapped_column(JSONDoc, nullable=True)
     error: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[dict[str, Any] | None]
+    # One record per attempt: number, times, outcome, error.
+    attempts: Mapped[Any] = mapped_column(JSONDoc, nullable=True)
+    # The handle a branching step left by.
+    handle: Mapped[str | None] = mapped_column(String(64))
+    # What the step keeps between executions: a timer's due time, a waiting step's request.
+    state: Mapped[Any] = mapped_column(JSONDoc, nullable=True)
     available_at: Mapped[datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_token: Mapped[str | None] = mapped_column(String(36))

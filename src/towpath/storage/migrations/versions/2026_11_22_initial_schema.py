@@ -313,6 +313,8 @@ def upgrade() -> None:
         sa.Column("output", JSON_DOC, nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("attempts", JSON_DOC, nullable=True),
+        sa.Column("handle", sa.String(length=64), nullable=True),
+        sa.Column("state", JSON_DOC, nullable=True),
         sa.Column("available_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("lease_owner", sa.String(length=200), nullable=True),
         sa.Column("lease_token", sa.String(length=36), nullable=True),

@@ -1,0 +1,136 @@
+"""Runs: start, read, answer waiting steps, cancel, retry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from towpath.api.deps import Caller, Idempotency, Paging, Rules, RuntimeDep
+from towpath.api.responses import mark_created, set_total
+from towpath.api.routes.workflows import Created
+from towpath.api.schemas.runs import (
+    ApproveInput,
+    CancelInput,
+    ClarifyInput,
+    ResumeInput,
+    RunEventResponse,
+    RunInput,
+    RunLogResponse,
+    RunResponse,
+    RunSummary,
+    StepRunResponse,
+    run_response,
+    step_run_response,
+)
+from towpath.services import runs as service
+from towpath.services.idempotency import IdempotencyRequest
+
+router = APIRouter(tags=["runs"])
+RunStatus = Annotated[
+    str | None, Query(pattern="^(pending|running|waiting|completed|failed|cancelled)$")
+]
+After = Annotated[int, Query(ge=0, description="Only what comes after this sequence number")]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+@router.post("/workflows/{workflow_id}/run", status_code=201, responses=Created)
+async def start_run(
+    workflow_id: str,
+    body: RunInput,
+    runtime: RuntimeDep,
+    caller: Caller,
+    rules: Rules,
+    key: Idempotency,
+    response: Response,
+) -> RunResponse:
+    if key is None and body.idempotency_key is not None:
+        key = IdempotencyRequest(body.idempotency_key, f"POST /api/v1/workflows/{workflow_id}/run")
+    run, context, replayed = await service.start(
+        runtime, caller, workflow_id, body.input, key, rules.idempotency
+    )
+    mark_created(response, replayed)
+    return run_response(run, context)
+
+
+@router.get("/runs")
+async def list_runs(
+    runtime: RuntimeDep,
+    caller: Caller,
+    page: Paging,
+    response: Response,
+    workflow_id: str | None = None,
+    status: RunStatus = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[RunSummary]:
+    found = await service.list_runs(
+        runtime, caller, page, workflow_id=workflow_id, status=status, since=since, until=until
+    )
+    set_total(response, found)
+    return [RunSummary.model_validate(run) for run in found.items]
+
+
+@router.get("/runs/{run_id}")
+async def get_run(run_id: str, runtime: RuntimeDep, caller: Caller) -> RunResponse:
+    return run_response(*await service.get(runtime, caller, run_id))
+
+
+@router.get("/runs/{run_id}/steps")
+async def list_steps(run_id: str, runtime: RuntimeDep, caller: Caller) -> list[StepRunResponse]:
+    return [step_run_response(row) for row in await service.steps(runtime, caller, run_id)]
+
+
+@router.get("/runs/{run_id}/events")
+async def list_events(
+    run_id: str, runtime: RuntimeDep, caller: Caller, after: After = 0, limit: Limit = 1000
+) -> list[RunEventResponse]:
+    found = await service.events(runtime, caller, run_id, after, limit)
+    return [RunEventResponse.model_validate(event) for event in found]
+
+
+@router.get("/runs/{run_id}/logs")
+async def list_logs(
+    run_id: str, runtime: RuntimeDep, caller: Caller, after: After = 0, limit: Limit = 1000
+) -> list[RunLogResponse]:
+    found = await service.logs(runtime, caller, run_id, after, limit)
+    return [RunLogResponse.model_validate(line) for line in found]
+
+
+@router.post("/runs/{run_id}/resume")
+async def resume_run(
+    run_id: str, body: ResumeInput, runtime: RuntimeDep, caller: Caller
+) -> RunResponse:
+    await service.resume(runtime, caller, run_id, body.step_id, body.data)
+    return run_response(*await service.get(runtime, caller, run_id))
+
+
+@router.post("/runs/{run_id}/approve")
+async def approve_run(
+    run_id: str, body: ApproveInput, runtime: RuntimeDep, caller: Caller
+) -> RunResponse:
+    await service.approve(runtime, caller, run_id, body.step_id, body.approved, body.comment)
+    return run_response(*await service.get(runtime, caller, run_id))
+
+
+@router.post("/runs/{run_id}/clarify")
+async def clarify_run(
+    run_id: str, body: ClarifyInput, runtime: RuntimeDep, caller: Caller
+) -> RunResponse:
+    await service.clarify(runtime, caller, run_id, body.step_id, body.answers)
+    return run_response(*await service.get(runtime, caller, run_id))
+
+
+@router.post("/runs/{run_id}/cancel")
+async def cancel_run(
+    run_id: str, runtime: RuntimeDep, caller: Caller, body: CancelInput | None = None
+) -> RunResponse:
+    await service.cancel(runtime, caller, run_id, body.reason if body else None)
+    return run_response(*await service.get(runtime, caller, run_id))
+
+
+@router.post("/runs/{run_id}/retry")
+async def retry_run(run_id: str, runtime: RuntimeDep, caller: Caller) -> RunResponse:
+    await service.retry(runtime, caller, run_id)
+    return run_response(*await service.get(runtime, caller, run_id))

@@ -1,0 +1,138 @@
+"""Run requests and responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RunInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: dict[str, Any] = Field(default_factory=dict)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+
+
+class RunResponse(BaseModel):
+    id: str
+    workflow_id: str
+    status: str
+    trigger_type: str
+    input: dict[str, Any]
+    # Each completed step's output under its node id.
+    context: dict[str, Any]
+    error: str | None
+    idempotency_key: str | None
+    parent_run_id: str | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RunSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    workflow_id: str
+    status: str
+    trigger_type: str
+    error: str | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
+
+
+class StepRunResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    step_id: str
+    step_type: str
+    item_index: int | None
+    status: str
+    attempt: int
+    attempts: list[dict[str, Any]]
+    input: Any
+    output: Any
+    error: str | None
+    handle: str | None
+    # What a waiting step waits for: the approval message, the questions.
+    request: dict[str, Any] | None
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
+class RunEventResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    event_type: str
+    step_id: str | None
+    data: dict[str, Any]
+    timestamp: datetime = Field(validation_alias="created_at")
+
+
+class RunLogResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    step_id: str | None
+    level: str
+    message: str
+    timestamp: datetime = Field(validation_alias="created_at")
+
+
+class ResumeInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    step_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class ApproveInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    step_id: str | None = None
+    approved: bool
+    comment: str | None = Field(default=None, max_length=10_000)
+
+
+class ClarifyInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    step_id: str | None = None
+    answers: dict[str, Any]
+
+
+class CancelInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=2_000)
+
+
+def run_response(run: Any, context: dict[str, Any]) -> RunResponse:
+    fields = {name: getattr(run, name) for name in RunResponse.model_fields if name != "context"}
+    return RunResponse(**fields, context=context)
+
+
+def step_run_response(row: Any) -> StepRunResponse:
+    state = row.state if isinstance(row.state, dict) else None
+    return StepRunResponse(
+        id=row.id,
+        step_id=row.step_id,
+        step_type=row.step_type,
+        item_index=None if row.item_index < 0 else row.item_index,
+        status=row.status,
+        attempt=row.attempt,
+        attempts=row.attempts or [],
+        input=row.input,
+        output=row.output,
+        error=row.error,
+        handle=row.handle,
+        request=state if row.status == "waiting" else None,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+    )

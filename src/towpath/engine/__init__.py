@@ -1,0 +1,1 @@
+"""The durable execution engine: claiming work, running steps, moving runs forward."""

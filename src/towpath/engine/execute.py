@@ -1,0 +1,79 @@
+"""Executing one claimed step: render its config, parse it, run it within its timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from towpath.domain.clock import utcnow
+from towpath.domain.templates import TemplateError, render_value
+from towpath.steps.common import SINGLE_ATTEMPT, RetryPolicy
+from towpath.steps.execution import Failed, StepContext
+
+if TYPE_CHECKING:
+    from towpath.engine.work import Work
+    from towpath.steps.execution import EngineServices, Outcome
+    from towpath.steps.registry import StepRegistry
+
+log = logging.getLogger("towpath.engine")
+
+
+@dataclass(frozen=True)
+class Result:
+    work: Work
+    outcome: Outcome
+    retry: RetryPolicy
+    logs: list[tuple[str, str]]
+
+
+def _render(work: Work, raw_fields: tuple[str, ...]) -> dict[str, Any]:
+    to_render = {k: v for k, v in work.config.items() if k not in raw_fields}
+    rendered = render_value(to_render, work.variables)
+    return {**rendered, **{k: v for k, v in work.config.items() if k in raw_fields}}
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "config"
+    return f"config.{where}: {first['msg']}"
+
+
+async def execute_work(work: Work, registry: StepRegistry, services: EngineServices) -> Result:
+    logs: list[tuple[str, str]] = []
+    step_type = registry.get(work.step_type)
+    if step_type is None or step_type.execute is None:
+        failed = Failed(f"step type {work.step_type!r} cannot be executed", retryable=False)
+        return Result(work, failed, SINGLE_ATTEMPT, logs)
+    try:
+        config = step_type.config_model.model_validate(_render(work, step_type.raw_fields))
+    except TemplateError as exc:
+        return Result(work, Failed(str(exc), retryable=False), SINGLE_ATTEMPT, logs)
+    except ValidationError as exc:
+        failed = Failed(f"after rendering, {_describe(exc)}", retryable=False)
+        return Result(work, failed, SINGLE_ATTEMPT, logs)
+    retry = getattr(config, "retry", None)
+    policy = retry if isinstance(retry, RetryPolicy) else SINGLE_ATTEMPT
+    context = StepContext(
+        run_id=work.run_id,
+        step_id=work.step_id,
+        attempt=work.attempt,
+        idempotency_key=work.idempotency_key,
+        now=utcnow(),
+        variables=work.variables,
+        saved=work.saved,
+        services=services,
+        log=lambda level, message: logs.append((level, message)),
+    )
+    timeout = getattr(config, "timeout", None)
+    try:
+        async with asyncio.timeout(timeout if isinstance(timeout, int | float) else None):
+            outcome = await step_type.execute(config, context)
+    except TimeoutError:
+        outcome = Failed(f"the step took longer than its timeout of {timeout}s", kind="timeout")
+    except TemplateError as exc:
+        outcome = Failed(str(exc), retryable=False)
+    return Result(work, outcome, policy, logs)

@@ -1,0 +1,43 @@
+"""Published definitions prepared for scheduling, cached: a published workflow never changes."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+from towpath.domain.definition import Node, WorkflowDefinition
+from towpath.domain.scheduler import RunGraph
+from towpath.storage.workflows import get_workflow_any_workspace
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+# An edge without a handle leaving an approval is the approved way out.
+DEFAULT_HANDLES = {"approval": "approved"}
+
+
+class PreparedWorkflow:
+    def __init__(self, workflow_id: str, definition: WorkflowDefinition) -> None:
+        self.workflow_id = workflow_id
+        self.graph = RunGraph.of(definition, DEFAULT_HANDLES)
+        self.nodes: dict[str, Node] = {node.id: node for node in definition.nodes}
+
+
+class WorkflowCache:
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, PreparedWorkflow] = OrderedDict()
+
+    async def get(self, session: AsyncSession, workflow_id: str) -> PreparedWorkflow:
+        found = self._entries.get(workflow_id)
+        if found is not None:
+            self._entries.move_to_end(workflow_id)
+            return found
+        workflow = await get_workflow_any_workspace(session, workflow_id)
+        prepared = PreparedWorkflow(
+            workflow_id, WorkflowDefinition.model_validate(workflow.definition)
+        )
+        self._entries[workflow_id] = prepared
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return prepared

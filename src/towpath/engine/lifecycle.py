@@ -1,0 +1,127 @@
+"""Starting, cancelling and retrying runs, each inside the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from jsonschema.validators import validator_for
+
+from towpath.domain.clock import utcnow
+from towpath.domain.errors import Conflict, Unprocessable
+from towpath.domain.ids import new_id
+from towpath.engine.transition import WHOLE_STEP, RunTransaction
+from towpath.storage.models import Run
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from towpath.engine.graphs import WorkflowCache
+    from towpath.storage.models import Workflow
+
+
+class WorkflowNotPublished(Conflict):
+    code = "WORKFLOW_NOT_PUBLISHED"
+
+    def __init__(self, workflow_id: str, status: str) -> None:
+        super().__init__(
+            f"workflow {workflow_id!r} is a {status}; publish it before running it",
+            details={"id": workflow_id, "status": status},
+        )
+
+
+class InputInvalid(Unprocessable):
+    code = "INPUT_INVALID"
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__(
+            f"the run input breaks the workflow's input_schema ({len(errors)} error(s))",
+            details={"errors": errors},
+        )
+
+
+class RunStateConflict(Conflict):
+    code = "INVALID_RUN_STATE"
+
+    def __init__(self, run: Run, wanted: str) -> None:
+        super().__init__(
+            f"run {run.id!r} is {run.status}; it cannot be {wanted}",
+            details={"id": run.id, "status": run.status},
+        )
+
+
+def check_input(schema: dict[str, Any] | None, value: dict[str, Any]) -> None:
+    if not schema:
+        return
+    validator = validator_for(schema)(schema)
+    errors = [
+        {"path": "/" + "/".join(str(p) for p in error.absolute_path), "message": error.message}
+        for error in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+    ]
+    if errors:
+        raise InputInvalid(errors)
+
+
+async def start_run(
+    session: AsyncSession,
+    workflows: WorkflowCache,
+    workflow: Workflow,
+    run_input: dict[str, Any],
+    *,
+    trigger_type: str = "manual",
+    idempotency_key: str | None = None,
+    created_by: str | None = None,
+    parent: tuple[str, str] | None = None,
+) -> RunTransaction:
+    if workflow.status != "published":
+        raise WorkflowNotPublished(workflow.id, workflow.status)
+    check_input(workflow.input_schema, run_input)
+    now = utcnow()
+    run = Run(
+        id=new_id(),
+        workspace_id=workflow.workspace_id,
+        workflow_id=workflow.id,
+        status="pending",
+        trigger_type=trigger_type,
+        input=run_input,
+        context={},
+        idempotency_key=idempotency_key,
+        created_by=created_by,
+        parent_run_id=parent[0] if parent else None,
+        parent_step_id=parent[1] if parent else None,
+        last_seq=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(run)
+    rt = RunTransaction(session, run, {}, now)
+    rt.emit("run.created", trigger_type=trigger_type, workflow_id=workflow.id)
+    rt.set_run_status("running", event="run.started")
+    prepared = await workflows.get(session, workflow.id)
+    rt.advance(prepared.graph)
+    await session.flush()
+    return rt
+
+
+def cancel_run(rt: RunTransaction, reason: str | None = None) -> None:
+    if rt.run.status not in ("pending", "running", "waiting"):
+        raise RunStateConflict(rt.run, "cancelled")
+    rt.cancel_active_steps()
+    rt.set_run_status("cancelled", error=reason)
+
+
+async def retry_run(rt: RunTransaction, workflows: WorkflowCache) -> None:
+    """The failed steps run again; completed ones keep their output."""
+    if rt.run.status != "failed":
+        raise RunStateConflict(rt.run, "retried")
+    rt.run.error = None
+    rt.run.completed_at = None
+    rt.set_run_status("running", event="run.retried")
+    for row in list(rt.steps.values()):
+        if row.item_index != WHOLE_STEP:
+            continue
+        if row.status in ("failed", "cancelled"):
+            row.error = None
+            row.available_at = rt.now
+            rt.set_step_status(row, "retrying", attempt=row.attempt)
+    prepared = await workflows.get(rt.session, rt.run.workflow_id)
+    rt.advance(prepared.graph)

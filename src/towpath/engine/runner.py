@@ -1,0 +1,54 @@
+"""Assembles the engine for a process: clients, cache, bus and (optionally) a worker."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+import httpx
+
+from towpath.engine.graphs import WorkflowCache
+from towpath.engine.worker import Worker, WorkerSettings
+from towpath.events.bus import EventBus
+from towpath.services.runtime import Runtime
+from towpath.steps.execution import EngineServices
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from towpath.config import Settings
+    from towpath.steps.registry import StepRegistry
+    from towpath.storage.database import Database
+
+
+@asynccontextmanager
+async def engine_running(
+    db: Database, registry: StepRegistry, settings: Settings, *, with_worker: bool
+) -> AsyncIterator[Runtime]:
+    runtime = Runtime(db=db, workflows=WorkflowCache(), bus=EventBus())
+    async with httpx.AsyncClient(follow_redirects=True) as http:
+        services = EngineServices(
+            http=http, llm_base_url=settings.llm_base_url, llm_api_key=settings.llm_api_key
+        )
+        if not with_worker:
+            yield runtime
+            return
+        worker = Worker(
+            db,
+            registry,
+            services,
+            runtime.workflows,
+            runtime.bus,
+            WorkerSettings(
+                concurrency=settings.worker_concurrency,
+                lease_seconds=settings.lease_seconds,
+                poll_seconds=settings.poll_seconds,
+            ),
+        )
+        task = asyncio.create_task(worker.run())
+        try:
+            yield runtime
+        finally:
+            worker.stop()
+            await task

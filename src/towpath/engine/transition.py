@@ -1,0 +1,206 @@
+"""One run's transition: the run row locked, its steps loaded, every change and its
+events written in the caller's transaction. Every write to a run goes through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from towpath.domain.clock import utcnow
+from towpath.domain.ids import new_id
+from towpath.domain.scheduler import Plan, RunGraph, StepState, plan
+from towpath.domain.states import (
+    STEP_ACTIVE,
+    STEP_TERMINAL,
+    check_run_transition,
+    check_step_transition,
+)
+from towpath.events.bus import PublishedEvent
+from towpath.storage.models import RunEvent, StepRun
+from towpath.storage.runs import get_run
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from towpath.storage.models import Run
+
+WHOLE_STEP = -1
+
+
+@dataclass
+class RunTransaction:
+    session: AsyncSession
+    run: Run
+    steps: dict[tuple[str, int], StepRun]
+    now: datetime
+    events: list[RunEvent] = field(default_factory=list)
+
+    @classmethod
+    async def open(
+        cls, session: AsyncSession, run_id: str, workspace_id: str | None = None
+    ) -> RunTransaction:
+        # The run row's lock serialises every transition of one run, across processes.
+        run = await get_run(session, run_id, workspace_id, lock=True)
+        rows = await session.scalars(select(StepRun).where(StepRun.run_id == run_id))
+        steps = {(row.step_id, row.item_index): row for row in rows}
+        return cls(session, run, steps, utcnow())
+
+    # --- events ------------------------------------------------------------------------
+
+    def emit(self, event_type: str, step_id: str | None = None, **data: Any) -> None:
+        self.run.last_seq += 1
+        event = RunEvent(
+            workspace_id=self.run.workspace_id,
+            run_id=self.run.id,
+            seq=self.run.last_seq,
+            event_type=event_type,
+            step_id=step_id,
+            data=data,
+            created_at=self.now,
+        )
+        self.events.append(event)
+        self.session.add(event)
+
+    # --- the run -----------------------------------------------------------------------
+
+    def set_run_status(
+        self, status: str, *, error: str | None = None, event: str | None = None
+    ) -> None:
+        check_run_transition(self.run.status, status)
+        self.run.status = status
+        self.run.updated_at = self.now
+        if status == "running" and self.run.started_at is None:
+            self.run.started_at = self.now
+        if status in ("completed", "failed", "cancelled"):
+            self.run.completed_at = self.now
+            self.run.error = error
+        data: dict[str, Any] = {"status": status}
+        if error is not None:
+            data["error"] = error
+        self.emit(event or f"run.{status}", **data)
+
+    # --- steps -------------------------------------------------------------------------
+
+    def step(self, step_id: str, item_index: int = WHOLE_STEP) -> StepRun | None:
+        return self.steps.get((step_id, item_index))
+
+    def add_step(
+        self,
+        step_id: str,
+        step_type: str,
+        status: str,
+        *,
+        item_index: int = WHOLE_STEP,
+        available_at: datetime | None = None,
+        input: Any = None,
+    ) -> StepRun:
+        row = StepRun(
+            id=new_id(),
+            workspace_id=self.run.workspace_id,
+            run_id=self.run.id,
+            step_id=step_id,
+            item_index=item_index,
+            step_type=step_type,
+            status=status,
+            attempt=0,
+            input=input,
+            available_at=available_at or self.now,
+            created_at=self.now,
+        )
+        self.session.add(row)
+        self.steps[(step_id, item_index)] = row
+        data: dict[str, Any] = {"step_type": step_type}
+        if item_index != WHOLE_STEP:
+            data["item_index"] = item_index
+        self.emit(f"step.{status}", step_id, **data)
+        return row
+
+    def set_step_status(
+        self, row: StepRun, status: str, *, event: str | None = None, **data: Any
+    ) -> None:
+        check_step_transition(row.status, status)
+        row.status = status
+        if status != "running":
+            row.lease_owner = None
+            row.lease_token = None
+            row.lease_expires_at = None
+        if status in STEP_TERMINAL:
+            row.completed_at = self.now
+        if row.item_index != WHOLE_STEP:
+            data["item_index"] = row.item_index
+        self.emit(event or f"step.{status}", row.step_id, **data)
+
+    def states(self) -> dict[str, StepState]:
+        return {
+            step_id: StepState(row.status, row.handle)
+            for (step_id, item), row in self.steps.items()
+            if item == WHOLE_STEP
+        }
+
+    # --- moving on ---------------------------------------------------------------------
+
+    def advance(self, run_graph: RunGraph) -> Plan:
+        """Queue what became ready, skip what cannot run, end the run when all has ended."""
+        if self.run.status not in ("running", "waiting"):
+            return Plan()
+        next_steps = plan(run_graph, self.states())
+        for step_id in next_steps.queue:
+            self.add_step(step_id, run_graph.step_types[step_id], "queued")
+        for step_id in next_steps.skip:
+            self.add_step(step_id, run_graph.step_types[step_id], "skipped")
+        if next_steps.outcome == "failed":
+            self.fail_run(self._first_error())
+        elif next_steps.outcome == "completed":
+            self.set_run_status("completed")
+        else:
+            self._settle_waiting()
+        return next_steps
+
+    def _settle_waiting(self) -> None:
+        """The run waits while nothing but waiting steps remain, and runs otherwise."""
+        active = {row.status for row in self.steps.values() if row.status in STEP_ACTIVE}
+        if self.run.status == "running" and active == {"waiting"}:
+            self.set_run_status("waiting")
+        elif self.run.status == "waiting" and active - {"waiting"}:
+            self.set_run_status("running", event="run.resumed")
+
+    def fail_run(self, error: str) -> None:
+        self.cancel_active_steps()
+        self.set_run_status("failed", error=error)
+
+    def cancel_active_steps(self) -> None:
+        for row in self.steps.values():
+            if row.status in STEP_ACTIVE:
+                self.set_step_status(row, "cancelled")
+
+    def _first_error(self) -> str:
+        failed = [row for row in self.steps.values() if row.status == "failed"]
+        if not failed:
+            return "the run failed"
+        row = min(failed, key=lambda r: r.completed_at or self.now)
+        return f"step {row.step_id!r} failed: {row.error}"
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+
+def published(transactions: list[RunTransaction]) -> list[PublishedEvent]:
+    """The committed events of these transitions, for the bus."""
+    return [
+        PublishedEvent(
+            workspace_id=rt.run.workspace_id,
+            run_id=rt.run.id,
+            workflow_id=rt.run.workflow_id,
+            seq=event.seq,
+            event_type=event.event_type,
+            step_id=event.step_id,
+            data=event.data,
+            created_at=event.created_at,
+        )
+        for rt in transactions
+        for event in rt.events
+    ]

@@ -1,0 +1,216 @@
+"""The worker: claims ready steps, executes them concurrently, commits their results in
+batches, renews its leases, and notices when a run it works for was cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
+
+from towpath.engine.claim import claim_ready_steps
+from towpath.engine.execute import Result, execute_work
+from towpath.engine.outcomes import apply_result
+from towpath.engine.timers import expire_waiting_steps
+from towpath.engine.transition import published
+from towpath.steps.common import SINGLE_ATTEMPT
+from towpath.steps.execution import Failed
+from towpath.storage.database import database_now
+from towpath.storage.models import StepRun
+
+if TYPE_CHECKING:
+    from towpath.engine.graphs import WorkflowCache
+    from towpath.engine.work import Work
+    from towpath.events.bus import EventBus
+    from towpath.steps.execution import EngineServices
+    from towpath.steps.registry import StepRegistry
+    from towpath.storage.database import Database
+
+log = logging.getLogger("towpath.engine")
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    worker_id: str = field(default_factory=default_worker_id)
+    concurrency: int = 64
+    lease_seconds: float = 30.0
+    poll_seconds: float = 0.5
+    commit_batch: int = 256
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        registry: StepRegistry,
+        services: EngineServices,
+        workflows: WorkflowCache,
+        bus: EventBus,
+        settings: WorkerSettings,
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.services = services
+        self.workflows = workflows
+        self.bus = bus
+        self.settings = settings
+        self._results: asyncio.Queue[Result] = asyncio.Queue()
+        self._executing: dict[str, asyncio.Task[None]] = {}
+        self._leases: dict[str, Work] = {}
+        self._stopping = asyncio.Event()
+        self._rng = random.Random()  # noqa: S311 - jitter, not secrets
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.lease_seconds)
+
+    async def run(self) -> None:
+        loops = [self._claim_loop(), self._commit_loop(), self._renew_loop(), self._timer_loop()]
+        tasks = [asyncio.create_task(loop) for loop in loops]
+        try:
+            await self._stopping.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in self._executing.values():
+                task.cancel()
+            await asyncio.gather(*tasks, *self._executing.values(), return_exceptions=True)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    # --- claiming and executing --------------------------------------------------------
+
+    async def _claim_loop(self) -> None:
+        while True:
+            free = self.settings.concurrency - len(self._executing)
+            claimed = await self._claim(free) if free > 0 else []
+            for work in claimed:
+                self._leases[work.step_run_id] = work
+                self._executing[work.step_run_id] = asyncio.create_task(self._execute(work))
+            if not claimed or free <= len(claimed):
+                await self._wait_for_work()
+
+    async def _claim(self, limit: int) -> list[Work]:
+        try:
+            async with self.db.transaction() as session:
+                now = await database_now(session)
+                claimed = await claim_ready_steps(
+                    session, self.workflows, self.settings.worker_id, limit, self.lease, now
+                )
+        except DBAPIError:
+            log.warning("claiming failed; trying again", exc_info=True)
+            return []
+        return claimed
+
+    async def _wait_for_work(self) -> None:
+        self.bus.work_ready.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.settings.poll_seconds):
+                await self.bus.work_ready.wait()
+
+    async def _execute(self, work: Work) -> None:
+        try:
+            result = await execute_work(work, self.registry, self.services)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("step %s of run %s raised", work.step_id, work.run_id)
+            result = Result(work, Failed(f"internal error: {exc!r}"), SINGLE_ATTEMPT, [])
+        await self._results.put(result)
+
+    # --- committing results ------------------------------------------------------------
+
+    async def _commit_loop(self) -> None:
+        while True:
+            batch = [await self._results.get()]
+            while not self._results.empty() and len(batch) < self.settings.commit_batch:
+                batch.append(self._results.get_nowait())
+            await self._commit(batch)
+
+    async def _commit(self, batch: list[Result]) -> None:
+        try:
+            async with self.db.transaction() as session:
+                changed = [await apply_result(session, self.workflows, r, self._rng) for r in batch]
+        except DBAPIError:
+            if len(batch) == 1:
+                log.exception(
+                    "could not record step %s; its lease will expire", batch[0].work.step_id
+                )
+                self._forget(batch)
+                return
+            # One bad result must not hold back the others: record them one by one.
+            for result in batch:
+                await self._commit([result])
+            return
+        self._forget(batch)
+        self.bus.publish(published([rt for rt in changed if rt is not None]))
+        self.bus.signal_work()
+
+    def _forget(self, batch: list[Result]) -> None:
+        for result in batch:
+            self._executing.pop(result.work.step_run_id, None)
+            self._leases.pop(result.work.step_run_id, None)
+
+    # --- leases ------------------------------------------------------------------------
+
+    async def _renew_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.lease_seconds / 3)
+            await self.renew_leases()
+
+    async def renew_leases(self) -> None:
+        if not self._leases:
+            return
+        works = list(self._leases.values())
+        async with self.db.transaction() as session:
+            now = await database_now(session)
+            result = await session.execute(
+                update(StepRun)
+                .where(
+                    StepRun.id.in_([w.step_run_id for w in works]),
+                    StepRun.status == "running",
+                    StepRun.lease_owner == self.settings.worker_id,
+                )
+                .values(lease_expires_at=now + self.lease)
+                .returning(StepRun.id, StepRun.lease_token)
+            )
+            kept = {(step_run_id, token) for step_run_id, token in result.all()}
+        for work in works:
+            if (work.step_run_id, work.lease_token) not in kept:
+                # Cancelled, or another worker took it over: stop working on it.
+                self.abandon(work.step_run_id)
+
+    def abandon(self, step_run_id: str) -> None:
+        task = self._executing.pop(step_run_id, None)
+        self._leases.pop(step_run_id, None)
+        if task is not None:
+            task.cancel()
+
+    def abandon_run(self, run_id: str) -> None:
+        for work in [w for w in self._leases.values() if w.run_id == run_id]:
+            self.abandon(work.step_run_id)
+
+    # --- timers --------------------------------------------------------------------------
+
+    async def _timer_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.poll_seconds)
+            async with self.db.transaction() as session:
+                now = await database_now(session)
+                changed = await expire_waiting_steps(session, self.workflows, now, limit=100)
+            if changed:
+                self.bus.publish(published(changed))
+                self.bus.signal_work()

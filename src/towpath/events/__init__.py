@@ -1,0 +1,1 @@
+"""The event bus: committed run events fanned out to whoever listens."""

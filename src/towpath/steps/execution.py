@@ -1,0 +1,79 @@
+"""What a step's `execute` receives and what it may answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping
+    from datetime import datetime
+
+    import httpx
+
+
+@dataclass(frozen=True)
+class EngineServices:
+    """Shared clients and settings the engine hands every step."""
+
+    http: httpx.AsyncClient
+    llm_base_url: str = "https://api.openai.com/v1"
+    llm_api_key: str = ""
+    agent_base_urls: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepContext:
+    run_id: str
+    step_id: str
+    attempt: int
+    # run_id:step_id:attempt; sent downstream so a repeated attempt can be recognised.
+    idempotency_key: str
+    now: datetime
+    # The template context: input, secrets, steps, run and each upstream output by node id.
+    variables: Mapping[str, Any]
+    # What an earlier execution of this attempt saved (a durable timer's due time).
+    saved: Mapping[str, Any]
+    services: EngineServices
+    log: Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class Completed:
+    output: Any
+    # The handle a branching step leaves by; None lets every outgoing edge deliver.
+    handle: str | None = None
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: str
+    # The kind of failure, matched against a retry policy's `retry_on`:
+    # "timeout", "network", "5xx" or "error".
+    kind: str = "error"
+    retryable: bool = True
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The step waits for a person or an event; `request` says what it waits for."""
+
+    request: Mapping[str, Any]
+    timeout_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """Park the step until `until`, then execute it again with `saved` (a durable timer)."""
+
+    until: datetime
+    saved: Mapping[str, Any] = field(default_factory=dict)
+
+
+Outcome = Completed | Failed | Waiting | Deferred
+
+
+class Execute(Protocol):
+    """A step type's work: its parsed (rendered) config and the context, to an outcome."""
+
+    def __call__(self, config: Any, context: StepContext, /) -> Awaitable[Outcome]: ...
