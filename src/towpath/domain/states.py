@@ -30,6 +30,7 @@ STEP_TRANSITIONS: Final = frozenset(
     {
         ("pending", "queued"),
         ("pending", "skipped"),
+        ("pending", "cancelled"),
         ("queued", "running"),
         ("queued", "cancelled"),
         ("running", "running"),  # a lease that expired is taken by another worker

@@ -408,6 +408,12 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         guarded = _BudgetGuards().visit(source)
         return super()._generate(guarded, name, filename, defer_init=defer_init)
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # Run data is JSON: `input.items` means the key "items", not the dict method.
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         budget = current_budget()
         budget.check_deadline()

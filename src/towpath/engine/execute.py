@@ -28,6 +28,8 @@ class Result:
     outcome: Outcome
     retry: RetryPolicy
     logs: list[tuple[str, str]]
+    # The config as rendered for this attempt: the step run's `input`.
+    input: dict[str, Any] | None = None
 
 
 def _render(work: Work, raw_fields: tuple[str, ...]) -> dict[str, Any]:
@@ -49,7 +51,8 @@ async def execute_work(work: Work, registry: StepRegistry, services: EngineServi
         failed = Failed(f"step type {work.step_type!r} cannot be executed", retryable=False)
         return Result(work, failed, SINGLE_ATTEMPT, logs)
     try:
-        config = step_type.config_model.model_validate(_render(work, step_type.raw_fields))
+        rendered = _render(work, step_type.raw_fields)
+        config = step_type.config_model.model_validate(rendered)
     except TemplateError as exc:
         return Result(work, Failed(str(exc), retryable=False), SINGLE_ATTEMPT, logs)
     except ValidationError as exc:
@@ -76,4 +79,4 @@ async def execute_work(work: Work, registry: StepRegistry, services: EngineServi
         outcome = Failed(f"the step took longer than its timeout of {timeout}s", kind="timeout")
     except TemplateError as exc:
         outcome = Failed(str(exc), retryable=False)
-    return Result(work, outcome, policy, logs)
+    return Result(work, outcome, policy, logs, rendered)

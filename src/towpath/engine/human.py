@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.errors import Conflict, Unprocessable
-from towpath.engine.outcomes import complete_step
 from towpath.engine.transition import WHOLE_STEP
 
 if TYPE_CHECKING:
     from towpath.engine.graphs import PreparedWorkflow
     from towpath.engine.transition import RunTransaction
     from towpath.storage.models import StepRun
+
+
+# Steps that wait on the engine itself (their items, their child run), not on a person.
+ENGINE_WAITS = frozenset({"for_each", "sub_workflow"})
 
 
 class NoWaitingStep(Conflict):
@@ -38,6 +41,7 @@ def waiting_step(rt: RunTransaction, step_id: str | None, step_type: str | None)
         for (_, item), row in rt.steps.items()
         if item == WHOLE_STEP
         and row.status == "waiting"
+        and row.step_type not in ENGINE_WAITS
         and (step_type is None or row.step_type == step_type)
     ]
     if len(waiting) != 1:
@@ -73,7 +77,7 @@ def decide_approval(
         for edge in prepared.graph.graph.edges
     )
     if approved or has_rejected_edge:
-        complete_step(rt, row, output, "approved" if approved else "rejected")
+        rt.complete_step(row, output, "approved" if approved else "rejected")
     else:
         row.output = output
         row.error = f"rejected by {decided_by}" + (f": {comment}" if comment else "")
@@ -91,7 +95,7 @@ def answer_questions(
             "some answers are missing or of the wrong type", details={"errors": problems}
         )
     rt.emit("clarification.answered", row.step_id, answers=answers, answered_by=by)
-    complete_step(rt, row, answers, None)
+    rt.complete_step(row, answers, None)
     return answers
 
 
@@ -134,4 +138,4 @@ def resume_step(rt: RunTransaction, row: StepRun, data: dict[str, Any], by: str)
     if row.step_type == "approval":
         # An approval resumed by hand still leaves by the way its data decides.
         handle = "approved" if data.get("approved", True) is not False else "rejected"
-    complete_step(rt, row, data, handle)
+    rt.complete_step(row, data, handle)

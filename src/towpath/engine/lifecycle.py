@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from jsonschema.validators import validator_for
@@ -76,6 +77,7 @@ async def start_run(
         raise WorkflowNotPublished(workflow.id, workflow.status)
     check_input(workflow.input_schema, run_input)
     now = utcnow()
+    timeout = workflow.definition.get("timeout_seconds")
     run = Run(
         id=new_id(),
         workspace_id=workflow.workspace_id,
@@ -89,6 +91,7 @@ async def start_run(
         parent_run_id=parent[0] if parent else None,
         parent_step_id=parent[1] if parent else None,
         last_seq=0,
+        deadline_at=now + timedelta(seconds=timeout) if isinstance(timeout, int | float) else None,
         created_at=now,
         updated_at=now,
     )

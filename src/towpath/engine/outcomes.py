@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from towpath.domain.states import STEP_TERMINAL
+from towpath.engine.fan_out import fan_out, item_settled
+from towpath.engine.subruns import settle_parent, start_child
 from towpath.engine.transition import WHOLE_STEP, RunTransaction
-from towpath.steps.execution import Completed, Deferred, Failed, Waiting
+from towpath.steps.execution import Completed, Deferred, Failed, FanOut, Waiting
 from towpath.storage.models import RunLog
 
 if TYPE_CHECKING:
@@ -38,38 +41,67 @@ def should_retry(result: Result, failed: Failed) -> bool:
 
 async def apply_result(
     session: AsyncSession, workflows: WorkflowCache, result: Result, rng: random.Random
-) -> RunTransaction | None:
-    """Apply one result in the caller's transaction; None when the lease was lost."""
+) -> list[RunTransaction]:
+    """Apply one result in the caller's transaction: the runs it changed, none when the
+    lease was lost."""
     work = result.work
     rt = await RunTransaction.open(session, work.run_id)
     row = rt.step(work.step_id, work.item_index)
     # Fencing: only the holder of the current lease may write the step's result.
     if row is None or row.status != "running" or row.lease_token != work.lease_token:
-        return None
-    for level, message in result.logs:
-        session.add(
+        return []
+    _write_logs(rt, work.step_id, result.logs)
+    _record_attempt(row, result, rt)
+    if result.input is not None:
+        row.input = result.input
+    changed = [rt]
+    outcome = result.outcome
+    if isinstance(outcome, Completed):
+        rt.complete_step(row, outcome.output, outcome.handle)
+    elif isinstance(outcome, Failed):
+        _fail_or_retry(rt, row, result, outcome, rng)
+    elif isinstance(outcome, Waiting):
+        _wait(rt, row, outcome)
+    elif isinstance(outcome, Deferred):
+        _park(rt, row, outcome)
+    elif isinstance(outcome, FanOut):
+        fan_out(rt, row, outcome.items, outcome.concurrency, outcome.step_type)
+    else:
+        child = await start_child(rt, row, outcome, workflows)
+        changed += [child] if child is not None else []
+    if row.item_index != WHOLE_STEP and row.status in STEP_TERMINAL:
+        item_settled(rt, row)
+    prepared = await workflows.get(session, rt.run.workflow_id)
+    rt.advance(prepared.graph)
+    return changed + await settle_parents(session, changed, workflows)
+
+
+async def settle_parents(
+    session: AsyncSession, transactions: list[RunTransaction], workflows: WorkflowCache
+) -> list[RunTransaction]:
+    """Parents answered by children that ended, up the tree."""
+    answered: list[RunTransaction] = []
+    pending = list(transactions)
+    while pending:
+        parent = await settle_parent(session, pending.pop(), workflows)
+        if parent is not None:
+            answered.append(parent)
+            pending.append(parent)
+    return answered
+
+
+def _write_logs(rt: RunTransaction, step_id: str, logs: list[tuple[str, str]]) -> None:
+    for level, message in logs:
+        rt.session.add(
             RunLog(
                 workspace_id=rt.run.workspace_id,
                 run_id=rt.run.id,
-                step_id=work.step_id,
+                step_id=step_id,
                 level=level,
                 message=message,
                 created_at=rt.now,
             )
         )
-    _record_attempt(row, result, rt)
-    outcome = result.outcome
-    if isinstance(outcome, Completed):
-        complete_step(rt, row, outcome.output, outcome.handle)
-    elif isinstance(outcome, Failed):
-        _fail_or_retry(rt, row, result, outcome, rng)
-    elif isinstance(outcome, Waiting):
-        _wait(rt, row, outcome)
-    else:
-        _park(rt, row, outcome)
-    prepared = await workflows.get(session, rt.run.workflow_id)
-    rt.advance(prepared.graph)
-    return rt
 
 
 def _record_attempt(row: StepRun, result: Result, rt: RunTransaction) -> None:
@@ -86,16 +118,6 @@ def _record_attempt(row: StepRun, result: Result, rt: RunTransaction) -> None:
     if isinstance(outcome, Deferred):
         return
     row.attempts = [*(row.attempts or []), entry]
-
-
-def complete_step(rt: RunTransaction, row: StepRun, output: Any, handle: str | None) -> None:
-    row.output = output
-    row.handle = handle
-    row.error = None
-    data: dict[str, Any] = {"attempt": row.attempt}
-    if handle is not None:
-        data["handle"] = handle
-    rt.set_step_status(row, "completed", **data)
 
 
 def _fail_or_retry(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from towpath.engine.human import decide_approval
-from towpath.engine.outcomes import complete_step
+from towpath.engine.outcomes import settle_parents
 from towpath.engine.transition import RunTransaction
 from towpath.storage.models import Run, StepRun
 
@@ -48,7 +48,28 @@ async def expire_waiting_steps(
         _time_out(rt, row, prepared, config)
         rt.advance(prepared.graph)
         changed.append(rt)
+    changed += await _expire_runs(session, now, limit)
+    changed += await settle_parents(session, changed, workflows)
     await session.flush()
+    return changed
+
+
+async def _expire_runs(session: AsyncSession, now: datetime, limit: int) -> list[RunTransaction]:
+    """Runs past their deadline fail, and what they were doing is cancelled."""
+    due = (
+        await session.scalars(
+            select(Run.id)
+            .where(Run.status.in_(("running", "waiting")), Run.deadline_at <= now)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    changed = []
+    for run_id in due:
+        rt = await RunTransaction.open(session, run_id)
+        if rt.run.status in ("running", "waiting"):
+            rt.fail_run("the run took longer than its timeout")
+            changed.append(rt)
     return changed
 
 
@@ -68,7 +89,7 @@ def _time_out(
         return
     if row.step_type == "clarification" and on_timeout == "skip":
         rt.emit("clarification.answered", row.step_id, answers={}, answered_by="timeout")
-        complete_step(rt, row, {}, None)
+        rt.complete_step(row, {}, None)
         return
     row.error = f"no answer within the step's timeout ({row.step_type})"
     rt.set_step_status(row, "failed", error=row.error, kind="timeout")

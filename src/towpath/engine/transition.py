@@ -134,6 +134,15 @@ class RunTransaction:
             data["item_index"] = row.item_index
         self.emit(event or f"step.{status}", row.step_id, **data)
 
+    def complete_step(self, row: StepRun, output: Any, handle: str | None = None) -> None:
+        row.output = output
+        row.handle = handle
+        row.error = None
+        data: dict[str, Any] = {"attempt": row.attempt}
+        if handle is not None:
+            data["handle"] = handle
+        self.set_step_status(row, "completed", **data)
+
     def states(self) -> dict[str, StepState]:
         return {
             step_id: StepState(row.status, row.handle)
@@ -174,7 +183,7 @@ class RunTransaction:
 
     def cancel_active_steps(self) -> None:
         for row in self.steps.values():
-            if row.status in STEP_ACTIVE:
+            if row.status in STEP_ACTIVE or row.status == "pending":
                 self.set_step_status(row, "cancelled")
 
     def _first_error(self) -> str:

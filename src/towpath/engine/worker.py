@@ -29,7 +29,7 @@ from towpath.storage.models import StepRun
 if TYPE_CHECKING:
     from towpath.engine.graphs import WorkflowCache
     from towpath.engine.work import Work
-    from towpath.events.bus import EventBus
+    from towpath.events.bus import EventBus, PublishedEvent
     from towpath.steps.execution import EngineServices
     from towpath.steps.registry import StepRegistry
     from towpath.storage.database import Database
@@ -71,6 +71,12 @@ class Worker:
         self._leases: dict[str, Work] = {}
         self._stopping = asyncio.Event()
         self._rng = random.Random()  # noqa: S311 - jitter, not secrets
+        # A run cancelled in this process stops its steps at once, not at the next renewal.
+        bus.listen(self._on_event)
+
+    def _on_event(self, event: PublishedEvent) -> None:
+        if event.event_type in ("run.cancelled", "run.failed"):
+            self.abandon_run(event.run_id)
 
     @property
     def lease(self) -> timedelta:
@@ -143,7 +149,11 @@ class Worker:
     async def _commit(self, batch: list[Result]) -> None:
         try:
             async with self.db.transaction() as session:
-                changed = [await apply_result(session, self.workflows, r, self._rng) for r in batch]
+                changed = [
+                    rt
+                    for result in batch
+                    for rt in await apply_result(session, self.workflows, result, self._rng)
+                ]
         except DBAPIError:
             if len(batch) == 1:
                 log.exception(
@@ -156,7 +166,7 @@ class Worker:
                 await self._commit([result])
             return
         self._forget(batch)
-        self.bus.publish(published([rt for rt in changed if rt is not None]))
+        self.bus.publish(published(changed))
         self.bus.signal_work()
 
     def _forget(self, batch: list[Result]) -> None:

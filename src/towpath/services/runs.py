@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from towpath.engine import human
-from towpath.engine.lifecycle import cancel_run, retry_run, start_run
+from towpath.engine.lifecycle import RunStateConflict, cancel_run, retry_run, start_run
 from towpath.services.idempotency import IdempotencyRequest, create_once
 from towpath.storage import runs as queries
 from towpath.storage.workflows import get_workflow
@@ -146,6 +147,17 @@ async def resume(
 async def cancel(runtime: Runtime, caller: Principal, run_id: str, reason: str | None) -> Run:
     async with runtime.transition(run_id, caller.workspace_id) as rt:
         cancel_run(rt, reason)
+    # Children are cancelled after the parent committed: locks are always taken child
+    # first, parent second, so a parent must not hold its lock while taking a child's.
+    pending = [run_id]
+    while pending:
+        async with runtime.db.read() as session:
+            children = await queries.active_children(session, pending.pop())
+        for child_id in children:
+            with contextlib.suppress(RunStateConflict):
+                async with runtime.transition(child_id, caller.workspace_id) as child:
+                    cancel_run(child, f"parent run {run_id} was cancelled")
+            pending.append(child_id)
     return rt.run
 
 

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from towpath.engine.outcomes import settle_parents
 from towpath.engine.transition import RunTransaction, published
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ class Runtime:
         async with self.db.transaction() as session:
             rt = await RunTransaction.open(session, run_id, workspace_id)
             yield rt
-        self.announce([rt])
+            parents = await settle_parents(session, [rt], self.workflows)
+        self.announce([rt, *parents])
 
     def announce(self, transactions: list[RunTransaction]) -> None:
         self.bus.publish(published(transactions))

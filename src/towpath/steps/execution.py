@@ -70,7 +70,25 @@ class Deferred:
     saved: Mapping[str, Any] = field(default_factory=dict)
 
 
-Outcome = Completed | Failed | Waiting | Deferred
+@dataclass(frozen=True)
+class FanOut:
+    """Run the for_each's inner step once per item, `concurrency` at a time."""
+
+    items: list[Any]
+    concurrency: int
+    step_type: str
+
+
+@dataclass(frozen=True)
+class StartChild:
+    """Start a run of another published workflow; wait for it when `wait`."""
+
+    workflow_id: str
+    input: dict[str, Any]
+    wait: bool = True
+
+
+Outcome = Completed | Failed | Waiting | Deferred | FanOut | StartChild
 
 
 class Execute(Protocol):

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from towpath.domain.templates import render_value
+from towpath.steps.execution import Failed, FanOut, Outcome, StepContext
 from towpath.steps.registry import StepType
 
 FOR_EACH = "for_each"
@@ -43,6 +45,14 @@ class ForEachConfig(BaseModel):
     )
 
 
+async def execute(config: ForEachConfig, context: StepContext) -> Outcome:
+    items = render_value(config.items, context.variables)
+    if not isinstance(items, list):
+        kind = type(items).__name__
+        return Failed(f"items must give a list; {config.items!r} gave a {kind}", retryable=False)
+    return FanOut(items, config.concurrency, config.step.type)
+
+
 STEP = StepType(
     type=FOR_EACH,
     label="For each",
@@ -50,4 +60,7 @@ STEP = StepType(
     icon="repeat",
     category="data",
     config_model=ForEachConfig,
+    # The list and the inner step are evaluated by the step and per item, not up front.
+    raw_fields=("items", "step"),
+    execute=execute,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from towpath.steps.execution import Outcome, StartChild, StepContext
 from towpath.steps.registry import StepType
 
 
@@ -21,6 +22,11 @@ class SubWorkflowConfig(BaseModel):
     )
 
 
+async def execute(config: SubWorkflowConfig, context: StepContext) -> Outcome:
+    # The engine starts the child run in the same transaction that records this outcome.
+    return StartChild(config.workflow_id, dict(config.input), config.wait)
+
+
 STEP = StepType(
     type="sub_workflow",
     label="Sub-workflow",
@@ -28,4 +34,5 @@ STEP = StepType(
     icon="workflow",
     category="flow",
     config_model=SubWorkflowConfig,
+    execute=execute,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from towpath.steps.common import WaitTimeout
+from towpath.steps.execution import Outcome, StepContext, Waiting
 from towpath.steps.registry import StepType
 
 
@@ -21,6 +22,11 @@ class WaitForEventConfig(BaseModel):
     timeout_seconds: WaitTimeout = None
 
 
+async def execute(config: WaitForEventConfig, context: StepContext) -> Outcome:
+    request = {"event_name": config.event_name, "key": config.key}
+    return Waiting(request, config.timeout_seconds)
+
+
 STEP = StepType(
     type="wait_for_event",
     label="Wait for event",
@@ -28,4 +34,5 @@ STEP = StepType(
     icon="radio",
     category="flow",
     config_model=WaitForEventConfig,
+    execute=execute,
 )

@@ -107,3 +107,12 @@ async def logs_after(session: AsyncSession, run_id: str, after: int, limit: int)
         .limit(limit)
     )
     return list(rows)
+
+
+async def active_children(session: AsyncSession, run_id: str) -> list[str]:
+    rows = await session.scalars(
+        select(Run.id).where(
+            Run.parent_run_id == run_id, Run.status.in_(("pending", "running", "waiting"))
+        )
+    )
+    return list(rows)
