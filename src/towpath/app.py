@@ -13,7 +13,7 @@ from towpath import __version__
 from towpath.api.body_limit import BodyLimitMiddleware
 from towpath.api.errors import install_error_handlers
 from towpath.api.request_id import RequestIdMiddleware
-from towpath.api.routes import catalog, health, runs, workflows
+from towpath.api.routes import catalog, events, health, runs, workflows
 from towpath.api.schemas.catalog import StepCatalogEntry
 from towpath.auth.principal import Principal
 from towpath.domain.validation import DefinitionLimits
@@ -72,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     api.include_router(workflows.router)
     api.include_router(runs.router)
+    api.include_router(events.router)
     api.include_router(catalog.router)
     app.include_router(api)
     app.include_router(health.router)

@@ -32,8 +32,11 @@ async def _upgrade(url: str) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    worker: Annotated[
+        bool, typer.Option(help="Also execute runs in this process (--no-worker: API only).")
+    ] = True,
 ) -> None:
-    """Apply migrations, then serve the API."""
+    """Apply migrations, then serve the API (and, by default, execute runs)."""
     from towpath.app import create_app
 
     settings = load_settings()
@@ -41,6 +44,7 @@ def serve(
         settings.host = host
     if port is not None:
         settings.port = port
+    settings.run_worker = settings.run_worker and worker
     asyncio.run(_upgrade(settings.database_url))
     console.print(f"towpath {__version__} on http://{settings.host}:{settings.port}")
     uvicorn.run(
@@ -50,6 +54,23 @@ def serve(
         log_level=settings.log_level,
         proxy_headers=True,
     )
+
+
+@app.command("worker")
+def worker_command(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Steps executed at once by this worker.")
+    ] = None,
+) -> None:
+    """Execute runs: claim ready steps from the database until stopped (SIGINT/SIGTERM)."""
+    from towpath.engine.process import run_worker_process
+
+    settings = load_settings()
+    if concurrency is not None:
+        settings.worker_concurrency = concurrency
+    asyncio.run(_upgrade(settings.database_url))
+    console.print(f"towpath worker {__version__} on {settings.database_url.split('://')[0]}")
+    asyncio.run(run_worker_process(settings))
 
 
 @db_app.command("upgrade")

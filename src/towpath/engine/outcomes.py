@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from towpath.engine.execute import Result
     from towpath.engine.graphs import WorkflowCache
+    from towpath.engine.work import Work
     from towpath.steps.common import RetryPolicy
     from towpath.storage.models import StepRun
 
@@ -154,3 +155,14 @@ def _park(rt: RunTransaction, row: StepRun, deferred: Deferred) -> None:
     row.state = dict(deferred.saved)
     row.available_at = deferred.until
     rt.set_step_status(row, "queued", until=deferred.until.isoformat())
+
+
+async def release_lease(session: AsyncSession, work: Work) -> RunTransaction | None:
+    """Give a step back to the queue, same attempt, for another worker to run."""
+    rt = await RunTransaction.open(session, work.run_id)
+    row = rt.step(work.step_id, work.item_index)
+    if row is None or row.status != "running" or row.lease_token != work.lease_token:
+        return None
+    row.available_at = rt.now
+    rt.set_step_status(row, "queued", reason="the worker stopped")
+    return rt

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from towpath.engine.claim import claim_ready_steps
 from towpath.engine.execute import Result, execute_work
-from towpath.engine.outcomes import apply_result
+from towpath.engine.outcomes import apply_result, release_lease
 from towpath.engine.timers import expire_waiting_steps
 from towpath.engine.transition import published
 from towpath.steps.common import SINGLE_ATTEMPT
@@ -48,6 +48,8 @@ class WorkerSettings:
     lease_seconds: float = 30.0
     poll_seconds: float = 0.5
     commit_batch: int = 256
+    # On shutdown, steps in flight get this long to finish before they are handed back.
+    shutdown_grace_seconds: float = 10.0
 
 
 class Worker:
@@ -83,16 +85,39 @@ class Worker:
         return timedelta(seconds=self.settings.lease_seconds)
 
     async def run(self) -> None:
-        loops = [self._claim_loop(), self._commit_loop(), self._renew_loop(), self._timer_loop()]
+        claiming = asyncio.create_task(self._claim_loop())
+        loops = [self._commit_loop(), self._renew_loop(), self._timer_loop()]
         tasks = [asyncio.create_task(loop) for loop in loops]
         try:
             await self._stopping.wait()
+            claiming.cancel()
+            await self._drain()
         finally:
-            for task in tasks:
+            for task in [claiming, *tasks, *self._executing.values()]:
                 task.cancel()
-            for task in self._executing.values():
-                task.cancel()
-            await asyncio.gather(*tasks, *self._executing.values(), return_exceptions=True)
+            await asyncio.gather(
+                claiming, *tasks, *self._executing.values(), return_exceptions=True
+            )
+            await self._hand_back()
+
+    async def _drain(self) -> None:
+        """Let steps in flight finish and their results be written, within the grace."""
+        grace = self.settings.shutdown_grace_seconds
+        if self._executing:
+            await asyncio.wait(list(self._executing.values()), timeout=grace)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace):
+                await self._results.join()
+
+    async def _hand_back(self) -> None:
+        """Steps still leased go back to the queue now, not when their lease runs out."""
+        works = list(self._leases.values())
+        self._leases.clear()
+        if not works:
+            return
+        async with self.db.transaction() as session:
+            changed = [await release_lease(session, work) for work in works]
+        self.bus.publish(published([rt for rt in changed if rt is not None]))
 
     def stop(self) -> None:
         self._stopping.set()
@@ -145,6 +170,8 @@ class Worker:
             while not self._results.empty() and len(batch) < self.settings.commit_batch:
                 batch.append(self._results.get_nowait())
             await self._commit(batch)
+            for _ in batch:
+                self._results.task_done()
 
     async def _commit(self, batch: list[Result]) -> None:
         try:

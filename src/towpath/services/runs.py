@@ -165,3 +165,30 @@ async def retry(runtime: Runtime, caller: Principal, run_id: str) -> Run:
     async with runtime.transition(run_id, caller.workspace_id) as rt:
         await retry_run(rt, runtime.workflows)
     return rt.run
+
+
+async def post_event(
+    runtime: Runtime, caller: Principal, name: str, key: str | None, data: dict[str, Any]
+) -> list[str]:
+    """Answer every wait_for_event step waiting for this name and key; their run ids."""
+    async with runtime.db.read() as session:
+        waiting = await queries.waiting_for_event(session, caller.workspace_id)
+    matches = [
+        row
+        for row in waiting
+        if isinstance(row.state, dict)
+        and row.state.get("event_name") == name
+        and row.state.get("key") == key
+    ]
+    answered = []
+    for row in matches:
+        async with runtime.transition(row.run_id, caller.workspace_id) as rt:
+            current = rt.step(row.step_id)
+            if current is None or current.status != "waiting":
+                continue
+            rt.emit("event.received", row.step_id, name=name, key=key)
+            rt.complete_step(current, {"name": name, "key": key, "data": data})
+            prepared = await runtime.workflows.get(rt.session, rt.run.workflow_id)
+            rt.advance(prepared.graph)
+            answered.append(row.run_id)
+    return answered

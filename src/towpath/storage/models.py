@@ -87,7 +87,9 @@ class Workflow(Base):
 class Run(Base):
     __tablename__ = "runs"
     __table_args__ = (
-        UniqueConstraint("workspace_id", "idempotency_key"),
+        # Not unique: the idempotency_keys table enforces a key once per its 24-hour life,
+        # and a key may start a new run after it expired.
+        Index(None, "workspace_id", "idempotency_key"),
         Index(None, "workspace_id", "workflow_id", "created_at"),
         Index(None, "status", "deadline_at"),
     )

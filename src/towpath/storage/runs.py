@@ -116,3 +116,14 @@ async def active_children(session: AsyncSession, run_id: str) -> list[str]:
         )
     )
     return list(rows)
+
+
+async def waiting_for_event(session: AsyncSession, workspace_id: str) -> list[StepRun]:
+    rows = await session.scalars(
+        select(StepRun).where(
+            StepRun.workspace_id == workspace_id,
+            StepRun.status == "waiting",
+            StepRun.step_type == "wait_for_event",
+        )
+    )
+    return list(rows)

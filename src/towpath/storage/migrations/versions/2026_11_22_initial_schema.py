@@ -203,11 +203,14 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_runs")),
-        sa.UniqueConstraint(
-            "workspace_id", "idempotency_key", name=op.f("uq_runs_workspace_id_idempotency_key")
-        ),
     )
     op.create_index(op.f("ix_runs_parent_run_id"), "runs", ["parent_run_id"], unique=False)
+    op.create_index(
+        op.f("ix_runs_workspace_id_idempotency_key"),
+        "runs",
+        ["workspace_id", "idempotency_key"],
+        unique=False,
+    )
     op.create_index(
         op.f("ix_runs_status_deadline_at"), "runs", ["status", "deadline_at"], unique=False
     )
@@ -369,6 +372,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_runs_workspace_id"), table_name="runs")
     op.drop_index(op.f("ix_runs_status_deadline_at"), table_name="runs")
     op.drop_index(op.f("ix_runs_parent_run_id"), table_name="runs")
+    op.drop_index(op.f("ix_runs_workspace_id_idempotency_key"), table_name="runs")
 
     op.drop_table("runs")
     op.drop_index(op.f("ix_workflows_workspace_id_status_created_at"), table_name="workflows")

@@ -1,0 +1,113 @@
+"""A server restart in the middle of a delay or of a waiting approval loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import httpx
+
+from tests.factories import edge, node
+from tests.runs import API, publish, start, steps_by_id, wait_for
+from towpath.app import create_app
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from towpath.config import Settings
+
+
+@asynccontextmanager
+async def server(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """One server process's life: start, serve, stop."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://towpath.test") as c:
+            yield c
+
+
+async def test_a_delay_survives_a_restart_without_being_shortened(settings: Settings) -> None:
+    definition = {
+        "nodes": [
+            node("wait", "delay", {"seconds": 1.5}),
+            node("after", "transform", {"output": {"done": True}}),
+        ],
+        "edges": [edge("wait", "after")],
+    }
+    async with server(settings) as client:
+        workflow_id = await publish(client, definition)
+        run = await start(client, workflow_id)
+        for _ in range(200):
+            steps = await steps_by_id(client, run["id"])
+            if steps.get("wait", {}).get("attempts") == [] and steps["wait"]["status"] == "queued":
+                if steps["wait"]["started_at"]:
+                    break
+            await asyncio.sleep(0.01)
+        started = datetime.fromisoformat(steps["wait"]["started_at"])
+
+    await asyncio.sleep(0.3)  # the server is down for a while
+
+    async with server(settings) as client:
+        done = await wait_for(client, run["id"], "completed", "failed", seconds=10)
+        steps = await steps_by_id(client, run["id"])
+
+    assert done["status"] == "completed"
+    waited_until = datetime.fromisoformat(steps["wait"]["output"]["waited_until"])
+    completed = datetime.fromisoformat(steps["wait"]["completed_at"])
+    assert (waited_until - started).total_seconds() >= 1.5
+    assert completed >= waited_until
+    # Not restarted from zero after the restart either.
+    assert (completed - waited_until).total_seconds() < 1.0
+
+
+async def test_a_waiting_approval_survives_a_restart(settings: Settings) -> None:
+    definition = {
+        "nodes": [
+            node("ask", "approval", {"message": "ship {{ input.version }}?"}),
+            node("ship", "transform", {"output": {"by": "{{ ask.decided_by }}"}}),
+        ],
+        "edges": [edge("ask", "ship")],
+    }
+    async with server(settings) as client:
+        workflow_id = await publish(client, definition)
+        run = await start(client, workflow_id, {"version": "1.2"})
+        await wait_for(client, run["id"], "waiting")
+
+    async with server(settings) as client:
+        steps = await steps_by_id(client, run["id"])
+        assert steps["ask"]["request"]["message"] == "ship 1.2?"
+        answer = await client.post(f"{API}/runs/{run['id']}/approve", json={"approved": True})
+        assert answer.status_code == 200, answer.text
+        done = await wait_for(client, run["id"], "completed", "failed")
+
+    assert done["status"] == "completed"
+    assert done["context"]["ship"] == {"by": "local"}
+
+
+async def test_wait_for_event_is_answered_by_a_posted_event(settings: Settings) -> None:
+    definition = {
+        "nodes": [
+            node("paid", "wait_for_event", {"event_name": "payment", "key": "{{ input.order }}"}),
+            node("ship", "transform", {"output": {"amount": "{{ paid.data.amount }}"}}),
+        ],
+        "edges": [edge("paid", "ship")],
+    }
+    async with server(settings) as client:
+        workflow_id = await publish(client, definition)
+        run = await start(client, workflow_id, {"order": "A-1"})
+        other = await start(client, workflow_id, {"order": "B-2"})
+        await wait_for(client, run["id"], "waiting")
+        await wait_for(client, other["id"], "waiting")
+
+        posted = await client.post(
+            f"{API}/events", json={"name": "payment", "key": "A-1", "data": {"amount": 12}}
+        )
+        done = await wait_for(client, run["id"], "completed", "failed")
+        still = (await client.get(f"{API}/runs/{other['id']}")).json()
+
+    assert posted.json() == {"run_ids": [run["id"]]}
+    assert done["context"]["ship"] == {"amount": 12}
+    assert still["status"] == "waiting"
