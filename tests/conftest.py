@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
     from fastapi import FastAPI
 
+pytest_plugins = ["tests.servers"]
+
 POSTGRES_URL = os.environ.get("TOWPATH_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 

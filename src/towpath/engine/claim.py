@@ -62,7 +62,9 @@ async def claim_ready_steps(
             # A new attempt starts unless the step was only parked (a timer) or lost its lease.
             if row.attempt == 0 or row.status == "retrying":
                 row.attempt += 1
-            rt.set_step_status(row, "running", event="step.started", attempt=row.attempt)
+            rt.set_step_status(
+                row, "running", event="step.started", attempt=row.attempt, worker=worker_id
+            )
             row.lease_owner = worker_id
             row.lease_token = token
             row.lease_expires_at = now + lease

@@ -126,6 +126,8 @@ class Worker:
 
     async def _claim_loop(self) -> None:
         while True:
+            # Cleared before the claim, so a signal that comes while claiming is kept.
+            self.bus.work_ready.clear()
             free = self.settings.concurrency - len(self._executing)
             claimed = await self._claim(free) if free > 0 else []
             for work in claimed:
@@ -147,7 +149,6 @@ class Worker:
         return claimed
 
     async def _wait_for_work(self) -> None:
-        self.bus.work_ready.clear()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self.settings.poll_seconds):
                 await self.bus.work_ready.wait()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from towpath.steps.common import DEFAULT_TIMEOUT_SECONDS, SINGLE_ATTEMPT, Retry, Timeout
+from towpath.steps.execution import Completed, Failed, Waiting
+from towpath.steps.http_call import send
 from towpath.steps.registry import StepType
+
+if TYPE_CHECKING:
+    from towpath.steps.execution import Outcome, StepContext
 
 
 class AgentConfig(BaseModel):
@@ -37,6 +42,47 @@ class AgentConfig(BaseModel):
             raise ValueError("give exactly one of `agent_id` and `agent`")
         return self
 
+    @property
+    def reference(self) -> str:
+        """The agent's id or name, whichever the config gives."""
+        reference = self.agent_id if self.agent_id is not None else self.agent
+        assert reference is not None  # noqa: S101 - the validator above guarantees one
+        return reference
+
+
+async def execute(config: AgentConfig, context: StepContext) -> Outcome:
+    """Call the agent once: its answer completes the step, or a 202 leaves it waiting."""
+    url = context.services.agent_base_urls.get(config.reference)
+    if url is None:
+        return Failed(f"agent {config.reference!r} is not registered", retryable=False)
+    payload: dict[str, Any] = {
+        "run_id": context.run_id,
+        "step_id": context.step_id,
+        "attempt": context.attempt,
+        "input": config.input,
+    }
+    if config.wait_for_callback:
+        # EngineServices does not know towpath's public callback address yet.
+        payload["callback_url"] = None
+    answer = await send(
+        context.services.http,
+        "POST",
+        url,
+        idempotency_key=context.idempotency_key,
+        timeout_seconds=config.timeout,
+        json_body=payload,
+    )
+    if isinstance(answer, Failed):
+        return answer
+    if not 200 <= answer.status < 300:
+        # Redirects are not followed: a POST must not silently turn into a GET elsewhere.
+        message = f"HTTP {answer.status} from {url}: agents answer with a 2xx status"
+        return Failed(message, kind="error", retryable=False)
+    is_json, value = answer.json_value()
+    if config.wait_for_callback and answer.status == 202:
+        return Waiting({"agent": config.reference, "accepted": value if is_json else None})
+    return Completed(value if is_json else {"text": answer.text})
+
 
 STEP = StepType(
     type="agent",
@@ -45,4 +91,5 @@ STEP = StepType(
     icon="bot",
     category="integrations",
     config_model=AgentConfig,
+    execute=execute,
 )

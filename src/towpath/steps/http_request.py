@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from towpath.steps.common import DEFAULT_TIMEOUT_SECONDS, SINGLE_ATTEMPT, Retry, Timeout
+from towpath.steps.execution import Completed, Failed
+from towpath.steps.http_call import send
 from towpath.steps.registry import StepType
+
+if TYPE_CHECKING:
+    from towpath.steps.execution import Outcome, StepContext
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 StatusCode = Annotated[int, Field(ge=100, le=599)]
@@ -45,6 +50,27 @@ class HttpRequestConfig(BaseModel):
         return value.upper() if isinstance(value, str) else value
 
 
+async def execute(config: HttpRequestConfig, context: StepContext) -> Outcome:
+    """Call the URL once; output its status, headers and body (JSON when it says so)."""
+    text_body = config.body if isinstance(config.body, str) else None
+    answer = await send(
+        context.services.http,
+        config.method,
+        config.url,
+        idempotency_key=context.idempotency_key,
+        timeout_seconds=config.timeout,
+        headers=config.headers,
+        json_body=None if text_body is not None else config.body,
+        text_body=text_body,
+        allow_status=config.allow_status,
+        # As a browser, curl -L or n8n would: a moved resource is still the one asked for.
+        follow_redirects=True,
+    )
+    if isinstance(answer, Failed):
+        return answer
+    return Completed({"status": answer.status, "headers": answer.headers, "body": answer.body()})
+
+
 STEP = StepType(
     type="http_request",
     label="HTTP request",
@@ -52,4 +78,5 @@ STEP = StepType(
     icon="globe",
     category="integrations",
     config_model=HttpRequestConfig,
+    execute=execute,
 )

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import TYPE_CHECKING, Any, Literal
 
 from jsonschema import Draft4Validator, Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import SchemaError, best_match
 from jsonschema.validators import validator_for
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from towpath.steps.common import DEFAULT_TIMEOUT_SECONDS, SINGLE_ATTEMPT, Retry, Timeout
+from towpath.steps.execution import Completed, Failed
+from towpath.steps.http_call import ERROR_BODY_CHARS, parse_json, send
 from towpath.steps.registry import StepType
+
+if TYPE_CHECKING:
+    from towpath.steps.execution import Outcome, StepContext
 
 
 def check_json_schema(schema: dict[str, Any]) -> None:
@@ -65,6 +71,106 @@ class LlmConfig(BaseModel):
         return schema
 
 
+class _Message(BaseModel):
+    content: str | None = None
+
+
+class _Choice(BaseModel):
+    message: _Message
+    finish_reason: str | None = None
+
+
+class _Usage(BaseModel):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+
+
+class _ChatCompletion(BaseModel):
+    """The part of an OpenAI-compatible answer the step reads; the rest is ignored."""
+
+    model: str | None = None
+    choices: list[_Choice] = Field(min_length=1)
+    # Some servers leave usage out, or send null; the output then says None per count.
+    usage: _Usage | None = None
+
+
+# Models asked for JSON still often wrap it in a Markdown code fence.
+_CODE_FENCE = re.compile(r"\A\s*```[\w-]*[ \t]*\n(?P<body>.*?)\s*```\s*\Z", re.DOTALL)
+
+
+def _request_body(config: LlmConfig) -> dict[str, Any]:
+    messages = [{"role": "system", "content": config.system}] if config.system else []
+    messages.append({"role": "user", "content": config.prompt})
+    body: dict[str, Any] = {"model": config.model, "messages": messages}
+    if config.temperature is not None:
+        body["temperature"] = config.temperature
+    if config.max_tokens is not None:
+        body["max_tokens"] = config.max_tokens
+    if config.response_format == "json":
+        body["response_format"] = {"type": "json_object"}
+    return body
+
+
+def _parse_answer(config: LlmConfig, text: str, finish_reason: str | None) -> Any:
+    """The model's answer as JSON checked against `json_schema`; ValueError says what is wrong."""
+    fenced = _CODE_FENCE.match(text)
+    try:
+        value = parse_json(fenced.group("body") if fenced else text)
+    except (ValueError, RecursionError) as error:
+        cut_off = " (it was cut off at max_tokens)" if finish_reason == "length" else ""
+        excerpt = text[:200]
+        raise ValueError(f"the model's answer is not valid JSON{cut_off}: {excerpt!r}") from error
+    if config.json_schema is not None:
+        validator_class = validator_for(config.json_schema)
+        validator = validator_class(
+            config.json_schema, format_checker=validator_class.FORMAT_CHECKER
+        )
+        mismatch = best_match(validator.iter_errors(value))
+        if mismatch is not None:
+            path = "/".join(str(part) for part in mismatch.absolute_path) or "(root)"
+            message = f"the model's answer does not match json_schema at {path}: {mismatch.message}"
+            raise ValueError(message)
+    return value
+
+
+async def execute(config: LlmConfig, context: StepContext) -> Outcome:
+    """Ask the model once; output its text (and JSON), the model, token usage, finish reason."""
+    services = context.services
+    url = services.llm_base_url.rstrip("/") + "/chat/completions"
+    headers = {"Authorization": f"Bearer {services.llm_api_key}"} if services.llm_api_key else {}
+    answer = await send(
+        services.http,
+        "POST",
+        url,
+        idempotency_key=context.idempotency_key,
+        timeout_seconds=config.timeout,
+        headers=headers,
+        json_body=_request_body(config),
+    )
+    if isinstance(answer, Failed):
+        return answer
+    try:
+        completion = _ChatCompletion.model_validate_json(answer.text)
+    except ValidationError:
+        # A wrong base URL, not a bad day of the model: another attempt would not help.
+        message = f"{url} did not answer with a chat completion: {answer.text[:ERROR_BODY_CHARS]}"
+        return Failed(message, kind="error", retryable=False)
+    choice = completion.choices[0]
+    text = choice.message.content or ""
+    output: dict[str, Any] = {"text": text}
+    if config.response_format == "json":
+        try:
+            output["json"] = _parse_answer(config, text, choice.finish_reason)
+        except ValueError as error:
+            # Sampling differs between attempts, so the next answer may well be right.
+            return Failed(str(error), kind="error", retryable=True)
+    output["model"] = completion.model or config.model
+    output["usage"] = (completion.usage or _Usage()).model_dump()
+    output["finish_reason"] = choice.finish_reason
+    return Completed(output)
+
+
 STEP = StepType(
     type="llm",
     label="LLM",
@@ -72,4 +178,5 @@ STEP = StepType(
     icon="sparkles",
     category="ai",
     config_model=LlmConfig,
+    execute=execute,
 )

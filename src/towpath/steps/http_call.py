@@ -1,0 +1,161 @@
+"""One HTTP call made for a step: the idempotency header, a capped body, failures as `Failed`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from towpath.steps.execution import Failed
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping
+
+# The most of a response body a step keeps, so one huge answer cannot eat a worker's memory.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+# How much of an error response's body its failure message quotes.
+ERROR_BODY_CHARS = 500
+# UTF-8 spends at most four bytes on a character: enough bytes for the quoted part.
+_ERROR_BODY_BYTES = 4 * ERROR_BODY_CHARS
+_CHUNK_BYTES = 64 * 1024
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON; a step's output must be storable as JSON.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(text: str) -> Any:
+    """Parse strict JSON; raise ValueError (or RecursionError when absurdly deep) if it is not."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """A response that was not a failure, read whole and within MAX_BODY_BYTES."""
+
+    status: int
+    # Lower-case names; a repeated header's values joined by ", ".
+    headers: dict[str, str]
+    text: str
+    media_type: str
+
+    @property
+    def says_json(self) -> bool:
+        return self.media_type == "application/json" or self.media_type.endswith("+json")
+
+    def json_value(self) -> tuple[bool, Any]:
+        """(True, parsed body) when the response is labelled JSON and parses, else (False, None)."""
+        if not self.says_json:
+            return False, None
+        try:
+            return True, parse_json(self.text)
+        except (ValueError, RecursionError):
+            # A server that mislabels its body still gets its text shown, not a failure.
+            return False, None
+
+    def body(self) -> Any:
+        """The parsed JSON body when the response is JSON, else the body's text."""
+        is_json, value = self.json_value()
+        return value if is_json else self.text
+
+
+async def send(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    idempotency_key: str,
+    timeout_seconds: float,
+    headers: Mapping[str, str] | None = None,
+    json_body: Any = None,
+    text_body: str | None = None,
+    allow_status: Collection[int] = (),
+    follow_redirects: bool = False,
+) -> HttpAnswer | Failed:
+    """Make one attempt of a call; a status of 400 and up not in `allow_status` is a `Failed`.
+
+    `json_body` (unless None) is sent as JSON, else `text_body` (unless None) as text. An
+    `Idempotency-Key` header the caller set is kept; otherwise the attempt's key is sent.
+    """
+    try:
+        request_headers = httpx.Headers(headers or {})
+        request_headers.setdefault("Idempotency-Key", idempotency_key)
+        if json_body is None and text_body is not None:
+            request_headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+        request = client.build_request(
+            method,
+            url,
+            headers=request_headers,
+            json=json_body,
+            content=text_body if json_body is None else None,
+            timeout=httpx.Timeout(timeout_seconds),
+        )
+    except httpx.InvalidURL as error:
+        return Failed(f"invalid URL {url!r}: {error}", kind="error", retryable=False)
+    except ValueError as error:
+        # A header that is not ASCII, or a number JSON cannot carry (NaN): the config's fault.
+        return Failed(f"cannot build the request to {url}: {error}", kind="error", retryable=False)
+    try:
+        response = await client.send(request, stream=True, follow_redirects=follow_redirects)
+        try:
+            return await _read_answer(response, url, allow_status)
+        finally:
+            await response.aclose()
+    except httpx.TimeoutException:
+        message = f"no answer from {url} within {timeout_seconds:g} seconds"
+        return Failed(message, kind="timeout", retryable=True)
+    except httpx.UnsupportedProtocol as error:
+        return Failed(f"invalid URL {url!r}: {error}", kind="error", retryable=False)
+    except httpx.LocalProtocolError as error:
+        # We could not even phrase the request (e.g. a header name with a space in it).
+        message = f"cannot send the request to {url}: {error}"
+        return Failed(message, kind="error", retryable=False)
+    except httpx.TransportError as error:
+        message = f"request to {url} failed: {str(error) or type(error).__name__}"
+        return Failed(message, kind="network", retryable=True)
+    except (httpx.TooManyRedirects, httpx.DecodingError) as error:
+        return Failed(f"request to {url} failed: {error}", kind="error", retryable=False)
+
+
+async def _read_answer(
+    response: httpx.Response, url: str, allow_status: Collection[int]
+) -> HttpAnswer | Failed:
+    status = response.status_code
+    succeeded = status < 400 or status in allow_status
+    # A failure's message quotes only the start of the body: read no more than that.
+    limit = MAX_BODY_BYTES if succeeded else _ERROR_BODY_BYTES
+    content, complete = await _read_capped(response, limit)
+    text = content.decode(response.encoding or "utf-8", errors="replace")
+    if not succeeded:
+        return status_failure(status, url, text)
+    if not complete:
+        message = f"the response from {url} is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB"
+        return Failed(message, kind="error", retryable=False)
+    media_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+    return HttpAnswer(
+        status=status,
+        headers={name.lower(): value for name, value in response.headers.items()},
+        text=text,
+        media_type=media_type,
+    )
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """Up to `limit` bytes of the (decoded) body, and whether that was all of it."""
+    content = bytearray()
+    async for chunk in response.aiter_bytes(_CHUNK_BYTES):
+        content += chunk
+        if len(content) > limit:
+            return bytes(content[:limit]), False
+    return bytes(content), True
+
+
+def status_failure(status: int, url: str, text: str) -> Failed:
+    """The failure for an error status: 5xx and 429 are worth another attempt, the rest not."""
+    quoted = text[:ERROR_BODY_CHARS].strip()
+    message = f"HTTP {status} from {url}" + (f": {quoted}" if quoted else "")
+    kind = "5xx" if status >= 500 else "error"
+    return Failed(message, kind=kind, retryable=status >= 500 or status == 429)

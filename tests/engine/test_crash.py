@@ -1,0 +1,126 @@
+"""Two `towpath worker` processes on PostgreSQL; one is killed mid-run. Every run still
+completes, and no completed step runs again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from tests.factories import edge, node
+from tests.runs import API, publish, wait_for
+from towpath.app import create_app
+from towpath.config import Settings
+from towpath.storage.models import StepRun
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tests.servers import EchoServer
+    from towpath.storage.database import Database
+
+STEPS = 5
+
+
+def _worker(url: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "TOWPATH_DATABASE_URL": url,
+        "TOWPATH_LEASE_SECONDS": "2",
+        "TOWPATH_POLL_SECONDS": "0.1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "towpath", "worker", "--concurrency", "8"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def _both_workers_busy(db: Database) -> None:
+    """Wait until each worker holds a lease, so the kill interrupts steps in flight."""
+    for _ in range(300):
+        async with db.read() as session:
+            owners = set(
+                await session.scalars(
+                    select(StepRun.lease_owner).where(StepRun.status == "running")
+                )
+            )
+        if len(owners - {None}) == 2:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the two workers never both held work")
+
+
+@pytest.fixture
+def workers(database_url: str) -> Iterator[list[subprocess.Popen[bytes]]]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("many worker processes share work through PostgreSQL")
+    started = [_worker(database_url), _worker(database_url)]
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=20)
+
+
+async def test_runs_survive_a_killed_worker(
+    database_url: str, workers: list[subprocess.Popen[bytes]], echo_server: EchoServer
+) -> None:
+    app = create_app(Settings(database_url=database_url, run_worker=False))
+    nodes = [
+        node(f"s{i}", "http_request", {"url": f"{echo_server.url}/slow?seconds=0.15"})
+        for i in range(STEPS)
+    ]
+    edges = [edge(f"s{i}", f"s{i + 1}") for i in range(STEPS - 1)]
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            workflow_id = await publish(client, {"nodes": nodes, "edges": edges})
+            runs = [
+                (await client.post(f"{API}/workflows/{workflow_id}/run", json={})).json()["id"]
+                for _ in range(12)
+            ]
+            await _both_workers_busy(app.state.db)
+            workers[0].send_signal(signal.SIGKILL)
+            workers[0].wait(timeout=10)
+            finished = [
+                await wait_for(client, run_id, "completed", "failed", seconds=60) for run_id in runs
+            ]
+            histories = [
+                (await client.get(f"{API}/runs/{run_id}/events")).json() for run_id in runs
+            ]
+
+    assert [run["status"] for run in finished] == ["completed"] * len(runs)
+    started = Counter(
+        (i, e["step_id"])
+        for i, history in enumerate(histories)
+        for e in history
+        if e["event_type"] == "step.started"
+    )
+    reclaimed = [key for key, n in started.items() if n > 1]
+    # The killed worker held leases: its steps were taken over by the other worker.
+    assert reclaimed, "no step was taken over after the kill"
+    for history in histories:
+        completed_at: dict[str, int] = {}
+        for event in history:
+            step = event["step_id"]
+            if event["event_type"] == "step.completed":
+                assert step not in completed_at, f"{step} completed twice"
+                completed_at[step] = event["seq"]
+            if event["event_type"] == "step.started":
+                assert step not in completed_at, f"{step} started again after it completed"
+        assert len(completed_at) == STEPS
+    # A step taken over runs again with the same idempotency key; none ran 3 times.
+    calls = Counter(r.headers["idempotency-key"] for r in echo_server.requests)
+    assert max(calls.values()) <= 2
+    assert all(key.endswith(":1") for key in calls)
+    assert len(calls) == len(runs) * STEPS

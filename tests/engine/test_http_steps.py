@@ -1,0 +1,133 @@
+"""HTTP steps inside runs: outputs downstream, retries with backoff, timeouts, cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from tests.factories import edge, node
+from tests.runs import API, publish, start, steps_by_id, wait_for
+
+if TYPE_CHECKING:
+    import httpx
+
+    from tests.servers import EchoServer
+
+
+def _call(url: str, **config: Any) -> dict[str, Any]:
+    return {
+        "nodes": [
+            node("call", "http_request", {"method": "POST", "url": url, **config}),
+            node("use", "transform", {"output": {"status": "{{ call.status }}"}}),
+        ],
+        "edges": [edge("call", "use")],
+    }
+
+
+async def test_the_response_reaches_the_next_step(
+    client: httpx.AsyncClient, echo_server: EchoServer
+) -> None:
+    definition = _call(f"{echo_server.url}/echo", body={"user": "{{ input.user }}"})
+    workflow_id = await publish(client, definition)
+
+    run = await start(client, workflow_id, {"user": "ada"})
+    done = await wait_for(client, run["id"], "completed", "failed")
+
+    assert done["status"] == "completed", done["error"]
+    assert done["context"]["use"] == {"status": 200}
+    assert done["context"]["call"]["body"]["json"] == {"user": "ada"}
+    sent = echo_server.requests[-1]
+    assert sent.headers["idempotency-key"] == f"{run['id']}:call:1"
+
+
+async def test_a_flaky_call_is_retried_until_it_succeeds(
+    client: httpx.AsyncClient, echo_server: EchoServer
+) -> None:
+    retry = {"max_attempts": 4, "backoff_seconds": 0.05, "max_backoff_seconds": 0.1}
+    definition = _call(f"{echo_server.url}/flaky/{{{{ input.key }}}}?failures=2", retry=retry)
+    workflow_id = await publish(client, definition)
+
+    run = await start(client, workflow_id, {"key": "k1"})
+    done = await wait_for(client, run["id"], "completed", "failed")
+
+    assert done["status"] == "completed", done["error"]
+    assert echo_server.calls("k1") == 3
+    step = (await steps_by_id(client, run["id"]))["call"]
+    assert step["attempt"] == 3
+    assert [a["outcome"] for a in step["attempts"]] == ["failed", "failed", "completed"]
+    keys = [r.headers["idempotency-key"] for r in echo_server.requests]
+    assert keys == [f"{run['id']}:call:{n}" for n in (1, 2, 3)]
+    events = (await client.get(f"{API}/runs/{run['id']}/events")).json()
+    assert [e["event_type"] for e in events].count("step.retrying") == 2
+
+
+async def test_retries_give_up_after_max_attempts(
+    client: httpx.AsyncClient, echo_server: EchoServer
+) -> None:
+    retry = {"max_attempts": 2, "backoff_seconds": 0.01}
+    workflow_id = await publish(
+        client, _call(f"{echo_server.url}/flaky/k2?failures=5", retry=retry)
+    )
+
+    done = await wait_for(client, (await start(client, workflow_id))["id"], "completed", "failed")
+
+    assert done["status"] == "failed"
+    assert "503" in done["error"]
+    assert echo_server.calls("k2") == 2
+
+
+async def test_a_client_error_is_not_retried(
+    client: httpx.AsyncClient, echo_server: EchoServer
+) -> None:
+    retry = {"max_attempts": 3, "backoff_seconds": 0.01}
+    workflow_id = await publish(client, _call(f"{echo_server.url}/status/404", retry=retry))
+
+    run = await start(client, workflow_id)
+    done = await wait_for(client, run["id"], "completed", "failed")
+
+    assert done["status"] == "failed"
+    assert (await steps_by_id(client, run["id"]))["call"]["attempt"] == 1
+
+
+async def test_a_step_timeout_fails_the_step(
+    client: httpx.AsyncClient, echo_server: EchoServer
+) -> None:
+    workflow_id = await publish(client, _call(f"{echo_server.url}/slow?seconds=3", timeout=0.3))
+
+    done = await wait_for(client, (await start(client, workflow_id))["id"], "completed", "failed")
+
+    assert done["status"] == "failed"
+    assert "timeout" in done["error"].lower() or "timed out" in done["error"].lower()
+
+
+async def test_a_run_timeout_fails_the_run(
+    client: httpx.AsyncClient, echo_server: EchoServer
+) -> None:
+    definition = _call(f"{echo_server.url}/slow?seconds=5", timeout=10)
+    definition["timeout_seconds"] = 0.5
+    workflow_id = await publish(client, definition)
+
+    done = await wait_for(client, (await start(client, workflow_id))["id"], "completed", "failed")
+
+    assert done["status"] == "failed"
+    assert "timeout" in done["error"]
+
+
+async def test_cancel_abandons_an_http_call_in_flight(
+    client: httpx.AsyncClient, echo_server: EchoServer
+) -> None:
+    workflow_id = await publish(client, _call(f"{echo_server.url}/slow?seconds=5", timeout=10))
+    run = await start(client, workflow_id)
+    for _ in range(200):
+        if (await steps_by_id(client, run["id"])).get("call", {}).get("status") == "running":
+            break
+        await asyncio.sleep(0.01)
+
+    cancelled = await client.post(f"{API}/runs/{run['id']}/cancel")
+    await asyncio.sleep(0.3)
+
+    assert cancelled.json()["status"] == "cancelled"
+    steps = await steps_by_id(client, run["id"])
+    assert steps["call"]["status"] == "cancelled"
+    assert "use" not in steps
+    assert (await client.get(f"{API}/runs/{run['id']}")).json()["status"] == "cancelled"
