@@ -95,11 +95,14 @@ def test_an_undefined_value_inside_a_native_result_is_an_error() -> None:
         render("{{ [input.count, missing] }}")
 
 
+def test_a_key_named_like_a_method_is_the_key() -> None:
+    assert render("{{ input.items }}") == [1, 2]
+    assert render("{{ input['items'] }}") == [1, 2]
+
+
 def test_a_method_read_by_mistake_is_an_error_not_a_value() -> None:
     with pytest.raises(TemplateError, match="not data"):
-        render("{{ input.items }}")
-
-    assert render("{{ input['items'] }}") == [1, 2]
+        render("{{ input.values }}")
 
 
 @pytest.mark.parametrize(

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from towpath.engine.transition import WHOLE_STEP
+from towpath.engine.rows import WHOLE_STEP
 
 if TYPE_CHECKING:
+    from towpath.engine.rows import StepRow
     from towpath.engine.transition import RunTransaction
-    from towpath.storage.models import StepRun
 
 
 def fan_out(
-    rt: RunTransaction, parent: StepRun, items: list[Any], concurrency: int, inner_type: str
+    rt: RunTransaction, parent: StepRow, items: list[Any], concurrency: int, inner_type: str
 ) -> None:
     if not items:
         rt.complete_step(parent, [], None)
@@ -26,12 +26,12 @@ def fan_out(
         row.state = {"item": item}
 
 
-def items_of(rt: RunTransaction, step_id: str) -> list[StepRun]:
+def items_of(rt: RunTransaction, step_id: str) -> list[StepRow]:
     rows = [row for (sid, item), row in rt.steps.items() if sid == step_id and item != WHOLE_STEP]
     return sorted(rows, key=lambda row: row.item_index)
 
 
-def item_settled(rt: RunTransaction, item: StepRun) -> None:
+def item_settled(rt: RunTransaction, item: StepRow) -> None:
     """After an item ended: start the next ones, or end the parent when all have ended."""
     parent = rt.step(item.step_id)
     if parent is None or parent.status != "waiting":

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.errors import Conflict, Unprocessable
-from towpath.engine.transition import WHOLE_STEP
+from towpath.engine.rows import WHOLE_STEP
 
 if TYPE_CHECKING:
     from towpath.engine.graphs import PreparedWorkflow
+    from towpath.engine.rows import StepRow
     from towpath.engine.transition import RunTransaction
-    from towpath.storage.models import StepRun
 
 
 # Steps that wait on the engine itself (their items, their child run), not on a person.
@@ -25,7 +25,7 @@ class AnswersInvalid(Unprocessable):
     code = "ANSWERS_INVALID"
 
 
-def waiting_step(rt: RunTransaction, step_id: str | None, step_type: str | None) -> StepRun:
+def waiting_step(rt: RunTransaction, step_id: str | None, step_type: str | None) -> StepRow:
     """The step to answer: the one named, or the only one waiting."""
     details: dict[str, Any] = {"run_status": rt.run.status}
     if step_id is not None:
@@ -58,7 +58,7 @@ def waiting_step(rt: RunTransaction, step_id: str | None, step_type: str | None)
 
 def decide_approval(
     rt: RunTransaction,
-    row: StepRun,
+    row: StepRow,
     prepared: PreparedWorkflow,
     *,
     approved: bool,
@@ -86,7 +86,7 @@ def decide_approval(
 
 
 def answer_questions(
-    rt: RunTransaction, row: StepRun, prepared: PreparedWorkflow, answers: dict[str, Any], by: str
+    rt: RunTransaction, row: StepRow, prepared: PreparedWorkflow, answers: dict[str, Any], by: str
 ) -> dict[str, Any]:
     questions = (row.state or {}).get("questions", [])
     problems = _answer_problems(questions, answers)
@@ -131,7 +131,7 @@ def _type_problem(question: dict[str, Any], answer: Any) -> str | None:
     return None
 
 
-def resume_step(rt: RunTransaction, row: StepRun, data: dict[str, Any], by: str) -> None:
+def resume_step(rt: RunTransaction, row: StepRow, data: dict[str, Any], by: str) -> None:
     """Complete a waiting step with `data` as its output (the run's context[step_id])."""
     rt.emit("step.resumed", row.step_id, resumed_by=by)
     handle = None

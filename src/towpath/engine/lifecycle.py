@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from jsonschema.validators import validator_for
 
 from towpath.domain.clock import utcnow
-from towpath.domain.errors import Conflict, Unprocessable
+from towpath.domain.errors import Conflict, Unprocessable, WorkflowNotFound
 from towpath.domain.ids import new_id
-from towpath.engine.transition import WHOLE_STEP, RunTransaction
-from towpath.storage.models import Run
+from towpath.engine.rows import WHOLE_STEP, RunRow
+from towpath.engine.sql import fetch
+from towpath.engine.transition import RunTransaction
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from towpath.engine.graphs import WorkflowCache
-    from towpath.storage.models import Workflow
+    from towpath.engine.graphs import PreparedWorkflow, WorkflowCache
+    from towpath.engine.sql import Dialect, Gen
 
 
 class WorkflowNotPublished(Conflict):
@@ -43,7 +43,7 @@ class InputInvalid(Unprocessable):
 class RunStateConflict(Conflict):
     code = "INVALID_RUN_STATE"
 
-    def __init__(self, run: Run, wanted: str) -> None:
+    def __init__(self, run: RunRow, wanted: str) -> None:
         super().__init__(
             f"run {run.id!r} is {run.status}; it cannot be {wanted}",
             details={"id": run.id, "status": run.status},
@@ -62,23 +62,47 @@ def check_input(schema: dict[str, Any] | None, value: dict[str, Any]) -> None:
         raise InputInvalid(errors)
 
 
-async def start_run(
-    session: AsyncSession,
+@dataclass(frozen=True)
+class WorkflowRow:
+    id: str
+    workspace_id: str
+    status: str
+    input_schema: dict[str, Any] | None
+    definition: dict[str, Any]
+    deleted: bool
+
+
+def load_workflow(d: Dialect, workflow_id: str, workspace_id: str) -> Gen[WorkflowRow]:
+    rows = yield from fetch(
+        "SELECT id, workspace_id, status, input_schema, definition, deleted_at FROM workflows"
+        " WHERE id = ? AND workspace_id = ?",
+        workflow_id,
+        workspace_id,
+    )
+    if not rows or rows[0][5] is not None:
+        raise WorkflowNotFound(workflow_id)
+    wid, ws, status, schema, definition, _ = rows[0]
+    return WorkflowRow(wid, ws, status, d.read_doc(schema), d.read_doc(definition), False)
+
+
+def start_run(
+    d: Dialect,
     workflows: WorkflowCache,
-    workflow: Workflow,
+    workflow: WorkflowRow,
     run_input: dict[str, Any],
     *,
     trigger_type: str = "manual",
     idempotency_key: str | None = None,
     created_by: str | None = None,
     parent: tuple[str, str] | None = None,
-) -> RunTransaction:
+) -> Gen[RunTransaction]:
     if workflow.status != "published":
         raise WorkflowNotPublished(workflow.id, workflow.status)
     check_input(workflow.input_schema, run_input)
+    prepared = yield from workflows.get(d, workflow.id)
     now = utcnow()
     timeout = workflow.definition.get("timeout_seconds")
-    run = Run(
+    run = RunRow(
         id=new_id(),
         workspace_id=workflow.workspace_id,
         workflow_id=workflow.id,
@@ -86,22 +110,23 @@ async def start_run(
         trigger_type=trigger_type,
         input=run_input,
         context={},
+        error=None,
         idempotency_key=idempotency_key,
-        created_by=created_by,
         parent_run_id=parent[0] if parent else None,
         parent_step_id=parent[1] if parent else None,
         last_seq=0,
         deadline_at=now + timedelta(seconds=timeout) if isinstance(timeout, int | float) else None,
+        created_by=created_by,
+        started_at=None,
+        completed_at=None,
         created_at=now,
         updated_at=now,
     )
-    session.add(run)
-    rt = RunTransaction(session, run, {}, now)
+    rt = RunTransaction.create(d, run)
     rt.emit("run.created", trigger_type=trigger_type, workflow_id=workflow.id)
     rt.set_run_status("running", event="run.started")
-    prepared = await workflows.get(session, workflow.id)
     rt.advance(prepared.graph)
-    await session.flush()
+    yield from rt.flush()
     return rt
 
 
@@ -112,7 +137,7 @@ def cancel_run(rt: RunTransaction, reason: str | None = None) -> None:
     rt.set_run_status("cancelled", error=reason)
 
 
-async def retry_run(rt: RunTransaction, workflows: WorkflowCache) -> None:
+def retry_run(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
     """The failed steps run again; completed ones keep their output."""
     if rt.run.status != "failed":
         raise RunStateConflict(rt.run, "retried")
@@ -123,8 +148,11 @@ async def retry_run(rt: RunTransaction, workflows: WorkflowCache) -> None:
         if row.item_index != WHOLE_STEP:
             continue
         if row.status in ("failed", "cancelled"):
+            # The earlier attempts stay in `attempts`; the step starts over.
             row.error = None
+            row.output = None
+            row.handle = None
+            row.completed_at = None
             row.available_at = rt.now
             rt.set_step_status(row, "retrying", attempt=row.attempt)
-    prepared = await workflows.get(rt.session, rt.run.workflow_id)
     rt.advance(prepared.graph)

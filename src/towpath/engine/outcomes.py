@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from towpath.domain.ids import new_id
 from towpath.domain.states import STEP_TERMINAL
+from towpath.engine.claim import lease_steps
 from towpath.engine.fan_out import fan_out, item_settled
-from towpath.engine.subruns import settle_parent, start_child
-from towpath.engine.transition import WHOLE_STEP, RunTransaction
+from towpath.engine.rows import WHOLE_STEP
+from towpath.engine.sql import execute_many
+from towpath.engine.subruns import settle_parents, start_child
+from towpath.engine.transition import RunTransaction
 from towpath.steps.execution import Completed, Deferred, Failed, FanOut, Waiting
-from towpath.storage.models import RunLog
 
 if TYPE_CHECKING:
     import random
-
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from datetime import datetime
 
     from towpath.engine.execute import Result
     from towpath.engine.graphs import WorkflowCache
+    from towpath.engine.rows import StepRow
+    from towpath.engine.sql import Dialect, Gen
     from towpath.engine.work import Work
     from towpath.steps.common import RetryPolicy
-    from towpath.storage.models import StepRun
 
 # What a step waits for becomes its own event, for the people who answer it.
 WAIT_EVENTS = {"approval": "approval.requested", "clarification": "clarification.requested"}
@@ -40,22 +44,78 @@ def should_retry(result: Result, failed: Failed) -> bool:
     return policy.retry_on is None or failed.kind in policy.retry_on
 
 
-async def apply_result(
-    session: AsyncSession, workflows: WorkflowCache, result: Result, rng: random.Random
-) -> list[RunTransaction]:
-    """Apply one result in the caller's transaction: the runs it changed, none when the
-    lease was lost."""
-    work = result.work
-    rt = await RunTransaction.open(session, work.run_id)
-    row = rt.step(work.step_id, work.item_index)
-    # Fencing: only the holder of the current lease may write the step's result.
-    if row is None or row.status != "running" or row.lease_token != work.lease_token:
-        return []
-    _write_logs(rt, work.step_id, result.logs)
+@dataclass
+class Applied:
+    """What a batch of results changed, and the steps it leased on to the same worker."""
+
+    changed: list[RunTransaction] = field(default_factory=list)
+    continued: list[Work] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """Lease steps a result made ready straight to this worker, skipping a claim."""
+
+    worker_id: str
+    lease: timedelta
+    limit: int
+
+
+def apply_results(
+    d: Dialect,
+    workflows: WorkflowCache,
+    results: list[Result],
+    rng: random.Random,
+    now: datetime,
+    continuation: Continuation | None = None,
+) -> Gen[Applied]:
+    """Apply results in one transaction; a result whose lease was lost changes nothing."""
+    applied = Applied()
+    opened: dict[str, RunTransaction] = {}
+    logs: list[list[Any]] = []
+    for result in results:
+        work = result.work
+        rt = opened.get(work.run_id)
+        if rt is None:
+            rt = yield from RunTransaction.open(d, work.run_id)
+            opened[work.run_id] = rt
+        row = rt.step(work.step_id, work.item_index)
+        # Fencing: only the holder of the current lease may write the step's result.
+        if row is None or row.status != "running" or row.lease_token != work.lease_token:
+            continue
+        logs += [
+            [rt.run.workspace_id, rt.run.id, work.step_id, level, message, d.time(rt.now)]
+            for level, message in result.logs
+        ]
+        children = yield from _apply(d, rt, row, result, workflows, rng)
+        applied.changed += children
+        room = continuation.limit - len(applied.continued) if continuation else 0
+        if continuation and room > 0:
+            applied.continued += yield from _continue(d, rt, workflows, continuation, now, room)
+    for rt in opened.values():
+        yield from rt.flush()
+    applied.changed = list(opened.values()) + applied.changed
+    applied.changed += yield from settle_parents(d, applied.changed, workflows)
+    yield from execute_many(
+        "INSERT INTO run_logs (workspace_id, run_id, step_id, level, message, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        logs,
+    )
+    return applied
+
+
+def _apply(
+    d: Dialect,
+    rt: RunTransaction,
+    row: StepRow,
+    result: Result,
+    workflows: WorkflowCache,
+    rng: random.Random,
+) -> Gen[list[RunTransaction]]:
     _record_attempt(row, result, rt)
     if result.input is not None:
         row.input = result.input
-    changed = [rt]
+    children: list[RunTransaction] = []
     outcome = result.outcome
     if isinstance(outcome, Completed):
         rt.complete_step(row, outcome.output, outcome.handle)
@@ -68,45 +128,40 @@ async def apply_result(
     elif isinstance(outcome, FanOut):
         fan_out(rt, row, outcome.items, outcome.concurrency, outcome.step_type)
     else:
-        child = await start_child(rt, row, outcome, workflows)
-        changed += [child] if child is not None else []
+        child = yield from start_child(d, rt, row, outcome, workflows)
+        children += [child] if child is not None else []
     if row.item_index != WHOLE_STEP and row.status in STEP_TERMINAL:
         item_settled(rt, row)
-    prepared = await workflows.get(session, rt.run.workflow_id)
+    prepared = yield from workflows.get(d, rt.run.workflow_id)
     rt.advance(prepared.graph)
-    return changed + await settle_parents(session, changed, workflows)
+    return children
 
 
-async def settle_parents(
-    session: AsyncSession, transactions: list[RunTransaction], workflows: WorkflowCache
-) -> list[RunTransaction]:
-    """Parents answered by children that ended, up the tree."""
-    answered: list[RunTransaction] = []
-    pending = list(transactions)
-    while pending:
-        parent = await settle_parent(session, pending.pop(), workflows)
-        if parent is not None:
-            answered.append(parent)
-            pending.append(parent)
-    return answered
+def _continue(
+    d: Dialect,
+    rt: RunTransaction,
+    workflows: WorkflowCache,
+    continuation: Continuation,
+    now: datetime,
+    limit: int,
+) -> Gen[list[Work]]:
+    """The run is locked already: lease its ready steps on, no claim needed."""
+    ready = [
+        row
+        for row in rt.steps.values()
+        if row.status == "queued" and (row.available_at is None or row.available_at <= rt.now)
+    ][:limit]
+    if not ready:
+        return []
+    prepared = yield from workflows.get(d, rt.run.workflow_id)
+    expires = now + continuation.lease
+    return lease_steps(rt, prepared, ready, continuation.worker_id, new_id(), expires)
 
 
-def _write_logs(rt: RunTransaction, step_id: str, logs: list[tuple[str, str]]) -> None:
-    for level, message in logs:
-        rt.session.add(
-            RunLog(
-                workspace_id=rt.run.workspace_id,
-                run_id=rt.run.id,
-                step_id=step_id,
-                level=level,
-                message=message,
-                created_at=rt.now,
-            )
-        )
-
-
-def _record_attempt(row: StepRun, result: Result, rt: RunTransaction) -> None:
+def _record_attempt(row: StepRow, result: Result, rt: RunTransaction) -> None:
     outcome = result.outcome
+    if isinstance(outcome, Deferred):
+        return
     entry: dict[str, Any] = {
         "attempt": row.attempt,
         "started_at": row.started_at.isoformat() if row.started_at else None,
@@ -116,13 +171,11 @@ def _record_attempt(row: StepRun, result: Result, rt: RunTransaction) -> None:
     if isinstance(outcome, Failed):
         entry["error"] = outcome.error
         entry["kind"] = outcome.kind
-    if isinstance(outcome, Deferred):
-        return
     row.attempts = [*(row.attempts or []), entry]
 
 
 def _fail_or_retry(
-    rt: RunTransaction, row: StepRun, result: Result, failed: Failed, rng: random.Random
+    rt: RunTransaction, row: StepRow, result: Result, failed: Failed, rng: random.Random
 ) -> None:
     row.error = failed.error
     if should_retry(result, failed):
@@ -139,7 +192,7 @@ def _fail_or_retry(
     rt.set_step_status(row, "failed", attempt=row.attempt, error=failed.error, kind=failed.kind)
 
 
-def _wait(rt: RunTransaction, row: StepRun, waiting: Waiting) -> None:
+def _wait(rt: RunTransaction, row: StepRow, waiting: Waiting) -> None:
     row.state = dict(waiting.request)
     if waiting.timeout_seconds is not None:
         row.available_at = rt.now + timedelta(seconds=waiting.timeout_seconds)
@@ -151,18 +204,23 @@ def _wait(rt: RunTransaction, row: StepRun, waiting: Waiting) -> None:
         rt.emit(wait_event, row.step_id, **dict(waiting.request))
 
 
-def _park(rt: RunTransaction, row: StepRun, deferred: Deferred) -> None:
+def _park(rt: RunTransaction, row: StepRow, deferred: Deferred) -> None:
     row.state = dict(deferred.saved)
     row.available_at = deferred.until
     rt.set_step_status(row, "queued", until=deferred.until.isoformat())
 
 
-async def release_lease(session: AsyncSession, work: Work) -> RunTransaction | None:
-    """Give a step back to the queue, same attempt, for another worker to run."""
-    rt = await RunTransaction.open(session, work.run_id)
-    row = rt.step(work.step_id, work.item_index)
-    if row is None or row.status != "running" or row.lease_token != work.lease_token:
-        return None
-    row.available_at = rt.now
-    rt.set_step_status(row, "queued", reason="the worker stopped")
-    return rt
+def release_leases(d: Dialect, works: list[Work]) -> Gen[list[RunTransaction]]:
+    """Give steps back to the queue, same attempt, for another worker to run."""
+    changed = []
+    for run_id in {work.run_id for work in works}:
+        rt = yield from RunTransaction.open(d, run_id)
+        for work in (w for w in works if w.run_id == run_id):
+            row = rt.step(work.step_id, work.item_index)
+            if row is None or row.status != "running" or row.lease_token != work.lease_token:
+                continue
+            row.available_at = rt.now
+            rt.set_step_status(row, "queued", reason="the worker stopped")
+        yield from rt.flush()
+        changed.append(rt)
+    return changed

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from towpath.engine.drivers import connect_driver
 from towpath.engine.graphs import WorkflowCache
 from towpath.engine.worker import Worker, WorkerSettings
 from towpath.events.bus import EventBus
@@ -26,7 +27,19 @@ if TYPE_CHECKING:
 async def engine_running(
     db: Database, registry: StepRegistry, settings: Settings, *, with_worker: bool
 ) -> AsyncIterator[Runtime]:
-    runtime = Runtime(db=db, workflows=WorkflowCache(), bus=EventBus())
+    driver = await connect_driver(settings.database_url, settings.sqlite_synchronous)
+    runtime = Runtime(db=db, driver=driver, workflows=WorkflowCache(), bus=EventBus())
+    try:
+        async with _engine(runtime, registry, settings, with_worker) as running:
+            yield running
+    finally:
+        await driver.close()
+
+
+@asynccontextmanager
+async def _engine(
+    runtime: Runtime, registry: StepRegistry, settings: Settings, with_worker: bool
+) -> AsyncIterator[Runtime]:
     async with httpx.AsyncClient(follow_redirects=True) as http:
         services = EngineServices(
             http=http, llm_base_url=settings.llm_base_url, llm_api_key=settings.llm_api_key
@@ -35,7 +48,7 @@ async def engine_running(
             yield runtime
             return
         worker = Worker(
-            db,
+            runtime.driver,
             registry,
             services,
             runtime.workflows,

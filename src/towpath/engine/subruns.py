@@ -6,35 +6,36 @@ from typing import TYPE_CHECKING
 
 from towpath.domain.errors import TowpathError
 from towpath.domain.states import RUN_TERMINAL
-from towpath.engine.lifecycle import start_run
+from towpath.engine.lifecycle import load_workflow, start_run
+from towpath.engine.rows import WHOLE_STEP
+from towpath.engine.sql import fetch
 from towpath.engine.transition import RunTransaction
-from towpath.storage.runs import outputs
-from towpath.storage.workflows import get_workflow
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from typing import Any
 
     from towpath.engine.graphs import WorkflowCache
+    from towpath.engine.rows import StepRow
+    from towpath.engine.sql import Dialect, Gen
     from towpath.steps.execution import StartChild
-    from towpath.storage.models import StepRun
 
 
-async def start_child(
-    rt: RunTransaction, row: StepRun, child: StartChild, workflows: WorkflowCache
-) -> RunTransaction | None:
+def start_child(
+    d: Dialect, rt: RunTransaction, row: StepRow, child: StartChild, workflows: WorkflowCache
+) -> Gen[RunTransaction | None]:
     """Start the child run in the parent's transaction; a refusal fails the step."""
     try:
-        async with rt.session.begin_nested():
-            workflow = await get_workflow(rt.session, rt.run.workspace_id, child.workflow_id)
-            child_rt = await start_run(
-                rt.session,
-                workflows,
-                workflow,
-                child.input,
-                trigger_type="sub_workflow",
-                created_by=f"run:{rt.run.id}",
-                parent=(rt.run.id, row.step_id) if child.wait else None,
-            )
+        # Every check comes before the first write, so a refusal leaves nothing behind.
+        workflow = yield from load_workflow(d, child.workflow_id, rt.run.workspace_id)
+        child_rt = yield from start_run(
+            d,
+            workflows,
+            workflow,
+            child.input,
+            trigger_type="sub_workflow",
+            created_by=f"run:{rt.run.id}",
+            parent=(rt.run.id, row.step_id) if child.wait else None,
+        )
     except TowpathError as exc:
         row.error = f"could not start workflow {child.workflow_id!r}: {exc.message}"
         rt.set_step_status(row, "failed", error=row.error)
@@ -48,25 +49,56 @@ async def start_child(
     return child_rt
 
 
-async def settle_parent(
-    session: AsyncSession, child: RunTransaction, workflows: WorkflowCache
-) -> RunTransaction | None:
-    """When a child run has ended, answer the parent's waiting step (child, then parent lock)."""
+def settle_parents(
+    d: Dialect, transactions: list[RunTransaction], workflows: WorkflowCache
+) -> Gen[list[RunTransaction]]:
+    """Answer the waiting steps of parents whose child runs ended, up the tree."""
+    answered: list[RunTransaction] = []
+    pending = list(transactions)
+    while pending:
+        parent = yield from _settle_parent(d, pending.pop(), workflows)
+        if parent is not None:
+            answered.append(parent)
+            pending.append(parent)
+    return answered
+
+
+def _settle_parent(
+    d: Dialect, child: RunTransaction, workflows: WorkflowCache
+) -> Gen[RunTransaction | None]:
     run = child.run
     if run.parent_run_id is None or run.parent_step_id is None or run.status not in RUN_TERMINAL:
         return None
-    parent = await RunTransaction.open(session, run.parent_run_id)
+    # Child first, then parent: the order every transition takes two run locks in.
+    parent = yield from RunTransaction.open(d, run.parent_run_id)
     row = parent.step(run.parent_step_id)
     if row is None or row.status != "waiting" or (row.state or {}).get("child_run_id") != run.id:
         return None
     if run.status == "completed":
-        result = {"run_id": run.id, "status": run.status, "output": await outputs(session, run.id)}
-        parent.complete_step(row, result)
+        output = _outputs(child)
+        parent.complete_step(row, {"run_id": run.id, "status": run.status, "output": output})
     else:
-        row.error = f"sub-workflow run {run.id} {run.status}" + (
-            f": {run.error}" if run.error else ""
-        )
+        reason = f": {run.error}" if run.error else ""
+        row.error = f"sub-workflow run {run.id} {run.status}{reason}"
         parent.set_step_status(row, "failed", error=row.error)
-    prepared = await workflows.get(session, parent.run.workflow_id)
+    prepared = yield from workflows.get(d, parent.run.workflow_id)
     parent.advance(prepared.graph)
+    yield from parent.flush()
     return parent
+
+
+def _outputs(rt: RunTransaction) -> dict[str, Any]:
+    return {
+        step_id: row.output
+        for (step_id, item), row in rt.steps.items()
+        if item == WHOLE_STEP and row.status == "completed"
+    }
+
+
+def active_children(d: Dialect, run_id: str) -> Gen[list[str]]:
+    rows = yield from fetch(
+        "SELECT id FROM runs WHERE parent_run_id = ?"
+        " AND status IN ('pending', 'running', 'waiting')",
+        run_id,
+    )
+    return [row[0] for row in rows]

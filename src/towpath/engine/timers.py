@@ -1,72 +1,68 @@
-"""Waiting steps whose time ran out: fail them, or answer them with the configured default."""
+"""Waiting steps whose time ran out, and runs past their deadline."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from towpath.engine.human import decide_approval
-from towpath.engine.outcomes import settle_parents
+from towpath.engine.sql import fetch
+from towpath.engine.subruns import settle_parents
 from towpath.engine.transition import RunTransaction
-from towpath.storage.models import Run, StepRun
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from sqlalchemy.ext.asyncio import AsyncSession
-
     from towpath.engine.graphs import PreparedWorkflow, WorkflowCache
+    from towpath.engine.rows import StepRow
+    from towpath.engine.sql import Dialect, Gen
 
 
-async def expire_waiting_steps(
-    session: AsyncSession, workflows: WorkflowCache, now: datetime, limit: int
-) -> list[RunTransaction]:
-    due = (
-        await session.execute(
-            select(StepRun.run_id, StepRun.id)
-            .join(Run, Run.id == StepRun.run_id)
-            .where(StepRun.status == "waiting", StepRun.available_at <= now)
-            .order_by(StepRun.available_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=Run)
-        )
-    ).all()
-    changed = []
-    for run_id, step_run_id in due:
-        rt = await RunTransaction.open(session, run_id)
-        row = next((r for r in rt.steps.values() if r.id == step_run_id), None)
-        if (
-            row is None
-            or row.status != "waiting"
-            or row.available_at is None
-            or row.available_at > now
-        ):
-            continue
-        prepared = await workflows.get(session, rt.run.workflow_id)
-        config = prepared.nodes[row.step_id].config
-        _time_out(rt, row, prepared, config)
-        rt.advance(prepared.graph)
-        changed.append(rt)
-    changed += await _expire_runs(session, now, limit)
-    changed += await settle_parents(session, changed, workflows)
-    await session.flush()
+def expire_due(
+    d: Dialect, workflows: WorkflowCache, now: datetime, limit: int
+) -> Gen[list[RunTransaction]]:
+    changed = yield from _expire_waiting_steps(d, workflows, now, limit)
+    changed += yield from _expire_runs(d, now, limit)
+    for rt in changed:
+        yield from rt.flush()
+    changed += yield from settle_parents(d, changed, workflows)
     return changed
 
 
-async def _expire_runs(session: AsyncSession, now: datetime, limit: int) -> list[RunTransaction]:
+def _expire_waiting_steps(
+    d: Dialect, workflows: WorkflowCache, now: datetime, limit: int
+) -> Gen[list[RunTransaction]]:
+    due = yield from fetch(
+        "SELECT s.run_id, s.id FROM step_runs s JOIN runs r ON r.id = s.run_id"
+        " WHERE s.status = 'waiting' AND s.available_at <= ?"
+        f" ORDER BY s.available_at LIMIT ? {d.lock('FOR UPDATE OF r SKIP LOCKED')}",
+        d.time(now),
+        limit,
+    )
+    changed: dict[str, RunTransaction] = {}
+    for run_id, step_run_id in due:
+        rt = changed.get(run_id) or (yield from RunTransaction.open(d, run_id))
+        row = next((r for r in rt.steps.values() if r.id == step_run_id), None)
+        due_at = row.available_at if row is not None else None
+        if row is None or row.status != "waiting" or due_at is None or due_at > now:
+            continue
+        prepared = yield from workflows.get(d, rt.run.workflow_id)
+        _time_out(rt, row, prepared, prepared.nodes[row.step_id].config)
+        rt.advance(prepared.graph)
+        changed[run_id] = rt
+    return list(changed.values())
+
+
+def _expire_runs(d: Dialect, now: datetime, limit: int) -> Gen[list[RunTransaction]]:
     """Runs past their deadline fail, and what they were doing is cancelled."""
-    due = (
-        await session.scalars(
-            select(Run.id)
-            .where(Run.status.in_(("running", "waiting")), Run.deadline_at <= now)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
+    due = yield from fetch(
+        "SELECT id FROM runs WHERE status IN ('running', 'waiting') AND deadline_at <= ?"
+        f" LIMIT ? {d.lock('FOR UPDATE SKIP LOCKED')}",
+        d.time(now),
+        limit,
+    )
     changed = []
-    for run_id in due:
-        rt = await RunTransaction.open(session, run_id)
+    for (run_id,) in due:
+        rt = yield from RunTransaction.open(d, run_id)
         if rt.run.status in ("running", "waiting"):
             rt.fail_run("the run took longer than its timeout")
             changed.append(rt)
@@ -74,7 +70,7 @@ async def _expire_runs(session: AsyncSession, now: datetime, limit: int) -> list
 
 
 def _time_out(
-    rt: RunTransaction, row: StepRun, prepared: PreparedWorkflow, config: dict[str, Any]
+    rt: RunTransaction, row: StepRow, prepared: PreparedWorkflow, config: dict[str, Any]
 ) -> None:
     on_timeout = config.get("on_timeout", "fail")
     if row.step_type == "approval" and on_timeout in ("approve", "reject"):

@@ -1,12 +1,10 @@
 """One run's transition: the run row locked, its steps loaded, every change and its
-events written in the caller's transaction. Every write to a run goes through here."""
+events written back in the same transaction. Every write to a run goes through here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import select
 
 from towpath.domain.clock import utcnow
 from towpath.domain.ids import new_id
@@ -17,43 +15,73 @@ from towpath.domain.states import (
     check_run_transition,
     check_step_transition,
 )
+from towpath.engine.rows import (
+    WHOLE_STEP,
+    EventRow,
+    RunRow,
+    StepRow,
+    insert_run,
+    load_run,
+    load_steps,
+    update_run,
+    write_events,
+    write_steps,
+)
 from towpath.events.bus import PublishedEvent
-from towpath.storage.models import RunEvent, StepRun
-from towpath.storage.runs import get_run
+from towpath.storage.runs import RunNotFound
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from towpath.engine.sql import Dialect, Gen
 
-    from towpath.storage.models import Run
-
-WHOLE_STEP = -1
+__all__ = ["WHOLE_STEP", "RunTransaction", "published"]
 
 
 @dataclass
 class RunTransaction:
-    session: AsyncSession
-    run: Run
-    steps: dict[tuple[str, int], StepRun]
+    d: Dialect
+    run: RunRow
+    steps: dict[tuple[str, int], StepRow]
     now: datetime
-    events: list[RunEvent] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
+    new_steps: list[StepRow] = field(default_factory=list)
+    run_is_new: bool = False
+    # How many of `events` are already written.
+    _written: int = 0
 
     @classmethod
-    async def open(
-        cls, session: AsyncSession, run_id: str, workspace_id: str | None = None
-    ) -> RunTransaction:
+    def open(cls, d: Dialect, run_id: str, workspace_id: str | None = None) -> Gen[RunTransaction]:
         # The run row's lock serialises every transition of one run, across processes.
-        run = await get_run(session, run_id, workspace_id, lock=True)
-        rows = await session.scalars(select(StepRun).where(StepRun.run_id == run_id))
-        steps = {(row.step_id, row.item_index): row for row in rows}
-        return cls(session, run, steps, utcnow())
+        run = yield from load_run(d, run_id, workspace_id)
+        if run is None:
+            raise RunNotFound(run_id)
+        rows = yield from load_steps(d, run_id)
+        return cls(d, run, {(row.step_id, row.item_index): row for row in rows}, utcnow())
+
+    @classmethod
+    def create(cls, d: Dialect, run: RunRow) -> RunTransaction:
+        return cls(d, run, {}, run.created_at, run_is_new=True)
+
+    def flush(self) -> Gen[None]:
+        """Write what changed: the run, its steps, its new events."""
+        if self.run_is_new:
+            yield from insert_run(self.d, self.run)
+            self.run_is_new = False
+        else:
+            yield from update_run(self.d, self.run)
+        new_ids = {id(row) for row in self.new_steps}
+        loaded = [row for row in self.steps.values() if id(row) not in new_ids]
+        yield from write_steps(self.d, self.new_steps, loaded)
+        self.new_steps = []
+        yield from write_events(self.d, self.events[self._written :])
+        self._written = len(self.events)
 
     # --- events ------------------------------------------------------------------------
 
     def emit(self, event_type: str, step_id: str | None = None, **data: Any) -> None:
         self.run.last_seq += 1
-        event = RunEvent(
+        event = EventRow(
             workspace_id=self.run.workspace_id,
             run_id=self.run.id,
             seq=self.run.last_seq,
@@ -63,7 +91,6 @@ class RunTransaction:
             created_at=self.now,
         )
         self.events.append(event)
-        self.session.add(event)
 
     # --- the run -----------------------------------------------------------------------
 
@@ -85,7 +112,7 @@ class RunTransaction:
 
     # --- steps -------------------------------------------------------------------------
 
-    def step(self, step_id: str, item_index: int = WHOLE_STEP) -> StepRun | None:
+    def step(self, step_id: str, item_index: int = WHOLE_STEP) -> StepRow | None:
         return self.steps.get((step_id, item_index))
 
     def add_step(
@@ -97,8 +124,8 @@ class RunTransaction:
         item_index: int = WHOLE_STEP,
         available_at: datetime | None = None,
         input: Any = None,
-    ) -> StepRun:
-        row = StepRun(
+    ) -> StepRow:
+        row = StepRow(
             id=new_id(),
             workspace_id=self.run.workspace_id,
             run_id=self.run.id,
@@ -108,10 +135,20 @@ class RunTransaction:
             status=status,
             attempt=0,
             input=input,
+            output=None,
+            error=None,
+            attempts=None,
+            handle=None,
+            state=None,
             available_at=available_at or self.now,
+            lease_owner=None,
+            lease_token=None,
+            lease_expires_at=None,
+            started_at=None,
+            completed_at=None,
             created_at=self.now,
         )
-        self.session.add(row)
+        self.new_steps.append(row)
         self.steps[(step_id, item_index)] = row
         data: dict[str, Any] = {"step_type": step_type}
         if item_index != WHOLE_STEP:
@@ -120,7 +157,7 @@ class RunTransaction:
         return row
 
     def set_step_status(
-        self, row: StepRun, status: str, *, event: str | None = None, **data: Any
+        self, row: StepRow, status: str, *, event: str | None = None, **data: Any
     ) -> None:
         check_step_transition(row.status, status)
         row.status = status
@@ -134,7 +171,7 @@ class RunTransaction:
             data["item_index"] = row.item_index
         self.emit(event or f"step.{status}", row.step_id, **data)
 
-    def complete_step(self, row: StepRun, output: Any, handle: str | None = None) -> None:
+    def complete_step(self, row: StepRow, output: Any, handle: str | None = None) -> None:
         row.output = output
         row.handle = handle
         row.error = None
@@ -192,9 +229,6 @@ class RunTransaction:
             return "the run failed"
         row = min(failed, key=lambda r: r.completed_at or self.now)
         return f"step {row.step_id!r} failed: {row.error}"
-
-    async def flush(self) -> None:
-        await self.session.flush()
 
 
 def published(transactions: list[RunTransaction]) -> list[PublishedEvent]:

@@ -13,26 +13,25 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
-from sqlalchemy.exc import DBAPIError
-
 from towpath.engine.claim import claim_ready_steps
+from towpath.engine.drivers import DATABASE_ERRORS
 from towpath.engine.execute import Result, execute_work
-from towpath.engine.outcomes import apply_result, release_lease
-from towpath.engine.timers import expire_waiting_steps
+from towpath.engine.outcomes import Applied, Continuation, apply_results, release_leases
+from towpath.engine.sql import database_now, fetch
+from towpath.engine.timers import expire_due
 from towpath.engine.transition import published
 from towpath.steps.common import SINGLE_ATTEMPT
 from towpath.steps.execution import Failed
-from towpath.storage.database import database_now
-from towpath.storage.models import StepRun
 
 if TYPE_CHECKING:
+    from towpath.engine.drivers import TransitionDriver
     from towpath.engine.graphs import WorkflowCache
+    from towpath.engine.sql import Gen
+    from towpath.engine.transition import RunTransaction
     from towpath.engine.work import Work
     from towpath.events.bus import EventBus, PublishedEvent
     from towpath.steps.execution import EngineServices
     from towpath.steps.registry import StepRegistry
-    from towpath.storage.database import Database
 
 log = logging.getLogger("towpath.engine")
 
@@ -55,14 +54,15 @@ class WorkerSettings:
 class Worker:
     def __init__(
         self,
-        db: Database,
+        driver: TransitionDriver,
         registry: StepRegistry,
         services: EngineServices,
         workflows: WorkflowCache,
         bus: EventBus,
         settings: WorkerSettings,
     ) -> None:
-        self.db = db
+        self.driver = driver
+        self.d = driver.dialect
         self.registry = registry
         self.services = services
         self.workflows = workflows
@@ -115,9 +115,8 @@ class Worker:
         self._leases.clear()
         if not works:
             return
-        async with self.db.transaction() as session:
-            changed = [await release_lease(session, work) for work in works]
-        self.bus.publish(published([rt for rt in changed if rt is not None]))
+        changed = await self.driver.run(lambda: release_leases(self.d, works))
+        self.bus.publish(published(changed))
 
     def stop(self) -> None:
         self._stopping.set()
@@ -130,23 +129,31 @@ class Worker:
             self.bus.work_ready.clear()
             free = self.settings.concurrency - len(self._executing)
             claimed = await self._claim(free) if free > 0 else []
-            for work in claimed:
-                self._leases[work.step_run_id] = work
-                self._executing[work.step_run_id] = asyncio.create_task(self._execute(work))
+            self._start(claimed)
             if not claimed or free <= len(claimed):
                 await self._wait_for_work()
 
     async def _claim(self, limit: int) -> list[Work]:
-        try:
-            async with self.db.transaction() as session:
-                now = await database_now(session)
-                claimed = await claim_ready_steps(
-                    session, self.workflows, self.settings.worker_id, limit, self.lease, now
+        def claim() -> Gen[tuple[list[Work], list[RunTransaction]]]:
+            now = yield from database_now(self.d)
+            return (
+                yield from claim_ready_steps(
+                    self.d, self.workflows, self.settings.worker_id, limit, self.lease, now
                 )
-        except DBAPIError:
+            )
+
+        try:
+            claimed, changed = await self.driver.run(claim)
+        except DATABASE_ERRORS:
             log.warning("claiming failed; trying again", exc_info=True)
             return []
+        self.bus.publish(published(changed))
         return claimed
+
+    def _start(self, works: list[Work]) -> None:
+        for work in works:
+            self._leases[work.step_run_id] = work
+            self._executing[work.step_run_id] = asyncio.create_task(self._execute(work))
 
     async def _wait_for_work(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -175,18 +182,23 @@ class Worker:
                 self._results.task_done()
 
     async def _commit(self, batch: list[Result]) -> None:
-        try:
-            async with self.db.transaction() as session:
-                changed = [
-                    rt
-                    for result in batch
-                    for rt in await apply_result(session, self.workflows, result, self._rng)
-                ]
-        except DBAPIError:
-            if len(batch) == 1:
-                log.exception(
-                    "could not record step %s; its lease will expire", batch[0].work.step_id
+        room = self.settings.concurrency - len(self._executing) + len(batch)
+        continuation = Continuation(self.settings.worker_id, self.lease, max(room, 0))
+
+        def apply() -> Gen[Applied]:
+            now = yield from database_now(self.d)
+            return (
+                yield from apply_results(
+                    self.d, self.workflows, batch, self._rng, now, continuation
                 )
+            )
+
+        try:
+            applied = await self.driver.run(apply)
+        except DATABASE_ERRORS:
+            if len(batch) == 1:
+                step_id = batch[0].work.step_id
+                log.exception("could not record step %s; its lease will expire", step_id)
                 self._forget(batch)
                 return
             # One bad result must not hold back the others: record them one by one.
@@ -194,7 +206,9 @@ class Worker:
                 await self._commit([result])
             return
         self._forget(batch)
-        self.bus.publish(published(changed))
+        # Steps the results made ready run here at once: no claim, no wait.
+        self._start(applied.continued)
+        self.bus.publish(published(applied.changed))
         self.bus.signal_work()
 
     def _forget(self, batch: list[Result]) -> None:
@@ -213,19 +227,20 @@ class Worker:
         if not self._leases:
             return
         works = list(self._leases.values())
-        async with self.db.transaction() as session:
-            now = await database_now(session)
-            result = await session.execute(
-                update(StepRun)
-                .where(
-                    StepRun.id.in_([w.step_run_id for w in works]),
-                    StepRun.status == "running",
-                    StepRun.lease_owner == self.settings.worker_id,
-                )
-                .values(lease_expires_at=now + self.lease)
-                .returning(StepRun.id, StepRun.lease_token)
+
+        def renew() -> Gen[set[tuple[str, str]]]:
+            now = yield from database_now(self.d)
+            marks = ", ".join("?" for _ in works)
+            rows = yield from fetch(
+                f"UPDATE step_runs SET lease_expires_at = ? WHERE id IN ({marks})"
+                " AND status = 'running' AND lease_owner = ? RETURNING id, lease_token",
+                self.d.time(now + self.lease),
+                *[w.step_run_id for w in works],
+                self.settings.worker_id,
             )
-            kept = {(step_run_id, token) for step_run_id, token in result.all()}
+            return {(row[0], row[1]) for row in rows}
+
+        kept = await self.driver.run(renew)
         for work in works:
             if (work.step_run_id, work.lease_token) not in kept:
                 # Cancelled, or another worker took it over: stop working on it.
@@ -246,9 +261,16 @@ class Worker:
     async def _timer_loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.poll_seconds)
-            async with self.db.transaction() as session:
-                now = await database_now(session)
-                changed = await expire_waiting_steps(session, self.workflows, now, limit=100)
+
+            def expire() -> Gen[list[RunTransaction]]:
+                now = yield from database_now(self.d)
+                return (yield from expire_due(self.d, self.workflows, now, limit=100))
+
+            try:
+                changed = await self.driver.run(expire)
+            except DATABASE_ERRORS:
+                log.warning("expiring timers failed; trying again", exc_info=True)
+                continue
             if changed:
                 self.bus.publish(published(changed))
                 self.bus.signal_work()

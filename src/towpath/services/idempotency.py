@@ -58,27 +58,31 @@ async def create_once(
     caller: Principal,
     request: IdempotencyRequest | None,
     payload: Any,
-    create: Callable[[AsyncSession], Awaitable[str]],
+    create: Callable[[str | None], Awaitable[str]],
     policy: IdempotencyPolicy,
 ) -> Created:
-    """Run `create` (which returns the new resource's id) at most once per key."""
+    """Run `create` at most once per key. It gets the claimed key's row id (None without a
+    key), creates the resource, marks the key done in the same transaction (see
+    `complete_key`), and returns the new resource's id."""
     if request is None:
-        async with db.transaction() as session:
-            return Created(await create(session), replayed=False)
+        return Created(await create(None), replayed=False)
     digest = fingerprint(request.operation, payload)
     claimed = await _claim(db, caller, request, digest, policy)
     if isinstance(claimed, Created):
         return claimed
     try:
-        async with db.transaction() as session:
-            resource_id = await create(session)
-            await keys.complete_key(session, claimed, 201, resource_id)
+        resource_id = await create(claimed)
     except BaseException:
         # The request failed: free the key so a corrected retry is not refused.
         async with db.transaction() as session:
             await keys.delete_key(session, claimed)
         raise
     return Created(resource_id, replayed=False)
+
+
+async def complete_key(session: AsyncSession, key_id: str | None, resource_id: str) -> None:
+    if key_id is not None:
+        await keys.complete_key(session, key_id, 201, resource_id)
 
 
 async def _claim(

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from towpath.engine import human
-from towpath.engine.lifecycle import RunStateConflict, cancel_run, retry_run, start_run
-from towpath.services.idempotency import IdempotencyRequest, create_once
+from towpath.engine.lifecycle import (
+    RunStateConflict,
+    cancel_run,
+    load_workflow,
+    retry_run,
+    start_run,
+)
+from towpath.engine.sql import execute
+from towpath.engine.subruns import active_children
+from towpath.services.idempotency import create_once
 from towpath.storage import runs as queries
-from towpath.storage.workflows import get_workflow
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from sqlalchemy.ext.asyncio import AsyncSession
-
     from towpath.auth.principal import Principal
+    from towpath.engine.graphs import PreparedWorkflow
+    from towpath.engine.sql import Dialect, Gen
     from towpath.engine.transition import RunTransaction
-    from towpath.services.idempotency import IdempotencyPolicy
+    from towpath.services.idempotency import IdempotencyPolicy, IdempotencyRequest
     from towpath.services.runtime import Runtime
     from towpath.storage.models import Run, RunEvent, RunLog, StepRun
     from towpath.storage.pagination import Page, PageRequest
@@ -32,24 +40,29 @@ async def start(
     key: IdempotencyRequest | None,
     policy: IdempotencyPolicy,
 ) -> tuple[Run, dict[str, Any], bool]:
-    started: list[RunTransaction] = []
+    d = runtime.driver.dialect
 
-    async def create(session: AsyncSession) -> str:
-        workflow = await get_workflow(session, caller.workspace_id, workflow_id)
-        rt = await start_run(
-            session,
-            runtime.workflows,
-            workflow,
-            run_input,
-            idempotency_key=key.key if key else None,
-            created_by=caller.subject,
-        )
-        started.append(rt)
+    async def create(key_id: str | None) -> str:
+        def transition() -> Gen[RunTransaction]:
+            workflow = yield from load_workflow(d, workflow_id, caller.workspace_id)
+            rt = yield from start_run(
+                d,
+                runtime.workflows,
+                workflow,
+                run_input,
+                idempotency_key=key.key if key else None,
+                created_by=caller.subject,
+            )
+            if key_id is not None:
+                yield from complete_key(d, key_id, rt.run.id)
+            return rt
+
+        rt = await runtime.driver.run(transition)
+        runtime.announce([rt])
         return rt.run.id
 
     payload = {"input": run_input}
     created = await create_once(runtime.db, caller, key, payload, create, policy)
-    runtime.announce(started)
     run, context = await get(runtime, caller, created.resource_id)
     return run, context, created.replayed
 
@@ -111,60 +124,60 @@ async def approve(
     step_id: str | None,
     approved: bool,
     comment: str | None,
-) -> Run:
-    async with runtime.transition(run_id, caller.workspace_id) as rt:
+) -> None:
+    def change(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
         row = human.waiting_step(rt, step_id, "approval")
-        prepared = await runtime.workflows.get(rt.session, rt.run.workflow_id)
         human.decide_approval(
             rt, row, prepared, approved=approved, comment=comment, decided_by=caller.subject
         )
         rt.advance(prepared.graph)
-    return rt.run
+
+    await runtime.change_run(run_id, caller.workspace_id, change)
 
 
 async def clarify(
     runtime: Runtime, caller: Principal, run_id: str, step_id: str | None, answers: dict[str, Any]
-) -> Run:
-    async with runtime.transition(run_id, caller.workspace_id) as rt:
+) -> None:
+    def change(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
         row = human.waiting_step(rt, step_id, "clarification")
-        prepared = await runtime.workflows.get(rt.session, rt.run.workflow_id)
         human.answer_questions(rt, row, prepared, answers, caller.subject)
         rt.advance(prepared.graph)
-    return rt.run
+
+    await runtime.change_run(run_id, caller.workspace_id, change)
 
 
 async def resume(
     runtime: Runtime, caller: Principal, run_id: str, step_id: str | None, data: dict[str, Any]
-) -> Run:
-    async with runtime.transition(run_id, caller.workspace_id) as rt:
+) -> None:
+    def change(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
         row = human.waiting_step(rt, step_id, None)
-        prepared = await runtime.workflows.get(rt.session, rt.run.workflow_id)
         human.resume_step(rt, row, data, caller.subject)
         rt.advance(prepared.graph)
-    return rt.run
+
+    await runtime.change_run(run_id, caller.workspace_id, change)
 
 
-async def cancel(runtime: Runtime, caller: Principal, run_id: str, reason: str | None) -> Run:
-    async with runtime.transition(run_id, caller.workspace_id) as rt:
-        cancel_run(rt, reason)
+async def cancel(runtime: Runtime, caller: Principal, run_id: str, reason: str | None) -> None:
+    await runtime.change_run(run_id, caller.workspace_id, lambda rt, _: cancel_run(rt, reason))
     # Children are cancelled after the parent committed: locks are always taken child
     # first, parent second, so a parent must not hold its lock while taking a child's.
+    d = runtime.driver.dialect
     pending = [run_id]
     while pending:
-        async with runtime.db.read() as session:
-            children = await queries.active_children(session, pending.pop())
+        parent_id = pending.pop()
+        children = await runtime.driver.run(partial(active_children, d, parent_id))
         for child_id in children:
             with contextlib.suppress(RunStateConflict):
-                async with runtime.transition(child_id, caller.workspace_id) as child:
-                    cancel_run(child, f"parent run {run_id} was cancelled")
+                await runtime.change_run(
+                    child_id,
+                    caller.workspace_id,
+                    lambda rt, _: cancel_run(rt, f"parent run {run_id} was cancelled"),
+                )
             pending.append(child_id)
-    return rt.run
 
 
-async def retry(runtime: Runtime, caller: Principal, run_id: str) -> Run:
-    async with runtime.transition(run_id, caller.workspace_id) as rt:
-        await retry_run(rt, runtime.workflows)
-    return rt.run
+async def retry(runtime: Runtime, caller: Principal, run_id: str) -> None:
+    await runtime.change_run(run_id, caller.workspace_id, retry_run)
 
 
 async def post_event(
@@ -182,13 +195,27 @@ async def post_event(
     ]
     answered = []
     for row in matches:
-        async with runtime.transition(row.run_id, caller.workspace_id) as rt:
-            current = rt.step(row.step_id)
+
+        def change(
+            rt: RunTransaction, prepared: PreparedWorkflow, step_id: str = row.step_id
+        ) -> None:
+            current = rt.step(step_id)
             if current is None or current.status != "waiting":
-                continue
-            rt.emit("event.received", row.step_id, name=name, key=key)
+                return
+            rt.emit("event.received", step_id, name=name, key=key)
             rt.complete_step(current, {"name": name, "key": key, "data": data})
-            prepared = await runtime.workflows.get(rt.session, rt.run.workflow_id)
             rt.advance(prepared.graph)
-            answered.append(row.run_id)
+            answered.append(rt.run.id)
+
+        await runtime.change_run(row.run_id, caller.workspace_id, change)
     return answered
+
+
+def complete_key(d: Dialect, key_id: str, run_id: str) -> Gen[None]:
+    """Mark the idempotency key done in the run's own transaction."""
+    yield from execute(
+        "UPDATE idempotency_keys SET locked_at = NULL, response_status = 201,"
+        " response_body = ? WHERE id = ?",
+        d.doc({"id": run_id}),
+        key_id,
+    )

@@ -1,18 +1,20 @@
-"""What run services share with the engine in one process: the cache and the bus."""
+"""What run services share with the engine in one process: the driver, cache and bus."""
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from towpath.engine.outcomes import settle_parents
+from towpath.engine.subruns import settle_parents
 from towpath.engine.transition import RunTransaction, published
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import Callable
 
-    from towpath.engine.graphs import WorkflowCache
+    from towpath.engine.drivers import TransitionDriver
+    from towpath.engine.graphs import PreparedWorkflow, WorkflowCache
+    from towpath.engine.rows import RunRow
+    from towpath.engine.sql import Gen
     from towpath.events.bus import EventBus
     from towpath.storage.database import Database
 
@@ -20,17 +22,30 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Runtime:
     db: Database
+    driver: TransitionDriver
     workflows: WorkflowCache
     bus: EventBus
 
-    @asynccontextmanager
-    async def transition(self, run_id: str, workspace_id: str) -> AsyncIterator[RunTransaction]:
+    async def change_run(
+        self,
+        run_id: str,
+        workspace_id: str,
+        change: Callable[[RunTransaction, PreparedWorkflow], None],
+    ) -> RunRow:
         """One run's transition in its own transaction; its events go out after the commit."""
-        async with self.db.transaction() as session:
-            rt = await RunTransaction.open(session, run_id, workspace_id)
-            yield rt
-            parents = await settle_parents(session, [rt], self.workflows)
-        self.announce([rt, *parents])
+        d = self.driver.dialect
+
+        def transition() -> Gen[list[RunTransaction]]:
+            rt = yield from RunTransaction.open(d, run_id, workspace_id)
+            prepared = yield from self.workflows.get(d, rt.run.workflow_id)
+            change(rt, prepared)
+            yield from rt.flush()
+            parents = yield from settle_parents(d, [rt], self.workflows)
+            return [rt, *parents]
+
+        changed = await self.driver.run(transition)
+        self.announce(changed)
+        return changed[0].run
 
     def announce(self, transactions: list[RunTransaction]) -> None:
         self.bus.publish(published(transactions))

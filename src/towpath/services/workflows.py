@@ -20,12 +20,14 @@ from towpath.domain.validation import (
     check_size,
     validate_definition,
 )
-from towpath.services.idempotency import create_once
+from towpath.services.idempotency import complete_key, create_once
 from towpath.storage import workflows as queries
 from towpath.storage.models import Workflow
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
     from towpath.auth.principal import Principal
     from towpath.domain.step_spec import StepSpec
@@ -67,7 +69,7 @@ async def create_workflow(
     """A new draft (version 1 of a new lineage); the bool says it was an earlier result."""
     _check_size(fields["definition"], rules)
 
-    async def insert(session: Any) -> str:
+    async def insert(key_id: str | None) -> str:
         workflow_id = new_id()
         workflow = Workflow(
             id=workflow_id,
@@ -78,7 +80,9 @@ async def create_workflow(
             created_by=caller.subject,
             **fields,
         )
-        await queries.add_workflow(session, workflow)
+        async with db.transaction() as session:
+            await queries.add_workflow(session, workflow)
+            await complete_key(session, key_id, workflow_id)
         return workflow_id
 
     created = await create_once(db, caller, idempotency, fields, insert, rules.idempotency)
@@ -167,7 +171,11 @@ async def duplicate_workflow(
 ) -> tuple[Workflow, bool]:
     """A new draft of the same workflow, numbered after the lineage's latest version."""
 
-    async def insert(session: Any) -> str:
+    async def insert(key_id: str | None) -> str:
+        async with db.transaction() as session:
+            return await _insert_copy(session, key_id)
+
+    async def _insert_copy(session: AsyncSession, key_id: str | None) -> str:
         # The lock on the source serialises concurrent duplicates of one lineage.
         source = await queries.get_workflow(
             session, caller.workspace_id, workflow_id, for_update=True
@@ -185,6 +193,7 @@ async def duplicate_workflow(
             created_by=caller.subject,
         )
         await queries.add_workflow(session, copy)
+        await complete_key(session, key_id, copy.id)
         return copy.id
 
     payload = {"duplicate": workflow_id}

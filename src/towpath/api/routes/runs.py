@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
 
 from towpath.api.deps import Caller, Idempotency, Paging, Rules, RuntimeDep
 from towpath.api.responses import mark_created, set_total
@@ -62,8 +62,8 @@ async def list_runs(
     response: Response,
     workflow_id: str | None = None,
     status: RunStatus = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[AwareDatetime | None, Query(description="ISO 8601, with an offset")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="ISO 8601, with an offset")] = None,
 ) -> list[RunSummary]:
     found = await service.list_runs(
         runtime, caller, page, workflow_id=workflow_id, status=status, since=since, until=until

@@ -1,0 +1,203 @@
+"""Runs, step runs and events as plain rows: loaded, changed in memory, written back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime  # noqa: TC003 - dataclass field types
+from typing import TYPE_CHECKING, Any
+
+from towpath.engine.sql import execute, execute_many, fetch
+
+if TYPE_CHECKING:
+    from towpath.engine.sql import Dialect, Gen
+
+WHOLE_STEP = -1
+
+_RUN_TIMES = {"deadline_at", "started_at", "completed_at", "created_at", "updated_at"}
+_RUN_DOCS = {"input", "context"}
+_STEP_TIMES = {"available_at", "lease_expires_at", "started_at", "completed_at", "created_at"}
+_STEP_DOCS = {"input", "output", "attempts", "state"}
+
+
+@dataclass
+class RunRow:
+    id: str
+    workspace_id: str
+    workflow_id: str
+    status: str
+    trigger_type: str
+    input: Any
+    context: Any
+    error: str | None
+    idempotency_key: str | None
+    parent_run_id: str | None
+    parent_step_id: str | None
+    last_seq: int
+    deadline_at: datetime | None
+    created_by: str | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass
+class StepRow:
+    id: str
+    workspace_id: str
+    run_id: str
+    step_id: str
+    item_index: int
+    step_type: str
+    status: str
+    attempt: int
+    input: Any
+    output: Any
+    error: str | None
+    attempts: Any
+    handle: str | None
+    state: Any
+    available_at: datetime | None
+    lease_owner: str | None
+    lease_token: str | None
+    lease_expires_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
+    # What the row was when loaded, to write back only what changed.
+    loaded: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class EventRow:
+    workspace_id: str
+    run_id: str
+    seq: int
+    event_type: str
+    step_id: str | None
+    data: dict[str, Any]
+    created_at: datetime
+
+
+RUN_COLUMNS = [f.name for f in fields(RunRow)]
+STEP_COLUMNS = [f.name for f in fields(StepRow) if f.name != "loaded"]
+EVENT_COLUMNS = [f.name for f in fields(EventRow)]
+
+
+def _encode(d: Dialect, name: str, value: Any, times: set[str], docs: set[str]) -> Any:
+    if name in times:
+        return d.time(value)
+    if name in docs:
+        return d.doc(value)
+    return value
+
+
+def _decode(d: Dialect, name: str, value: Any, times: set[str], docs: set[str]) -> Any:
+    if name in times:
+        return d.read_time(value)
+    if name in docs:
+        return d.read_doc(value)
+    return value
+
+
+def run_params(d: Dialect, run: RunRow) -> list[Any]:
+    return [_encode(d, c, getattr(run, c), _RUN_TIMES, _RUN_DOCS) for c in RUN_COLUMNS]
+
+
+def step_params(d: Dialect, step: StepRow) -> list[Any]:
+    return [_encode(d, c, getattr(step, c), _STEP_TIMES, _STEP_DOCS) for c in STEP_COLUMNS]
+
+
+def run_from(d: Dialect, row: tuple[Any, ...]) -> RunRow:
+    values = [
+        _decode(d, c, v, _RUN_TIMES, _RUN_DOCS) for c, v in zip(RUN_COLUMNS, row, strict=True)
+    ]
+    return RunRow(*values)
+
+
+def step_from(d: Dialect, row: tuple[Any, ...]) -> StepRow:
+    values = [
+        _decode(d, c, v, _STEP_TIMES, _STEP_DOCS) for c, v in zip(STEP_COLUMNS, row, strict=True)
+    ]
+    step = StepRow(*values)
+    step.loaded = _snapshot(step)
+    return step
+
+
+def _snapshot(step: StepRow) -> tuple[Any, ...]:
+    # Shallow on purpose: documents are replaced, never changed in place, so an unchanged
+    # field is the very same object (astuple would deep-copy every output).
+    return tuple(getattr(step, column) for column in STEP_COLUMNS)
+
+
+_RUN_SELECT = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
+_STEP_SELECT = f"SELECT {', '.join(STEP_COLUMNS)} FROM step_runs"
+
+
+def load_run(d: Dialect, run_id: str, workspace_id: str | None = None) -> Gen[RunRow | None]:
+    """The run, locked until the transaction ends (on SQLite the writer holds the file)."""
+    where = "id = ?" + (" AND workspace_id = ?" if workspace_id else "")
+    params = (run_id, workspace_id) if workspace_id else (run_id,)
+    rows = yield from fetch(f"{_RUN_SELECT} WHERE {where} {d.lock()}", *params)
+    return run_from(d, rows[0]) if rows else None
+
+
+def load_steps(d: Dialect, run_id: str) -> Gen[list[StepRow]]:
+    rows = yield from fetch(f"{_STEP_SELECT} WHERE run_id = ?", run_id)
+    return [step_from(d, row) for row in rows]
+
+
+def insert_run(d: Dialect, run: RunRow) -> Gen[None]:
+    marks = ", ".join("?" for _ in RUN_COLUMNS)
+    yield from execute(
+        f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({marks})", *run_params(d, run)
+    )
+
+
+_RUN_UPDATE = ", ".join(f"{c} = ?" for c in RUN_COLUMNS if c != "id")
+
+
+def update_run(d: Dialect, run: RunRow) -> Gen[None]:
+    params = run_params(d, run)
+    yield from execute(f"UPDATE runs SET {_RUN_UPDATE} WHERE id = ?", *params[1:], params[0])
+
+
+_STEP_UPDATE = ", ".join(f"{c} = ?" for c in STEP_COLUMNS if c != "id")
+_STEP_INSERT = (
+    f"INSERT INTO step_runs ({', '.join(STEP_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in STEP_COLUMNS)})"
+)
+_EVENT_INSERT = (
+    f"INSERT INTO run_events ({', '.join(EVENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
+)
+
+
+def write_steps(d: Dialect, new: list[StepRow], loaded: list[StepRow]) -> Gen[None]:
+    """Insert the new rows, update the loaded ones that changed."""
+    yield from execute_many(_STEP_INSERT, [step_params(d, s) for s in new])
+    changed = [s for s in loaded if s.loaded != _snapshot(s)]
+    rows = []
+    for step in changed:
+        params = step_params(d, step)
+        rows.append([*params[1:], params[0]])
+        step.loaded = _snapshot(step)
+    for step in new:
+        step.loaded = _snapshot(step)
+    yield from execute_many(f"UPDATE step_runs SET {_STEP_UPDATE} WHERE id = ?", rows)
+
+
+def write_events(d: Dialect, events: list[EventRow]) -> Gen[None]:
+    rows = [
+        [
+            e.workspace_id,
+            e.run_id,
+            e.seq,
+            e.event_type,
+            e.step_id,
+            d.doc(e.data),
+            d.time(e.created_at),
+        ]
+        for e in events
+    ]
+    yield from execute_many(_EVENT_INSERT, rows)
