@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=64, ge=1, le=10_000)
     lease_seconds: float = Field(default=30.0, gt=0)
     poll_seconds: float = Field(default=0.5, gt=0)
+    # Pure steps (transform, condition, switch) run inside the transaction that made them
+    # ready; off, each is claimed and committed on its own like any other step.
+    inline_pure_steps: bool = True
     # An OpenAI-compatible endpoint for `llm` steps.
     llm_base_url: str = "https://api.openai.com/v1"
     llm_api_key: str = ""

@@ -106,11 +106,7 @@ def _still_claimable(row: StepRow, now: datetime) -> bool:
 
 
 def _variables(rt: RunTransaction) -> dict[str, Any]:
-    outputs = {
-        step_id: row.output
-        for (step_id, item), row in rt.steps.items()
-        if item == WHOLE_STEP and row.status == "completed"
-    }
+    outputs = rt.outputs()
     run = {"id": rt.run.id, "workflow_id": rt.run.workflow_id, "trigger_type": rt.run.trigger_type}
     return {**outputs, "input": rt.run.input, "steps": outputs, "run": run, "secrets": {}}
 

@@ -17,7 +17,7 @@ from towpath.steps.execution import Failed, StepContext
 if TYPE_CHECKING:
     from towpath.engine.work import Work
     from towpath.steps.execution import EngineServices, Outcome
-    from towpath.steps.registry import StepRegistry
+    from towpath.steps.registry import StepRegistry, StepType
 
 log = logging.getLogger("towpath.engine")
 
@@ -44,7 +44,20 @@ def _describe(error: ValidationError) -> str:
     return f"config.{where}: {first['msg']}"
 
 
-async def execute_work(work: Work, registry: StepRegistry, services: EngineServices) -> Result:
+@dataclass(frozen=True)
+class Prepared:
+    """A claimed step ready to execute: its type, parsed config, retry policy, context."""
+
+    step_type: StepType
+    config: Any
+    rendered: dict[str, Any]
+    retry: RetryPolicy
+    context: StepContext
+    logs: list[tuple[str, str]]
+
+
+def prepare(work: Work, registry: StepRegistry, services: EngineServices) -> Prepared | Result:
+    """Render and parse the config; a failure here is the step's result, never retried."""
     logs: list[tuple[str, str]] = []
     step_type = registry.get(work.step_type)
     if step_type is None or step_type.execute is None:
@@ -59,7 +72,6 @@ async def execute_work(work: Work, registry: StepRegistry, services: EngineServi
         failed = Failed(f"after rendering, {_describe(exc)}", retryable=False)
         return Result(work, failed, SINGLE_ATTEMPT, logs)
     retry = getattr(config, "retry", None)
-    policy = retry if isinstance(retry, RetryPolicy) else SINGLE_ATTEMPT
     context = StepContext(
         run_id=work.run_id,
         step_id=work.step_id,
@@ -71,12 +83,38 @@ async def execute_work(work: Work, registry: StepRegistry, services: EngineServi
         services=services,
         log=lambda level, message: logs.append((level, message)),
     )
+    policy = retry if isinstance(retry, RetryPolicy) else SINGLE_ATTEMPT
+    return Prepared(step_type, config, rendered, policy, context, logs)
+
+
+async def execute_work(work: Work, registry: StepRegistry, services: EngineServices) -> Result:
+    prepared = prepare(work, registry, services)
+    if isinstance(prepared, Result):
+        return prepared
+    step_type, config = prepared.step_type, prepared.config
+    if step_type.execute is None:  # pragma: no cover - prepare() refused such a type
+        raise TypeError(f"step type {step_type.type!r} has no execute")
     timeout = getattr(config, "timeout", None)
     try:
         async with asyncio.timeout(timeout if isinstance(timeout, int | float) else None):
-            outcome = await step_type.execute(config, context)
+            outcome = await step_type.execute(config, prepared.context)
     except TimeoutError:
         outcome = Failed(f"the step took longer than its timeout of {timeout}s", kind="timeout")
     except TemplateError as exc:
         outcome = Failed(str(exc), retryable=False)
-    return Result(work, outcome, policy, logs, rendered)
+    return Result(work, outcome, prepared.retry, prepared.logs, prepared.rendered)
+
+
+def execute_inline(work: Work, registry: StepRegistry, services: EngineServices) -> Result | None:
+    """Run a pure step (no I/O, no waiting) right here; None for any other step."""
+    step_type = registry.get(work.step_type)
+    if step_type is None or step_type.inline is None:
+        return None
+    prepared = prepare(work, registry, services)
+    if isinstance(prepared, Result):
+        return prepared
+    try:
+        outcome = step_type.inline(prepared.config, prepared.context)
+    except TemplateError as exc:
+        outcome = Failed(str(exc), retryable=False)
+    return Result(work, outcome, prepared.retry, prepared.logs, prepared.rendered)

@@ -18,6 +18,7 @@ from towpath.steps.execution import Completed, Deferred, Failed, FanOut, Waiting
 
 if TYPE_CHECKING:
     import random
+    from collections.abc import Callable
     from datetime import datetime
 
     from towpath.engine.execute import Result
@@ -50,15 +51,21 @@ class Applied:
 
     changed: list[RunTransaction] = field(default_factory=list)
     continued: list[Work] = field(default_factory=list)
+    # Steps became ready that no one holds yet: another worker may claim them.
+    left_ready: bool = False
 
 
 @dataclass(frozen=True)
 class Continuation:
-    """Lease steps a result made ready straight to this worker, skipping a claim."""
+    """Lease steps a result made ready straight to this worker, skipping a claim; run the
+    pure ones among them at once, in the same transaction."""
 
     worker_id: str
     lease: timedelta
     limit: int
+    inline: Callable[[Work], Result | None] | None = None
+    # A long chain of pure steps must not hold the write lock for long.
+    inline_budget: int = 100
 
 
 def apply_results(
@@ -73,7 +80,10 @@ def apply_results(
     applied = Applied()
     opened: dict[str, RunTransaction] = {}
     logs: list[list[Any]] = []
-    for result in results:
+    pending = list(results)
+    inline_left = continuation.inline_budget if continuation else 0
+    while pending:
+        result = pending.pop(0)
         work = result.work
         rt = opened.get(work.run_id)
         if rt is None:
@@ -91,8 +101,21 @@ def apply_results(
         applied.changed += children
         room = continuation.limit - len(applied.continued) if continuation else 0
         if continuation and room > 0:
-            applied.continued += yield from _continue(d, rt, workflows, continuation, now, room)
+            leased = yield from _continue(d, rt, workflows, continuation, now, room)
+            for next_work in leased:
+                can_inline = continuation.inline is not None and inline_left > 0
+                done = (
+                    continuation.inline(next_work) if continuation.inline and can_inline else None
+                )
+                if done is not None:
+                    inline_left -= 1
+                    pending.append(done)
+                else:
+                    applied.continued.append(next_work)
     for rt in opened.values():
+        applied.left_ready = applied.left_ready or any(
+            row.status in ("queued", "retrying") for row in rt.steps.values()
+        )
         yield from rt.flush()
     applied.changed = list(opened.values()) + applied.changed
     applied.changed += yield from settle_parents(d, applied.changed, workflows)

@@ -64,8 +64,13 @@ class StepRow:
     started_at: datetime | None
     completed_at: datetime | None
     created_at: datetime
-    # What the row was when loaded, to write back only what changed.
-    loaded: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
+    # Set by any change after loading, so a transition writes back only changed rows.
+    dirty: bool = field(default=False, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name != "dirty":
+            object.__setattr__(self, "dirty", True)
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ class EventRow:
 
 
 RUN_COLUMNS = [f.name for f in fields(RunRow)]
-STEP_COLUMNS = [f.name for f in fields(StepRow) if f.name != "loaded"]
+STEP_COLUMNS = [f.name for f in fields(StepRow) if f.name != "dirty"]
 EVENT_COLUMNS = [f.name for f in fields(EventRow)]
 
 
@@ -120,14 +125,8 @@ def step_from(d: Dialect, row: tuple[Any, ...]) -> StepRow:
         _decode(d, c, v, _STEP_TIMES, _STEP_DOCS) for c, v in zip(STEP_COLUMNS, row, strict=True)
     ]
     step = StepRow(*values)
-    step.loaded = _snapshot(step)
+    step.dirty = False
     return step
-
-
-def _snapshot(step: StepRow) -> tuple[Any, ...]:
-    # Shallow on purpose: documents are replaced, never changed in place, so an unchanged
-    # field is the very same object (astuple would deep-copy every output).
-    return tuple(getattr(step, column) for column in STEP_COLUMNS)
 
 
 _RUN_SELECT = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
@@ -176,14 +175,12 @@ _EVENT_INSERT = (
 def write_steps(d: Dialect, new: list[StepRow], loaded: list[StepRow]) -> Gen[None]:
     """Insert the new rows, update the loaded ones that changed."""
     yield from execute_many(_STEP_INSERT, [step_params(d, s) for s in new])
-    changed = [s for s in loaded if s.loaded != _snapshot(s)]
     rows = []
-    for step in changed:
+    for step in (s for s in loaded if s.dirty):
         params = step_params(d, step)
         rows.append([*params[1:], params[0]])
-        step.loaded = _snapshot(step)
-    for step in new:
-        step.loaded = _snapshot(step)
+    for step in [*new, *loaded]:
+        step.dirty = False
     yield from execute_many(f"UPDATE step_runs SET {_STEP_UPDATE} WHERE id = ?", rows)
 
 

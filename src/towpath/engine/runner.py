@@ -57,6 +57,7 @@ async def _engine(
                 concurrency=settings.worker_concurrency,
                 lease_seconds=settings.lease_seconds,
                 poll_seconds=settings.poll_seconds,
+                inline_pure_steps=settings.inline_pure_steps,
             ),
         )
         task = asyncio.create_task(worker.run())

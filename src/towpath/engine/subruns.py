@@ -7,13 +7,10 @@ from typing import TYPE_CHECKING
 from towpath.domain.errors import TowpathError
 from towpath.domain.states import RUN_TERMINAL
 from towpath.engine.lifecycle import load_workflow, start_run
-from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.sql import fetch
 from towpath.engine.transition import RunTransaction
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from towpath.engine.graphs import WorkflowCache
     from towpath.engine.rows import StepRow
     from towpath.engine.sql import Dialect, Gen
@@ -75,7 +72,7 @@ def _settle_parent(
     if row is None or row.status != "waiting" or (row.state or {}).get("child_run_id") != run.id:
         return None
     if run.status == "completed":
-        output = _outputs(child)
+        output = child.outputs()
         parent.complete_step(row, {"run_id": run.id, "status": run.status, "output": output})
     else:
         reason = f": {run.error}" if run.error else ""
@@ -85,14 +82,6 @@ def _settle_parent(
     parent.advance(prepared.graph)
     yield from parent.flush()
     return parent
-
-
-def _outputs(rt: RunTransaction) -> dict[str, Any]:
-    return {
-        step_id: row.output
-        for (step_id, item), row in rt.steps.items()
-        if item == WHOLE_STEP and row.status == "completed"
-    }
 
 
 def active_children(d: Dialect, run_id: str) -> Gen[list[str]]:

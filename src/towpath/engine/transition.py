@@ -180,6 +180,14 @@ class RunTransaction:
             data["handle"] = handle
         self.set_step_status(row, "completed", **data)
 
+    def outputs(self) -> dict[str, Any]:
+        """Each completed step's output under its node id: the run's context."""
+        return {
+            step_id: row.output
+            for (step_id, item), row in self.steps.items()
+            if item == WHOLE_STEP and row.status == "completed"
+        }
+
     def states(self) -> dict[str, StepState]:
         return {
             step_id: StepState(row.status, row.handle)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from towpath.engine.claim import claim_ready_steps
 from towpath.engine.drivers import DATABASE_ERRORS
-from towpath.engine.execute import Result, execute_work
+from towpath.engine.execute import Result, execute_inline, execute_work
 from towpath.engine.outcomes import Applied, Continuation, apply_results, release_leases
 from towpath.engine.sql import database_now, fetch
 from towpath.engine.timers import expire_due
@@ -47,6 +47,7 @@ class WorkerSettings:
     lease_seconds: float = 30.0
     poll_seconds: float = 0.5
     commit_batch: int = 256
+    inline_pure_steps: bool = True
     # On shutdown, steps in flight get this long to finish before they are handed back.
     shutdown_grace_seconds: float = 10.0
 
@@ -183,7 +184,12 @@ class Worker:
 
     async def _commit(self, batch: list[Result]) -> None:
         room = self.settings.concurrency - len(self._executing) + len(batch)
-        continuation = Continuation(self.settings.worker_id, self.lease, max(room, 0))
+        continuation = Continuation(
+            self.settings.worker_id,
+            self.lease,
+            max(room, 0),
+            inline=self._inline if self.settings.inline_pure_steps else None,
+        )
 
         def apply() -> Gen[Applied]:
             now = yield from database_now(self.d)
@@ -209,7 +215,11 @@ class Worker:
         # Steps the results made ready run here at once: no claim, no wait.
         self._start(applied.continued)
         self.bus.publish(published(applied.changed))
-        self.bus.signal_work()
+        if applied.left_ready:
+            self.bus.signal_work()
+
+    def _inline(self, work: Work) -> Result | None:
+        return execute_inline(work, self.registry, self.services)
 
     def _forget(self, batch: list[Result]) -> None:
         for result in batch:

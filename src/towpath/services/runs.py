@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from towpath.auth.principal import Principal
     from towpath.engine.graphs import PreparedWorkflow
+    from towpath.engine.rows import RunRow
     from towpath.engine.sql import Dialect, Gen
     from towpath.engine.transition import RunTransaction
     from towpath.services.idempotency import IdempotencyPolicy, IdempotencyRequest
@@ -39,7 +40,7 @@ async def start(
     run_input: dict[str, Any],
     key: IdempotencyRequest | None,
     policy: IdempotencyPolicy,
-) -> tuple[Run, dict[str, Any], bool]:
+) -> tuple[Run | RunRow, dict[str, Any], bool]:
     d = runtime.driver.dialect
 
     async def create(key_id: str | None) -> str:
@@ -59,10 +60,15 @@ async def start(
 
         rt = await runtime.driver.run(transition)
         runtime.announce([rt])
+        started.append(rt)
         return rt.run.id
 
+    started: list[RunTransaction] = []
     payload = {"input": run_input}
     created = await create_once(runtime.db, caller, key, payload, create, policy)
+    if started:
+        # Just written: answer from what the transaction holds, not another query.
+        return started[0].run, started[0].outputs(), False
     run, context = await get(runtime, caller, created.resource_id)
     return run, context, created.replayed
 

@@ -22,9 +22,13 @@ class ConditionConfig(BaseModel):
     )
 
 
-async def execute(config: ConditionConfig, context: StepContext) -> Outcome:
+def run(config: ConditionConfig, context: StepContext) -> Outcome:
     result = bool(evaluate_expression(config.expression, context.variables))
     return Completed({"result": result}, handle="true" if result else "false")
+
+
+async def execute(config: ConditionConfig, context: StepContext) -> Outcome:
+    return run(config, context)
 
 
 STEP = StepType(
@@ -39,4 +43,5 @@ STEP = StepType(
     requires_handle=True,
     raw_fields=("expression",),
     execute=execute,
+    inline=run,
 )

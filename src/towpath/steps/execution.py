@@ -91,6 +91,12 @@ class StartChild:
 Outcome = Completed | Failed | Waiting | Deferred | FanOut | StartChild
 
 
+class RunInline(Protocol):
+    """A pure step's work, done synchronously: no I/O, no waiting, no randomness."""
+
+    def __call__(self, config: Any, context: StepContext, /) -> Outcome: ...
+
+
 class Execute(Protocol):
     """A step type's work: its parsed (rendered) config and the context, to an outcome."""
 

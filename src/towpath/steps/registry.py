@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
     from pydantic import BaseModel
 
-    from towpath.steps.execution import Execute
+    from towpath.steps.execution import Execute, RunInline
 
 Category = Literal["integrations", "ai", "logic", "data", "flow"]
 
@@ -35,6 +35,9 @@ class StepType:
     # Config fields the engine leaves unrendered: the step evaluates them itself.
     raw_fields: tuple[str, ...] = ()
     execute: Execute | None = None
+    # Set for pure steps: the engine may run them inside the transaction that made them
+    # ready, so a chain of them costs one commit instead of one each.
+    inline: RunInline | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def branch_handles(self, config: BaseModel) -> frozenset[str] | None:

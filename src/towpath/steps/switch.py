@@ -44,9 +44,13 @@ def switch_handles(config: BaseModel) -> frozenset[str]:
     return frozenset(config.cases) | {DEFAULT_HANDLE}
 
 
-async def execute(config: SwitchConfig, context: StepContext) -> Outcome:
+def run(config: SwitchConfig, context: StepContext) -> Outcome:
     case = next((name for name, match in config.cases.items() if match == config.value), None)
     return Completed({"value": config.value, "case": case}, handle=case or DEFAULT_HANDLE)
+
+
+async def execute(config: SwitchConfig, context: StepContext) -> Outcome:
+    return run(config, context)
 
 
 STEP = StepType(
@@ -59,4 +63,5 @@ STEP = StepType(
     handles=switch_handles,
     requires_handle=True,
     execute=execute,
+    inline=run,
 )

@@ -18,9 +18,13 @@ class TransformConfig(BaseModel):
     )
 
 
-async def execute(config: TransformConfig, context: StepContext) -> Outcome:
+def run(config: TransformConfig, context: StepContext) -> Outcome:
     # The engine rendered every template already; the built object is the output.
     return Completed(config.output)
+
+
+async def execute(config: TransformConfig, context: StepContext) -> Outcome:
+    return run(config, context)
 
 
 STEP = StepType(
@@ -31,4 +35,5 @@ STEP = StepType(
     category="data",
     config_model=TransformConfig,
     execute=execute,
+    inline=run,
 )
