@@ -21,8 +21,8 @@ from bench.common import (
     DEFAULT_POSTGRES,
     chain,
     drop_postgres,
-    fresh_postgres,
     free_port,
+    fresh_postgres,
     line,
     median,
     migrate,
@@ -154,10 +154,9 @@ async def throughput_workers(url: str, workers: int, total: int, in_flight: int)
                 done = await _count(db, "completed")
                 if done >= total:
                     break
-                top_up = min(in_flight - (started - done), total - started)
-                for _ in range(max(top_up, 0)):
-                    await start(rt, caller)
-                    started += 1
+                top_up = max(min(in_flight - (started - done), total - started), 0)
+                await asyncio.gather(*(start(rt, caller) for _ in range(top_up)))
+                started += top_up
                 await asyncio.sleep(0.02)
             elapsed = time.perf_counter() - began
     finally:

@@ -18,28 +18,28 @@ from towpath.storage.pagination import PageRequest
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
-def database(request: Request) -> Database:
+async def database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
     # Until credentials are checked, every caller acts in the default workspace.
     principal: Principal = request.app.state.local_principal
     return principal
 
 
-def workflow_rules(request: Request) -> WorkflowRules:
+async def workflow_rules(request: Request) -> WorkflowRules:
     rules: WorkflowRules = request.app.state.workflow_rules
     return rules
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
     found: Runtime = request.app.state.runtime
     return found
 
 
-def page_request(
+async def page_request(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
     sort: Annotated[
@@ -49,7 +49,7 @@ def page_request(
     return PageRequest(page=page, per_page=per_page, sort=sort)
 
 
-def idempotency_request(
+async def idempotency_request(
     request: Request,
     x_idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> IdempotencyRequest | None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-import uuid
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
+
+from towpath.domain.ids import new_id
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,7 +16,7 @@ _SANE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
 def current_request_id() -> str:
-    return _REQUEST_ID.get() or uuid.uuid4().hex
+    return _REQUEST_ID.get() or new_id().replace("-", "")
 
 
 class RequestIdMiddleware:
@@ -27,7 +28,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SANE.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _SANE.match(incoming) else new_id().replace("-", "")
         # Not reset on the way out: the 500 handler runs outside this middleware, in the
         # same task, and must still see the id. Each request has its own task context.
         _REQUEST_ID.set(request_id)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -35,14 +37,23 @@ class TransitionDriver(Protocol):
 
 
 class SqliteDriver:
-    """One connection, one thread: writers queue in Python, never on the file lock."""
+    """One connection, one thread: writers queue in Python, never on the file lock.
 
-    def __init__(self, path: str, synchronous: str) -> None:
+    Transitions that arrive while the thread is busy are committed together (group
+    commit): each runs in its own savepoint, so one that fails rolls back alone, and no
+    caller hears of its result before the shared COMMIT has succeeded.
+    """
+
+    def __init__(self, path: str, synchronous: str, max_group: int = 64) -> None:
         self.dialect = Dialect("sqlite")
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="towpath-sqlite")
         self._path = path
         self._synchronous = synchronous
+        self._max_group = max_group
         self._conn: sqlite3.Connection | None = None
+        self._queue: list[_Queued] = []
+        self._guard = threading.Lock()
+        self._draining = False
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -54,20 +65,56 @@ class SqliteDriver:
             self._conn = conn
         return self._conn
 
-    def _run_in_thread(self, transition: Callable[[], Generator[Op, Any, T]]) -> T:
-        conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = _drive(transition(), conn)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return result
-
     async def run(self, transition: Callable[[], Generator[Op, Any, T]]) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, self._run_in_thread, transition)
+        future: asyncio.Future[T] = loop.create_future()
+        with self._guard:
+            self._queue.append(_Queued(transition, future, loop))
+            start = not self._draining
+            self._draining = True
+        if start:
+            self._thread.submit(self._drain)
+        return await future
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                with self._guard:
+                    group = self._queue[: self._max_group]
+                    del self._queue[: self._max_group]
+                    if not group:
+                        return
+                self._commit_group(group)
+        finally:
+            with self._guard:
+                self._draining = False
+                restart = bool(self._queue)
+                self._draining = restart
+            if restart:
+                self._thread.submit(self._drain)
+
+    def _commit_group(self, group: list[_Queued]) -> None:
+        conn = self._connection()
+        answers: list[tuple[_Queued, Any, BaseException | None]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for queued in group:
+                conn.execute("SAVEPOINT transition")
+                try:
+                    result = _drive(queued.transition(), conn)
+                except Exception as exc:  # noqa: BLE001 - handed to its own caller below
+                    conn.execute("ROLLBACK TO transition")
+                    answers.append((queued, None, exc))
+                else:
+                    answers.append((queued, result, None))
+                conn.execute("RELEASE transition")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            answers = [(queued, None, exc) for queued in group]
+        for queued, result, error in answers:
+            queued.answer(result, error)
 
     async def close(self) -> None:
         def shut() -> None:
@@ -77,6 +124,25 @@ class SqliteDriver:
 
         await asyncio.get_running_loop().run_in_executor(self._thread, shut)
         self._thread.shutdown(wait=True)
+
+
+@dataclass(frozen=True)
+class _Queued:
+    transition: Callable[[], Generator[Op, Any, Any]]
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
+
+    def answer(self, result: Any, error: BaseException | None) -> None:
+        def settle() -> None:
+            if self.future.done():
+                return
+            if error is not None:
+                self.future.set_exception(error)
+            else:
+                self.future.set_result(result)
+
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(settle)
 
 
 def _drive(transition: Generator[Op, Any, T], conn: sqlite3.Connection) -> T:

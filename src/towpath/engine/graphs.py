@@ -1,10 +1,11 @@
-"""Published definitions prepared for scheduling, cached: a published workflow never changes."""
+"""Published workflows prepared for running, cached: a published workflow never changes."""
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from jsonschema.validators import validator_for
 
 from towpath.domain.definition import Node, WorkflowDefinition
 from towpath.domain.errors import WorkflowNotFound
@@ -12,6 +13,8 @@ from towpath.domain.scheduler import RunGraph
 from towpath.engine.sql import fetch
 
 if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+
     from towpath.engine.sql import Dialect, Gen
 
 # An edge without a handle leaving an approval is the approved way out.
@@ -19,29 +22,60 @@ DEFAULT_HANDLES = {"approval": "approved"}
 
 
 class PreparedWorkflow:
-    def __init__(self, workflow_id: str, definition: WorkflowDefinition) -> None:
+    def __init__(
+        self,
+        workflow_id: str,
+        workspace_id: str,
+        status: str,
+        definition: dict[str, Any],
+        input_schema: dict[str, Any] | None,
+    ) -> None:
         self.workflow_id = workflow_id
-        self.graph = RunGraph.of(definition, DEFAULT_HANDLES)
-        self.nodes: dict[str, Node] = {node.id: node for node in definition.nodes}
+        self.workspace_id = workspace_id
+        self.status = status
+        parsed = WorkflowDefinition.model_validate(definition)
+        self.graph = RunGraph.of(parsed, DEFAULT_HANDLES)
+        self.nodes: dict[str, Node] = {node.id: node for node in parsed.nodes}
+        timeout = definition.get("timeout_seconds")
+        self.timeout_seconds = float(timeout) if isinstance(timeout, int | float) else None
+        self.input_validator: Validator | None = (
+            validator_for(input_schema)(input_schema) if input_schema else None
+        )
 
 
 class WorkflowCache:
+    """Only published workflows are kept: a draft may still change."""
+
     def __init__(self, size: int = 512) -> None:
         self._size = size
         self._entries: OrderedDict[str, PreparedWorkflow] = OrderedDict()
 
-    def get(self, d: Dialect, workflow_id: str) -> Gen[PreparedWorkflow]:
+    def get(
+        self, d: Dialect, workflow_id: str, workspace_id: str | None = None
+    ) -> Gen[PreparedWorkflow]:
         found = self._entries.get(workflow_id)
-        if found is not None:
+        if found is None:
+            found = yield from self._load(d, workflow_id)
+        else:
             self._entries.move_to_end(workflow_id)
-            return found
-        rows = yield from fetch("SELECT definition FROM workflows WHERE id = ?", workflow_id)
+        if workspace_id is not None and found.workspace_id != workspace_id:
+            raise WorkflowNotFound(workflow_id)
+        return found
+
+    def _load(self, d: Dialect, workflow_id: str) -> Gen[PreparedWorkflow]:
+        rows = yield from fetch(
+            "SELECT workspace_id, status, definition, input_schema FROM workflows"
+            " WHERE id = ? AND deleted_at IS NULL",
+            workflow_id,
+        )
         if not rows:
             raise WorkflowNotFound(workflow_id)
-        raw = rows[0][0]
-        definition = json.loads(raw) if isinstance(raw, str) else raw
-        prepared = PreparedWorkflow(workflow_id, WorkflowDefinition.model_validate(definition))
-        self._entries[workflow_id] = prepared
-        if len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+        workspace_id, status, definition, schema = rows[0]
+        prepared = PreparedWorkflow(
+            workflow_id, workspace_id, status, d.read_doc(definition), d.read_doc(schema)
+        )
+        if status == "published":
+            self._entries[workflow_id] = prepared
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
         return prepared

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from jsonschema.validators import validator_for
-
 from towpath.domain.clock import utcnow
-from towpath.domain.errors import Conflict, Unprocessable, WorkflowNotFound
+from towpath.domain.errors import Conflict, Unprocessable
 from towpath.domain.ids import new_id
 from towpath.engine.rows import WHOLE_STEP, RunRow
-from towpath.engine.sql import fetch
 from towpath.engine.transition import RunTransaction
 
 if TYPE_CHECKING:
-    from towpath.engine.graphs import PreparedWorkflow, WorkflowCache
+    from jsonschema.protocols import Validator
+
+    from towpath.engine.graphs import PreparedWorkflow
     from towpath.engine.sql import Dialect, Gen
 
 
@@ -50,10 +48,9 @@ class RunStateConflict(Conflict):
         )
 
 
-def check_input(schema: dict[str, Any] | None, value: dict[str, Any]) -> None:
-    if not schema:
+def check_input(validator: Validator | None, value: dict[str, Any]) -> None:
+    if validator is None:
         return
-    validator = validator_for(schema)(schema)
     errors = [
         {"path": "/" + "/".join(str(p) for p in error.absolute_path), "message": error.message}
         for error in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
@@ -62,33 +59,9 @@ def check_input(schema: dict[str, Any] | None, value: dict[str, Any]) -> None:
         raise InputInvalid(errors)
 
 
-@dataclass(frozen=True)
-class WorkflowRow:
-    id: str
-    workspace_id: str
-    status: str
-    input_schema: dict[str, Any] | None
-    definition: dict[str, Any]
-    deleted: bool
-
-
-def load_workflow(d: Dialect, workflow_id: str, workspace_id: str) -> Gen[WorkflowRow]:
-    rows = yield from fetch(
-        "SELECT id, workspace_id, status, input_schema, definition, deleted_at FROM workflows"
-        " WHERE id = ? AND workspace_id = ?",
-        workflow_id,
-        workspace_id,
-    )
-    if not rows or rows[0][5] is not None:
-        raise WorkflowNotFound(workflow_id)
-    wid, ws, status, schema, definition, _ = rows[0]
-    return WorkflowRow(wid, ws, status, d.read_doc(schema), d.read_doc(definition), False)
-
-
 def start_run(
     d: Dialect,
-    workflows: WorkflowCache,
-    workflow: WorkflowRow,
+    workflow: PreparedWorkflow,
     run_input: dict[str, Any],
     *,
     trigger_type: str = "manual",
@@ -97,15 +70,14 @@ def start_run(
     parent: tuple[str, str] | None = None,
 ) -> Gen[RunTransaction]:
     if workflow.status != "published":
-        raise WorkflowNotPublished(workflow.id, workflow.status)
-    check_input(workflow.input_schema, run_input)
-    prepared = yield from workflows.get(d, workflow.id)
+        raise WorkflowNotPublished(workflow.workflow_id, workflow.status)
+    check_input(workflow.input_validator, run_input)
     now = utcnow()
-    timeout = workflow.definition.get("timeout_seconds")
+    timeout = workflow.timeout_seconds
     run = RunRow(
         id=new_id(),
         workspace_id=workflow.workspace_id,
-        workflow_id=workflow.id,
+        workflow_id=workflow.workflow_id,
         status="pending",
         trigger_type=trigger_type,
         input=run_input,
@@ -115,7 +87,7 @@ def start_run(
         parent_run_id=parent[0] if parent else None,
         parent_step_id=parent[1] if parent else None,
         last_seq=0,
-        deadline_at=now + timedelta(seconds=timeout) if isinstance(timeout, int | float) else None,
+        deadline_at=now + timedelta(seconds=timeout) if timeout is not None else None,
         created_by=created_by,
         started_at=None,
         completed_at=None,
@@ -123,9 +95,9 @@ def start_run(
         updated_at=now,
     )
     rt = RunTransaction.create(d, run)
-    rt.emit("run.created", trigger_type=trigger_type, workflow_id=workflow.id)
+    rt.emit("run.created", trigger_type=trigger_type, workflow_id=workflow.workflow_id)
     rt.set_run_status("running", event="run.started")
-    rt.advance(prepared.graph)
+    rt.advance(workflow.graph)
     yield from rt.flush()
     return rt
 

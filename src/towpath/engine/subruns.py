@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from towpath.domain.errors import TowpathError
 from towpath.domain.states import RUN_TERMINAL
-from towpath.engine.lifecycle import load_workflow, start_run
+from towpath.engine.lifecycle import start_run
 from towpath.engine.sql import fetch
 from towpath.engine.transition import RunTransaction
 
@@ -23,10 +23,9 @@ def start_child(
     """Start the child run in the parent's transaction; a refusal fails the step."""
     try:
         # Every check comes before the first write, so a refusal leaves nothing behind.
-        workflow = yield from load_workflow(d, child.workflow_id, rt.run.workspace_id)
+        workflow = yield from workflows.get(d, child.workflow_id, rt.run.workspace_id)
         child_rt = yield from start_run(
             d,
-            workflows,
             workflow,
             child.input,
             trigger_type="sub_workflow",

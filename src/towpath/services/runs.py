@@ -10,7 +10,6 @@ from towpath.engine import human
 from towpath.engine.lifecycle import (
     RunStateConflict,
     cancel_run,
-    load_workflow,
     retry_run,
     start_run,
 )
@@ -45,10 +44,9 @@ async def start(
 
     async def create(key_id: str | None) -> str:
         def transition() -> Gen[RunTransaction]:
-            workflow = yield from load_workflow(d, workflow_id, caller.workspace_id)
+            workflow = yield from runtime.workflows.get(d, workflow_id, caller.workspace_id)
             rt = yield from start_run(
                 d,
-                runtime.workflows,
                 workflow,
                 run_input,
                 idempotency_key=key.key if key else None,
@@ -130,7 +128,7 @@ async def approve(
     step_id: str | None,
     approved: bool,
     comment: str | None,
-) -> None:
+) -> tuple[RunRow, dict[str, Any]]:
     def change(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
         row = human.waiting_step(rt, step_id, "approval")
         human.decide_approval(
@@ -138,33 +136,37 @@ async def approve(
         )
         rt.advance(prepared.graph)
 
-    await runtime.change_run(run_id, caller.workspace_id, change)
+    return _answer(await runtime.change_run(run_id, caller.workspace_id, change))
 
 
 async def clarify(
     runtime: Runtime, caller: Principal, run_id: str, step_id: str | None, answers: dict[str, Any]
-) -> None:
+) -> tuple[RunRow, dict[str, Any]]:
     def change(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
         row = human.waiting_step(rt, step_id, "clarification")
         human.answer_questions(rt, row, prepared, answers, caller.subject)
         rt.advance(prepared.graph)
 
-    await runtime.change_run(run_id, caller.workspace_id, change)
+    return _answer(await runtime.change_run(run_id, caller.workspace_id, change))
 
 
 async def resume(
     runtime: Runtime, caller: Principal, run_id: str, step_id: str | None, data: dict[str, Any]
-) -> None:
+) -> tuple[RunRow, dict[str, Any]]:
     def change(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
         row = human.waiting_step(rt, step_id, None)
         human.resume_step(rt, row, data, caller.subject)
         rt.advance(prepared.graph)
 
-    await runtime.change_run(run_id, caller.workspace_id, change)
+    return _answer(await runtime.change_run(run_id, caller.workspace_id, change))
 
 
-async def cancel(runtime: Runtime, caller: Principal, run_id: str, reason: str | None) -> None:
-    await runtime.change_run(run_id, caller.workspace_id, lambda rt, _: cancel_run(rt, reason))
+async def cancel(
+    runtime: Runtime, caller: Principal, run_id: str, reason: str | None
+) -> tuple[RunRow, dict[str, Any]]:
+    cancelled = await runtime.change_run(
+        run_id, caller.workspace_id, lambda rt, _: cancel_run(rt, reason)
+    )
     # Children are cancelled after the parent committed: locks are always taken child
     # first, parent second, so a parent must not hold its lock while taking a child's.
     d = runtime.driver.dialect
@@ -180,10 +182,16 @@ async def cancel(runtime: Runtime, caller: Principal, run_id: str, reason: str |
                     lambda rt, _: cancel_run(rt, f"parent run {run_id} was cancelled"),
                 )
             pending.append(child_id)
+    return _answer(cancelled)
 
 
-async def retry(runtime: Runtime, caller: Principal, run_id: str) -> None:
-    await runtime.change_run(run_id, caller.workspace_id, retry_run)
+async def retry(runtime: Runtime, caller: Principal, run_id: str) -> tuple[RunRow, dict[str, Any]]:
+    return _answer(await runtime.change_run(run_id, caller.workspace_id, retry_run))
+
+
+def _answer(rt: RunTransaction) -> tuple[RunRow, dict[str, Any]]:
+    """The run as the transition left it, answered without another query (or race)."""
+    return rt.run, rt.outputs()
 
 
 async def post_event(

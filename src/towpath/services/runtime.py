@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 
     from towpath.engine.drivers import TransitionDriver
     from towpath.engine.graphs import PreparedWorkflow, WorkflowCache
-    from towpath.engine.rows import RunRow
     from towpath.engine.sql import Gen
     from towpath.events.bus import EventBus
     from towpath.storage.database import Database
@@ -31,8 +30,9 @@ class Runtime:
         run_id: str,
         workspace_id: str,
         change: Callable[[RunTransaction, PreparedWorkflow], None],
-    ) -> RunRow:
-        """One run's transition in its own transaction; its events go out after the commit."""
+    ) -> RunTransaction:
+        """One run's transition in its own transaction; its events go out after the commit.
+        The transition comes back as committed: the run as this change left it."""
         d = self.driver.dialect
 
         def transition() -> Gen[list[RunTransaction]]:
@@ -45,7 +45,7 @@ class Runtime:
 
         changed = await self.driver.run(transition)
         self.announce(changed)
-        return changed[0].run
+        return changed[0]
 
     def announce(self, transactions: list[RunTransaction]) -> None:
         self.bus.publish(published(transactions))

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
-
-from towpath.domain.clock import utcnow
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -76,12 +73,3 @@ def _configure_sqlite(sync_engine: Any, synchronous: str) -> None:
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-async def database_now(session: AsyncSession) -> datetime:
-    """The database's clock: leases are judged by it, never by one worker's clock."""
-    if session.get_bind().dialect.name == "sqlite":
-        # One SQLite file is one machine: its clock is this process's clock.
-        return utcnow()
-    moment: datetime = (await session.execute(text("SELECT now()"))).scalar_one()
-    return moment.astimezone(UTC)

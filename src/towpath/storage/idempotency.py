@@ -54,8 +54,3 @@ async def complete_key(session: AsyncSession, key_id: str, status: int, resource
 
 async def delete_key(session: AsyncSession, key_id: str) -> None:
     await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == key_id))
-
-
-async def delete_expired_keys(session: AsyncSession, now: datetime) -> int:
-    result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at < now))
-    return int(getattr(result, "rowcount", 0))

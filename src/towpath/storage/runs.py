@@ -25,25 +25,14 @@ class RunNotFound(NotFound):
         super().__init__(f"run {run_id!r} not found", details={"id": run_id})
 
 
-async def get_run(
-    session: AsyncSession, run_id: str, workspace_id: str | None = None, *, lock: bool = False
-) -> Run:
+async def get_run(session: AsyncSession, run_id: str, workspace_id: str | None = None) -> Run:
     stmt = select(Run).where(Run.id == run_id)
     if workspace_id is not None:
         stmt = stmt.where(Run.workspace_id == workspace_id)
-    if lock:
-        stmt = stmt.with_for_update()
     run: Run | None = await session.scalar(stmt)
     if run is None:
         raise RunNotFound(run_id)
     return run
-
-
-async def find_run_by_key(session: AsyncSession, workspace_id: str, key: str) -> Run | None:
-    found: Run | None = await session.scalar(
-        select(Run).where(Run.workspace_id == workspace_id, Run.idempotency_key == key)
-    )
-    return found
 
 
 async def list_runs(
@@ -105,15 +94,6 @@ async def logs_after(session: AsyncSession, run_id: str, after: int, limit: int)
         .where(RunLog.run_id == run_id, RunLog.id > after)
         .order_by(RunLog.id)
         .limit(limit)
-    )
-    return list(rows)
-
-
-async def active_children(session: AsyncSession, run_id: str) -> list[str]:
-    rows = await session.scalars(
-        select(Run.id).where(
-            Run.parent_run_id == run_id, Run.status.in_(("pending", "running", "waiting"))
-        )
     )
     return list(rows)
 

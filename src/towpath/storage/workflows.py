@@ -67,11 +67,3 @@ async def add_workflow(session: AsyncSession, workflow: Workflow) -> Workflow:
     session.add(workflow)
     await session.flush()
     return workflow
-
-
-async def get_workflow_any_workspace(session: AsyncSession, workflow_id: str) -> Workflow:
-    """For the engine, which acts for whichever workspace owns the run."""
-    found: Workflow | None = await session.get(Workflow, workflow_id)
-    if found is None:
-        raise WorkflowNotFound(workflow_id)
-    return found

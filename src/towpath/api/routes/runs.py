@@ -102,35 +102,33 @@ async def list_logs(
 async def resume_run(
     run_id: str, body: ResumeInput, runtime: RuntimeDep, caller: Caller
 ) -> RunResponse:
-    await service.resume(runtime, caller, run_id, body.step_id, body.data)
-    return run_response(*await service.get(runtime, caller, run_id))
+    return run_response(*await service.resume(runtime, caller, run_id, body.step_id, body.data))
 
 
 @router.post("/runs/{run_id}/approve")
 async def approve_run(
     run_id: str, body: ApproveInput, runtime: RuntimeDep, caller: Caller
 ) -> RunResponse:
-    await service.approve(runtime, caller, run_id, body.step_id, body.approved, body.comment)
-    return run_response(*await service.get(runtime, caller, run_id))
+    return run_response(
+        *await service.approve(runtime, caller, run_id, body.step_id, body.approved, body.comment)
+    )
 
 
 @router.post("/runs/{run_id}/clarify")
 async def clarify_run(
     run_id: str, body: ClarifyInput, runtime: RuntimeDep, caller: Caller
 ) -> RunResponse:
-    await service.clarify(runtime, caller, run_id, body.step_id, body.answers)
-    return run_response(*await service.get(runtime, caller, run_id))
+    return run_response(*await service.clarify(runtime, caller, run_id, body.step_id, body.answers))
 
 
 @router.post("/runs/{run_id}/cancel")
 async def cancel_run(
     run_id: str, runtime: RuntimeDep, caller: Caller, body: CancelInput | None = None
 ) -> RunResponse:
-    await service.cancel(runtime, caller, run_id, body.reason if body else None)
-    return run_response(*await service.get(runtime, caller, run_id))
+    reason = body.reason if body else None
+    return run_response(*await service.cancel(runtime, caller, run_id, reason))
 
 
 @router.post("/runs/{run_id}/retry")
 async def retry_run(run_id: str, runtime: RuntimeDep, caller: Caller) -> RunResponse:
-    await service.retry(runtime, caller, run_id)
-    return run_response(*await service.get(runtime, caller, run_id))
+    return run_response(*await service.retry(runtime, caller, run_id))
