@@ -121,7 +121,7 @@ def free_port() -> int:
 
 
 def towpath(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(  # noqa: S603 - our own CLI
+    return subprocess.Popen(
         [sys.executable, "-m", "towpath", *args],
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
