@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from typing import Annotated
 
 import typer
@@ -11,8 +13,6 @@ from rich.console import Console
 
 from towpath import __version__
 from towpath.config import load_settings
-from towpath.storage.database import Database
-from towpath.storage.migrate import upgrade
 
 app = typer.Typer(help="towpath: self-hosted workflow orchestration.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -21,11 +21,22 @@ console = Console()
 
 
 async def _upgrade(url: str) -> None:
+    # Imported here: only `towpath db upgrade` needs Alembic.
+    from towpath.storage.database import Database
+    from towpath.storage.migrate import upgrade
+
     db = Database(url)
     try:
         await upgrade(db)
     finally:
         await db.dispose()
+
+
+def _upgrade_in_child() -> None:
+    """Migrate in a short-lived process: Alembic's modules stay out of a long-lived one."""
+    result = subprocess.run([sys.executable, "-m", "towpath", "db", "upgrade"], check=False)
+    if result.returncode != 0:
+        raise typer.Exit(result.returncode)
 
 
 @app.command()
@@ -45,7 +56,7 @@ def serve(
     if port is not None:
         settings.port = port
     settings.run_worker = settings.run_worker and worker
-    asyncio.run(_upgrade(settings.database_url))
+    _upgrade_in_child()
     console.print(f"towpath {__version__} on http://{settings.host}:{settings.port}")
     uvicorn.run(
         create_app(settings),
@@ -68,7 +79,7 @@ def worker_command(
     settings = load_settings()
     if concurrency is not None:
         settings.worker_concurrency = concurrency
-    asyncio.run(_upgrade(settings.database_url))
+    _upgrade_in_child()
     console.print(f"towpath worker {__version__} on {settings.database_url.split('://')[0]}")
     asyncio.run(run_worker_process(settings))
 
@@ -78,7 +89,7 @@ def db_upgrade() -> None:
     """Apply every migration not yet applied."""
     settings = load_settings()
     asyncio.run(_upgrade(settings.database_url))
-    console.print("database is up to date")
+    console.print("database is up to date", style="dim")
 
 
 @app.command()

@@ -408,3 +408,28 @@ def test_an_error_converts_to_a_plain_dict() -> None:
         "edge_id": None,
         "path": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("timeout_seconds", 0),
+        ("timeout_seconds", "10"),
+        ("max_concurrency", 1.5),
+        ("max_concurrency", True),
+    ],
+)
+def test_run_settings_must_be_positive_numbers(setting: str, value: object) -> None:
+    definition = {"nodes": [], "edges": [], setting: value}
+
+    errors = validate_definition(definition, {})
+
+    assert [(e.code, e.path) for e in errors if e.code == "invalid_setting"] == [
+        ("invalid_setting", setting)
+    ]
+
+
+def test_run_settings_that_are_right_pass() -> None:
+    definition = {"nodes": [], "edges": [], "timeout_seconds": 2.5, "max_concurrency": 4}
+
+    assert not [e for e in validate_definition(definition, {}) if e.code == "invalid_setting"]

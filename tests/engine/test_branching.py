@@ -53,3 +53,26 @@ async def test_a_join_waits_for_every_branch(client: httpx.AsyncClient) -> None:
 
     assert done["status"] == "completed", done
     assert done["context"]["join"] == {"sum": 16}
+
+
+async def test_a_run_executes_at_most_its_bound_of_steps_at_once(
+    client: httpx.AsyncClient,
+) -> None:
+    nodes = [node(f"wait{i}", "delay", {"seconds": 0.2}) for i in range(4)]
+    definition = {"nodes": nodes, "edges": [], "max_concurrency": 2}
+    workflow_id = await publish(client, definition)
+
+    run = await start(client, workflow_id)
+    done = await wait_for(client, run["id"], "completed", "failed")
+
+    assert done["status"] == "completed"
+    events = (await client.get(f"/api/v1/runs/{run['id']}/events")).json()
+    running: set[str] = set()
+    peak = 0
+    for event in events:
+        if event["event_type"] == "step.started":
+            running.add(event["step_id"])
+        elif event["event_type"] in ("step.queued", "step.completed"):
+            running.discard(event["step_id"])
+        peak = max(peak, len(running))
+    assert peak == 2

@@ -389,7 +389,28 @@ def validate_definition(
     if not isinstance(definition, dict):
         message = "definition must be a JSON object"
         return [DefinitionError("malformed_definition", message), *schema_errors]
-    return _graph_errors(definition, specs) + schema_errors
+    return _graph_errors(definition, specs) + _setting_errors(definition) + schema_errors
+
+
+# Run-wide settings a definition may carry beside its nodes and edges.
+_SETTINGS = {
+    "timeout_seconds": "a number of seconds greater than 0",
+    "max_concurrency": "a whole number greater than 0",
+}
+
+
+def _setting_errors(definition: dict[str, Any]) -> list[DefinitionError]:
+    errors = []
+    for name, wanted in _SETTINGS.items():
+        value = definition.get(name)
+        if value is None:
+            continue
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        number = whole or isinstance(value, float)
+        if not (whole if name == "max_concurrency" else number) or value <= 0:
+            message = f"{name} must be {wanted}, not {value!r}"
+            errors.append(DefinitionError("invalid_setting", message, path=name))
+    return errors
 
 
 def _graph_errors(

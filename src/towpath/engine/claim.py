@@ -61,7 +61,10 @@ def lease_steps(
     token: str,
     expires: datetime,
 ) -> list[Work]:
-    """Lease these steps of one run to a worker, and what it needs to execute them."""
+    """Lease these steps of one run to a worker, and what it needs to execute them, as many
+    as the run's concurrency bound leaves room for."""
+    running = sum(1 for row in rt.steps.values() if row.status == "running")
+    rows = rows[: max(prepared.max_concurrency - running, 0)]
     variables = _variables(rt)
     claimed = []
     for row in rows:

@@ -36,6 +36,9 @@ class PreparedWorkflow:
         parsed = WorkflowDefinition.model_validate(definition)
         self.graph = RunGraph.of(parsed, DEFAULT_HANDLES)
         self.nodes: dict[str, Node] = {node.id: node for node in parsed.nodes}
+        bound = definition.get("max_concurrency")
+        # Steps of one run executing at once; a definition may set its own bound.
+        self.max_concurrency = bound if isinstance(bound, int) and bound > 0 else 32
         timeout = definition.get("timeout_seconds")
         self.timeout_seconds = float(timeout) if isinstance(timeout, int | float) else None
         self.input_validator: Validator | None = (
