@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from towpath.domain.ids import new_id
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.sql import fetch
-from towpath.engine.transition import RunTransaction
+from towpath.engine.transition import RunCache, RunTransaction
 from towpath.engine.work import Work
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ def claim_ready_steps(
     limit: int,
     lease: timedelta,
     now: datetime,
+    cache: RunCache | None = None,
 ) -> Gen[tuple[list[Work], list[RunTransaction]]]:
     # Lock the runs, skipping those another worker holds: run first, then its steps,
     # the same order as every other transition, so two transactions never deadlock.
@@ -44,7 +45,7 @@ def claim_ready_steps(
     changed: list[RunTransaction] = []
     token = new_id()
     for run_id, step_run_ids in by_run.items():
-        rt = yield from RunTransaction.open(d, run_id)
+        rt = yield from RunTransaction.open(d, run_id, cache=cache)
         prepared = yield from workflows.get(d, rt.run.workflow_id)
         rows = [r for r in rt.steps.values() if r.id in step_run_ids and _still_claimable(r, now)]
         claimed += lease_steps(rt, prepared, rows, worker_id, token, now + lease)

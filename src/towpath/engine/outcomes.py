@@ -13,7 +13,7 @@ from towpath.engine.fan_out import fan_out, item_settled
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.sql import execute_many
 from towpath.engine.subruns import settle_parents, start_child
-from towpath.engine.transition import RunTransaction
+from towpath.engine.transition import RunCache, RunTransaction
 from towpath.steps.execution import Completed, Deferred, Failed, FanOut, Waiting
 
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ def apply_results(
     rng: random.Random,
     now: datetime,
     continuation: Continuation | None = None,
+    cache: RunCache | None = None,
 ) -> Gen[Applied]:
     """Apply results in one transaction; a result whose lease was lost changes nothing."""
     applied = Applied()
@@ -87,7 +88,7 @@ def apply_results(
         work = result.work
         rt = opened.get(work.run_id)
         if rt is None:
-            rt = yield from RunTransaction.open(d, work.run_id)
+            rt = yield from RunTransaction.open(d, work.run_id, cache=cache)
             opened[work.run_id] = rt
         row = rt.step(work.step_id, work.item_index)
         # Fencing: only the holder of the current lease may write the step's result.

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime  # noqa: TC003 - dataclass field types
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from towpath.engine.sql import execute, execute_many, fetch
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from towpath.engine.sql import Dialect, Gen
 
 WHOLE_STEP = -1
@@ -72,6 +75,13 @@ class StepRow:
         if name != "dirty":
             object.__setattr__(self, "dirty", True)
 
+    def copy(self) -> StepRow:
+        """A clean copy; documents are replaced, never changed in place, so sharing is safe."""
+        twin = object.__new__(StepRow)
+        twin.__dict__.update(self.__dict__)
+        twin.__dict__["dirty"] = False
+        return twin
+
 
 @dataclass(frozen=True)
 class EventRow:
@@ -89,43 +99,46 @@ STEP_COLUMNS = [f.name for f in fields(StepRow) if f.name != "dirty"]
 EVENT_COLUMNS = [f.name for f in fields(EventRow)]
 
 
-def _encode(d: Dialect, name: str, value: Any, times: set[str], docs: set[str]) -> Any:
-    if name in times:
-        return d.time(value)
-    if name in docs:
-        return d.doc(value)
-    return value
+def _codecs(
+    d: Dialect, columns: list[str], times: set[str], docs: set[str], *, writing: bool
+) -> list[Callable[[Any], Any] | None]:
+    """Per column: how its value crosses to or from the database (None: as it is)."""
+    time_codec = d.time if writing else d.read_time
+    doc_codec = d.doc if writing else d.read_doc
+    return [time_codec if c in times else doc_codec if c in docs else None for c in columns]
 
 
-def _decode(d: Dialect, name: str, value: Any, times: set[str], docs: set[str]) -> Any:
-    if name in times:
-        return d.read_time(value)
-    if name in docs:
-        return d.read_doc(value)
-    return value
+@cache
+def _run_codecs(d: Dialect, writing: bool) -> list[Callable[[Any], Any] | None]:
+    return _codecs(d, RUN_COLUMNS, _RUN_TIMES, _RUN_DOCS, writing=writing)
+
+
+@cache
+def _step_codecs(d: Dialect, writing: bool) -> list[Callable[[Any], Any] | None]:
+    return _codecs(d, STEP_COLUMNS, _STEP_TIMES, _STEP_DOCS, writing=writing)
+
+
+def _convert(codecs: list[Callable[[Any], Any] | None], values: Iterable[Any]) -> list[Any]:
+    return [v if c is None or v is None else c(v) for c, v in zip(codecs, values, strict=True)]
 
 
 def run_params(d: Dialect, run: RunRow) -> list[Any]:
-    return [_encode(d, c, getattr(run, c), _RUN_TIMES, _RUN_DOCS) for c in RUN_COLUMNS]
+    return _convert(_run_codecs(d, True), (getattr(run, c) for c in RUN_COLUMNS))
 
 
 def step_params(d: Dialect, step: StepRow) -> list[Any]:
-    return [_encode(d, c, getattr(step, c), _STEP_TIMES, _STEP_DOCS) for c in STEP_COLUMNS]
+    return _convert(_step_codecs(d, True), (step.__dict__[c] for c in STEP_COLUMNS))
 
 
 def run_from(d: Dialect, row: tuple[Any, ...]) -> RunRow:
-    values = [
-        _decode(d, c, v, _RUN_TIMES, _RUN_DOCS) for c, v in zip(RUN_COLUMNS, row, strict=True)
-    ]
-    return RunRow(*values)
+    return RunRow(*_convert(_run_codecs(d, False), row))
 
 
 def step_from(d: Dialect, row: tuple[Any, ...]) -> StepRow:
-    values = [
-        _decode(d, c, v, _STEP_TIMES, _STEP_DOCS) for c, v in zip(STEP_COLUMNS, row, strict=True)
-    ]
-    step = StepRow(*values)
-    step.dirty = False
+    # Filled directly: a loaded row is clean, and __setattr__ would mark it dirty.
+    step = object.__new__(StepRow)
+    step.__dict__.update(zip(STEP_COLUMNS, _convert(_step_codecs(d, False), row), strict=True))
+    step.__dict__["dirty"] = False
     return step
 
 
@@ -144,6 +157,29 @@ def load_run(d: Dialect, run_id: str, workspace_id: str | None = None) -> Gen[Ru
 def load_steps(d: Dialect, run_id: str) -> Gen[list[StepRow]]:
     rows = yield from fetch(f"{_STEP_SELECT} WHERE run_id = ?", run_id)
     return [step_from(d, row) for row in rows]
+
+
+def refresh_leases(d: Dialect, run_id: str, rows: list[StepRow]) -> Gen[list[StepRow] | None]:
+    """Cached rows with their status and lease read again; None if the rows differ."""
+    fresh = yield from fetch(
+        "SELECT id, status, lease_owner, lease_token, lease_expires_at FROM step_runs"
+        " WHERE run_id = ?",
+        run_id,
+    )
+    by_id = {row.id: row for row in rows}
+    if len(fresh) != len(by_id):
+        return None
+    for step_id, status, owner, token, expires in fresh:
+        row = by_id.get(step_id)
+        if row is None:
+            return None
+        row.__dict__.update(
+            status=status,
+            lease_owner=owner,
+            lease_token=token,
+            lease_expires_at=d.read_time(expires),
+        )
+    return rows
 
 
 def insert_run(d: Dialect, run: RunRow) -> Gen[None]:

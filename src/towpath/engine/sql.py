@@ -60,9 +60,6 @@ def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> Generator[Op, Any, 
         yield ExecuteMany(sql, rows)
 
 
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
-
-
 @dataclass(frozen=True)
 class Dialect:
     name: str
@@ -79,7 +76,7 @@ class Dialect:
         if value is None or self.is_postgres:
             return value
         # The format SQLAlchemy's SQLite dialect writes, so the ORM reads our rows.
-        return value.astimezone(UTC).strftime(_SQLITE_TIME)
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
     def read_time(self, value: Any) -> datetime | None:
         if value is None:

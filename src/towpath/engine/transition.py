@@ -3,6 +3,7 @@ events written back in the same transaction. Every write to a run goes through h
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,7 @@ from towpath.domain.clock import utcnow
 from towpath.domain.ids import new_id
 from towpath.domain.scheduler import Plan, RunGraph, StepState, plan
 from towpath.domain.states import (
+    RUN_TERMINAL,
     STEP_ACTIVE,
     STEP_TERMINAL,
     check_run_transition,
@@ -23,6 +25,7 @@ from towpath.engine.rows import (
     insert_run,
     load_run,
     load_steps,
+    refresh_leases,
     update_run,
     write_events,
     write_steps,
@@ -35,7 +38,38 @@ if TYPE_CHECKING:
 
     from towpath.engine.sql import Dialect, Gen
 
-__all__ = ["WHOLE_STEP", "RunTransaction", "published"]
+__all__ = ["WHOLE_STEP", "RunCache", "RunTransaction", "published"]
+
+
+class RunCache:
+    """The step rows of runs this process changed last, by the run's last event seq.
+
+    Every transition appends an event, so a run whose locked row still shows the seq we
+    cached went through no one else's transition: its documents need no reload. Lease
+    renewals write no event, so the lease columns are read again every time (a cheap
+    query, no JSON). Rows go in only after their transaction committed and come out as
+    copies, so a transaction that rolls back leaves the cache as it was.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._runs: OrderedDict[str, tuple[int, list[StepRow]]] = OrderedDict()
+
+    def steps(self, run: RunRow) -> list[StepRow] | None:
+        found = self._runs.get(run.id)
+        if found is None or found[0] != run.last_seq:
+            return None
+        return [row.copy() for row in found[1]]
+
+    def keep(self, transactions: list[RunTransaction]) -> None:
+        for rt in transactions:
+            if rt.run.status in RUN_TERMINAL:
+                self._runs.pop(rt.run.id, None)
+                continue
+            self._runs[rt.run.id] = (rt.run.last_seq, [row.copy() for row in rt.steps.values()])
+            self._runs.move_to_end(rt.run.id)
+        while len(self._runs) > self._size:
+            self._runs.popitem(last=False)
 
 
 @dataclass
@@ -51,12 +85,22 @@ class RunTransaction:
     _written: int = 0
 
     @classmethod
-    def open(cls, d: Dialect, run_id: str, workspace_id: str | None = None) -> Gen[RunTransaction]:
+    def open(
+        cls,
+        d: Dialect,
+        run_id: str,
+        workspace_id: str | None = None,
+        cache: RunCache | None = None,
+    ) -> Gen[RunTransaction]:
         # The run row's lock serialises every transition of one run, across processes.
         run = yield from load_run(d, run_id, workspace_id)
         if run is None:
             raise RunNotFound(run_id)
-        rows = yield from load_steps(d, run_id)
+        rows = cache.steps(run) if cache is not None else None
+        if rows is not None:
+            rows = yield from refresh_leases(d, run_id, rows)
+        if rows is None:
+            rows = yield from load_steps(d, run_id)
         return cls(d, run, {(row.step_id, row.item_index): row for row in rows}, utcnow())
 
     @classmethod

@@ -19,7 +19,7 @@ from towpath.engine.execute import Result, execute_inline, execute_work
 from towpath.engine.outcomes import Applied, Continuation, apply_results, release_leases
 from towpath.engine.sql import database_now, fetch
 from towpath.engine.timers import expire_due
-from towpath.engine.transition import published
+from towpath.engine.transition import RunCache, published
 from towpath.steps.common import SINGLE_ATTEMPT
 from towpath.steps.execution import Failed
 
@@ -74,6 +74,7 @@ class Worker:
         self._leases: dict[str, Work] = {}
         self._stopping = asyncio.Event()
         self._rng = random.Random()  # noqa: S311 - jitter, not secrets
+        self._runs = RunCache()
         # A run cancelled in this process stops its steps at once, not at the next renewal.
         bus.listen(self._on_event)
 
@@ -139,7 +140,13 @@ class Worker:
             now = yield from database_now(self.d)
             return (
                 yield from claim_ready_steps(
-                    self.d, self.workflows, self.settings.worker_id, limit, self.lease, now
+                    self.d,
+                    self.workflows,
+                    self.settings.worker_id,
+                    limit,
+                    self.lease,
+                    now,
+                    self._runs,
                 )
             )
 
@@ -148,6 +155,7 @@ class Worker:
         except DATABASE_ERRORS:
             log.warning("claiming failed; trying again", exc_info=True)
             return []
+        self._runs.keep(changed)
         self.bus.publish(published(changed))
         return claimed
 
@@ -195,7 +203,7 @@ class Worker:
             now = yield from database_now(self.d)
             return (
                 yield from apply_results(
-                    self.d, self.workflows, batch, self._rng, now, continuation
+                    self.d, self.workflows, batch, self._rng, now, continuation, self._runs
                 )
             )
 
@@ -212,6 +220,7 @@ class Worker:
                 await self._commit([result])
             return
         self._forget(batch)
+        self._runs.keep(applied.changed)
         # Steps the results made ready run here at once: no claim, no wait.
         self._start(applied.continued)
         self.bus.publish(published(applied.changed))
