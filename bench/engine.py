@@ -185,8 +185,10 @@ async def idle_server_mb(url: str) -> float:
         server.wait(timeout=30)
 
 
-async def waiting_runs_mb(url: str, count: int) -> tuple[float, float]:
-    """A worker's memory before and after `count` runs came to wait for an approval."""
+async def waiting_runs_mb(url: str, count: int, warm_up: int = 1000) -> tuple[float, float]:
+    """A worker's memory before and after `count` runs came to wait for an approval. The
+    worker first handles `warm_up` such runs, so first-use costs (code paths, caches,
+    the allocator's arenas) are in the figure before, not counted as the runs' cost."""
     await migrate(url)
     db = Database(url)
     approval = {
@@ -198,11 +200,16 @@ async def waiting_runs_mb(url: str, count: int) -> tuple[float, float]:
     settings = Settings(database_url=url, run_worker=False)
     try:
         await asyncio.sleep(2.5)
-        before = rss_mb(worker.pid)
         async with engine_running(db, default_registry(), settings, with_worker=False) as rt:
+            for _ in range(warm_up):
+                await start(rt, caller)
+            while await _count(db, "waiting") < warm_up:
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(1.0)
+            before = rss_mb(worker.pid)
             for _ in range(count):
                 await start(rt, caller)
-        while await _count(db, "waiting") < count:
+        while await _count(db, "waiting") < warm_up + count:
             await asyncio.sleep(0.2)
         await asyncio.sleep(1.0)
         after = rss_mb(worker.pid)

@@ -51,7 +51,7 @@ class RunCache:
     copies, so a transaction that rolls back leaves the cache as it was.
     """
 
-    def __init__(self, size: int = 4096) -> None:
+    def __init__(self, size: int = 256) -> None:
         self._size = size
         self._runs: OrderedDict[str, tuple[int, list[StepRow]]] = OrderedDict()
 
@@ -63,7 +63,9 @@ class RunCache:
 
     def keep(self, transactions: list[RunTransaction]) -> None:
         for rt in transactions:
-            if rt.run.status in RUN_TERMINAL:
+            # Only runs with work in hand: a run that waits (for a person, a timer, a
+            # child) may wait for days, and must cost this worker no memory meanwhile.
+            if rt.run.status in RUN_TERMINAL or rt.run.status == "waiting":
                 self._runs.pop(rt.run.id, None)
                 continue
             self._runs[rt.run.id] = (rt.run.last_seq, [row.copy() for row in rt.steps.values()])
