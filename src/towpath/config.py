@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     # Pure steps (transform, condition, switch) run inside the transaction that made them
     # ready; off, each is claimed and committed on its own like any other step.
     inline_pure_steps: bool = True
+    # On shutdown, steps in flight get this long to finish before they are handed back.
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     # An OpenAI-compatible endpoint for `llm` steps.
     llm_base_url: str = "https://api.openai.com/v1"
     llm_api_key: str = ""

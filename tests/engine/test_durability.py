@@ -16,6 +16,7 @@ from towpath.app import create_app
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from tests.servers import EchoServer
     from towpath.config import Settings
 
 
@@ -112,3 +113,31 @@ async def test_wait_for_event_is_answered_by_a_posted_event(settings: Settings) 
     assert posted.json() == {"run_ids": [run["id"]]}
     assert done["context"]["ship"] == {"amount": 12}
     assert still["status"] == "waiting"
+
+
+async def test_a_stopping_worker_hands_its_steps_back(
+    settings: Settings, echo_server: EchoServer
+) -> None:
+    quick = settings.model_copy(update={"shutdown_grace_seconds": 0.1})
+    definition = {
+        "nodes": [node("call", "http_request", {"url": f"{echo_server.url}/slow?seconds=1"})],
+        "edges": [],
+    }
+    async with server(quick) as client:
+        workflow_id = await publish(client, definition)
+        run = await start(client, workflow_id)
+        for _ in range(300):
+            if (await steps_by_id(client, run["id"])).get("call", {}).get("status") == "running":
+                break
+            await asyncio.sleep(0.01)
+
+    async with server(settings) as client:
+        done = await wait_for(client, run["id"], "completed", "failed")
+        events = (await client.get(f"{API}/runs/{run['id']}/events")).json()
+
+    assert done["status"] == "completed"
+    handed_back = [e for e in events if e["data"].get("reason") == "the worker stopped"]
+    assert [e["event_type"] for e in handed_back] == ["step.queued"]
+    # Run again as the same attempt: a downstream system sees one idempotency key.
+    keys = {r.headers["idempotency-key"] for r in echo_server.requests}
+    assert keys == {f"{run['id']}:call:1"}

@@ -58,6 +58,7 @@ async def _engine(
                 lease_seconds=settings.lease_seconds,
                 poll_seconds=settings.poll_seconds,
                 inline_pure_steps=settings.inline_pure_steps,
+                shutdown_grace_seconds=settings.shutdown_grace_seconds,
             ),
         )
         task = asyncio.create_task(worker.run())

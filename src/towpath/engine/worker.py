@@ -192,6 +192,8 @@ class Worker:
 
     async def _commit(self, batch: list[Result]) -> None:
         room = self.settings.concurrency - len(self._executing) + len(batch)
+        if self._stopping.is_set():
+            room = 0  # nothing new is taken on: what is ready stays for another worker
         continuation = Continuation(
             self.settings.worker_id,
             self.lease,
