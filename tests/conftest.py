@@ -110,9 +110,17 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+def auth_headers() -> dict[str, str]:
+    """Headers that authenticate a test's requests and sockets as the workspace's admin."""
+    return {}
+
+
+@pytest.fixture
+async def client(app: FastAPI, auth_headers: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://towpath.test") as c:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://towpath.test", headers=auth_headers
+    ) as c:
         yield c
 
 

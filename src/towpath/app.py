@@ -13,11 +13,12 @@ from towpath import __version__
 from towpath.api.body_limit import BodyLimitMiddleware
 from towpath.api.errors import install_error_handlers
 from towpath.api.request_id import RequestIdMiddleware
-from towpath.api.routes import catalog, events, health, runs, workflows
+from towpath.api.routes import catalog, events, health, runs, streams, workflows
 from towpath.api.schemas.catalog import StepCatalogEntry
 from towpath.auth.principal import Principal
 from towpath.domain.validation import DefinitionLimits
 from towpath.engine.runner import engine_running
+from towpath.events.streams import streams_running
 from towpath.services.idempotency import IdempotencyPolicy
 from towpath.services.workflows import WorkflowRules
 from towpath.steps.catalog import default_registry
@@ -45,7 +46,8 @@ def create_app(settings: Settings) -> FastAPI:
                 db, registry, settings, with_worker=settings.run_worker
             ) as rt:
                 app.state.runtime = rt
-                yield
+                async with streams_running(app, rt, settings):
+                    yield
         finally:
             await db.dispose()
 
@@ -74,7 +76,9 @@ def create_app(settings: Settings) -> FastAPI:
     api.include_router(runs.router)
     api.include_router(events.router)
     api.include_router(catalog.router)
+    api.include_router(streams.api_router)
     app.include_router(api)
+    app.include_router(streams.socket_router)
     app.include_router(health.router)
     # Outermost last: the request id must be set before anything can answer.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)

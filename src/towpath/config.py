@@ -7,8 +7,10 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from towpath.events.settings import StreamSettings
 
-class Settings(BaseSettings):
+
+class Settings(BaseSettings, StreamSettings):
     model_config = SettingsConfigDict(env_prefix="TOWPATH_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./towpath.db"

@@ -109,6 +109,15 @@ async def test_runs_survive_a_killed_worker(
     reclaimed = [key for key, n in started.items() if n > 1]
     # The killed worker held leases: its steps were taken over by the other worker.
     assert reclaimed, "no step was taken over after the kill"
+    takeovers = [
+        e["data"]["reclaimed_from"]
+        for history in histories
+        for e in history
+        if e["event_type"] == "step.started" and "reclaimed_from" in e["data"]
+    ]
+    # Each takeover names the worker whose lease ran out: the one that was killed.
+    assert len(takeovers) == len(reclaimed)
+    assert len(set(takeovers)) == 1
     for history in histories:
         completed_at: dict[str, int] = {}
         for event in history:

@@ -73,8 +73,9 @@ def lease_steps(
         if row.attempt == 0 or row.status == "retrying":
             row.attempt += 1
             row.started_at = rt.now
+        extra = {"reclaimed_from": row.lease_owner} if row.status == "running" else {}
         rt.set_step_status(
-            row, "running", event="step.started", attempt=row.attempt, worker=worker_id
+            row, "running", event="step.started", attempt=row.attempt, worker=worker_id, **extra
         )
         row.lease_owner = worker_id
         row.lease_token = token
