@@ -6,14 +6,12 @@ import asyncio
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-import httpx
-
 from towpath.engine.drivers import connect_driver
 from towpath.engine.graphs import WorkflowCache
 from towpath.engine.worker import Worker, WorkerSettings
 from towpath.events.bus import EventBus
 from towpath.services.runtime import Runtime
-from towpath.steps.execution import EngineServices
+from towpath.steps.services import engine_services
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -40,10 +38,7 @@ async def engine_running(
 async def _engine(
     runtime: Runtime, registry: StepRegistry, settings: Settings, with_worker: bool
 ) -> AsyncIterator[Runtime]:
-    async with httpx.AsyncClient(follow_redirects=True) as http:
-        services = EngineServices(
-            http=http, llm_base_url=settings.llm_base_url, llm_api_key=settings.llm_api_key
-        )
+    async with engine_services(settings) as services:
         if not with_worker:
             yield runtime
             return
