@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from towpath.domain.ids import new_id
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.sql import fetch
-from towpath.engine.transition import RunCache, RunTransaction
+from towpath.engine.transition import RunCache, RunTransaction, flush_runs, open_runs
 from towpath.engine.work import Work
 
 if TYPE_CHECKING:
@@ -42,16 +42,15 @@ def claim_ready_steps(
     for run_id, step_run_id in candidates:
         by_run.setdefault(run_id, set()).add(step_run_id)
     claimed: list[Work] = []
-    changed: list[RunTransaction] = []
     token = new_id()
-    for run_id, step_run_ids in by_run.items():
-        rt = yield from RunTransaction.open(d, run_id, cache=cache)
+    opened = yield from open_runs(d, by_run, cache=cache)
+    for run_id, rt in opened.items():
         prepared = yield from workflows.get(d, rt.run.workflow_id)
-        rows = [r for r in rt.steps.values() if r.id in step_run_ids and _still_claimable(r, now)]
+        wanted = by_run[run_id]
+        rows = [r for r in rt.steps.values() if r.id in wanted and _still_claimable(r, now)]
         claimed += lease_steps(rt, prepared, rows, worker_id, token, now + lease)
-        yield from rt.flush()
-        changed.append(rt)
-    return claimed, changed
+    yield from flush_runs(d, opened.values())
+    return claimed, list(opened.values())
 
 
 def lease_steps(

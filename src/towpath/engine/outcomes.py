@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from towpath.engine.fan_out import fan_out, item_settled
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.sql import execute_many
 from towpath.engine.subruns import settle_parents, start_child
-from towpath.engine.transition import RunCache, RunTransaction
+from towpath.engine.transition import RunCache, RunTransaction, flush_runs, open_runs
 from towpath.steps.execution import Completed, Deferred, Failed, FanOut, Waiting
 
 if TYPE_CHECKING:
@@ -79,17 +80,16 @@ def apply_results(
 ) -> Gen[Applied]:
     """Apply results in one transaction; a result whose lease was lost changes nothing."""
     applied = Applied()
-    opened: dict[str, RunTransaction] = {}
+    opened = yield from open_runs(d, {result.work.run_id for result in results}, cache=cache)
     logs: list[list[Any]] = []
-    pending = list(results)
+    pending = deque(results)
     inline_left = continuation.inline_budget if continuation else 0
     while pending:
-        result = pending.pop(0)
+        result = pending.popleft()
         work = result.work
         rt = opened.get(work.run_id)
         if rt is None:
-            rt = yield from RunTransaction.open(d, work.run_id, cache=cache)
-            opened[work.run_id] = rt
+            continue  # the run is gone: nothing is left to record the result in
         row = rt.step(work.step_id, work.item_index)
         # Fencing: only the holder of the current lease may write the step's result.
         if row is None or row.status != "running" or row.lease_token != work.lease_token:
@@ -117,7 +117,7 @@ def apply_results(
         applied.left_ready = applied.left_ready or any(
             row.status in ("queued", "retrying") for row in rt.steps.values()
         )
-        yield from rt.flush()
+    yield from flush_runs(d, opened.values())
     applied.changed = list(opened.values()) + applied.changed
     applied.changed += yield from settle_parents(d, applied.changed, workflows)
     yield from execute_many(
@@ -236,15 +236,15 @@ def _park(rt: RunTransaction, row: StepRow, deferred: Deferred) -> None:
 
 def release_leases(d: Dialect, works: list[Work]) -> Gen[list[RunTransaction]]:
     """Give steps back to the queue, same attempt, for another worker to run."""
-    changed = []
-    for run_id in {work.run_id for work in works}:
-        rt = yield from RunTransaction.open(d, run_id)
-        for work in (w for w in works if w.run_id == run_id):
-            row = rt.step(work.step_id, work.item_index)
-            if row is None or row.status != "running" or row.lease_token != work.lease_token:
-                continue
-            row.available_at = rt.now
-            rt.set_step_status(row, "queued", reason="the worker stopped")
-        yield from rt.flush()
-        changed.append(rt)
-    return changed
+    opened = yield from open_runs(d, {work.run_id for work in works})
+    for work in works:
+        rt = opened.get(work.run_id)
+        row = rt.step(work.step_id, work.item_index) if rt is not None else None
+        if rt is None or row is None:
+            continue
+        if row.status != "running" or row.lease_token != work.lease_token:
+            continue
+        row.available_at = rt.now
+        rt.set_step_status(row, "queued", reason="the worker stopped")
+    yield from flush_runs(d, opened.values())
+    return list(opened.values())

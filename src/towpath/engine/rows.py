@@ -1,4 +1,8 @@
-"""Runs, step runs and events as plain rows: loaded, changed in memory, written back."""
+"""Runs, step runs and events as plain rows: loaded, changed in memory, written back.
+
+Loads and writes take many runs at once: a batch of transitions costs a few statements,
+not a few per run (on PostgreSQL each statement is a round trip).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,10 @@ from datetime import datetime  # noqa: TC003 - dataclass field types
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from towpath.engine.sql import execute, execute_many, fetch
+from towpath.engine.sql import execute_many, fetch
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
 
     from towpath.engine.sql import Dialect, Gen
 
@@ -67,24 +71,26 @@ class StepRow:
     started_at: datetime | None
     completed_at: datetime | None
     created_at: datetime
-    # Set by any change after loading, so a transition writes back only changed rows.
-    dirty: bool = field(default=False, repr=False, compare=False)
+    # The columns changed since the row was loaded or written: only those are written
+    # back, so a document nobody touched is not encoded again.
+    changed: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
-        if name != "dirty":
-            object.__setattr__(self, "dirty", True)
+        state = self.__dict__
+        state[name] = value
+        changed = state.get("changed")
+        if changed is not None:
+            changed.add(name)
 
-    def copy(self) -> StepRow:
-        """A clean copy; documents are replaced, never changed in place, so sharing is safe."""
-        twin = object.__new__(StepRow)
-        twin.__dict__.update(self.__dict__)
-        twin.__dict__["dirty"] = False
-        return twin
+    @property
+    def dirty(self) -> bool:
+        return bool(self.__dict__["changed"])
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EventRow:
+    # Not frozen: a frozen dataclass pays a setattr call per field, and a step writes
+    # three of these. Nothing changes an event after it is made.
     workspace_id: str
     run_id: str
     seq: int
@@ -95,27 +101,36 @@ class EventRow:
 
 
 RUN_COLUMNS = [f.name for f in fields(RunRow)]
-STEP_COLUMNS = [f.name for f in fields(StepRow) if f.name != "dirty"]
+STEP_COLUMNS = [f.name for f in fields(StepRow) if f.name != "changed"]
 EVENT_COLUMNS = [f.name for f in fields(EventRow)]
+# What a transition may change of a run; the rest is fixed when the run starts.
+RUN_MUTABLE = ["status", "error", "last_seq", "started_at", "completed_at", "updated_at"]
+_STEP_COLUMN_SET = frozenset(STEP_COLUMNS) - {"id"}
 
 
-def _codecs(
-    d: Dialect, columns: list[str], times: set[str], docs: set[str], *, writing: bool
-) -> list[Callable[[Any], Any] | None]:
-    """Per column: how its value crosses to or from the database (None: as it is)."""
-    time_codec = d.time if writing else d.read_time
-    doc_codec = d.doc if writing else d.read_doc
-    return [time_codec if c in times else doc_codec if c in docs else None for c in columns]
+def _codec(d: Dialect, column: str, times: set[str], docs: set[str], *, writing: bool) -> Any:
+    """How a column's value crosses to or from the database (None: as it is)."""
+    if column in times:
+        return d.time if writing else d.read_time
+    if column in docs:
+        return d.doc if writing else d.read_doc
+    return None
 
 
 @cache
 def _run_codecs(d: Dialect, writing: bool) -> list[Callable[[Any], Any] | None]:
-    return _codecs(d, RUN_COLUMNS, _RUN_TIMES, _RUN_DOCS, writing=writing)
+    return [_codec(d, c, _RUN_TIMES, _RUN_DOCS, writing=writing) for c in RUN_COLUMNS]
 
 
 @cache
 def _step_codecs(d: Dialect, writing: bool) -> list[Callable[[Any], Any] | None]:
-    return _codecs(d, STEP_COLUMNS, _STEP_TIMES, _STEP_DOCS, writing=writing)
+    return [_codec(d, c, _STEP_TIMES, _STEP_DOCS, writing=writing) for c in STEP_COLUMNS]
+
+
+@cache
+def _step_codec(d: Dialect, column: str) -> Callable[[Any], Any] | None:
+    found: Callable[[Any], Any] | None = _codec(d, column, _STEP_TIMES, _STEP_DOCS, writing=True)
+    return found
 
 
 def _convert(codecs: list[Callable[[Any], Any] | None], values: Iterable[Any]) -> list[Any]:
@@ -130,15 +145,15 @@ def step_params(d: Dialect, step: StepRow) -> list[Any]:
     return _convert(_step_codecs(d, True), (step.__dict__[c] for c in STEP_COLUMNS))
 
 
-def run_from(d: Dialect, row: tuple[Any, ...]) -> RunRow:
+def run_from(d: Dialect, row: Sequence[Any]) -> RunRow:
     return RunRow(*_convert(_run_codecs(d, False), row))
 
 
-def step_from(d: Dialect, row: tuple[Any, ...]) -> StepRow:
-    # Filled directly: a loaded row is clean, and __setattr__ would mark it dirty.
+def step_from(d: Dialect, row: Sequence[Any]) -> StepRow:
+    # Filled directly: a loaded row is clean, and __setattr__ would mark it changed.
     step = object.__new__(StepRow)
     step.__dict__.update(zip(STEP_COLUMNS, _convert(_step_codecs(d, False), row), strict=True))
-    step.__dict__["dirty"] = False
+    step.__dict__["changed"] = set()
     return step
 
 
@@ -146,58 +161,92 @@ _RUN_SELECT = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
 _STEP_SELECT = f"SELECT {', '.join(STEP_COLUMNS)} FROM step_runs"
 
 
-def load_run(d: Dialect, run_id: str, workspace_id: str | None = None) -> Gen[RunRow | None]:
-    """The run, locked until the transaction ends (on SQLite the writer holds the file)."""
-    where = "id = ?" + (" AND workspace_id = ?" if workspace_id else "")
-    params = (run_id, workspace_id) if workspace_id else (run_id,)
-    rows = yield from fetch(f"{_RUN_SELECT} WHERE {where} {d.lock()}", *params)
-    return run_from(d, rows[0]) if rows else None
+def load_runs(
+    d: Dialect, run_ids: Iterable[str], workspace_id: str | None = None
+) -> Gen[list[RunRow]]:
+    """The runs, locked until the transaction ends, always in id order so two batches
+    never wait for each other's locks in a circle (on SQLite the writer holds the file)."""
+    ids = sorted(set(run_ids))
+    if not ids:
+        return []
+    where = d.any_of("id") + (" AND workspace_id = ?" if workspace_id else "")
+    params = (d.ids(ids), workspace_id) if workspace_id else (d.ids(ids),)
+    rows = yield from fetch(f"{_RUN_SELECT} WHERE {where} ORDER BY id {d.lock()}", *params)
+    return [run_from(d, row) for row in rows]
 
 
-def load_steps(d: Dialect, run_id: str) -> Gen[list[StepRow]]:
-    rows = yield from fetch(f"{_STEP_SELECT} WHERE run_id = ?", run_id)
-    return [step_from(d, row) for row in rows]
+def load_steps(d: Dialect, run_ids: Sequence[str]) -> Gen[dict[str, list[StepRow]]]:
+    """Every step row of these runs, by run."""
+    found: dict[str, list[StepRow]] = {run_id: [] for run_id in run_ids}
+    if not run_ids:
+        return found
+    rows = yield from fetch(f"{_STEP_SELECT} WHERE {d.any_of('run_id')}", d.ids(run_ids))
+    for row in rows:
+        step = step_from(d, row)
+        found[step.run_id].append(step)
+    return found
 
 
-def refresh_leases(d: Dialect, run_id: str, rows: list[StepRow]) -> Gen[list[StepRow] | None]:
-    """Cached rows with their status and lease read again; None if the rows differ."""
+def refresh_leases(
+    d: Dialect, cached: dict[str, list[StepRow]]
+) -> Gen[dict[str, list[StepRow] | None]]:
+    """Cached rows with their status and lease read again; None for a run whose rows
+    differ from what was cached (they must be loaded whole)."""
+    if not cached:
+        return {}
     fresh = yield from fetch(
-        "SELECT id, status, lease_owner, lease_token, lease_expires_at FROM step_runs"
-        " WHERE run_id = ?",
-        run_id,
+        "SELECT run_id, id, status, lease_owner, lease_token, lease_expires_at"
+        f" FROM step_runs WHERE {d.any_of('run_id')}",
+        d.ids(list(cached)),
     )
-    by_id = {row.id: row for row in rows}
-    if len(fresh) != len(by_id):
-        return None
-    for step_id, status, owner, token, expires in fresh:
-        row = by_id.get(step_id)
+    by_id = {row.id: row for rows in cached.values() for row in rows}
+    counts = dict.fromkeys(cached, 0)
+    spoiled: set[str] = set()
+    for run_id, step_run_id, status, owner, token, expires in fresh:
+        counts[run_id] += 1
+        row = by_id.get(step_run_id)
         if row is None:
-            return None
+            spoiled.add(run_id)
+            continue
         row.__dict__.update(
             status=status,
             lease_owner=owner,
             lease_token=token,
             lease_expires_at=d.read_time(expires),
         )
-    return rows
+    return {
+        run_id: None if run_id in spoiled or counts[run_id] != len(rows) else rows
+        for run_id, rows in cached.items()
+    }
 
 
-def insert_run(d: Dialect, run: RunRow) -> Gen[None]:
+def insert_runs(d: Dialect, runs: list[RunRow]) -> Gen[None]:
     marks = ", ".join("?" for _ in RUN_COLUMNS)
-    yield from execute(
-        f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({marks})", *run_params(d, run)
+    yield from execute_many(
+        f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({marks})",
+        [run_params(d, run) for run in runs],
     )
 
 
-_RUN_UPDATE = ", ".join(f"{c} = ?" for c in RUN_COLUMNS if c != "id")
+_RUN_UPDATE = f"UPDATE runs SET {', '.join(f'{c} = ?' for c in RUN_MUTABLE)} WHERE id = ?"
 
 
-def update_run(d: Dialect, run: RunRow) -> Gen[None]:
-    params = run_params(d, run)
-    yield from execute(f"UPDATE runs SET {_RUN_UPDATE} WHERE id = ?", *params[1:], params[0])
+def update_runs(d: Dialect, runs: list[RunRow]) -> Gen[None]:
+    rows = [
+        [
+            run.status,
+            run.error,
+            run.last_seq,
+            d.time(run.started_at),
+            d.time(run.completed_at),
+            d.time(run.updated_at),
+            run.id,
+        ]
+        for run in runs
+    ]
+    yield from execute_many(_RUN_UPDATE, rows)
 
 
-_STEP_UPDATE = ", ".join(f"{c} = ?" for c in STEP_COLUMNS if c != "id")
 _STEP_INSERT = (
     f"INSERT INTO step_runs ({', '.join(STEP_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in STEP_COLUMNS)})"
@@ -208,16 +257,30 @@ _EVENT_INSERT = (
 )
 
 
-def write_steps(d: Dialect, new: list[StepRow], loaded: list[StepRow]) -> Gen[None]:
-    """Insert the new rows, update the loaded ones that changed."""
+def write_steps(d: Dialect, new: list[StepRow], loaded: Iterable[StepRow]) -> Gen[None]:
+    """Insert the new rows; update the changed columns of the loaded ones, one statement
+    for each set of columns that changed together."""
     yield from execute_many(_STEP_INSERT, [step_params(d, s) for s in new])
-    rows = []
-    for step in (s for s in loaded if s.dirty):
-        params = step_params(d, step)
-        rows.append([*params[1:], params[0]])
-    for step in [*new, *loaded]:
-        step.dirty = False
-    yield from execute_many(f"UPDATE step_runs SET {_STEP_UPDATE} WHERE id = ?", rows)
+    for step in new:
+        step.__dict__["changed"] = set()
+    updates: dict[tuple[str, ...], list[list[Any]]] = {}
+    for step in loaded:
+        changed = step.__dict__["changed"]
+        if not changed:
+            continue
+        columns = tuple(sorted(changed & _STEP_COLUMN_SET))
+        state = step.__dict__
+        params = []
+        for column in columns:
+            value = state[column]
+            codec = _step_codec(d, column)
+            params.append(value if codec is None or value is None else codec(value))
+        params.append(step.id)
+        updates.setdefault(columns, []).append(params)
+        step.__dict__["changed"] = set()
+    for columns, rows in updates.items():
+        assignments = ", ".join(f"{c} = ?" for c in columns)
+        yield from execute_many(f"UPDATE step_runs SET {assignments} WHERE id = ?", rows)
 
 
 def write_events(d: Dialect, events: list[EventRow]) -> Gen[None]:

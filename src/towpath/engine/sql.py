@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -75,8 +76,7 @@ class Dialect:
     def time(self, value: datetime | None) -> Any:
         if value is None or self.is_postgres:
             return value
-        # The format SQLAlchemy's SQLite dialect writes, so the ORM reads our rows.
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return _sqlite_time(value)
 
     def read_time(self, value: Any) -> datetime | None:
         if value is None:
@@ -85,16 +85,37 @@ class Dialect:
             return value if value.tzinfo else value.replace(tzinfo=UTC)
         return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
+    def any_of(self, column: str) -> str:
+        """`column` is one of a list bound as one parameter (see `ids`): one statement
+        text for any number of values, so the driver's statement cache keeps it."""
+        if self.is_postgres:
+            return f"{column} = ANY(?::varchar[])"
+        return f"{column} IN (SELECT value FROM json_each(?))"
+
+    def ids(self, values: Sequence[str]) -> Any:
+        return list(values) if self.is_postgres else json.dumps(list(values))
+
     def doc(self, value: Any) -> Any:
         # asyncpg's jsonb codec (set on every connection) encodes for PostgreSQL.
         if value is None or self.is_postgres:
             return value
-        return json.dumps(value, separators=(",", ":"))
+        return _encode(value)
 
     def read_doc(self, value: Any) -> Any:
         if value is None or self.is_postgres:
             return value
         return json.loads(value)
+
+
+# One encoder for every document: json.dumps with options builds a new one per call.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
+@lru_cache(maxsize=1024)
+def _sqlite_time(value: datetime) -> str:
+    # The format SQLAlchemy's SQLite dialect writes, so the ORM reads our rows. Cached:
+    # one transition writes the same moment into many rows and events.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 _PLACEHOLDER = re.compile(r"\?")

@@ -22,11 +22,11 @@ from towpath.engine.rows import (
     EventRow,
     RunRow,
     StepRow,
-    insert_run,
-    load_run,
+    insert_runs,
+    load_runs,
     load_steps,
     refresh_leases,
-    update_run,
+    update_runs,
     write_events,
     write_steps,
 )
@@ -34,11 +34,12 @@ from towpath.events.bus import PublishedEvent
 from towpath.storage.runs import RunNotFound
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import datetime
 
     from towpath.engine.sql import Dialect, Gen
 
-__all__ = ["WHOLE_STEP", "RunCache", "RunTransaction", "published"]
+__all__ = ["WHOLE_STEP", "RunCache", "RunTransaction", "flush_runs", "open_runs", "published"]
 
 
 class RunCache:
@@ -47,19 +48,20 @@ class RunCache:
     Every transition appends an event, so a run whose locked row still shows the seq we
     cached went through no one else's transition: its documents need no reload. Lease
     renewals write no event, so the lease columns are read again every time (a cheap
-    query, no JSON). Rows go in only after their transaction committed and come out as
-    copies, so a transaction that rolls back leaves the cache as it was.
+    query, no JSON). Rows go in only after their transaction committed, and a transition
+    that opens a run takes its rows out: a transaction that rolls back leaves nothing
+    half-changed behind, and no two transitions ever share a row.
     """
 
     def __init__(self, size: int = 256) -> None:
         self._size = size
         self._runs: OrderedDict[str, tuple[int, list[StepRow]]] = OrderedDict()
 
-    def steps(self, run: RunRow) -> list[StepRow] | None:
-        found = self._runs.get(run.id)
+    def take(self, run: RunRow) -> list[StepRow] | None:
+        found = self._runs.pop(run.id, None)
         if found is None or found[0] != run.last_seq:
             return None
-        return [row.copy() for row in found[1]]
+        return found[1]
 
     def keep(self, transactions: list[RunTransaction]) -> None:
         for rt in transactions:
@@ -68,10 +70,69 @@ class RunCache:
             if rt.run.status in RUN_TERMINAL or rt.run.status == "waiting":
                 self._runs.pop(rt.run.id, None)
                 continue
-            self._runs[rt.run.id] = (rt.run.last_seq, [row.copy() for row in rt.steps.values()])
+            self._runs[rt.run.id] = (rt.run.last_seq, list(rt.steps.values()))
             self._runs.move_to_end(rt.run.id)
         while len(self._runs) > self._size:
             self._runs.popitem(last=False)
+
+
+def open_runs(
+    d: Dialect,
+    run_ids: Iterable[str],
+    workspace_id: str | None = None,
+    cache: RunCache | None = None,
+) -> Gen[dict[str, RunTransaction]]:
+    """Lock and load these runs with their steps, in a few statements whatever their
+    number; a run that does not exist (or is another workspace's) is left out."""
+    # The run row's lock serialises every transition of one run, across processes.
+    runs = yield from load_runs(d, run_ids, workspace_id)
+    cached: dict[str, list[StepRow]] = {}
+    if cache is not None:
+        for run in runs:
+            rows = cache.take(run)
+            if rows is not None:
+                cached[run.id] = rows
+    refreshed = yield from refresh_leases(d, cached)
+    kept = {run_id: rows for run_id, rows in refreshed.items() if rows is not None}
+    missing = [run.id for run in runs if run.id not in kept]
+    loaded = yield from load_steps(d, missing)
+    now = utcnow()
+    return {
+        run.id: RunTransaction(
+            d,
+            run,
+            {(row.step_id, row.item_index): row for row in kept.get(run.id) or loaded[run.id]},
+            now,
+        )
+        for run in runs
+    }
+
+
+def flush_runs(d: Dialect, transactions: Iterable[RunTransaction]) -> Gen[None]:
+    """Write what these transitions changed: runs, steps and new events, a statement
+    for each kind of write across all of them."""
+    new_runs: list[RunRow] = []
+    changed_runs: list[RunRow] = []
+    new_steps: list[StepRow] = []
+    loaded_steps: list[StepRow] = []
+    events: list[EventRow] = []
+    for rt in transactions:
+        if rt.run_is_new:
+            new_runs.append(rt.run)
+            rt.run_is_new = False
+        elif rt._written < len(rt.events):
+            # Every change to a run appends an event: no new event, nothing changed.
+            changed_runs.append(rt.run)
+        new_ids = {id(row) for row in rt.new_steps}
+        new_steps += rt.new_steps
+        loaded_steps += [row for row in rt.steps.values() if id(row) not in new_ids]
+        rt.new_steps = []
+        events += rt.events[rt._written :]
+        rt._written = len(rt.events)
+    yield from insert_runs(d, new_runs)
+    yield from update_runs(d, changed_runs)
+    yield from write_steps(d, new_steps, loaded_steps)
+    yield from write_events(d, events)
 
 
 @dataclass
@@ -94,16 +155,10 @@ class RunTransaction:
         workspace_id: str | None = None,
         cache: RunCache | None = None,
     ) -> Gen[RunTransaction]:
-        # The run row's lock serialises every transition of one run, across processes.
-        run = yield from load_run(d, run_id, workspace_id)
-        if run is None:
+        opened = yield from open_runs(d, [run_id], workspace_id, cache)
+        if run_id not in opened:
             raise RunNotFound(run_id)
-        rows = cache.steps(run) if cache is not None else None
-        if rows is not None:
-            rows = yield from refresh_leases(d, run_id, rows)
-        if rows is None:
-            rows = yield from load_steps(d, run_id)
-        return cls(d, run, {(row.step_id, row.item_index): row for row in rows}, utcnow())
+        return opened[run_id]
 
     @classmethod
     def create(cls, d: Dialect, run: RunRow) -> RunTransaction:
@@ -111,17 +166,7 @@ class RunTransaction:
 
     def flush(self) -> Gen[None]:
         """Write what changed: the run, its steps, its new events."""
-        if self.run_is_new:
-            yield from insert_run(self.d, self.run)
-            self.run_is_new = False
-        else:
-            yield from update_run(self.d, self.run)
-        new_ids = {id(row) for row in self.new_steps}
-        loaded = [row for row in self.steps.values() if id(row) not in new_ids]
-        yield from write_steps(self.d, self.new_steps, loaded)
-        self.new_steps = []
-        yield from write_events(self.d, self.events[self._written :])
-        self._written = len(self.events)
+        yield from flush_runs(self.d, [self])
 
     # --- events ------------------------------------------------------------------------
 
