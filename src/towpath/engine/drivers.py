@@ -1,27 +1,23 @@
-"""Driving a transition against a database: SQLite in one writer thread, PostgreSQL over
-asyncpg. Each transition is one transaction and, on SQLite, one thread hop."""
+"""Driving a transition against a database: SQLite in one writer thread here, PostgreSQL
+over asyncpg in `postgres.py`. Each transition is one transaction and, on SQLite, one
+thread hop."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-import asyncpg
-from asyncpg import Record
 from sqlalchemy.engine import make_url
 
-from towpath.engine.sql import Dialect, Execute, ExecuteMany, Fetch, numbered
+from towpath.engine.sql import Dialect, Execute, Fetch
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator
-
-    from asyncpg.pool import PoolConnectionProxy
+    from collections.abc import AsyncIterator, Callable, Generator
 
     from towpath.engine.sql import Op
 
@@ -30,8 +26,17 @@ T = TypeVar("T")
 
 class TransitionDriver(Protocol):
     dialect: Dialect
+    # What a transition may fail with for reasons of the database, not of the run.
+    errors: tuple[type[BaseException], ...]
 
     async def run(self, transition: Callable[[], Generator[Op, Any, T]]) -> T: ...
+
+    def notifications(
+        self, channel: str, heard: Callable[[str], None]
+    ) -> AbstractAsyncContextManager[bool]:
+        """Hear what other processes NOTIFY on `channel` while the block runs; False
+        where the database has no such thing (SQLite: one process writes)."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -43,6 +48,8 @@ class SqliteDriver:
     commit): each runs in its own savepoint, so one that fails rolls back alone, and no
     caller hears of its result before the shared COMMIT has succeeded.
     """
+
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error, OSError)
 
     def __init__(self, path: str, synchronous: str, max_group: int = 64) -> None:
         self.dialect = Dialect("sqlite")
@@ -116,6 +123,12 @@ class SqliteDriver:
         for queued, result, error in answers:
             queued.answer(result, error)
 
+    @asynccontextmanager
+    async def notifications(
+        self, channel: str, heard: Callable[[str], None]
+    ) -> AsyncIterator[bool]:
+        yield False
+
     async def close(self) -> None:
         def shut() -> None:
             if self._conn is not None:
@@ -162,69 +175,11 @@ def _drive(transition: Generator[Op, Any, T], conn: sqlite3.Connection) -> T:
             sent = None
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
-    for kind in ("json", "jsonb"):
-        await conn.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-
-
-@lru_cache(maxsize=512)
-def _pg_sql(sql: str) -> str:
-    return numbered(sql)
-
-
-class PostgresDriver:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.dialect = Dialect("postgresql")
-        self._pool = pool
-
-    @classmethod
-    async def connect(cls, url: str, size: int = 10) -> PostgresDriver:
-        parsed = make_url(url)
-        pool = await asyncpg.create_pool(
-            host=parsed.host,
-            port=parsed.port,
-            user=parsed.username,
-            password=parsed.password,
-            database=parsed.database,
-            min_size=1,
-            max_size=size,
-            init=_init_connection,
-        )
-        return cls(pool)
-
-    async def run(self, transition: Callable[[], Generator[Op, Any, T]]) -> T:
-        async with self._pool.acquire() as conn, conn.transaction():
-            gen = transition()
-            sent: Any = None
-            while True:
-                try:
-                    op = gen.send(sent)
-                except StopIteration as done:
-                    result: T = done.value
-                    return result
-                sent = await _run_pg(conn, op)
-
-    async def close(self) -> None:
-        await self._pool.close()
-
-
-async def _run_pg(conn: PoolConnectionProxy[Record], op: Op) -> Any:
-    if isinstance(op, Fetch):
-        return [tuple(row) for row in await conn.fetch(_pg_sql(op.sql), *op.params)]
-    if isinstance(op, Execute):
-        status = await conn.execute(_pg_sql(op.sql), *op.params)
-        return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
-    if isinstance(op, ExecuteMany):
-        await conn.executemany(_pg_sql(op.sql), op.rows)
-    return None
-
-
 async def connect_driver(url: str, synchronous: str) -> TransitionDriver:
     if url.startswith("sqlite"):
         database = make_url(url).database or ""
         return SqliteDriver(database, synchronous)
+    # Imported here: a process on the embedded default never loads the PostgreSQL driver.
+    from towpath.engine.postgres import PostgresDriver
+
     return await PostgresDriver.connect(url)
-
-
-# What a transition may fail with for reasons of the database, not of the run.
-DATABASE_ERRORS = (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError, OSError)

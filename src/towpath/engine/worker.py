@@ -11,10 +11,9 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from towpath.engine.claim import claim_ready_steps
-from towpath.engine.drivers import DATABASE_ERRORS
 from towpath.engine.execute import Result, execute_inline, execute_work
 from towpath.engine.outcomes import Applied, Continuation, apply_results, release_leases
 from towpath.engine.sql import database_now, fetch
@@ -50,6 +49,13 @@ class WorkerSettings:
     inline_pure_steps: bool = True
     # On shutdown, steps in flight get this long to finish before they are handed back.
     shutdown_grace_seconds: float = 10.0
+    # What other processes commit wakes this worker at most this often (PostgreSQL).
+    notice_seconds: float = 0.02
+
+
+# Every committed run event is announced here by a trigger (migration 0002); the payload
+# ends with the run's id.
+RUN_EVENTS_CHANNEL = "towpath_run_events"
 
 
 class Worker:
@@ -75,6 +81,10 @@ class Worker:
         self._stopping = asyncio.Event()
         self._rng = random.Random()  # noqa: S311 - jitter, not secrets
         self._runs = RunCache()
+        # Runs other processes changed, heard through the database since last looked at.
+        self._heard: set[str] = set()
+        self._heard_all = False
+        self._hearing = asyncio.Event()
         # A run cancelled in this process stops its steps at once, not at the next renewal.
         bus.listen(self._on_event)
 
@@ -88,7 +98,7 @@ class Worker:
 
     async def run(self) -> None:
         claiming = asyncio.create_task(self._claim_loop())
-        loops = [self._commit_loop(), self._renew_loop(), self._timer_loop()]
+        loops = [self._commit_loop(), self._renew_loop(), self._timer_loop(), self._notice_loop()]
         tasks = [asyncio.create_task(loop) for loop in loops]
         try:
             await self._stopping.wait()
@@ -152,7 +162,7 @@ class Worker:
 
         try:
             claimed, changed = await self.driver.run(claim)
-        except DATABASE_ERRORS:
+        except self.driver.errors:
             log.warning("claiming failed; trying again", exc_info=True)
             return []
         self._runs.keep(changed)
@@ -211,7 +221,7 @@ class Worker:
 
         try:
             applied = await self.driver.run(apply)
-        except DATABASE_ERRORS:
+        except self.driver.errors:
             if len(batch) == 1:
                 step_id = batch[0].work.step_id
                 log.exception("could not record step %s; its lease will expire", step_id)
@@ -277,6 +287,54 @@ class Worker:
         for work in [w for w in self._leases.values() if w.run_id == run_id]:
             self.abandon(work.step_run_id)
 
+    # --- what other processes commit ---------------------------------------------------
+
+    def _heard_from(self, payload: str) -> None:
+        if payload:
+            self._heard.add(payload.rsplit(" ", 1)[-1])
+        else:
+            self._heard_all = True  # the listener reconnected: anything may have happened
+        self._hearing.set()
+
+    async def _notice_loop(self) -> None:
+        """Another process started a run or left a step ready: claim now, not at the next
+        poll. It cancelled a run this worker executes steps of: stop them now, not at the
+        next lease renewal. At most once per `notice_seconds`, however busy the database."""
+        async with self.driver.notifications(RUN_EVENTS_CHANNEL, self._heard_from) as hearing:
+            if not hearing:
+                return
+            while True:
+                await self._hearing.wait()
+                self._hearing.clear()
+                heard, everything = self._heard, self._heard_all
+                self._heard, self._heard_all = set(), False
+                self.bus.signal_work()
+                executing = {work.run_id for work in self._leases.values()}
+                await self._stop_ended_runs(executing if everything else executing & heard)
+                await asyncio.sleep(self.settings.notice_seconds)
+
+    async def _stop_ended_runs(self, run_ids: set[str]) -> None:
+        if not run_ids:
+            return
+        d = self.d
+
+        def statuses() -> Gen[list[tuple[Any, ...]]]:
+            return (
+                yield from fetch(
+                    f"SELECT id FROM runs WHERE {d.any_of('id')}"
+                    " AND status IN ('completed', 'failed', 'cancelled')",
+                    d.ids(sorted(run_ids)),
+                )
+            )
+
+        try:
+            ended = await self.driver.run(statuses)
+        except self.driver.errors:
+            log.warning("could not look at runs changed elsewhere", exc_info=True)
+            return
+        for (run_id,) in ended:
+            self.abandon_run(run_id)
+
     # --- timers --------------------------------------------------------------------------
 
     async def _timer_loop(self) -> None:
@@ -289,7 +347,7 @@ class Worker:
 
             try:
                 changed = await self.driver.run(expire)
-            except DATABASE_ERRORS:
+            except self.driver.errors:
                 log.warning("expiring timers failed; trying again", exc_info=True)
                 continue
             if changed:
