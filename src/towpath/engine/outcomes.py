@@ -94,10 +94,12 @@ def apply_results(
         # Fencing: only the holder of the current lease may write the step's result.
         if row is None or row.status != "running" or row.lease_token != work.lease_token:
             continue
-        logs += [
-            [rt.run.workspace_id, rt.run.id, work.step_id, level, message, d.time(rt.now)]
-            for level, message in result.logs
-        ]
+        for level, message in result.logs:
+            logs.append(
+                [rt.run.workspace_id, rt.run.id, work.step_id, level, message, d.time(rt.now)]
+            )
+            # Watchers of the run see the line as it is written, like any other event.
+            rt.emit("step.log", work.step_id, level=level, message=message)
         children = yield from _apply(d, rt, row, result, workflows, rng)
         applied.changed += children
         room = continuation.limit - len(applied.continued) if continuation else 0

@@ -300,6 +300,9 @@ class RunTransaction:
         if next_steps.outcome == "failed":
             self.fail_run(self._first_error())
         elif next_steps.outcome == "completed":
+            if self.run.status == "waiting":
+                # The answer to its last waiting step resumed the run, and it is done.
+                self.set_run_status("running", event="run.resumed")
             self.set_run_status("completed")
         else:
             self._settle_waiting()
