@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.clock import utcnow
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from towpath.auth.principal import Principal
     from towpath.engine.sql import Dialect, Gen
+    from towpath.engine.transition import RunTransaction
     from towpath.storage.audit import AuditFilter
     from towpath.storage.database import Database
     from towpath.storage.pagination import Page, PageRequest
@@ -72,6 +73,21 @@ def record_in_transition(
         current("client_address"),
         d.time(now or utcnow()),
     )
+
+
+@dataclass(frozen=True)
+class RunAction:
+    """What a caller did to a run, audited inside the run's own transition."""
+
+    caller: Principal
+    action: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def record(self, rt: RunTransaction, before_status: str | None) -> Gen[None]:
+        before = {"status": before_status} if before_status is not None else None
+        after = {"status": rt.run.status, "workflow_id": rt.run.workflow_id, **self.details}
+        change = Change(self.action, "run", rt.run.id, before, after)
+        yield from record_in_transition(rt.d, self.caller, change, rt.now)
 
 
 async def list_entries(

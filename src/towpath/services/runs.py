@@ -15,6 +15,7 @@ from towpath.engine.lifecycle import (
 )
 from towpath.engine.sql import execute
 from towpath.engine.subruns import active_children
+from towpath.services.audit import RunAction
 from towpath.services.idempotency import create_once
 from towpath.storage import runs as queries
 
@@ -54,6 +55,7 @@ async def start(
             )
             if key_id is not None:
                 yield from complete_key(d, key_id, rt.run.id)
+            yield from RunAction(caller, "run.start").record(rt, None)
             return rt
 
         rt = await runtime.driver.run(transition)
@@ -136,7 +138,8 @@ async def approve(
         )
         rt.advance(prepared.graph)
 
-    return _answer(await runtime.change_run(run_id, caller.workspace_id, change))
+    action = RunAction(caller, "run.approve", {"step_id": step_id, "approved": approved})
+    return _answer(await runtime.change_run(run_id, caller.workspace_id, change, action))
 
 
 async def clarify(
@@ -147,7 +150,8 @@ async def clarify(
         human.answer_questions(rt, row, prepared, answers, caller.subject)
         rt.advance(prepared.graph)
 
-    return _answer(await runtime.change_run(run_id, caller.workspace_id, change))
+    action = RunAction(caller, "run.clarify", {"step_id": step_id})
+    return _answer(await runtime.change_run(run_id, caller.workspace_id, change, action))
 
 
 async def resume(
@@ -158,14 +162,18 @@ async def resume(
         human.resume_step(rt, row, data, caller.subject)
         rt.advance(prepared.graph)
 
-    return _answer(await runtime.change_run(run_id, caller.workspace_id, change))
+    action = RunAction(caller, "run.resume", {"step_id": step_id})
+    return _answer(await runtime.change_run(run_id, caller.workspace_id, change, action))
 
 
 async def cancel(
     runtime: Runtime, caller: Principal, run_id: str, reason: str | None
 ) -> tuple[RunRow, dict[str, Any]]:
     cancelled = await runtime.change_run(
-        run_id, caller.workspace_id, lambda rt, _: cancel_run(rt, reason)
+        run_id,
+        caller.workspace_id,
+        lambda rt, _: cancel_run(rt, reason),
+        RunAction(caller, "run.cancel", {"reason": reason}),
     )
     # Children are cancelled after the parent committed: locks are always taken child
     # first, parent second, so a parent must not hold its lock while taking a child's.
@@ -180,13 +188,15 @@ async def cancel(
                     child_id,
                     caller.workspace_id,
                     lambda rt, _: cancel_run(rt, f"parent run {run_id} was cancelled"),
+                    RunAction(caller, "run.cancel", {"parent_run_id": run_id}),
                 )
             pending.append(child_id)
     return _answer(cancelled)
 
 
 async def retry(runtime: Runtime, caller: Principal, run_id: str) -> tuple[RunRow, dict[str, Any]]:
-    return _answer(await runtime.change_run(run_id, caller.workspace_id, retry_run))
+    action = RunAction(caller, "run.retry")
+    return _answer(await runtime.change_run(run_id, caller.workspace_id, retry_run, action))
 
 
 def _answer(rt: RunTransaction) -> tuple[RunRow, dict[str, Any]]:
@@ -221,7 +231,8 @@ async def post_event(
             rt.advance(prepared.graph)
             answered.append(rt.run.id)
 
-        await runtime.change_run(row.run_id, caller.workspace_id, change)
+        action = RunAction(caller, "run.event", {"step_id": row.step_id, "event": name, "key": key})
+        await runtime.change_run(row.run_id, caller.workspace_id, change, action)
     return answered
 
 
