@@ -56,8 +56,17 @@ async def record(session: AsyncSession, caller: Principal, change: Change) -> No
     )
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from, taken in the request's task: an engine transition may
+    run on another thread, which does not see the request's context."""
+
+    request_id: str | None = field(default_factory=lambda: current("request_id"))
+    client_address: str | None = field(default_factory=lambda: current("client_address"))
+
+
 def record_in_transition(
-    d: Dialect, caller: Principal, change: Change, now: datetime | None = None
+    d: Dialect, caller: Principal, change: Change, origin: Origin, now: datetime | None = None
 ) -> Gen[None]:
     """Append the change inside an engine transition: one more statement, no more trips."""
     yield from execute(
@@ -69,8 +78,8 @@ def record_in_transition(
         change.resource_id,
         d.doc(change.before),
         d.doc(change.after),
-        current("request_id"),
-        current("client_address"),
+        origin.request_id,
+        origin.client_address,
         d.time(now or utcnow()),
     )
 
@@ -82,12 +91,13 @@ class RunAction:
     caller: Principal
     action: str
     details: dict[str, Any] = field(default_factory=dict)
+    origin: Origin = field(default_factory=Origin)
 
     def record(self, rt: RunTransaction, before_status: str | None) -> Gen[None]:
         before = {"status": before_status} if before_status is not None else None
         after = {"status": rt.run.status, "workflow_id": rt.run.workflow_id, **self.details}
         change = Change(self.action, "run", rt.run.id, before, after)
-        yield from record_in_transition(rt.d, self.caller, change, rt.now)
+        yield from record_in_transition(rt.d, self.caller, change, self.origin, rt.now)
 
 
 async def list_entries(
