@@ -23,7 +23,7 @@ async def unfinished_runs(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(
         select(Run.status, func.count()).where(Run.status.in_(_RUN_UNFINISHED)).group_by(Run.status)
     )
-    return {status: count for status, count in rows.tuples()}
+    return {status: count for status, count in rows}
 
 
 async def unfinished_steps(session: AsyncSession) -> dict[tuple[str, str], int]:
@@ -32,7 +32,7 @@ async def unfinished_steps(session: AsyncSession) -> dict[tuple[str, str], int]:
         .where(StepRun.status.in_(_STEP_UNFINISHED))
         .group_by(StepRun.status, StepRun.step_type)
     )
-    return {(status, step_type): count for status, step_type, count in rows.tuples()}
+    return {(status, step_type): count for status, step_type, count in rows}
 
 
 async def ready_steps(session: AsyncSession, now: datetime) -> int:

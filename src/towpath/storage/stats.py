@@ -59,7 +59,7 @@ async def workflow_stats(
     counted = await session.execute(
         select(Run.status, func.count()).where(window).group_by(Run.status)
     )
-    by_status = {status: count for status, count in counted.tuples()}
+    by_status = {status: count for status, count in counted}
     duration = seconds_between(session, Run.started_at, Run.completed_at)
     finished = and_(window, Run.status.in_(sorted(RUN_TERMINAL)), Run.started_at.is_not(None))
     row = (
