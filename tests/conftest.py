@@ -123,8 +123,10 @@ async def auth_headers(app: FastAPI) -> dict[str, str]:
     return await admin_headers(app)
 
 
-# Modules that build their own clients of a towpath app without credentials: their
-# requests get an admin key of that app until they send `admin_headers(app)` themselves.
+# Modules that build their own clients and processes of towpath without the test
+# settings: their requests get an admin key of the app until they send
+# `admin_headers(app)` themselves, and the processes they start may reach the tests'
+# servers on loopback.
 _UNCREDENTIALED = {"tests.engine.test_durability", "tests.engine.test_crash"}
 
 
@@ -163,6 +165,7 @@ def _credentials_for_uncredentialed_clients(
 ) -> None:
     if request.module.__name__ in _UNCREDENTIALED:
         monkeypatch.setattr(httpx, "AsyncClient", _AdminClient)
+        monkeypatch.setenv("TOWPATH_STEP_ALLOWED_HOSTS", "127.0.0.0/8,::1,localhost")
 
 
 @pytest.fixture
