@@ -93,3 +93,15 @@ def test_serve_migrates_and_answers(tmp_path: Path) -> None:
     assert refused.status_code == 401
     assert created.status_code == 201
     assert created.json()["status"] == "draft"
+
+
+def test_keys_create_prints_a_working_key_and_refuses_unknown_roles(tmp_path: Path) -> None:
+    env = {"TOWPATH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"}
+    made = runner.invoke(
+        app, ["keys", "create", "--role", "viewer", "--name", "ci", "--workspace", "team"], env=env
+    )
+    wrong = runner.invoke(app, ["keys", "create", "--role", "owner", "--name", "x"], env=env)
+
+    assert made.exit_code == 0, made.output
+    assert re.search(r"tp_[a-z0-9]{12}_[A-Za-z0-9_-]{43}", made.stdout)
+    assert wrong.exit_code == 2
