@@ -6,8 +6,11 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
+from towpath.services.api_keys import issue_workspace_key
+
 if TYPE_CHECKING:
     import httpx
+    from fastapi import FastAPI
 
 API = "/api/v1"
 
@@ -56,3 +59,9 @@ async def event_types(client: httpx.AsyncClient, run_id: str) -> list[str]:
     seqs = [e["seq"] for e in found]
     assert seqs == list(range(1, len(seqs) + 1)), "event seq must be gap-free"
     return [e["event_type"] for e in found]
+
+
+async def admin_headers(app: FastAPI) -> dict[str, str]:
+    """Headers of a new admin key of the app's default workspace (the app must be running)."""
+    issued = await issue_workspace_key(app.state.db, "test admin", "admin")
+    return {"Authorization": f"Bearer {issued.plaintext}"}

@@ -2,9 +2,9 @@
 
 Each server is a small Starlette app served by uvicorn on 127.0.0.1 in a background thread,
 started the first time a test asks for it and stopped when pytest finishes. The fixtures
-(`echo_server`, `llm_server`, `agent_server`) hand a test the running server with its
-recorded requests cleared. The root conftest can register them for every test with
-`pytest_plugins = ["tests.servers"]`; a test module can also bind them by name
+(`echo_server`, `llm_server`, `agent_server`, `jwks_server`) hand a test the running
+server with its recorded requests cleared. The root conftest can register them for every
+test with `pytest_plugins = ["tests.servers"]`; a test module can also bind them by name
 (`echo_server = servers.echo_server`), and still shares the one running server.
 """
 
@@ -326,6 +326,29 @@ class AgentServer(RecordingServer):
         return JSONResponse({"echo": agent_input, "agent": name})
 
 
+class JwksServer(RecordingServer):
+    """An identity provider's key set at `{url}/jwks.json`; tests swap the keys in it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys: list[dict[str, Any]] = []
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.url}/jwks.json"
+
+    def reset(self) -> None:
+        super().reset()
+        self.keys = []
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/jwks.json", self._jwks, methods=["GET"])])
+
+    async def _jwks(self, request: Request) -> Response:
+        await self.record(request)
+        return JSONResponse({"keys": self.keys})
+
+
 class _ServerThread:
     """uvicorn serving one app on a port of its own, in a daemon thread."""
 
@@ -405,6 +428,11 @@ def llm_server(request: pytest.FixtureRequest) -> LlmServer:
 @pytest.fixture
 def agent_server(request: pytest.FixtureRequest) -> AgentServer:
     return _shared(request, "agent", AgentServer)
+
+
+@pytest.fixture
+def jwks_server(request: pytest.FixtureRequest) -> JwksServer:
+    return _shared(request, "jwks", JwksServer)
 
 
 @pytest.fixture

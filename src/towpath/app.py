@@ -6,19 +6,36 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from towpath import __version__
 from towpath.api.body_limit import BodyLimitMiddleware
+from towpath.api.deps import current_principal
 from towpath.api.errors import install_error_handlers
+from towpath.api.observe import ObserveMiddleware
+from towpath.api.rate_limit import AddressLimitMiddleware, RateLimiter
 from towpath.api.request_id import RequestIdMiddleware
-from towpath.api.routes import catalog, events, health, runs, streams, workflows
+from towpath.api.routes import (
+    api_keys,
+    audit,
+    catalog,
+    events,
+    health,
+    members,
+    metrics,
+    runs,
+    stats,
+    streams,
+    workflows,
+)
 from towpath.api.schemas.catalog import StepCatalogEntry
-from towpath.auth.principal import Principal
+from towpath.api.schemas.errors import ERRORS
+from towpath.auth.authenticator import authenticator_running
 from towpath.domain.validation import DefinitionLimits
 from towpath.engine.runner import engine_running
 from towpath.events.streams import streams_running
+from towpath.observability.metrics import Metrics
 from towpath.services.idempotency import IdempotencyPolicy
 from towpath.services.workflows import WorkflowRules
 from towpath.steps.catalog import default_registry
@@ -33,21 +50,27 @@ if TYPE_CHECKING:
 
 def create_app(settings: Settings) -> FastAPI:
     registry = default_registry()
+    metrics_registry = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         async with db.transaction() as session:
-            workspace = await ensure_workspace(session)
+            await ensure_workspace(session)
         app.state.db = db
-        app.state.local_principal = Principal("local", workspace.id, "admin")
         try:
-            async with engine_running(
-                db, registry, settings, with_worker=settings.run_worker
-            ) as rt:
+            async with (
+                authenticator_running(db, settings) as authenticator,
+                engine_running(db, registry, settings, with_worker=settings.run_worker) as rt,
+            ):
+                app.state.authenticator = authenticator
                 app.state.runtime = rt
-                async with streams_running(app, rt, settings):
-                    yield
+                stop_counting = rt.bus.listen(metrics_registry.on_event)
+                try:
+                    async with streams_running(app, rt, settings):
+                        yield
+                finally:
+                    stop_counting()
         finally:
             await db.dispose()
 
@@ -57,6 +80,8 @@ def create_app(settings: Settings) -> FastAPI:
         description="Self-hosted workflow orchestration: durable runs, live events, human steps.",
         lifespan=lifespan,
     )
+    app.state.metrics = metrics_registry
+    app.state.metrics_token = settings.metrics_token
     app.state.step_catalog = [StepCatalogEntry(**entry) for entry in registry.catalog()]
     app.state.workflow_rules = WorkflowRules(
         specs=registry.specs(),
@@ -70,25 +95,35 @@ def create_app(settings: Settings) -> FastAPI:
             lock_timeout=timedelta(seconds=settings.idempotency_lock_seconds),
         ),
     )
+    app.state.credential_limiter = RateLimiter(
+        settings.rate_limit_credential_per_minute, settings.rate_limit_credential_burst
+    )
     install_error_handlers(app)
-    api = APIRouter(prefix="/api/v1")
-    api.include_router(workflows.router)
-    api.include_router(runs.router)
-    api.include_router(events.router)
-    api.include_router(catalog.router)
+    # Every route under /api/v1 authenticates its caller; routes then ask for a role.
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(current_principal)], responses=ERRORS)
+    for router in (workflows, runs, stats, events, catalog, api_keys, members, audit):
+        api.include_router(router.router)
     api.include_router(streams.api_router)
     app.include_router(api)
     app.include_router(streams.socket_router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     # Outermost last: the request id must be set before anything can answer.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        AddressLimitMiddleware,
+        limiter=RateLimiter(
+            settings.rate_limit_address_per_minute, settings.rate_limit_address_burst
+        ),
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_credentials=True,
         allow_methods=["*"],
         allow_headers=["*"],
-        expose_headers=["X-Request-ID", "X-Total-Count", "Idempotent-Replayed"],
+        expose_headers=["X-Request-ID", "X-Total-Count", "Idempotent-Replayed", "Retry-After"],
     )
+    app.add_middleware(ObserveMiddleware, metrics=metrics_registry)
     app.add_middleware(RequestIdMiddleware)
     return app

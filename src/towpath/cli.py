@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from typing import Annotated
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -13,11 +14,20 @@ from rich.console import Console
 
 from towpath import __version__
 from towpath.config import load_settings
+from towpath.observability.logs import configure_logging, logging_config
+
+if TYPE_CHECKING:
+    from towpath.config import Settings
+    from towpath.services.api_keys import IssuedKey
 
 app = typer.Typer(help="towpath: self-hosted workflow orchestration.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
 console = Console()
+# Messages for a person go to stderr; stdout carries only what a script may capture.
+notes = Console(stderr=True)
 
 
 async def _upgrade(url: str) -> None:
@@ -57,14 +67,36 @@ def serve(
         settings.port = port
     settings.run_worker = settings.run_worker and worker
     _upgrade_in_child()
+    first = asyncio.run(_first_admin_key(settings))
+    if first is not None:
+        console.print(
+            "[bold]An admin API key for this server[/bold] (shown once, only its hash is kept):"
+            f"\n\n    {first.plaintext}\n\nSend it as `Authorization: Bearer <key>`;"
+            " `towpath keys create` makes more."
+        )
     console.print(f"towpath {__version__} on http://{settings.host}:{settings.port}")
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=logging_config(settings.log_level, settings.log_format),
         proxy_headers=True,
+        # In-flight requests get the same grace as steps in flight; then the worker hands
+        # back what it still holds.
+        timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds)),
     )
+
+
+async def _first_admin_key(settings: Settings) -> IssuedKey | None:
+    from towpath.services.api_keys import issue_first_admin_key
+    from towpath.storage.database import Database
+
+    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        return await issue_first_admin_key(db)
+    finally:
+        await db.dispose()
 
 
 @app.command("worker")
@@ -72,16 +104,21 @@ def worker_command(
     concurrency: Annotated[
         int | None, typer.Option(help="Steps executed at once by this worker.")
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve /metrics and /health on this port (on TOWPATH_HOST)."),
+    ] = None,
 ) -> None:
     """Execute runs: claim ready steps from the database until stopped (SIGINT/SIGTERM)."""
-    from towpath.engine.process import run_worker_process
+    from towpath.observability.worker import run_worker_process
 
     settings = load_settings()
     if concurrency is not None:
         settings.worker_concurrency = concurrency
+    configure_logging(settings.log_level, settings.log_format)
     _upgrade_in_child()
     console.print(f"towpath worker {__version__} on {settings.database_url.split('://')[0]}")
-    asyncio.run(run_worker_process(settings))
+    asyncio.run(run_worker_process(settings, metrics_port))
 
 
 @db_app.command("upgrade")
@@ -89,7 +126,45 @@ def db_upgrade() -> None:
     """Apply every migration not yet applied."""
     settings = load_settings()
     asyncio.run(_upgrade(settings.database_url))
-    console.print("database is up to date", style="dim")
+    notes.print("database is up to date", style="dim")
+
+
+async def _create_key(name: str, role: str, workspace: str, expires_in: float | None) -> IssuedKey:
+    from towpath.domain.clock import utcnow
+    from towpath.services.api_keys import issue_workspace_key
+    from towpath.storage.database import Database
+
+    settings = load_settings()
+    expires_at = utcnow() + timedelta(days=expires_in) if expires_in is not None else None
+    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        return await issue_workspace_key(db, name, role, workspace=workspace, expires_at=expires_at)
+    finally:
+        await db.dispose()
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, editor, operator or viewer.")],
+    name: Annotated[str, typer.Option(help="What the key is for, e.g. `ci`.")],
+    workspace: Annotated[
+        str, typer.Option(help="The workspace's slug; a new slug makes a new workspace.")
+    ] = "default",
+    expires_in: Annotated[
+        float | None, typer.Option(help="Days until the key expires; never by default.", min=0)
+    ] = None,
+) -> None:
+    """Make an API key and print it (only its hash is kept)."""
+    from towpath.auth.principal import ROLES
+
+    if role not in ROLES:
+        notes.print(f"unknown role {role!r}; use one of {', '.join(ROLES)}", style="red")
+        raise typer.Exit(2)
+    _upgrade_in_child()
+    issued = asyncio.run(_create_key(name, role, workspace, expires_in))
+    notes.print(f"{role} key {name!r} of workspace {workspace!r} (shown once):", style="dim")
+    # Alone on stdout, so `KEY=$(towpath keys create ...)` captures just the key.
+    print(issued.plaintext)
 
 
 @app.command()

@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from towpath.auth.settings import AuthSettings, split_list
 from towpath.events.settings import StreamSettings
 
 
-class Settings(BaseSettings, StreamSettings):
+class Settings(BaseSettings, StreamSettings, AuthSettings):
     model_config = SettingsConfigDict(env_prefix="TOWPATH_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./towpath.db"
@@ -21,6 +22,8 @@ class Settings(BaseSettings, StreamSettings):
         default_factory=lambda: ["http://localhost:5173"]
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # One JSON object per line (with request, run and step ids), or text for a terminal.
+    log_format: Literal["json", "text"] = "json"
     # FULL survives power loss after commit; NORMAL is faster and survives a process crash.
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     max_request_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
@@ -41,17 +44,26 @@ class Settings(BaseSettings, StreamSettings):
     inline_pure_steps: bool = True
     # On shutdown, steps in flight get this long to finish before they are handed back.
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    # Requests a minute (and the burst allowed at once) per client address and per
+    # credential, counted in each API process; 0 turns a limit off.
+    rate_limit_address_per_minute: int = Field(default=2400, ge=0)
+    rate_limit_address_burst: int = Field(default=400, ge=1)
+    rate_limit_credential_per_minute: int = Field(default=1200, ge=0)
+    rate_limit_credential_burst: int = Field(default=200, ge=1)
+    # Where http_request and agent steps may connect although the address is private,
+    # loopback or link-local: CIDRs, addresses or host names, each optionally with :port.
+    step_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # When set, /metrics answers only `Authorization: Bearer <this>`.
+    metrics_token: str = ""
     # An OpenAI-compatible endpoint for `llm` steps.
     llm_base_url: str = "https://api.openai.com/v1"
     llm_api_key: str = ""
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "step_allowed_hosts", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_lists(cls, value: object) -> object:
         # NoDecode hands the environment's raw string through; split it here.
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return value
+        return split_list(value)
 
     @property
     def is_sqlite(self) -> bool:

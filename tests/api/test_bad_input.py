@@ -129,3 +129,14 @@ async def test_bad_idempotency_key_header(client: httpx.AsyncClient) -> None:
 
     assert_envelope(response, 400, "INVALID_REQUEST")
     assert await stored(client) == 0
+
+
+async def test_a_workflow_field_cannot_be_set_to_null(client: httpx.AsyncClient) -> None:
+    created = (await client.post("/api/v1/workflows", json={"name": "n"})).json()
+
+    for field in ("name", "description", "definition"):
+        response = await client.put(f"/api/v1/workflows/{created['id']}", json={field: None})
+        assert response.status_code == 422, field
+    cleared = await client.put(f"/api/v1/workflows/{created['id']}", json={"input_schema": None})
+    assert cleared.status_code == 200
+    assert (await client.get(f"/api/v1/workflows/{created['id']}")).status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -45,6 +46,16 @@ def _free_port() -> int:
         return port
 
 
+def _printed_key(server: subprocess.Popen[bytes]) -> str:
+    """The admin key a first start prints, read from the server's output."""
+    assert server.stdout is not None
+    for line in server.stdout:
+        found = re.search(rb"tp_[A-Za-z0-9_-]+", line)
+        if found:
+            return found.group().decode()
+    raise AssertionError("the server printed no admin key")
+
+
 def test_serve_migrates_and_answers(tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "TOWPATH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 't.db'}"}
@@ -55,6 +66,7 @@ def test_serve_migrates_and_answers(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
     )
     try:
+        key = _printed_key(server)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
@@ -64,7 +76,13 @@ def test_serve_migrates_and_answers(tmp_path: Path) -> None:
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.1)
-        created = httpx.post(f"{base}/api/v1/workflows", json={"name": "first"}, timeout=5)
+        refused = httpx.post(f"{base}/api/v1/workflows", json={"name": "first"}, timeout=5)
+        created = httpx.post(
+            f"{base}/api/v1/workflows",
+            json={"name": "first"},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=5,
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -72,5 +90,18 @@ def test_serve_migrates_and_answers(tmp_path: Path) -> None:
         server.stdout.close()
 
     assert ready.status_code == 200
+    assert refused.status_code == 401
     assert created.status_code == 201
     assert created.json()["status"] == "draft"
+
+
+def test_keys_create_prints_a_working_key_and_refuses_unknown_roles(tmp_path: Path) -> None:
+    env = {"TOWPATH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"}
+    made = runner.invoke(
+        app, ["keys", "create", "--role", "viewer", "--name", "ci", "--workspace", "team"], env=env
+    )
+    wrong = runner.invoke(app, ["keys", "create", "--role", "owner", "--name", "x"], env=env)
+
+    assert made.exit_code == 0, made.output
+    assert re.search(r"tp_[a-z0-9]{12}_[A-Za-z0-9_-]{43}", made.stdout)
+    assert wrong.exit_code == 2

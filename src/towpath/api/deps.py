@@ -1,21 +1,28 @@
-"""Typed dependencies every route shares."""
+"""Typed dependencies every route shares: the database, the caller and its role, paging."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from towpath.auth.authenticator import Authenticator
 from towpath.auth.principal import Principal
-from towpath.domain.errors import InvalidRequest
+from towpath.domain.errors import InvalidRequest, RateLimited, RoleRequired, Unauthenticated
 from towpath.services.idempotency import IdempotencyRequest
 from towpath.services.runtime import Runtime
 from towpath.services.workflows import WorkflowRules
 from towpath.storage.database import Database
 from towpath.storage.pagination import PageRequest
 
+if TYPE_CHECKING:
+    from towpath.api.rate_limit import RateLimiter
+
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_bearer = HTTPBearer(auto_error=False, description="An API key (`tp_…`) or a JWT")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (`tp_…`)")
 
 
 async def database(request: Request) -> Database:
@@ -23,10 +30,40 @@ async def database(request: Request) -> Database:
     return db
 
 
-async def current_principal(request: Request) -> Principal:
-    # Until credentials are checked, every caller acts in the default workspace.
-    principal: Principal = request.app.state.local_principal
+async def authenticator(request: Request) -> Authenticator:
+    found: Authenticator = request.app.state.authenticator
+    return found
+
+
+async def current_principal(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+    x_workspace: Annotated[
+        str | None,
+        Header(max_length=100, description="For a JWT user of several workspaces: which one"),
+    ] = None,
+) -> Principal:
+    credential = bearer.credentials if bearer is not None else api_key
+    if not credential:
+        raise Unauthenticated("this needs a credential: `Authorization: Bearer …` or `X-API-Key`")
+    auth: Authenticator = request.app.state.authenticator
+    principal = await auth.authenticate(credential, workspace=x_workspace)
+    limiter: RateLimiter = request.app.state.credential_limiter
+    wait = limiter.take(principal.subject)
+    if wait is not None:
+        raise RateLimited(wait, "credential")
     return principal
+
+
+def _requires(role: str) -> Any:
+    async def check(caller: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not caller.has_role(role):
+            raise RoleRequired(role, caller.role)
+        return caller
+
+    check.__name__ = f"requires_{role}"
+    return Depends(check)
 
 
 async def workflow_rules(request: Request) -> WorkflowRules:
@@ -65,7 +102,13 @@ async def idempotency_request(
 
 
 DB = Annotated[Database, Depends(database)]
+Auth = Annotated[Authenticator, Depends(authenticator)]
 Caller = Annotated[Principal, Depends(current_principal)]
+# The caller, holding at least this role in its workspace (else 403).
+Viewer = Annotated[Principal, _requires("viewer")]
+Operator = Annotated[Principal, _requires("operator")]
+Editor = Annotated[Principal, _requires("editor")]
+Admin = Annotated[Principal, _requires("admin")]
 Rules = Annotated[WorkflowRules, Depends(workflow_rules)]
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
 Paging = Annotated[PageRequest, Depends(page_request)]

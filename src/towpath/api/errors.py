@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("towpath.api")
 
 _STATUS: list[tuple[type[errors.TowpathError], int]] = [
+    (errors.Unauthenticated, 401),
+    (errors.Forbidden, 403),
+    (errors.RateLimited, 429),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.TooLarge, 413),
@@ -28,7 +31,7 @@ _STATUS: list[tuple[type[errors.TowpathError], int]] = [
 
 _HTTP_CODES = {
     400: "BAD_REQUEST",
-    401: "UNAUTHORIZED",
+    401: "UNAUTHENTICATED",
     403: "FORBIDDEN",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
@@ -58,9 +61,17 @@ def status_of(error: errors.TowpathError) -> int:
     return next((status for cls, status in _STATUS if isinstance(error, cls)), 400)
 
 
+def headers_of(error: errors.TowpathError) -> dict[str, str] | None:
+    if isinstance(error, errors.Unauthenticated):
+        return {"WWW-Authenticate": 'Bearer realm="towpath"'}
+    if isinstance(error, errors.RateLimited):
+        return {"Retry-After": str(error.retry_after)}
+    return None
+
+
 async def _towpath_error(_: Request, exc: Exception) -> JSONResponse:
     exc = cast("errors.TowpathError", exc)
-    return envelope(status_of(exc), exc.code, exc.message, exc.details)
+    return envelope(status_of(exc), exc.code, exc.message, exc.details, headers_of(exc))
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:

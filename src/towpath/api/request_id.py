@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import re
-from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from towpath.domain.ids import new_id
+from towpath.observability.logs import current, set_request
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_REQUEST_ID: ContextVar[str] = ContextVar("towpath_request_id", default="")
 _SANE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
 def current_request_id() -> str:
-    return _REQUEST_ID.get() or new_id().replace("-", "")
+    return current("request_id") or new_id().replace("-", "")
 
 
 class RequestIdMiddleware:
@@ -29,9 +28,10 @@ class RequestIdMiddleware:
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SANE.match(incoming) else new_id().replace("-", "")
+        client = scope.get("client")
         # Not reset on the way out: the 500 handler runs outside this middleware, in the
         # same task, and must still see the id. Each request has its own task context.
-        _REQUEST_ID.set(request_id)
+        set_request(request_id, client[0] if client else None)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

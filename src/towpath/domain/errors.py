@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -99,4 +100,34 @@ class IdempotencyKeyInFlight(Conflict):
         super().__init__(
             "a request with this idempotency key is still being processed; retry shortly",
             details={"idempotency_key": key},
+        )
+
+
+class Unauthenticated(TowpathError):
+    """No credential, or one that is malformed, expired, revoked or wrongly signed."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(TowpathError):
+    code = "FORBIDDEN"
+
+
+class RoleRequired(Forbidden):
+    def __init__(self, needed: str, held: str) -> None:
+        super().__init__(
+            f"this needs the {needed!r} role; the caller has {held!r}",
+            details={"required_role": needed, "role": held},
+        )
+
+
+class RateLimited(TowpathError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, retry_after: float, scope: str) -> None:
+        # Whole seconds, as the Retry-After header carries them.
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(
+            f"too many requests for this {scope}; retry after {self.retry_after} s",
+            details={"retry_after_seconds": self.retry_after, "scope": scope},
         )

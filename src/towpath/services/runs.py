@@ -15,6 +15,7 @@ from towpath.engine.lifecycle import (
 )
 from towpath.engine.sql import execute
 from towpath.engine.subruns import active_children
+from towpath.services.audit import RunAction
 from towpath.services.idempotency import create_once
 from towpath.storage import runs as queries
 
@@ -41,6 +42,7 @@ async def start(
     policy: IdempotencyPolicy,
 ) -> tuple[Run | RunRow, dict[str, Any], bool]:
     d = runtime.driver.dialect
+    action = RunAction(caller, "run.start")
 
     async def create(key_id: str | None) -> str:
         def transition() -> Gen[RunTransaction]:
@@ -54,6 +56,7 @@ async def start(
             )
             if key_id is not None:
                 yield from complete_key(d, key_id, rt.run.id)
+            yield from action.record(rt, None)
             return rt
 
         rt = await runtime.driver.run(transition)
@@ -134,9 +137,10 @@ async def approve(
         human.decide_approval(
             rt, row, prepared, approved=approved, comment=comment, decided_by=caller.subject
         )
-        rt.advance(prepared.graph)
+        _advance(rt, prepared)
 
-    return _answer(await runtime.change_run(run_id, caller.workspace_id, change))
+    action = RunAction(caller, "run.approve", {"step_id": step_id, "approved": approved})
+    return _answer(await runtime.change_run(run_id, caller.workspace_id, change, action))
 
 
 async def clarify(
@@ -145,9 +149,10 @@ async def clarify(
     def change(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
         row = human.waiting_step(rt, step_id, "clarification")
         human.answer_questions(rt, row, prepared, answers, caller.subject)
-        rt.advance(prepared.graph)
+        _advance(rt, prepared)
 
-    return _answer(await runtime.change_run(run_id, caller.workspace_id, change))
+    action = RunAction(caller, "run.clarify", {"step_id": step_id})
+    return _answer(await runtime.change_run(run_id, caller.workspace_id, change, action))
 
 
 async def resume(
@@ -156,16 +161,20 @@ async def resume(
     def change(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
         row = human.waiting_step(rt, step_id, None)
         human.resume_step(rt, row, data, caller.subject)
-        rt.advance(prepared.graph)
+        _advance(rt, prepared)
 
-    return _answer(await runtime.change_run(run_id, caller.workspace_id, change))
+    action = RunAction(caller, "run.resume", {"step_id": step_id})
+    return _answer(await runtime.change_run(run_id, caller.workspace_id, change, action))
 
 
 async def cancel(
     runtime: Runtime, caller: Principal, run_id: str, reason: str | None
 ) -> tuple[RunRow, dict[str, Any]]:
     cancelled = await runtime.change_run(
-        run_id, caller.workspace_id, lambda rt, _: cancel_run(rt, reason)
+        run_id,
+        caller.workspace_id,
+        lambda rt, _: cancel_run(rt, reason),
+        RunAction(caller, "run.cancel", {"reason": reason}),
     )
     # Children are cancelled after the parent committed: locks are always taken child
     # first, parent second, so a parent must not hold its lock while taking a child's.
@@ -180,13 +189,24 @@ async def cancel(
                     child_id,
                     caller.workspace_id,
                     lambda rt, _: cancel_run(rt, f"parent run {run_id} was cancelled"),
+                    RunAction(caller, "run.cancel", {"parent_run_id": run_id}),
                 )
             pending.append(child_id)
     return _answer(cancelled)
 
 
 async def retry(runtime: Runtime, caller: Principal, run_id: str) -> tuple[RunRow, dict[str, Any]]:
-    return _answer(await runtime.change_run(run_id, caller.workspace_id, retry_run))
+    action = RunAction(caller, "run.retry")
+    return _answer(await runtime.change_run(run_id, caller.workspace_id, retry_run, action))
+
+
+def _advance(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
+    """Move on from an answered step. A run whose last waiting step was answered runs
+    again first: a waiting run may not end directly, and the answer may have been the
+    run's last step."""
+    if rt.run.status == "waiting" and not any(r.status == "waiting" for r in rt.steps.values()):
+        rt.set_run_status("running", event="run.resumed")
+    rt.advance(prepared.graph)
 
 
 def _answer(rt: RunTransaction) -> tuple[RunRow, dict[str, Any]]:
@@ -218,10 +238,11 @@ async def post_event(
                 return
             rt.emit("event.received", step_id, name=name, key=key)
             rt.complete_step(current, {"name": name, "key": key, "data": data})
-            rt.advance(prepared.graph)
+            _advance(rt, prepared)
             answered.append(rt.run.id)
 
-        await runtime.change_run(row.run_id, caller.workspace_id, change)
+        action = RunAction(caller, "run.event", {"step_id": row.step_id, "event": name, "key": key})
+        await runtime.change_run(row.run_id, caller.workspace_id, change, action)
     return answered
 
 

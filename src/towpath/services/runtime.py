@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from towpath.engine.graphs import PreparedWorkflow, WorkflowCache
     from towpath.engine.sql import Gen
     from towpath.events.bus import EventBus
+    from towpath.services.audit import RunAction
     from towpath.storage.database import Database
 
 
@@ -30,16 +31,21 @@ class Runtime:
         run_id: str,
         workspace_id: str,
         change: Callable[[RunTransaction, PreparedWorkflow], None],
+        audit: RunAction | None = None,
     ) -> RunTransaction:
         """One run's transition in its own transaction; its events go out after the commit.
-        The transition comes back as committed: the run as this change left it."""
+        The transition comes back as committed: the run as this change left it. `audit`
+        is recorded in the same transaction, unless the change changed nothing."""
         d = self.driver.dialect
 
         def transition() -> Gen[list[RunTransaction]]:
             rt = yield from RunTransaction.open(d, run_id, workspace_id)
+            before = rt.run.status
             prepared = yield from self.workflows.get(d, rt.run.workflow_id)
             change(rt, prepared)
             yield from rt.flush()
+            if audit is not None and rt.events:
+                yield from audit.record(rt, before)
             parents = yield from settle_parents(d, [rt], self.workflows)
             return [rt, *parents]
 

@@ -20,7 +20,8 @@ from towpath.domain.validation import (
     check_size,
     validate_definition,
 )
-from towpath.services.idempotency import complete_key, create_once
+from towpath.services.audit import Change, record
+from towpath.services.idempotency import complete_key, create_once, fingerprint
 from towpath.storage import workflows as queries
 from towpath.storage.models import Workflow
 
@@ -49,6 +50,22 @@ class WorkflowRules:
 class ValidationResult:
     valid: bool
     errors: list[DefinitionError]
+
+
+def audited(workflow: Workflow) -> dict[str, Any]:
+    """A workflow as the audit log keeps it: its definition by digest and size, since a
+    definition may be a megabyte and every version of it is kept anyway."""
+    definition = workflow.definition or {}
+    return {
+        "name": workflow.name,
+        "description": workflow.description,
+        "version": workflow.version,
+        "status": workflow.status,
+        "input_schema": workflow.input_schema,
+        "definition_sha256": fingerprint("definition", definition),
+        "nodes": len(definition.get("nodes", [])),
+        "edges": len(definition.get("edges", [])),
+    }
 
 
 def _check_size(definition: dict[str, Any], rules: WorkflowRules) -> None:
@@ -83,6 +100,8 @@ async def create_workflow(
         async with db.transaction() as session:
             await queries.add_workflow(session, workflow)
             await complete_key(session, key_id, workflow_id)
+            change = Change("workflow.create", "workflow", workflow_id, None, audited(workflow))
+            await record(session, caller, change)
         return workflow_id
 
     created = await create_once(db, caller, idempotency, fields, insert, rules.idempotency)
@@ -112,10 +131,13 @@ async def update_workflow(
         )
         if workflow.status != "draft":
             raise WorkflowPublished(workflow_id)
+        before = audited(workflow)
         for name, value in changes.items():
             setattr(workflow, name, value)
         workflow.updated_at = utcnow()
         await session.flush()
+        change = Change("workflow.update", "workflow", workflow_id, before, audited(workflow))
+        await record(session, caller, change)
         return workflow
 
 
@@ -127,6 +149,8 @@ async def delete_workflow(db: Database, caller: Principal, workflow_id: str) -> 
         if workflow.status != "draft":
             raise PublishedWorkflowNotDeletable(workflow_id)
         workflow.deleted_at = utcnow()
+        change = Change("workflow.delete", "workflow", workflow_id, audited(workflow), None)
+        await record(session, caller, change)
 
 
 def judge(workflow: Workflow, rules: WorkflowRules) -> ValidationResult:
@@ -154,11 +178,14 @@ async def publish_workflow(
         result = judge(workflow, rules)
         if not result.valid:
             raise WorkflowInvalid([error.to_dict() for error in result.errors])
+        before = audited(workflow)
         now = utcnow()
         workflow.status = "published"
         workflow.published_at = now
         workflow.updated_at = now
         await session.flush()
+        change = Change("workflow.publish", "workflow", workflow_id, before, audited(workflow))
+        await record(session, caller, change)
         return workflow
 
 
@@ -194,6 +221,10 @@ async def duplicate_workflow(
         )
         await queries.add_workflow(session, copy)
         await complete_key(session, key_id, copy.id)
+        after = {**audited(copy), "duplicated_from": source.id}
+        await record(
+            session, caller, Change("workflow.duplicate", "workflow", copy.id, None, after)
+        )
         return copy.id
 
     payload = {"duplicate": workflow_id}

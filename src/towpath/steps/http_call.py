@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from towpath.steps.egress import DestinationRefused
 from towpath.steps.execution import Failed
 
 if TYPE_CHECKING:
@@ -104,6 +105,8 @@ async def send(
             return await _read_answer(response, url, allow_status)
         finally:
             await response.aclose()
+    except DestinationRefused as error:
+        return Failed(str(error), kind="error", retryable=False)
     except httpx.TimeoutException:
         message = f"no answer from {url} within {timeout_seconds:g} seconds"
         return Failed(message, kind="timeout", retryable=True)

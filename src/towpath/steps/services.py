@@ -5,8 +5,10 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+import httpcore
 import httpx
 
+from towpath.steps.egress import EgressPolicy, GuardedBackend
 from towpath.steps.execution import EngineServices
 
 if TYPE_CHECKING:
@@ -14,10 +16,36 @@ if TYPE_CHECKING:
 
     from towpath.config import Settings
 
+# Each hop of a redirect is a new connection, checked like the first one.
+MAX_REDIRECTS = 10
+
+
+def step_client(policy: EgressPolicy) -> httpx.AsyncClient:
+    """An HTTP client that connects only where the policy allows (see `steps.egress`)."""
+    transport = httpx.AsyncHTTPTransport()
+    # httpx takes no network backend of its own; its connection pool does.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+        network_backend=GuardedBackend(policy),
+    )
+    return httpx.AsyncClient(transport=transport, max_redirects=MAX_REDIRECTS)
+
+
+def egress_policy(settings: Settings) -> EgressPolicy:
+    # The operator chose the LLM endpoint, so its host and port are reachable even when
+    # private (a model served on the same machine, say).
+    llm = httpx.URL(settings.llm_base_url)
+    port = llm.port or (443 if llm.scheme == "https" else 80)
+    host = f"[{llm.host}]" if ":" in llm.host else llm.host
+    return EgressPolicy.parse([*settings.step_allowed_hosts, f"{host}:{port}"])
+
 
 @asynccontextmanager
 async def engine_services(settings: Settings) -> AsyncIterator[EngineServices]:
-    async with httpx.AsyncClient(follow_redirects=True) as http:
+    async with step_client(egress_policy(settings)) as http:
         yield EngineServices(
             http=http, llm_base_url=settings.llm_base_url, llm_api_key=settings.llm_api_key
         )

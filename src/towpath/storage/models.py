@@ -225,9 +225,27 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = _created()
 
 
+class Member(Base):
+    """A JWT user's role in a workspace, by the token's subject (`sub`)."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("workspace_id", "subject"),)
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace()
+    subject: Mapped[str] = mapped_column(String(200), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index(None, "workspace_id", "created_at"),)
+    __table_args__ = (
+        Index(None, "workspace_id", "created_at"),
+        # One resource's history.
+        Index(None, "workspace_id", "resource_type", "resource_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     workspace_id: Mapped[str] = _workspace()

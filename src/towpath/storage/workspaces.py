@@ -22,3 +22,10 @@ async def ensure_workspace(session: AsyncSession, slug: str = DEFAULT_SLUG) -> W
     session.add(workspace)
     await session.flush()
     return workspace
+
+
+async def find_workspace(session: AsyncSession, id_or_slug: str) -> Workspace | None:
+    found: Workspace | None = await session.scalar(
+        select(Workspace).where((Workspace.id == id_or_slug) | (Workspace.slug == id_or_slug))
+    )
+    return found

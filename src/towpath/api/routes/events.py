@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from towpath.api.deps import Caller, RuntimeDep
+from towpath.api.deps import Operator, RuntimeDep
 from towpath.services import runs as service
 
 router = APIRouter(tags=["runs"])
@@ -27,6 +27,6 @@ class EventDelivery(BaseModel):
 
 
 @router.post("/events")
-async def post_event(body: EventInput, runtime: RuntimeDep, caller: Caller) -> EventDelivery:
+async def post_event(body: EventInput, runtime: RuntimeDep, caller: Operator) -> EventDelivery:
     run_ids = await service.post_event(runtime, caller, body.name, body.key, body.data)
     return EventDelivery(run_ids=run_ids)

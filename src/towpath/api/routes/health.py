@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from sqlalchemy.exc import SQLAlchemyError
+from fastapi import APIRouter, Request
 
 from towpath import __version__
 from towpath.api.deps import DB
 from towpath.api.errors import envelope
+from towpath.services import readiness
 
 router = APIRouter(tags=["health"])
 
@@ -18,11 +18,11 @@ async def health() -> dict[str, str]:
 
 
 @router.get("/health/ready", responses={503: {"description": "A dependency is down"}})
-async def ready(db: DB) -> object:
-    try:
-        await db.ping()
-    except (SQLAlchemyError, OSError) as exc:
-        return envelope(
-            503, "NOT_READY", "the database is not reachable", {"database": str(type(exc).__name__)}
-        )
-    return {"status": "ready", "checks": {"database": "ok"}}
+async def ready(db: DB, request: Request) -> object:
+    auth = getattr(request.app.state, "authenticator", None)
+    jwks = auth.verifier.jwks if auth is not None and auth.verifier is not None else None
+    checks = await readiness.check(db, jwks)
+    down = {name: state for name, state in checks.items() if state != readiness.OK}
+    if down:
+        return envelope(503, "NOT_READY", f"not ready: {', '.join(sorted(down))}", down)
+    return {"status": "ready", "checks": checks}

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
-from towpath.api.deps import Caller, Idempotency, Paging, Rules, RuntimeDep
+from towpath.api.deps import Idempotency, Operator, Paging, Rules, RuntimeDep, Viewer
 from towpath.api.responses import mark_created, set_total
 from towpath.api.routes.workflows import Created
 from towpath.api.schemas.runs import (
@@ -40,7 +40,7 @@ async def start_run(
     workflow_id: str,
     body: RunInput,
     runtime: RuntimeDep,
-    caller: Caller,
+    caller: Operator,
     rules: Rules,
     key: Idempotency,
     response: Response,
@@ -57,7 +57,7 @@ async def start_run(
 @router.get("/runs")
 async def list_runs(
     runtime: RuntimeDep,
-    caller: Caller,
+    caller: Viewer,
     page: Paging,
     response: Response,
     workflow_id: str | None = None,
@@ -73,18 +73,18 @@ async def list_runs(
 
 
 @router.get("/runs/{run_id}")
-async def get_run(run_id: str, runtime: RuntimeDep, caller: Caller) -> RunResponse:
+async def get_run(run_id: str, runtime: RuntimeDep, caller: Viewer) -> RunResponse:
     return run_response(*await service.get(runtime, caller, run_id))
 
 
 @router.get("/runs/{run_id}/steps")
-async def list_steps(run_id: str, runtime: RuntimeDep, caller: Caller) -> list[StepRunResponse]:
+async def list_steps(run_id: str, runtime: RuntimeDep, caller: Viewer) -> list[StepRunResponse]:
     return [step_run_response(row) for row in await service.steps(runtime, caller, run_id)]
 
 
 @router.get("/runs/{run_id}/events")
 async def list_events(
-    run_id: str, runtime: RuntimeDep, caller: Caller, after: After = 0, limit: Limit = 1000
+    run_id: str, runtime: RuntimeDep, caller: Viewer, after: After = 0, limit: Limit = 1000
 ) -> list[RunEventResponse]:
     found = await service.events(runtime, caller, run_id, after, limit)
     return [RunEventResponse.model_validate(event) for event in found]
@@ -92,7 +92,7 @@ async def list_events(
 
 @router.get("/runs/{run_id}/logs")
 async def list_logs(
-    run_id: str, runtime: RuntimeDep, caller: Caller, after: After = 0, limit: Limit = 1000
+    run_id: str, runtime: RuntimeDep, caller: Viewer, after: After = 0, limit: Limit = 1000
 ) -> list[RunLogResponse]:
     found = await service.logs(runtime, caller, run_id, after, limit)
     return [RunLogResponse.model_validate(line) for line in found]
@@ -100,14 +100,14 @@ async def list_logs(
 
 @router.post("/runs/{run_id}/resume")
 async def resume_run(
-    run_id: str, body: ResumeInput, runtime: RuntimeDep, caller: Caller
+    run_id: str, body: ResumeInput, runtime: RuntimeDep, caller: Operator
 ) -> RunResponse:
     return run_response(*await service.resume(runtime, caller, run_id, body.step_id, body.data))
 
 
 @router.post("/runs/{run_id}/approve")
 async def approve_run(
-    run_id: str, body: ApproveInput, runtime: RuntimeDep, caller: Caller
+    run_id: str, body: ApproveInput, runtime: RuntimeDep, caller: Operator
 ) -> RunResponse:
     return run_response(
         *await service.approve(runtime, caller, run_id, body.step_id, body.approved, body.comment)
@@ -116,19 +116,19 @@ async def approve_run(
 
 @router.post("/runs/{run_id}/clarify")
 async def clarify_run(
-    run_id: str, body: ClarifyInput, runtime: RuntimeDep, caller: Caller
+    run_id: str, body: ClarifyInput, runtime: RuntimeDep, caller: Operator
 ) -> RunResponse:
     return run_response(*await service.clarify(runtime, caller, run_id, body.step_id, body.answers))
 
 
 @router.post("/runs/{run_id}/cancel")
 async def cancel_run(
-    run_id: str, runtime: RuntimeDep, caller: Caller, body: CancelInput | None = None
+    run_id: str, runtime: RuntimeDep, caller: Operator, body: CancelInput | None = None
 ) -> RunResponse:
     reason = body.reason if body else None
     return run_response(*await service.cancel(runtime, caller, run_id, reason))
 
 
 @router.post("/runs/{run_id}/retry")
-async def retry_run(run_id: str, runtime: RuntimeDep, caller: Caller) -> RunResponse:
+async def retry_run(run_id: str, runtime: RuntimeDep, caller: Operator) -> RunResponse:
     return run_response(*await service.retry(runtime, caller, run_id))

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from towpath.api.deps import DB, Caller, Idempotency, Paging, Rules
+from towpath.api.deps import DB, Editor, Idempotency, Paging, Rules, Viewer
 from towpath.api.responses import mark_created, set_total
 from towpath.api.schemas.workflows import (
     ValidationIssue,
@@ -28,7 +28,7 @@ Created: dict[int | str, dict[str, Any]] = {
 @router.get("")
 async def list_workflows(
     db: DB,
-    caller: Caller,
+    caller: Viewer,
     page: Paging,
     response: Response,
     status: Annotated[WorkflowStatus | None, Query()] = None,
@@ -40,7 +40,7 @@ async def list_workflows(
 
 @router.post("", status_code=201, responses=Created)
 async def create_workflow(
-    body: WorkflowCreate, db: DB, caller: Caller, rules: Rules, key: Idempotency, response: Response
+    body: WorkflowCreate, db: DB, caller: Editor, rules: Rules, key: Idempotency, response: Response
 ) -> WorkflowResponse:
     fields = body.model_dump(mode="json")
     workflow, replayed = await service.create_workflow(db, caller, fields, rules, key)
@@ -49,13 +49,13 @@ async def create_workflow(
 
 
 @router.get("/{workflow_id}")
-async def get_workflow(workflow_id: str, db: DB, caller: Caller) -> WorkflowResponse:
+async def get_workflow(workflow_id: str, db: DB, caller: Viewer) -> WorkflowResponse:
     return WorkflowResponse.model_validate(await service.get_workflow(db, caller, workflow_id))
 
 
 @router.put("/{workflow_id}")
 async def update_workflow(
-    workflow_id: str, body: WorkflowUpdate, db: DB, caller: Caller, rules: Rules
+    workflow_id: str, body: WorkflowUpdate, db: DB, caller: Editor, rules: Rules
 ) -> WorkflowResponse:
     changes = body.model_dump(mode="json", exclude_unset=True)
     workflow = await service.update_workflow(db, caller, workflow_id, changes, rules)
@@ -63,14 +63,14 @@ async def update_workflow(
 
 
 @router.delete("/{workflow_id}", status_code=204)
-async def delete_workflow(workflow_id: str, db: DB, caller: Caller) -> Response:
+async def delete_workflow(workflow_id: str, db: DB, caller: Editor) -> Response:
     await service.delete_workflow(db, caller, workflow_id)
     return Response(status_code=204)
 
 
 @router.post("/{workflow_id}/publish")
 async def publish_workflow(
-    workflow_id: str, db: DB, caller: Caller, rules: Rules
+    workflow_id: str, db: DB, caller: Editor, rules: Rules
 ) -> WorkflowResponse:
     workflow = await service.publish_workflow(db, caller, workflow_id, rules)
     return WorkflowResponse.model_validate(workflow)
@@ -78,7 +78,7 @@ async def publish_workflow(
 
 @router.post("/{workflow_id}/validate")
 async def validate_workflow(
-    workflow_id: str, db: DB, caller: Caller, rules: Rules
+    workflow_id: str, db: DB, caller: Viewer, rules: Rules
 ) -> ValidationResponse:
     result = await service.validate_workflow(db, caller, workflow_id, rules)
     return ValidationResponse(
@@ -90,7 +90,7 @@ async def validate_workflow(
 
 @router.post("/{workflow_id}/duplicate", status_code=201, responses=Created)
 async def duplicate_workflow(
-    workflow_id: str, db: DB, caller: Caller, rules: Rules, key: Idempotency, response: Response
+    workflow_id: str, db: DB, caller: Editor, rules: Rules, key: Idempotency, response: Response
 ) -> WorkflowResponse:
     workflow, replayed = await service.duplicate_workflow(db, caller, workflow_id, rules, key)
     mark_created(response, replayed)
@@ -99,7 +99,7 @@ async def duplicate_workflow(
 
 @router.get("/{workflow_id}/versions")
 async def list_versions(
-    workflow_id: str, db: DB, caller: Caller, page: Paging, response: Response
+    workflow_id: str, db: DB, caller: Viewer, page: Paging, response: Response
 ) -> list[WorkflowVersion]:
     found = await service.list_versions(db, caller, workflow_id, page)
     set_total(response, found)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from towpath.domain.definition import WorkflowDefinition
 
@@ -22,12 +23,26 @@ class WorkflowCreate(BaseModel):
 
 
 class WorkflowUpdate(BaseModel):
+    """Any subset of the fields; `input_schema: null` removes the schema, the others may
+    be left out but not set to null."""
+
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=10_000)
-    definition: WorkflowDefinition | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = None
+    description: Annotated[str, Field(max_length=10_000)] | SkipJsonSchema[None] = None
+    definition: WorkflowDefinition | SkipJsonSchema[None] = None
     input_schema: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            nulls = [
+                k for k in ("name", "description", "definition") if k in value and value[k] is None
+            ]
+            if nulls:
+                raise ValueError(f"{', '.join(nulls)} may be left out, not set to null")
+        return value
 
 
 class WorkflowResponse(BaseModel):

@@ -1,0 +1,77 @@
+"""API keys, members and the audit log: who may do what, and what they did."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from towpath.auth.principal import Role
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="ISO 8601 with an offset; none for a key that never expires"
+    )
+
+
+class ApiKeyResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    # The key's first characters after `tp_`: enough to recognise it, not to use it.
+    prefix: str
+    role: str
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    created_at: datetime
+
+
+class ApiKeyCreated(ApiKeyResponse):
+    # The whole key, shown this once: only its hash is stored.
+    key: str
+
+
+class MemberCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str = Field(min_length=1, max_length=200, description="The JWT's `sub`")
+    role: Role
+
+
+class MemberUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+
+
+class MemberResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    subject: str
+    role: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class AuditEntryResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    actor: str
+    action: str
+    resource_type: str
+    resource_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    request_id: str | None
+    client_address: str | None
+    created_at: datetime

@@ -1,0 +1,142 @@
+"""Prometheus metrics of one process: HTTP latency, runs and steps, the queue, sockets.
+
+Counters and histograms count what this process saw (its HTTP requests, the events its
+transitions committed); gauges of unfinished runs and steps and of the queue are read
+from the database at scrape time, so every process reports the same totals for them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeVar
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from towpath.domain.clock import utcnow
+from towpath.storage import gauges
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from datetime import datetime
+
+    from towpath.events.bus import PublishedEvent
+    from towpath.storage.database import Database
+
+_STEP_ENDS = {"step.completed": "completed", "step.failed": "failed", "step.retrying": "retrying"}
+_STEP_STOPS = {"step.cancelled": "cancelled", "step.skipped": "skipped"}
+_RUN_ENDS = {"run.completed": "completed", "run.failed": "failed", "run.cancelled": "cancelled"}
+# Steps in flight remembered at once; the oldest are dropped past this.
+_MAX_TRACKED = 100_000
+_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900)
+
+StepKey = tuple[str, str, int]
+V = TypeVar("V")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        # A registry per app, not the global one: tests and workers make several.
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.http_duration = Histogram(
+            "towpath_http_request_duration_seconds",
+            "HTTP request latency by route template, method and status",
+            ["method", "route", "status"],
+            registry=r,
+        )
+        self.runs = Gauge("towpath_runs", "Unfinished runs by status", ["status"], registry=r)
+        self.steps = Gauge(
+            "towpath_steps", "Unfinished step runs by status and type", ["status", "step_type"],
+            registry=r,
+        )  # fmt: skip
+        self.queue_depth = Gauge(
+            "towpath_queue_depth", "Step runs ready to be claimed now", registry=r
+        )
+        self.runs_finished = Counter(
+            "towpath_runs_finished", "Runs that ended, by status", ["status"], registry=r
+        )
+        self.steps_finished = Counter(
+            "towpath_steps_finished",
+            "Step attempts and steps that ended, by status and type",
+            ["status", "step_type"],
+            registry=r,
+        )
+        self.step_duration = Histogram(
+            "towpath_step_duration_seconds",
+            "How long a step attempt ran, by type and how it ended",
+            ["step_type", "status"],
+            buckets=_DURATION_BUCKETS,
+            registry=r,
+        )
+        self.lease_expiries = Counter(
+            "towpath_lease_expiries", "Steps taken over after their worker's lease ran out",
+            registry=r,
+        )  # fmt: skip
+        self.open_sockets = Gauge(
+            "towpath_open_sockets", "Open WebSocket and SSE streams", ["kind"], registry=r
+        )
+        self._types: OrderedDict[StepKey, str] = OrderedDict()
+        self._started: OrderedDict[StepKey, datetime] = OrderedDict()
+
+    @contextmanager
+    def socket_open(self, kind: str) -> Iterator[None]:
+        """Counts a stream (`websocket` or `sse`) as open for the duration of the block."""
+        gauge = self.open_sockets.labels(kind)
+        gauge.inc()
+        try:
+            yield
+        finally:
+            gauge.dec()
+
+    def on_event(self, event: PublishedEvent) -> None:
+        """An EventBus listener: step timings, endings and lease expiries, as committed."""
+        data = event.data
+        key = (event.run_id, event.step_id or "", int(data.get("item_index", -1)))
+        if isinstance(data.get("step_type"), str):
+            _remember(self._types, key, data["step_type"])
+        kind = event.event_type
+        if kind == "step.started":
+            _remember(self._started, key, event.created_at)
+            if "reclaimed_from" in data:
+                self.lease_expiries.inc()
+        elif kind in _STEP_ENDS:
+            status = _STEP_ENDS[kind]
+            step_type = self._types.get(key, "unknown")
+            started = self._started.pop(key, None)
+            if started is not None:
+                seconds = (event.created_at - started).total_seconds()
+                self.step_duration.labels(step_type, status).observe(max(seconds, 0.0))
+            self.steps_finished.labels(status, step_type).inc()
+            if status != "retrying":
+                self._types.pop(key, None)
+        elif kind in _STEP_STOPS:
+            self.steps_finished.labels(_STEP_STOPS[kind], self._types.pop(key, "unknown")).inc()
+            self._started.pop(key, None)
+        elif kind in _RUN_ENDS:
+            self.runs_finished.labels(_RUN_ENDS[kind]).inc()
+
+    async def read_gauges(self, db: Database) -> None:
+        async with db.read() as session:
+            runs = await gauges.unfinished_runs(session)
+            steps = await gauges.unfinished_steps(session)
+            ready = await gauges.ready_steps(session, utcnow())
+        self.runs.clear()
+        for status, count in runs.items():
+            self.runs.labels(status).set(count)
+        self.steps.clear()
+        for (status, step_type), count in steps.items():
+            self.steps.labels(status, step_type).set(count)
+        self.queue_depth.set(ready)
+
+    async def exposition(self, db: Database) -> bytes:
+        """The text a scrape gets: gauges read now, then everything in this registry."""
+        await self.read_gauges(db)
+        return generate_latest(self.registry)
+
+
+def _remember(found: OrderedDict[StepKey, V], key: StepKey, value: V) -> None:
+    found[key] = value
+    found.move_to_end(key)
+    if len(found) > _MAX_TRACKED:
+        found.popitem(last=False)

@@ -1,0 +1,74 @@
+"""`towpath worker`: a process that only executes runs, its metrics served on a port of its
+own when asked, stopping cleanly on a signal (steps in flight finish or are handed back)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import TYPE_CHECKING
+
+import uvicorn
+from fastapi import FastAPI
+
+from towpath.api.routes import health, metrics
+from towpath.engine.runner import engine_running
+from towpath.observability.metrics import Metrics
+from towpath.steps.catalog import default_registry
+from towpath.storage.database import Database
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from towpath.config import Settings
+
+
+def metrics_app(db: Database, found: Metrics, token: str) -> FastAPI:
+    """/metrics and /health for a process without the API."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.db = db
+    app.state.metrics = found
+    app.state.metrics_token = token
+    app.include_router(metrics.router)
+    app.include_router(health.router)
+    return app
+
+
+class _MetricsServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # The worker's own signal handlers stop the process; this server stops with it.
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _serving(app: FastAPI, host: str, port: int | None) -> AsyncIterator[None]:
+    if port is None:
+        yield
+        return
+    server = _MetricsServer(uvicorn.Config(app, host=host, port=port, log_config=None))
+    task = asyncio.create_task(server.serve())
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def run_worker_process(settings: Settings, metrics_port: int | None = None) -> None:
+    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    found = Metrics()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    app = metrics_app(db, found, settings.metrics_token)
+    try:
+        async with (
+            engine_running(db, default_registry(), settings, with_worker=True) as runtime,
+            _serving(app, settings.host, metrics_port),
+        ):
+            runtime.bus.listen(found.on_event)
+            await stop.wait()
+    finally:
+        await db.dispose()

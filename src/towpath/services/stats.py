@@ -1,0 +1,69 @@
+"""Statistics over runs: a workflow's over a time window, one run's per step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from towpath.domain.clock import utcnow
+from towpath.domain.errors import InvalidRequest
+from towpath.storage import runs, stats, workflows
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from towpath.auth.principal import Principal
+    from towpath.storage.database import Database
+    from towpath.storage.models import Run
+    from towpath.storage.pagination import Page, PageRequest
+
+DEFAULT_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Window:
+    since: datetime
+    until: datetime
+
+
+def window(since: datetime | None, until: datetime | None) -> Window:
+    """The window asked for; by default the seven days before `until` (or now)."""
+    end = until or utcnow()
+    start = since or end - DEFAULT_WINDOW
+    if start >= end:
+        raise InvalidRequest("`since` must be before `until`", details={"since": start.isoformat()})
+    return Window(start, end)
+
+
+async def workflow_stats(
+    db: Database, caller: Principal, workflow_id: str, span: Window
+) -> stats.WorkflowStats:
+    async with db.read() as session:
+        await workflows.get_workflow(session, caller.workspace_id, workflow_id)
+        return await stats.workflow_stats(
+            session, caller.workspace_id, workflow_id, span.since, span.until
+        )
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    run: Run
+    totals: dict[str, Any]
+    steps: Page[dict[str, Any]]
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.run.started_at is None or self.run.completed_at is None:
+            return None
+        return (self.run.completed_at - self.run.started_at).total_seconds()
+
+
+async def run_metrics(
+    db: Database, caller: Principal, run_id: str, page: PageRequest
+) -> RunMetrics:
+    async with db.read() as session:
+        run = await runs.get_run(session, run_id, caller.workspace_id)
+        totals = await stats.run_totals(session, run_id)
+        steps = await stats.step_metrics(session, run_id, page)
+    return RunMetrics(run, totals, steps)

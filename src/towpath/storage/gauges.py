@@ -1,0 +1,45 @@
+"""The counts /metrics reports at scrape time: only unfinished work, over indexed columns."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from towpath.domain.states import STEP_ACTIVE
+from towpath.storage.models import Run, StepRun
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+# IN lists, not NOT IN: the status indexes then read only the unfinished rows.
+_RUN_UNFINISHED = ("pending", "running", "waiting")
+_STEP_UNFINISHED = ("pending", *sorted(STEP_ACTIVE))
+
+
+async def unfinished_runs(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        select(Run.status, func.count()).where(Run.status.in_(_RUN_UNFINISHED)).group_by(Run.status)
+    )
+    return {status: count for status, count in rows}
+
+
+async def unfinished_steps(session: AsyncSession) -> dict[tuple[str, str], int]:
+    rows = await session.execute(
+        select(StepRun.status, StepRun.step_type, func.count())
+        .where(StepRun.status.in_(_STEP_UNFINISHED))
+        .group_by(StepRun.status, StepRun.step_type)
+    )
+    return {(status, step_type): count for status, step_type, count in rows}
+
+
+async def ready_steps(session: AsyncSession, now: datetime) -> int:
+    """Steps a worker could claim now: the queue's depth."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(StepRun)
+        .where(StepRun.status.in_(("queued", "retrying")), StepRun.available_at <= now)
+    )
+    return int(count or 0)
