@@ -21,7 +21,16 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import free_port, line, rss_mb, sqlite_floor, sqlite_url, towpath, wait_ready
+from bench.common import (
+    admin_key,
+    free_port,
+    line,
+    rss_mb,
+    sqlite_floor,
+    sqlite_url,
+    towpath,
+    wait_ready,
+)
 
 WORKFLOW = {
     "name": "api-bench",
@@ -34,12 +43,13 @@ WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.body = '{"input": {}}'
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer KEY"
 """
 
 
-def _wrk(url: str, connections: int, seconds: float) -> tuple[float, str]:
+def _wrk(url: str, key: str, connections: int, seconds: float) -> tuple[float, str]:
     script = Path(tempfile.mkdtemp()) / "post.lua"
-    script.write_text(WRK_SCRIPT)
+    script.write_text(WRK_SCRIPT.replace("KEY", key))
     out = subprocess.run(
         [
             "wrk",
@@ -57,18 +67,19 @@ def _wrk(url: str, connections: int, seconds: float) -> tuple[float, str]:
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    p50 = re.search(r"50%\s+(\S+)", out)
-    p99 = re.search(r"99%\s+(\S+)", out)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
     latency = f"{p50.group(1) if p50 else '?'} / {p99.group(1) if p99 else '?'}"
     if errors:
         latency += f"; {errors.group(1)} non-2xx"
     return rate, latency
 
 
-async def _httpx(url: str, connections: int, seconds: float) -> tuple[float, str]:
+async def _httpx(url: str, key: str, connections: int, seconds: float) -> tuple[float, str]:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     done = 0
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(limits=limits, timeout=30, headers=headers) as client:
         deadline = time.perf_counter() + seconds
 
         async def loop() -> None:
@@ -90,21 +101,28 @@ async def main() -> None:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {"TOWPATH_DATABASE_URL": sqlite_url(), "TOWPATH_LOG_LEVEL": "warning"}
+    env = {
+        "TOWPATH_DATABASE_URL": sqlite_url(),
+        "TOWPATH_LOG_LEVEL": "warning",
+        # One client address and one key drive the whole load.
+        "TOWPATH_RATE_LIMIT_ADDRESS_PER_MINUTE": "0",
+        "TOWPATH_RATE_LIMIT_CREDENTIAL_PER_MINUTE": "0",
+    }
     if args.no_worker:
         env["TOWPATH_RUN_WORKER"] = "false"
+    key = admin_key(env)
     server = towpath("serve", "--port", str(port), env=env)
     try:
         await wait_ready(base)
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}) as client:
             created = (await client.post(f"{base}/api/v1/workflows", json=WORKFLOW)).json()
             await client.post(f"{base}/api/v1/workflows/{created['id']}/publish")
         url = f"{base}/api/v1/workflows/{created['id']}/run"
         if shutil.which("wrk"):
-            _wrk(url, 4, 1)  # warm up
-            rate, latency = _wrk(url, args.connections, args.seconds)
+            _wrk(url, key, 4, 1)  # warm up
+            rate, latency = _wrk(url, key, args.connections, args.seconds)
         else:
-            rate, latency = await _httpx(url, args.connections, args.seconds)
+            rate, latency = await _httpx(url, key, args.connections, args.seconds)
         memory = rss_mb(server.pid)
     finally:
         server.terminate()

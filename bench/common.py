@@ -129,6 +129,18 @@ def towpath(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
+def admin_key(env: dict[str, str]) -> str:
+    """A new admin API key for the database `env` names (`towpath keys create`)."""
+    created = subprocess.run(
+        [sys.executable, "-m", "towpath", "keys", "create", "--role", "admin", "--name", "bench"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return created.stdout.strip()
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

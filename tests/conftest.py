@@ -7,7 +7,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -121,51 +121,6 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 async def auth_headers(app: FastAPI) -> dict[str, str]:
     """Headers that authenticate a test's requests and sockets as the workspace's admin."""
     return await admin_headers(app)
-
-
-# Modules that build their own clients and processes of towpath without the test
-# settings: their requests get an admin key of the app until they send
-# `admin_headers(app)` themselves, and the processes they start may reach the tests'
-# servers on loopback.
-_UNCREDENTIALED = {"tests.engine.test_durability", "tests.engine.test_crash"}
-
-
-class _AdminClient(httpx.AsyncClient):
-    _admin: dict[str, str] | None = None
-
-    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        transport = self._transport
-        if isinstance(transport, httpx.ASGITransport) and "authorization" not in request.headers:
-            if self._admin is None:
-                self._admin = await admin_headers(cast("FastAPI", transport.app))
-            request.headers.update(self._admin)
-        return await super().send(request, **kwargs)
-
-
-# Tests whose expectations predate authentication, each with the reason; strict, so the
-# mark fails the run as soon as the test is brought up to date and passes.
-_PREDATE_AUTH = {
-    "test_a_waiting_approval_survives_a_restart": (
-        "expects the approver to be the retired anonymous principal 'local'; the approver is"
-        " now the caller's subject, e.g. 'key:<id>'"
-    ),
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        reason = _PREDATE_AUTH.get(getattr(item, "originalname", item.name))
-        if reason is not None:
-            item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
-
-
-@pytest.fixture(autouse=True)
-def _credentials_for_uncredentialed_clients(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if request.module.__name__ in _UNCREDENTIALED:
-        monkeypatch.setattr(httpx, "AsyncClient", _AdminClient)
-        monkeypatch.setenv("TOWPATH_STEP_ALLOWED_HOSTS", "127.0.0.0/8,::1,localhost")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import edge, node
-from tests.runs import API, publish, wait_for
+from tests.runs import API, admin_headers, publish, wait_for
 from towpath.app import create_app
 from towpath.config import Settings
 from towpath.storage.models import StepRun
@@ -36,6 +36,8 @@ def _worker(url: str) -> subprocess.Popen[bytes]:
         "TOWPATH_DATABASE_URL": url,
         "TOWPATH_LEASE_SECONDS": "2",
         "TOWPATH_POLL_SECONDS": "0.1",
+        # The echo server the steps call listens on loopback.
+        "TOWPATH_STEP_ALLOWED_HOSTS": "127.0.0.0/8",
     }
     return subprocess.Popen(
         [sys.executable, "-m", "towpath", "worker", "--concurrency", "8"],
@@ -83,7 +85,10 @@ async def test_runs_survive_a_killed_worker(
     edges = [edge(f"s{i}", f"s{i + 1}") for i in range(STEPS - 1)]
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        headers = await admin_headers(app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", headers=headers
+        ) as client:
             workflow_id = await publish(client, {"nodes": nodes, "edges": edges})
             runs = [
                 (await client.post(f"{API}/workflows/{workflow_id}/run", json={})).json()["id"]

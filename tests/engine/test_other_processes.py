@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from tests.factories import node
-from tests.runs import API, publish, wait_for
+from tests.runs import API, admin_headers, publish, wait_for
 from tests.servers import _ServerThread
 from towpath.app import create_app
 from towpath.config import Settings
@@ -65,6 +65,7 @@ def slow_worker(database_url: str) -> Iterator[subprocess.Popen[bytes]]:
         "TOWPATH_DATABASE_URL": database_url,
         "TOWPATH_POLL_SECONDS": "30",
         "TOWPATH_LEASE_SECONDS": "60",
+        "TOWPATH_STEP_ALLOWED_HOSTS": "127.0.0.0/8",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "towpath", "worker"],
@@ -89,18 +90,20 @@ async def test_a_worker_elsewhere_starts_at_once_and_stops_on_cancel(
     database_url: str,
     slow_worker: subprocess.Popen[bytes],
     hanging: tuple[HangingServer, str],
-    auth_headers: dict[str, str],
 ) -> None:
     server, url = hanging
     definition = {
         "nodes": [node("call", "http_request", {"method": "POST", "url": f"{url}/hang"})],
         "edges": [],
     }
-    app = create_app(Settings(database_url=database_url, run_worker=False))
+    app = create_app(
+        Settings(database_url=database_url, run_worker=False, step_allowed_hosts=["127.0.0.0/8"])
+    )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
+        headers = await admin_headers(app)
         async with httpx.AsyncClient(
-            transport=transport, base_url="http://t", headers=auth_headers
+            transport=transport, base_url="http://t", headers=headers
         ) as client:
             workflow_id = await publish(client, definition)
             await asyncio.sleep(2)  # the worker is up, has claimed nothing, and polls slowly

@@ -74,7 +74,13 @@ def lease_steps(
             row.started_at = rt.now
         extra = {"reclaimed_from": row.lease_owner} if row.status == "running" else {}
         rt.set_step_status(
-            row, "running", event="step.started", attempt=row.attempt, worker=worker_id, **extra
+            row,
+            "running",
+            event="step.started",
+            step_type=row.step_type,
+            attempt=row.attempt,
+            worker=worker_id,
+            **extra,
         )
         row.lease_owner = worker_id
         row.lease_token = token

@@ -19,6 +19,7 @@ from towpath.engine.outcomes import Applied, Continuation, apply_results, releas
 from towpath.engine.sql import database_now, fetch
 from towpath.engine.timers import expire_due
 from towpath.engine.transition import RunCache, published
+from towpath.observability.logs import log_context
 from towpath.steps.common import SINGLE_ATTEMPT
 from towpath.steps.execution import Failed
 
@@ -180,13 +181,15 @@ class Worker:
                 await self.bus.work_ready.wait()
 
     async def _execute(self, work: Work) -> None:
-        try:
-            result = await execute_work(work, self.registry, self.services)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.exception("step %s of run %s raised", work.step_id, work.run_id)
-            result = Result(work, Failed(f"internal error: {exc!r}"), SINGLE_ATTEMPT, [])
+        # What is logged while the step runs says which run and step it was for.
+        with log_context(run_id=work.run_id, step_id=work.step_id):
+            try:
+                result = await execute_work(work, self.registry, self.services)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("step %s of run %s raised", work.step_id, work.run_id)
+                result = Result(work, Failed(f"internal error: {exc!r}"), SINGLE_ATTEMPT, [])
         await self._results.put(result)
 
     # --- committing results ------------------------------------------------------------

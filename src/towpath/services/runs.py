@@ -137,7 +137,7 @@ async def approve(
         human.decide_approval(
             rt, row, prepared, approved=approved, comment=comment, decided_by=caller.subject
         )
-        _advance(rt, prepared)
+        rt.advance(prepared.graph)
 
     action = RunAction(caller, "run.approve", {"step_id": step_id, "approved": approved})
     return _answer(await runtime.change_run(run_id, caller.workspace_id, change, action))
@@ -149,7 +149,7 @@ async def clarify(
     def change(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
         row = human.waiting_step(rt, step_id, "clarification")
         human.answer_questions(rt, row, prepared, answers, caller.subject)
-        _advance(rt, prepared)
+        rt.advance(prepared.graph)
 
     action = RunAction(caller, "run.clarify", {"step_id": step_id})
     return _answer(await runtime.change_run(run_id, caller.workspace_id, change, action))
@@ -161,7 +161,7 @@ async def resume(
     def change(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
         row = human.waiting_step(rt, step_id, None)
         human.resume_step(rt, row, data, caller.subject)
-        _advance(rt, prepared)
+        rt.advance(prepared.graph)
 
     action = RunAction(caller, "run.resume", {"step_id": step_id})
     return _answer(await runtime.change_run(run_id, caller.workspace_id, change, action))
@@ -200,15 +200,6 @@ async def retry(runtime: Runtime, caller: Principal, run_id: str) -> tuple[RunRo
     return _answer(await runtime.change_run(run_id, caller.workspace_id, retry_run, action))
 
 
-def _advance(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
-    """Move on from an answered step. A run whose last waiting step was answered runs
-    again first: a waiting run may not end directly, and the answer may have been the
-    run's last step."""
-    if rt.run.status == "waiting" and not any(r.status == "waiting" for r in rt.steps.values()):
-        rt.set_run_status("running", event="run.resumed")
-    rt.advance(prepared.graph)
-
-
 def _answer(rt: RunTransaction) -> tuple[RunRow, dict[str, Any]]:
     """The run as the transition left it, answered without another query (or race)."""
     return rt.run, rt.outputs()
@@ -238,7 +229,7 @@ async def post_event(
                 return
             rt.emit("event.received", step_id, name=name, key=key)
             rt.complete_step(current, {"name": name, "key": key, "data": data})
-            _advance(rt, prepared)
+            rt.advance(prepared.graph)
             answered.append(rt.run.id)
 
         action = RunAction(caller, "run.event", {"step_id": row.step_id, "event": name, "key": key})
