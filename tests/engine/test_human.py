@@ -181,7 +181,7 @@ async def test_approving_a_run_with_nothing_waiting_is_409(client: httpx.AsyncCl
     assert response.status_code == 409
     body = response.json()
     assert body["error_code"] == "NO_WAITING_STEP"
-    assert body["details"]["run_status"] == "completed"
+    assert body["details"]["status"] == "completed"
 
 
 async def test_approving_a_run_that_waits_for_answers_is_409(client: httpx.AsyncClient) -> None:

@@ -11,8 +11,17 @@ from pydantic import ValidationError
 
 from towpath.domain.clock import utcnow
 from towpath.domain.templates import TemplateError, render_value
+from towpath.engine.documents import unstorable
 from towpath.steps.common import SINGLE_ATTEMPT, RetryPolicy
-from towpath.steps.execution import Failed, StepContext
+from towpath.steps.execution import (
+    Completed,
+    Deferred,
+    Failed,
+    FanOut,
+    StartChild,
+    StepContext,
+    Waiting,
+)
 
 if TYPE_CHECKING:
     from towpath.engine.work import Work
@@ -102,7 +111,34 @@ async def execute_work(work: Work, registry: StepRegistry, services: EngineServi
         outcome = Failed(f"the step took longer than its timeout of {timeout}s", kind="timeout")
     except TemplateError as exc:
         outcome = Failed(str(exc), retryable=False)
-    return Result(work, outcome, prepared.retry, prepared.logs, prepared.rendered)
+    return _storable(Result(work, outcome, prepared.retry, prepared.logs, prepared.rendered))
+
+
+def _documents(outcome: Outcome) -> list[tuple[Any, str]]:
+    if isinstance(outcome, Completed):
+        return [(outcome.output, "output")]
+    if isinstance(outcome, Waiting):
+        return [(dict(outcome.request), "request")]
+    if isinstance(outcome, Deferred):
+        return [(dict(outcome.saved), "saved state")]
+    if isinstance(outcome, FanOut):
+        return [(outcome.items, "items")]
+    if isinstance(outcome, StartChild):
+        return [(outcome.input, "child input")]
+    return []
+
+
+def _storable(result: Result) -> Result:
+    """A result the database could not hold fails its step, saying why, instead of
+    failing the transaction that records it (again and again, at every lease expiry)."""
+    documents = [(result.input, "input"), *_documents(result.outcome)]
+    for value, name in documents:
+        problem = unstorable(value, name)
+        if problem is not None:
+            failed = Failed(f"the step's {name} cannot be stored: {problem}", retryable=False)
+            logs = [*result.logs, ("error", failed.error)]
+            return Result(result.work, failed, SINGLE_ATTEMPT, logs, None)
+    return result
 
 
 def execute_inline(work: Work, registry: StepRegistry, services: EngineServices) -> Result | None:
@@ -117,4 +153,4 @@ def execute_inline(work: Work, registry: StepRegistry, services: EngineServices)
         outcome = step_type.inline(prepared.config, prepared.context)
     except TemplateError as exc:
         outcome = Failed(str(exc), retryable=False)
-    return Result(work, outcome, prepared.retry, prepared.logs, prepared.rendered)
+    return _storable(Result(work, outcome, prepared.retry, prepared.logs, prepared.rendered))

@@ -26,6 +26,13 @@ def fan_out(
         row.state = {"item": item}
 
 
+def kept_state(row: StepRow) -> dict[str, Any]:
+    """What a step's state keeps whatever else it saves: a for_each item's own value."""
+    if row.item_index != WHOLE_STEP and isinstance(row.state, dict) and "item" in row.state:
+        return {"item": row.state["item"]}
+    return {}
+
+
 def items_of(rt: RunTransaction, step_id: str) -> list[StepRow]:
     rows = [row for (sid, item), row in rt.steps.items() if sid == step_id and item != WHOLE_STEP]
     return sorted(rows, key=lambda row: row.item_index)

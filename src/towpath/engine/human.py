@@ -26,14 +26,23 @@ class AnswersInvalid(Unprocessable):
 
 
 def waiting_step(rt: RunTransaction, step_id: str | None, step_type: str | None) -> StepRow:
-    """The step to answer: the one named, or the only one waiting."""
-    details: dict[str, Any] = {"run_status": rt.run.status}
+    """The step to answer: the one named, or the only one waiting. Steps that wait on the
+    engine (their items, their child run) are never answered by hand."""
+    # `status` is the run's, as in every other wrong-state answer.
+    details: dict[str, Any] = {"status": rt.run.status}
     if step_id is not None:
         row = rt.step(step_id)
         if row is None:
             raise NoWaitingStep(f"step {step_id!r} has not run in this run", details=details)
+        details.update(step_id=step_id, step_status=row.status, step_type=row.step_type)
+        if row.step_type in ENGINE_WAITS:
+            raise NoWaitingStep(
+                f"step {step_id!r} is a {row.step_type}: it ends when its"
+                f" {'items' if row.step_type == 'for_each' else 'child run'} end,"
+                " not by an answer",
+                details=details,
+            )
         if row.status != "waiting" or (step_type and row.step_type != step_type):
-            details.update(step_id=step_id, status=row.status, step_type=row.step_type)
             raise NoWaitingStep(f"step {step_id!r} is not waiting for this answer", details=details)
         return row
     waiting = [
@@ -131,11 +140,23 @@ def _type_problem(question: dict[str, Any], answer: Any) -> str | None:
     return None
 
 
-def resume_step(rt: RunTransaction, row: StepRow, data: dict[str, Any], by: str) -> None:
+def resume_step(
+    rt: RunTransaction, row: StepRow, prepared: PreparedWorkflow, data: dict[str, Any], by: str
+) -> None:
     """Complete a waiting step with `data` as its output (the run's context[step_id])."""
     rt.emit("step.resumed", row.step_id, resumed_by=by)
-    handle = None
-    if row.step_type == "approval":
-        # An approval resumed by hand still leaves by the way its data decides.
-        handle = "approved" if data.get("approved", True) is not False else "rejected"
-    rt.complete_step(row, data, handle)
+    if row.step_type == "approval" and data.get("approved", True) is False:
+        # A rejection is a rejection however it arrives: it follows a `rejected` edge or
+        # fails the run, as through /approve; the data given is the step's output.
+        decide_approval(
+            rt,
+            row,
+            prepared,
+            approved=False,
+            comment=data.get("comment") if isinstance(data.get("comment"), str) else None,
+            decided_by=by,
+        )
+        if row.status == "completed":
+            row.output = data
+        return
+    rt.complete_step(row, data, "approved" if row.step_type == "approval" else None)

@@ -115,15 +115,29 @@ def retry_run(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
         raise RunStateConflict(rt.run, "retried")
     rt.run.error = None
     rt.run.completed_at = None
+    if prepared.timeout_seconds is not None:
+        # A retried run has its whole time again, from now.
+        rt.run.deadline_at = rt.now + timedelta(seconds=prepared.timeout_seconds)
     rt.set_run_status("running", event="run.retried")
+    retried = {
+        row.step_id
+        for row in rt.steps.values()
+        if row.item_index == WHOLE_STEP and row.status in ("failed", "cancelled")
+    }
     for row in list(rt.steps.values()):
         if row.item_index != WHOLE_STEP:
+            # A for_each that runs again starts its items over; their runs stay in events.
+            if row.step_id in retried:
+                rt.remove_step(row)
             continue
         if row.status in ("failed", "cancelled"):
             # The earlier attempts stay in `attempts`; the step starts over.
             row.error = None
             row.output = None
             row.handle = None
+            # What the step kept (a timer's due time, a child run, a request) is of the
+            # attempt that failed: a delay waits its whole time again.
+            row.state = None
             row.completed_at = None
             row.available_at = rt.now
             rt.set_step_status(row, "retrying", attempt=row.attempt)

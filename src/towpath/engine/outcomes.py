@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from towpath.domain.ids import new_id
 from towpath.domain.states import STEP_TERMINAL
 from towpath.engine.claim import lease_steps
-from towpath.engine.fan_out import fan_out, item_settled
+from towpath.engine.fan_out import fan_out, item_settled, kept_state
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.sql import execute_many
 from towpath.engine.subruns import settle_parents, start_child
@@ -219,7 +219,7 @@ def _fail_or_retry(
 
 
 def _wait(rt: RunTransaction, row: StepRow, waiting: Waiting) -> None:
-    row.state = dict(waiting.request)
+    row.state = {**kept_state(row), **waiting.request}
     if waiting.timeout_seconds is not None:
         row.available_at = rt.now + timedelta(seconds=waiting.timeout_seconds)
     else:
@@ -231,7 +231,7 @@ def _wait(rt: RunTransaction, row: StepRow, waiting: Waiting) -> None:
 
 
 def _park(rt: RunTransaction, row: StepRow, deferred: Deferred) -> None:
-    row.state = dict(deferred.saved)
+    row.state = {**kept_state(row), **deferred.saved}
     row.available_at = deferred.until
     rt.set_step_status(row, "queued", until=deferred.until.isoformat())
 

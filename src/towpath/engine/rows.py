@@ -11,7 +11,7 @@ from datetime import datetime  # noqa: TC003 - dataclass field types
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from towpath.engine.sql import execute_many, fetch
+from towpath.engine.sql import execute, execute_many, fetch
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -104,7 +104,15 @@ RUN_COLUMNS = [f.name for f in fields(RunRow)]
 STEP_COLUMNS = [f.name for f in fields(StepRow) if f.name != "changed"]
 EVENT_COLUMNS = [f.name for f in fields(EventRow)]
 # What a transition may change of a run; the rest is fixed when the run starts.
-RUN_MUTABLE = ["status", "error", "last_seq", "started_at", "completed_at", "updated_at"]
+RUN_MUTABLE = [
+    "status",
+    "error",
+    "last_seq",
+    "deadline_at",
+    "started_at",
+    "completed_at",
+    "updated_at",
+]
 _STEP_COLUMN_SET = frozenset(STEP_COLUMNS) - {"id"}
 
 
@@ -237,6 +245,7 @@ def update_runs(d: Dialect, runs: list[RunRow]) -> Gen[None]:
             run.status,
             run.error,
             run.last_seq,
+            d.time(run.deadline_at),
             d.time(run.started_at),
             d.time(run.completed_at),
             d.time(run.updated_at),
@@ -281,6 +290,11 @@ def write_steps(d: Dialect, new: list[StepRow], loaded: Iterable[StepRow]) -> Ge
     for columns, rows in updates.items():
         assignments = ", ".join(f"{c} = ?" for c in columns)
         yield from execute_many(f"UPDATE step_runs SET {assignments} WHERE id = ?", rows)
+
+
+def delete_steps(d: Dialect, step_run_ids: list[str]) -> Gen[None]:
+    if step_run_ids:
+        yield from execute(f"DELETE FROM step_runs WHERE {d.any_of('id')}", d.ids(step_run_ids))
 
 
 def write_events(d: Dialect, events: list[EventRow]) -> Gen[None]:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from towpath.domain.errors import TowpathError
 from towpath.domain.states import RUN_TERMINAL
-from towpath.engine.lifecycle import start_run
+from towpath.engine.fan_out import item_settled, kept_state
+from towpath.engine.lifecycle import cancel_run, start_run
+from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.sql import fetch
 from towpath.engine.transition import RunTransaction
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from towpath.engine.drivers import TransitionDriver
     from towpath.engine.graphs import WorkflowCache
     from towpath.engine.rows import StepRow
     from towpath.engine.sql import Dialect, Gen
@@ -37,7 +43,7 @@ def start_child(
         rt.set_step_status(row, "failed", error=row.error)
         return None
     if child.wait:
-        row.state = {"child_run_id": child_rt.run.id}
+        row.state = {**kept_state(row), "child_run_id": child_rt.run.id}
         row.available_at = None  # it waits for the child, with no deadline of its own
         rt.set_step_status(row, "waiting", child_run_id=child_rt.run.id)
     else:
@@ -67,8 +73,19 @@ def _settle_parent(
         return None
     # Child first, then parent: the order every transition takes two run locks in.
     parent = yield from RunTransaction.open(d, run.parent_run_id)
-    row = parent.step(run.parent_step_id)
-    if row is None or row.status != "waiting" or (row.state or {}).get("child_run_id") != run.id:
+    # The step, or the for_each item, that started this child and waits for it.
+    row = next(
+        (
+            r
+            for (step_id, _), r in parent.steps.items()
+            if step_id == run.parent_step_id
+            and r.status == "waiting"
+            and isinstance(r.state, dict)
+            and r.state.get("child_run_id") == run.id
+        ),
+        None,
+    )
+    if row is None:
         return None
     if run.status == "completed":
         output = child.outputs()
@@ -77,16 +94,71 @@ def _settle_parent(
         reason = f": {run.error}" if run.error else ""
         row.error = f"sub-workflow run {run.id} {run.status}{reason}"
         parent.set_step_status(row, "failed", error=row.error)
+    if row.item_index != WHOLE_STEP:
+        item_settled(parent, row)
     prepared = yield from workflows.get(d, parent.run.workflow_id)
     parent.advance(prepared.graph)
     yield from parent.flush()
     return parent
 
 
-def active_children(d: Dialect, run_id: str) -> Gen[list[str]]:
+def ended_runs(transactions: list[RunTransaction]) -> dict[str, str]:
+    """The runs these transitions failed or cancelled, with how they ended in words."""
+    return {
+        rt.run.id: "failed" if rt.run.status == "failed" else "was cancelled"
+        for rt in transactions
+        if rt.run.status in ("failed", "cancelled")
+        and any(event.event_type in ("run.failed", "run.cancelled") for event in rt.events)
+    }
+
+
+def active_children(d: Dialect, run_ids: list[str]) -> Gen[list[tuple[str, str]]]:
+    """(child, parent) for every child run of these runs that has not ended."""
     rows = yield from fetch(
-        "SELECT id FROM runs WHERE parent_run_id = ?"
+        f"SELECT id, parent_run_id FROM runs WHERE {d.any_of('parent_run_id')}"
         " AND status IN ('pending', 'running', 'waiting')",
-        run_id,
+        d.ids(run_ids),
     )
-    return [row[0] for row in rows]
+    return [(row[0], row[1]) for row in rows]
+
+
+async def cancel_children(
+    driver: TransitionDriver,
+    ended: dict[str, str],
+    also: Callable[[RunTransaction, str], Gen[None]] | None = None,
+) -> list[RunTransaction]:
+    """Cancel the child runs of runs that ended, and theirs in turn: a child does not go on
+    working for a parent that will never use its result. Each child in a transition of
+    its own, after the parent's committed: locks are taken child first, parent second, so
+    no transition holds a parent while it takes a child. `also` runs in each child's
+    transition (to audit it, say)."""
+    d = driver.dialect
+    changed: list[RunTransaction] = []
+    pending = dict(ended)
+    while pending:
+        parents, pending = pending, {}
+        children = await driver.run(partial(active_children, d, sorted(parents)))
+        for child_id, parent_id in children:
+            reason = f"parent run {parent_id} {parents[parent_id]}"
+            cancelled = await driver.run(partial(_cancel_child, d, child_id, reason, also))
+            if cancelled is not None:
+                changed.append(cancelled)
+                pending[child_id] = "was cancelled"
+    return changed
+
+
+def _cancel_child(
+    d: Dialect,
+    child_id: str,
+    reason: str,
+    also: Callable[[RunTransaction, str], Gen[None]] | None,
+) -> Gen[RunTransaction | None]:
+    rt = yield from RunTransaction.open(d, child_id)
+    if rt.run.status not in ("pending", "running", "waiting"):
+        return None
+    before = rt.run.status
+    cancel_run(rt, reason)
+    yield from rt.flush()
+    if also is not None:
+        yield from also(rt, before)
+    return rt

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from towpath.engine.fan_out import item_settled
 from towpath.engine.human import decide_approval
+from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.sql import fetch
 from towpath.engine.subruns import settle_parents
 from towpath.engine.transition import RunTransaction, flush_runs, open_runs
@@ -43,7 +45,13 @@ def expire_due(
         if rt is None or row is None or row.status != "waiting" or due_at is None or due_at > now:
             continue
         prepared = yield from workflows.get(d, rt.run.workflow_id)
-        _time_out(rt, row, prepared, prepared.nodes[row.step_id].config)
+        config = prepared.nodes[row.step_id].config
+        if row.item_index != WHOLE_STEP:
+            # An item times out by its own step's config, and its loop hears of it.
+            config = dict(config.get("step", {}).get("config", {}))
+        _time_out(rt, row, prepared, config)
+        if row.item_index != WHOLE_STEP:
+            item_settled(rt, row)
         rt.advance(prepared.graph)
         changed[run_id] = rt
     for (run_id,) in due_runs:

@@ -22,6 +22,7 @@ from towpath.engine.rows import (
     EventRow,
     RunRow,
     StepRow,
+    delete_steps,
     insert_runs,
     load_runs,
     load_steps,
@@ -116,7 +117,10 @@ def flush_runs(d: Dialect, transactions: Iterable[RunTransaction]) -> Gen[None]:
     new_steps: list[StepRow] = []
     loaded_steps: list[StepRow] = []
     events: list[EventRow] = []
+    removed: list[str] = []
     for rt in transactions:
+        removed += rt.removed
+        rt.removed = []
         if rt.run_is_new:
             new_runs.append(rt.run)
             rt.run_is_new = False
@@ -131,6 +135,8 @@ def flush_runs(d: Dialect, transactions: Iterable[RunTransaction]) -> Gen[None]:
         rt._written = len(rt.events)
     yield from insert_runs(d, new_runs)
     yield from update_runs(d, changed_runs)
+    # Removed rows go first: a row made anew may take a removed row's place.
+    yield from delete_steps(d, removed)
     yield from write_steps(d, new_steps, loaded_steps)
     yield from write_events(d, events)
 
@@ -144,6 +150,8 @@ class RunTransaction:
     events: list[EventRow] = field(default_factory=list)
     new_steps: list[StepRow] = field(default_factory=list)
     run_is_new: bool = False
+    # Step rows taken out of the run, to delete.
+    removed: list[str] = field(default_factory=list)
     # How many of `events` are already written.
     _written: int = 0
 
@@ -270,6 +278,14 @@ class RunTransaction:
         if handle is not None:
             data["handle"] = handle
         self.set_step_status(row, "completed", **data)
+
+    def remove_step(self, row: StepRow) -> None:
+        """Take a step row out of the run (a for_each's items, before it runs again)."""
+        del self.steps[(row.step_id, row.item_index)]
+        if row in self.new_steps:
+            self.new_steps.remove(row)
+        else:
+            self.removed.append(row.id)
 
     def outputs(self) -> dict[str, Any]:
         """Each completed step's output under its node id: the run's context."""

@@ -17,6 +17,7 @@ from towpath.engine.claim import claim_ready_steps
 from towpath.engine.execute import Result, execute_inline, execute_work
 from towpath.engine.outcomes import Applied, Continuation, apply_results, release_leases
 from towpath.engine.sql import database_now, fetch
+from towpath.engine.subruns import cancel_children, ended_runs
 from towpath.engine.timers import expire_due
 from towpath.engine.transition import RunCache, published
 from towpath.observability.logs import log_context
@@ -82,6 +83,8 @@ class Worker:
         self._stopping = asyncio.Event()
         self._rng = random.Random()  # noqa: S311 - jitter, not secrets
         self._runs = RunCache()
+        # Work started after a commit that no one awaits (cancelling child runs).
+        self._background: set[asyncio.Task[None]] = set()
         # Runs other processes changed, heard through the database since last looked at.
         self._heard: set[str] = set()
         self._heard_all = False
@@ -163,8 +166,9 @@ class Worker:
 
         try:
             claimed, changed = await self.driver.run(claim)
-        except self.driver.errors:
+        except Exception:
             log.warning("claiming failed; trying again", exc_info=True)
+            await asyncio.sleep(self.settings.poll_seconds)
             return []
         self._runs.keep(changed)
         self.bus.publish(published(changed))
@@ -199,11 +203,37 @@ class Worker:
             batch = [await self._results.get()]
             while not self._results.empty() and len(batch) < self.settings.commit_batch:
                 batch.append(self._results.get_nowait())
-            await self._commit(batch)
+            try:
+                await self._commit(batch)
+            except Exception:
+                log.exception("recording %d results failed", len(batch))
+                self._forget(batch)
             for _ in batch:
                 self._results.task_done()
 
     async def _commit(self, batch: list[Result]) -> None:
+        applied: Applied | None
+        try:
+            applied = await self._apply(batch)
+        except Exception:  # noqa: BLE001 - whatever it is, it is one result's, not the worker's
+            if len(batch) > 1:
+                # One bad result must not hold back the others: record them one by one.
+                for result in batch:
+                    await self._commit([result])
+                return
+            applied = await self._apply_once_more(batch[0])
+        if applied is None:
+            return
+        self._forget(batch)
+        self._runs.keep(applied.changed)
+        # Steps the results made ready run here at once: no claim, no wait.
+        self._start(applied.continued)
+        self.bus.publish(published(applied.changed))
+        if applied.left_ready:
+            self.bus.signal_work()
+        self._end_children_of(applied.changed)
+
+    async def _apply(self, batch: list[Result]) -> Applied:
         room = self.settings.concurrency - len(self._executing) + len(batch)
         if self._stopping.is_set():
             room = 0  # nothing new is taken on: what is ready stays for another worker
@@ -222,25 +252,42 @@ class Worker:
                 )
             )
 
+        return await self.driver.run(apply)
+
+    async def _apply_once_more(self, result: Result) -> Applied | None:
+        """A result that could not be recorded. Once more, as it is (a deadlock or a dropped
+        connection passes); then as the step's failure, saying why, so the step does not
+        run again at every lease expiry; if even that cannot be written, the lease runs out
+        and another attempt records it."""
+        step = f"step {result.work.step_id} of run {result.work.run_id}"
         try:
-            applied = await self.driver.run(apply)
+            return await self._apply([result])
+        except Exception as error:
+            log.warning("could not record %s; recording it as failed", step, exc_info=True)
+            reason = f"could not record the step's result: {type(error).__name__}: {error}"
+        failed = Result(result.work, Failed(reason, retryable=False), SINGLE_ATTEMPT, [])
+        try:
+            return await self._apply([failed])
+        except Exception:
+            log.exception("could not record %s; its lease will expire", step)
+            self._forget([result])
+            return None
+
+    def _end_children_of(self, changed: list[RunTransaction]) -> None:
+        """Runs that failed or were cancelled here leave no child run working for them."""
+        ended = ended_runs(changed)
+        if ended:
+            task = asyncio.create_task(self._end_children(ended))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _end_children(self, ended: dict[str, str]) -> None:
+        try:
+            cancelled = await cancel_children(self.driver, ended)
         except self.driver.errors:
-            if len(batch) == 1:
-                step_id = batch[0].work.step_id
-                log.exception("could not record step %s; its lease will expire", step_id)
-                self._forget(batch)
-                return
-            # One bad result must not hold back the others: record them one by one.
-            for result in batch:
-                await self._commit([result])
+            log.warning("could not cancel the child runs of %s", sorted(ended), exc_info=True)
             return
-        self._forget(batch)
-        self._runs.keep(applied.changed)
-        # Steps the results made ready run here at once: no claim, no wait.
-        self._start(applied.continued)
-        self.bus.publish(published(applied.changed))
-        if applied.left_ready:
-            self.bus.signal_work()
+        self.bus.publish(published(cancelled))
 
     def _inline(self, work: Work) -> Result | None:
         return execute_inline(work, self.registry, self.services)
@@ -255,7 +302,11 @@ class Worker:
     async def _renew_loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.lease_seconds / 3)
-            await self.renew_leases()
+            try:
+                await self.renew_leases()
+            except self.driver.errors:
+                # Two more tries before the leases run out.
+                log.warning("renewing leases failed; trying again", exc_info=True)
 
     async def renew_leases(self) -> None:
         if not self._leases:
@@ -350,9 +401,10 @@ class Worker:
 
             try:
                 changed = await self.driver.run(expire)
-            except self.driver.errors:
+            except Exception:
                 log.warning("expiring timers failed; trying again", exc_info=True)
                 continue
             if changed:
                 self.bus.publish(published(changed))
                 self.bus.signal_work()
+                self._end_children_of(changed)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from towpath.engine import human
+from towpath.engine.fan_out import item_settled
 from towpath.engine.lifecycle import (
-    RunStateConflict,
     cancel_run,
     retry_run,
     start_run,
 )
+from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.sql import execute
-from towpath.engine.subruns import active_children
 from towpath.services.audit import RunAction
 from towpath.services.idempotency import create_once
 from towpath.storage import runs as queries
@@ -160,7 +158,7 @@ async def resume(
 ) -> tuple[RunRow, dict[str, Any]]:
     def change(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
         row = human.waiting_step(rt, step_id, None)
-        human.resume_step(rt, row, data, caller.subject)
+        human.resume_step(rt, row, prepared, data, caller.subject)
         rt.advance(prepared.graph)
 
     action = RunAction(caller, "run.resume", {"step_id": step_id})
@@ -176,22 +174,6 @@ async def cancel(
         lambda rt, _: cancel_run(rt, reason),
         RunAction(caller, "run.cancel", {"reason": reason}),
     )
-    # Children are cancelled after the parent committed: locks are always taken child
-    # first, parent second, so a parent must not hold its lock while taking a child's.
-    d = runtime.driver.dialect
-    pending = [run_id]
-    while pending:
-        parent_id = pending.pop()
-        children = await runtime.driver.run(partial(active_children, d, parent_id))
-        for child_id in children:
-            with contextlib.suppress(RunStateConflict):
-                await runtime.change_run(
-                    child_id,
-                    caller.workspace_id,
-                    lambda rt, _: cancel_run(rt, f"parent run {run_id} was cancelled"),
-                    RunAction(caller, "run.cancel", {"parent_run_id": run_id}),
-                )
-            pending.append(child_id)
     return _answer(cancelled)
 
 
@@ -211,29 +193,36 @@ async def post_event(
     """Answer every wait_for_event step waiting for this name and key; their run ids."""
     async with runtime.db.read() as session:
         waiting = await queries.waiting_for_event(session, caller.workspace_id)
-    matches = [
-        row
-        for row in waiting
-        if isinstance(row.state, dict)
-        and row.state.get("event_name") == name
-        and row.state.get("key") == key
-    ]
+    by_run: dict[str, list[tuple[str, int]]] = {}
+    for row in waiting:
+        state = row.state if isinstance(row.state, dict) else {}
+        if state.get("event_name") == name and state.get("key") == key:
+            by_run.setdefault(row.run_id, []).append((row.step_id, row.item_index))
     answered = []
-    for row in matches:
+    for run_id, steps in by_run.items():
 
         def change(
-            rt: RunTransaction, prepared: PreparedWorkflow, step_id: str = row.step_id
+            rt: RunTransaction,
+            prepared: PreparedWorkflow,
+            steps: list[tuple[str, int]] = steps,
         ) -> None:
-            current = rt.step(step_id)
-            if current is None or current.status != "waiting":
-                return
-            rt.emit("event.received", step_id, name=name, key=key)
-            rt.complete_step(current, {"name": name, "key": key, "data": data})
-            rt.advance(prepared.graph)
-            answered.append(rt.run.id)
+            took = False
+            for step_id, item_index in steps:
+                current = rt.step(step_id, item_index)
+                if current is None or current.status != "waiting":
+                    continue
+                rt.emit("event.received", step_id, name=name, key=key)
+                rt.complete_step(current, {"name": name, "key": key, "data": data})
+                if item_index != WHOLE_STEP:
+                    item_settled(rt, current)
+                took = True
+            if took:
+                rt.advance(prepared.graph)
+                answered.append(rt.run.id)
 
-        action = RunAction(caller, "run.event", {"step_id": row.step_id, "event": name, "key": key})
-        await runtime.change_run(row.run_id, caller.workspace_id, change, action)
+        step_ids = sorted({step_id for step_id, _ in steps})
+        action = RunAction(caller, "run.event", {"step_ids": step_ids, "event": name, "key": key})
+        await runtime.change_run(run_id, caller.workspace_id, change, action)
     return answered
 
 

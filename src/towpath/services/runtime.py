@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from towpath.engine.subruns import settle_parents
+from towpath.engine.subruns import cancel_children, ended_runs, settle_parents
 from towpath.engine.transition import RunTransaction, published
 
 if TYPE_CHECKING:
@@ -51,6 +51,17 @@ class Runtime:
 
         changed = await self.driver.run(transition)
         self.announce(changed)
+        ended = ended_runs(changed)
+        if ended:
+
+            def audit_child(child: RunTransaction, before: str) -> Gen[None]:
+                if audit is not None:
+                    details = {"parent_run_id": child.run.parent_run_id}
+                    yield from replace(audit, action="run.cancel", details=details).record(
+                        child, before
+                    )
+
+            self.announce(await cancel_children(self.driver, ended, audit_child))
         return changed[0]
 
     def announce(self, transactions: list[RunTransaction]) -> None:
