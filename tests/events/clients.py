@@ -125,8 +125,14 @@ async def eventually(holds: Callable[[], Awaitable[bool] | bool], seconds: float
 
 
 async def history(client: httpx.AsyncClient, run_id: str) -> list[Message]:
-    found: list[Message] = (await client.get(f"/api/v1/runs/{run_id}/events")).json()
-    return found
+    """Every stored event of the run, page by page."""
+    found: list[Message] = []
+    while True:
+        after = found[-1]["seq"] if found else 0
+        page = (await client.get(f"/api/v1/runs/{run_id}/events?after={after}")).json()
+        if not page:
+            return found
+        found += page
 
 
 async def approve(client: httpx.AsyncClient, run_id: str, step_id: str | None = None) -> None:

@@ -23,6 +23,8 @@ log = logging.getLogger("towpath.events")
 
 # Written by the trigger of migration 0002: "<workspace_id> <workflow_id> <run_id> <seq>".
 CHANNEL = "towpath_run_events"
+# How the connection shows in pg_stat_activity.
+APPLICATION_NAME = "towpath events"
 CONNECT_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
@@ -80,7 +82,11 @@ class NotificationListener:
         first = True
         while True:
             try:
-                conn = await asyncpg.connect(**_connect_args(self._url), timeout=10)
+                conn = await asyncpg.connect(
+                    **_connect_args(self._url),
+                    timeout=10,
+                    server_settings={"application_name": APPLICATION_NAME},
+                )
             except CONNECT_ERRORS:
                 log.warning("cannot connect to LISTEN for run events; retrying", exc_info=True)
                 await asyncio.sleep(delay)
