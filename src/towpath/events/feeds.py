@@ -19,7 +19,6 @@ from towpath.events.messages import (
     RUN_ENDED_STATUSES,
     End,
     Frame,
-    event_frame,
     event_message,
 )
 from towpath.storage.streams import consistent_read, replay_page, run_snapshot
@@ -123,7 +122,7 @@ class LiveFeed(Feed):
                 return EXPIRED
             event = self.sub.pop()
             if event is not None:
-                return event_frame(event)
+                return event.frame
             said = await self.between_events()
             if said is not None:
                 return said
@@ -190,15 +189,20 @@ class RunFeed(Feed):
             if self.expired():
                 return EXPIRED
             event = sub.pop()
-            if event is not None:
-                if event.seq > self.cursor + 1:
-                    await self._fill(event.seq)
-                if event.seq > self.cursor:
-                    self._head.append(event_frame(event))
+            if event is None:
+                said = await self.between_events()
+                if said is not None:
+                    return said
                 continue
-            said = await self.between_events()
-            if said is not None:
-                return said
+            if event.seq == self.cursor + 1:
+                # The common case, kept short: the next event, nothing queued before it.
+                self.cursor = sub.cursor = event.seq
+                if event.ends_run and self._settled():
+                    self._head.append(RUN_OVER)
+                return event.frame
+            if event.seq > self.cursor:
+                await self._fill(event.seq)
+                self._head.append(event.frame)
 
     async def resync(self) -> End | None:
         self.sub.resume()
@@ -242,7 +246,7 @@ class RunFeed(Feed):
     def _queue(self, events: Iterable[PublishedEvent]) -> None:
         for event in events:
             if event.seq > self._last_known():
-                self._head.append(event_frame(event_message(event)))
+                self._head.append(event_message(event).frame)
 
     def _last_known(self) -> int:
         """The seq of the last event sent or about to be sent."""

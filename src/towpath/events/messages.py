@@ -19,19 +19,45 @@ PING = '{"type":"ping"}'
 RESYNC = '{"type":"resync"}'
 
 
+class Frame:
+    """One message for a client, ready to go: its text, the ASGI message that sends it
+    over a WebSocket (the same object for every subscriber), and its name and id for
+    Server-Sent Events."""
+
+    __slots__ = ("id", "message", "name", "text")
+
+    def __init__(self, text: str, name: str, id: int | None = None) -> None:
+        self.text = text
+        self.name = name
+        self.id = id
+        self.message = {"type": "websocket.send", "text": text}
+
+    def sse(self) -> str:
+        head = f"id: {self.id}\n" if self.id is not None else ""
+        return f"{head}event: {self.name}\ndata: {self.text}\n\n"
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    """The stream is over: close with this code (a WebSocket) or end the response (SSE)."""
+
+    code: int
+    reason: str
+
+
 @dataclass(frozen=True, slots=True)
 class StreamEvent:
+    """A committed event as the hub hands it to subscriptions: its place, and its frame."""
+
     workspace_id: str
     workflow_id: str
     run_id: str
     seq: int
-    event_type: str
-    # The message, as sent.
-    text: str
+    frame: Frame
 
     @property
     def ends_run(self) -> bool:
-        return self.event_type in RUN_ENDED
+        return self.frame.name in RUN_ENDED
 
 
 def event_message(event: PublishedEvent) -> StreamEvent:
@@ -48,35 +74,9 @@ def event_message(event: PublishedEvent) -> StreamEvent:
             "data": event.data,
         }
     ).decode()
-    return StreamEvent(
-        event.workspace_id, event.workflow_id, event.run_id, event.seq, event.event_type, text
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One message for a client: its text, and its name and id for Server-Sent Events."""
-
-    text: str
-    name: str
-    id: int | None = None
-
-    def sse(self) -> str:
-        head = f"id: {self.id}\n" if self.id is not None else ""
-        return f"{head}event: {self.name}\ndata: {self.text}\n\n"
-
-
-@dataclass(frozen=True, slots=True)
-class End:
-    """The stream is over: close with this code (a WebSocket) or end the response (SSE)."""
-
-    code: int
-    reason: str
+    frame = Frame(text, event.event_type, event.seq)
+    return StreamEvent(event.workspace_id, event.workflow_id, event.run_id, event.seq, frame)
 
 
 PING_FRAME = Frame(PING, "ping")
 RESYNC_FRAME = Frame(RESYNC, "resync")
-
-
-def event_frame(event: StreamEvent) -> Frame:
-    return Frame(event.text, event.event_type, event.seq)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from towpath.events.feeds import LiveFeed, RunFeed
 from towpath.events.hub import EventHub
 from towpath.events.listener import NotificationListener
+from towpath.events.sends import SendWatch
 from towpath.storage.streams import check_workflow
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class Streams:
 
     hub: EventHub
     settings: StreamSettings
+    sends: SendWatch
     # Browser origins allowed to open a socket, matched exactly.
     allowed_origins: tuple[str, ...]
 
@@ -81,7 +83,8 @@ async def streams_running(
         else NotificationListener(settings.database_url, hub, settings.stream_heartbeat_seconds)
     )
     app.state.event_hub = hub
-    app.state.streams = Streams(hub, settings, tuple(settings.cors_origins))
+    sends = SendWatch(settings.stream_send_timeout_seconds)
+    app.state.streams = Streams(hub, settings, sends, tuple(settings.cors_origins))
     try:
         if listener is not None:
             await listener.start()
@@ -91,3 +94,4 @@ async def streams_running(
         if listener is not None:
             await listener.stop()
         await hub.close()
+        await sends.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 from fastapi import APIRouter, Header, Query, Request, Response, WebSocket
 from starlette.responses import StreamingResponse
@@ -21,6 +21,7 @@ from towpath.api.socket_auth import (
 )
 from towpath.domain.errors import InvalidRequest, NotFound
 from towpath.events import close_codes
+from towpath.events.feeds import LEFT
 from towpath.events.hub import READ_ERRORS
 from towpath.events.messages import End
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from starlette.types import Message, Receive, Scope, Send
 
     from towpath.events.feeds import Feed
+    from towpath.events.sends import SendWatch
     from towpath.events.streams import Streams
 
     OpenFeed = Callable[[Streams, SocketCaller], Awaitable[Feed]]
@@ -114,7 +116,7 @@ async def serve_socket(websocket: WebSocket, open_feed: OpenFeed) -> None:
         return
     try:
         await websocket.accept(subprotocol=caller.subprotocol)
-        await _pump(websocket, feed, _send_timeout(streams))
+        await _pump(websocket, feed, streams.sends)
     except READ_ERRORS:
         log.exception("a live stream could not read from the database")
         await _close(websocket, close_codes.SERVER_ERROR, "could not read events", 5.0)
@@ -122,20 +124,30 @@ async def serve_socket(websocket: WebSocket, open_feed: OpenFeed) -> None:
         feed.close()
 
 
-async def _pump(websocket: WebSocket, feed: Feed, send_timeout: float) -> None:
+async def _pump(websocket: WebSocket, feed: Feed, watch: SendWatch) -> None:
+    # An endpoint always runs in a task of its own.
+    sender = cast("asyncio.Task[None]", asyncio.current_task())
     listening = asyncio.create_task(_until_disconnected(websocket, feed))
     try:
-        async for frame in feed.frames():
-            if isinstance(frame, End):
-                await _close(websocket, frame.code, frame.reason, send_timeout)
+        while True:
+            frame = await feed.next()
+            if frame is LEFT:
                 return
-            async with asyncio.timeout(send_timeout):
-                await websocket.send_text(frame.text)
-    except TimeoutError:
+            if isinstance(frame, End):
+                await _close(websocket, frame.code, frame.reason, watch.timeout)
+                return
+            watch.begin(sender)
+            await websocket.send(frame.message)
+            watch.end(sender)
+    except asyncio.CancelledError:
+        if not watch.stalled(sender):
+            raise
+        sender.uncancel()
         log.info("dropped a stream client that stopped reading")
     except WebSocketDisconnect:
         pass
     finally:
+        watch.end(sender)
         listening.cancel()
 
 
