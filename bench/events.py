@@ -25,6 +25,7 @@ import statistics
 import sys
 import time
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,7 +53,7 @@ def gates(count: int) -> dict[str, Any]:
     ]
     nodes.append({"id": "end", "type": "transform", "data": {"config": {"output": {}}}})
     ids = [node["id"] for node in nodes]
-    edges = [{"id": f"e{i}", "source": a, "target": b} for i, (a, b) in enumerate(zip(ids, ids[1:]))]
+    edges = [{"id": f"e{i}", "source": a, "target": b} for i, (a, b) in enumerate(pairwise(ids))]
     return {"name": "events-bench", "definition": {"nodes": nodes, "edges": edges}}
 
 
@@ -164,7 +165,9 @@ async def answer(http: httpx.AsyncClient, run_id: str, step_id: str) -> None:
         await asyncio.sleep(0.01)
 
 
-async def round_of(base: str, clients: int, gate_count: int, interval: float, pid: int) -> dict[str, float]:
+async def round_of(
+    base: str, clients: int, gate_count: int, interval: float, pid: int
+) -> dict[str, float]:
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
         created = (await http.post("/api/v1/workflows", json=gates(gate_count))).json()
         await http.post(f"/api/v1/workflows/{created['id']}/publish")
@@ -178,7 +181,13 @@ async def round_of(base: str, clients: int, gate_count: int, interval: float, pi
         )
         processes = [
             await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bench.events", "--watch", url, "--sockets", str(share),
+                sys.executable,
+                "-m",
+                "bench.events",
+                "--watch",
+                url,
+                "--sockets",
+                str(share),
                 stdout=asyncio.subprocess.PIPE,
             )
             for share in shares

@@ -36,7 +36,6 @@ class RunSnapshot:
 class ReplayPage:
     status: str
     last_seq: int
-    workflow_id: str
     events: list[EventRow]
 
 
@@ -75,7 +74,7 @@ async def replay_page(
 ) -> ReplayPage:
     run = await get_run(session, run_id, workspace_id)
     events = await events_since(session, {run_id: after}, limit)
-    return ReplayPage(run.status, run.last_seq, run.workflow_id, events)
+    return ReplayPage(run.status, run.last_seq, events)
 
 
 async def check_workflow(session: AsyncSession, workflow_id: str, workspace_id: str) -> None:

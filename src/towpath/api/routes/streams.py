@@ -94,7 +94,10 @@ async def stream_run(
         feed.close()
         # 204 tells an EventSource to stop reconnecting.
         return Response(status_code=204)
-    return EventStreamResponse(feed, streams.settings.stream_retry_seconds, _send_timeout(streams))
+    settings = streams.settings
+    return EventStreamResponse(
+        feed, settings.stream_retry_seconds, settings.stream_send_timeout_seconds
+    )
 
 
 # --- WebSockets ------------------------------------------------------------------------
@@ -181,10 +184,6 @@ def _after(value: str | None) -> int | None:
     if not value.isdigit():
         raise InvalidRequest("after must be a non-negative integer", details={"after": value})
     return int(value)
-
-
-def _send_timeout(streams: Streams) -> float:
-    return streams.settings.stream_send_timeout_seconds
 
 
 # --- Server-Sent Events ----------------------------------------------------------------
