@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.events.clients import approve, eventually, receive
+from tests.events.clients import approve, eventually
 from tests.events.test_slow_client import burst_run, server, stalling_socket
 from tests.runs import wait_for
 
@@ -30,7 +30,7 @@ async def test_a_client_that_stops_reading_is_dropped(
 ) -> None:
     run_id = await burst_run(client)
     async with stalling_socket(server, f"/ws/runs/{run_id}", auth_headers) as ws:
-        await receive(ws)
+        await ws.message()
         await approve(client, run_id)
         await wait_for(client, run_id, "completed", seconds=30)
         # Still connected, never reading: the server lets it go.
