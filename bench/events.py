@@ -1,7 +1,7 @@
 """Live events benchmark: the delay from an event's commit to its arrival at 1, 100 and
 1,000 WebSocket clients watching one run, and the server's memory.
 
-    .venv/bin/python -m bench.events [--postgres URL] [--clients 1,100,1000] [--gates 20]
+    .venv/bin/python -m bench.events [--postgres [URL]] [--worker-process] [--clients 1,100,1000]
 
 Starts `towpath serve` (worker included) on a fresh SQLite file, or on a fresh PostgreSQL
 database with --postgres. Each round starts a run of a chain of approval steps, connects
@@ -220,11 +220,15 @@ async def main(args: argparse.Namespace) -> None:
     url = await fresh_postgres(args.postgres) if args.postgres else sqlite_url()
     port = free_port()
     env = {"TOWPATH_DATABASE_URL": url, "TOWPATH_PORT": str(port), "TOWPATH_LOG_LEVEL": "warning"}
-    server = towpath("serve", env=env)
+    # With --worker-process (PostgreSQL), the API process only serves; a worker executes.
+    server = towpath("serve", *(["--no-worker"] if args.worker_process else []), env=env)
+    worker = towpath("worker", env=env) if args.worker_process else None
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_ready(base)
         database = "PostgreSQL" if args.postgres else "SQLite"
+        if worker is not None:
+            database += ", runs executed by a `towpath worker` process"
         print(f"live events, one run, {database}, one answer every {args.interval}s:")
         line("server memory idle", f"{rss_mb(server.pid):.0f} MB")
         for clients in (int(n) for n in args.clients.split(",")):
@@ -235,8 +239,10 @@ async def main(args: argparse.Namespace) -> None:
                 f"({found['max']:.0f} ms; {found['events']:.0f} events each; {found['rss']:.0f} MB)",
             )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (server, worker):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
         if args.postgres:
             await drop_postgres(args.postgres, url)
 
@@ -246,7 +252,8 @@ if __name__ == "__main__":
     parser.add_argument("--postgres", nargs="?", const=DEFAULT_POSTGRES, default=None)
     parser.add_argument("--clients", default="1,100,1000")
     parser.add_argument("--gates", type=int, default=20)
-    parser.add_argument("--interval", type=float, default=0.25)
+    parser.add_argument("--interval", type=float, default=0.5)
+    parser.add_argument("--worker-process", action="store_true")
     parser.add_argument("--watch", help=argparse.SUPPRESS)
     parser.add_argument("--sockets", type=int, help=argparse.SUPPRESS)
     parsed = parser.parse_args()
