@@ -6,7 +6,13 @@ from pydantic import BaseModel, Field
 
 
 class StreamSettings(BaseModel):
-    # A ping goes to every open stream this often; a peer that misses it is dropped.
+    # An idle stream is sent a ping this often (a `{"type": "ping"}` message, or an SSE
+    # comment); on PostgreSQL the notification connection is checked as often.
     stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
-    # Events one subscriber may have waiting before it is told to resync.
+    # Events one subscriber may have waiting before it is told to resync (a run stream)
+    # or closed (a multi-run stream).
     stream_queue_size: int = Field(default=1000, ge=1)
+    # A client that takes no data for this long while a message waits is dropped.
+    stream_send_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How long an SSE client waits before reconnecting (the stream's `retry:` field).
+    stream_retry_seconds: float = Field(default=3.0, gt=0)

@@ -1,0 +1,216 @@
+"""The hub of a process: committed events come in (from this process's bus, or read after a
+notification from another process) and go out to the subscriptions that want them, each
+run's in seq order, without gaps or duplicates, each serialized once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from towpath.events import close_codes
+from towpath.events.bus import PublishedEvent
+from towpath.events.messages import End, event_message
+from towpath.events.subscription import Subscription
+from towpath.storage.streams import events_since
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine, Iterable
+    from typing import Any
+
+    from towpath.storage.database import Database
+
+log = logging.getLogger("towpath.events")
+
+READ_LIMIT = 1000
+# Runs whose last fanned-out seq the hub remembers; the oldest are forgotten first.
+TRACKED_RUNS = 100_000
+# What a database read may fail with while the database is away.
+READ_ERRORS = (SQLAlchemyError, OSError)
+
+
+class EventHub:
+    def __init__(self, db: Database, queue_size: int) -> None:
+        self.db = db
+        self.queue_size = queue_size
+        self._runs: dict[str, set[Subscription]] = {}
+        self._workflows: dict[str, set[Subscription]] = {}
+        self._workspaces: dict[str, set[Subscription]] = {}
+        self._count = 0
+        # The last seq fanned out, per run wanted since: a later event must follow it.
+        self._last: OrderedDict[str, int] = OrderedDict()
+        # Runs whose missing events are being read; what arrives meanwhile waits here.
+        self._filling: dict[str, list[PublishedEvent]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- subscriptions -----------------------------------------------------------------
+
+    def subscribe(self, kind: str, key: str, workspace_id: str) -> Subscription:
+        sub = Subscription(kind, key, workspace_id, self.queue_size)
+        self._topic(kind).setdefault(key, set()).add(sub)
+        self._count += 1
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        topic = self._topic(sub.kind)
+        subs = topic.get(sub.key)
+        if subs is None or sub not in subs:
+            return
+        subs.discard(sub)
+        if not subs:
+            del topic[sub.key]
+        self._count -= 1
+
+    def subscriber_count(self) -> int:
+        """Open subscriptions in this process: one per open socket or event stream."""
+        return self._count
+
+    def wants(self, workspace_id: str, workflow_id: str, run_id: str) -> bool:
+        return (
+            run_id in self._runs
+            or workflow_id in self._workflows
+            or workspace_id in self._workspaces
+        )
+
+    def last_seq(self, run_id: str) -> int | None:
+        return self._last.get(run_id)
+
+    def forget(self, run_id: str) -> None:
+        """Events of the run go by unseen here: what was fanned out before no longer counts."""
+        self._last.pop(run_id, None)
+
+    def catch_up_cursors(self) -> dict[str, int]:
+        """Where each watched run's events must be read from again after notifications
+        may have been lost: the last seq fanned out, else the least a client was sent."""
+        cursors: dict[str, int] = {}
+        for run_id, subs in self._runs.items():
+            last = self._last.get(run_id)
+            if last is None:
+                sent = [sub.cursor for sub in subs if sub.cursor is not None]
+                if not sent:
+                    continue
+                last = min(sent)
+            cursors[run_id] = last
+        return cursors
+
+    def end_all(self, end: End, *, multi_run_only: bool = False) -> None:
+        topics = [self._workflows, self._workspaces]
+        if not multi_run_only:
+            topics.append(self._runs)
+        for topic in topics:
+            for subs in topic.values():
+                for sub in subs:
+                    sub.end(end)
+
+    def _topic(self, kind: str) -> dict[str, set[Subscription]]:
+        return {"run": self._runs, "workflow": self._workflows, "workspace": self._workspaces}[kind]
+
+    # --- events in -----------------------------------------------------------------------
+
+    def accept(self, event: PublishedEvent) -> None:
+        """A committed event, from whichever path; duplicates and gaps are handled here."""
+        run_id = event.run_id
+        if not self.wants(event.workspace_id, event.workflow_id, run_id):
+            self.forget(run_id)
+            return
+        waiting = self._filling.get(run_id)
+        if waiting is not None:
+            waiting.append(event)
+            return
+        last = self._last.get(run_id)
+        if last is not None and event.seq <= last:
+            return
+        if last is None or event.seq == last + 1:
+            self._fan_out(event)
+            return
+        # Events between the last fanned out and this one have not come yet (published
+        # out of order, or another process's): read them; they are committed already.
+        self._filling[run_id] = [event]
+        self._spawn(self._fill(run_id, last))
+
+    def accept_all(self, events: Iterable[PublishedEvent]) -> None:
+        for event in events:
+            self.accept(event)
+
+    async def read_events(self, cursors: dict[str, int]) -> list[PublishedEvent]:
+        """Every committed event past each run's cursor, in as few reads as it takes."""
+        found: list[PublishedEvent] = []
+        cursors = dict(cursors)
+        while cursors:
+            async with self.db.read() as session:
+                read = await events_since(session, cursors, READ_LIMIT)
+            rows = [PublishedEvent(*row) for row in read]
+            found += rows
+            if len(rows) < READ_LIMIT:
+                break
+            # Rows come run by run in id order: the runs before the last one are complete.
+            last = rows[-1]
+            cursors = {run: after for run, after in cursors.items() if run >= last.run_id}
+            cursors[last.run_id] = last.seq
+        return found
+
+    async def _fill(self, run_id: str, after: int) -> None:
+        try:
+            rows: list[PublishedEvent] | None = await self.read_events({run_id: after})
+        except READ_ERRORS:
+            log.warning("could not read the missing events of run %s", run_id, exc_info=True)
+            rows = None
+        waiting = self._filling.pop(run_id, [])
+        if rows is None:
+            self._lost(run_id)
+            return
+        for event in [*rows, *sorted(waiting, key=seq_of)]:
+            last = self._last.get(run_id)
+            if last is not None and event.seq <= last:
+                continue
+            if last is not None and event.seq != last + 1:
+                # Not in the database even now (the run was deleted): go on from here.
+                log.warning("run %s: events %d-%d are missing", run_id, last + 1, event.seq - 1)
+            if self.wants(event.workspace_id, event.workflow_id, run_id):
+                self._fan_out(event)
+
+    def _lost(self, run_id: str) -> None:
+        """The run's missing events cannot be read: its clients must start over."""
+        self._last.pop(run_id, None)
+        for sub in self._runs.get(run_id, ()):
+            sub.overflow()
+        lost = End(close_codes.RECONNECT, "events could not be read; reconnect")
+        for topic in (self._workflows, self._workspaces):
+            for subs in topic.values():
+                for sub in subs:
+                    sub.end(lost)
+
+    def _fan_out(self, event: PublishedEvent) -> None:
+        run_id = event.run_id
+        self._last[run_id] = event.seq
+        self._last.move_to_end(run_id)
+        if len(self._last) > TRACKED_RUNS:
+            self._last.popitem(last=False)
+        message = event_message(event)
+        for topic, key in (
+            (self._runs, run_id),
+            (self._workflows, event.workflow_id),
+            (self._workspaces, event.workspace_id),
+        ):
+            for sub in topic.get(key, ()):
+                sub.offer(message)
+
+    # --- lifetime ------------------------------------------------------------------------
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        self.end_all(End(close_codes.GOING_AWAY, "the server is stopping"))
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def seq_of(event: PublishedEvent) -> int:
+    return event.seq

@@ -1,0 +1,82 @@
+"""The messages of live streams. An event is serialized once, in the hub, and the same
+text goes to every subscriber, over WebSocket and Server-Sent Events alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic_core import to_json
+
+if TYPE_CHECKING:
+    from towpath.events.bus import PublishedEvent
+
+# The last event of a run; a run stream closes after sending one.
+RUN_ENDED = frozenset({"run.completed", "run.failed", "run.cancelled"})
+RUN_ENDED_STATUSES = frozenset({"completed", "failed", "cancelled"})
+
+PING = '{"type":"ping"}'
+RESYNC = '{"type":"resync"}'
+
+
+class Frame:
+    """One message for a client, ready to go: its text, the ASGI message that sends it
+    over a WebSocket (the same object for every subscriber), and its name and id for
+    Server-Sent Events."""
+
+    __slots__ = ("id", "message", "name", "text")
+
+    def __init__(self, text: str, name: str, id: int | None = None) -> None:
+        self.text = text
+        self.name = name
+        self.id = id
+        self.message = {"type": "websocket.send", "text": text}
+
+    def sse(self) -> str:
+        head = f"id: {self.id}\n" if self.id is not None else ""
+        return f"{head}event: {self.name}\ndata: {self.text}\n\n"
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    """The stream is over: close with this code (a WebSocket) or end the response (SSE)."""
+
+    code: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """A committed event as the hub hands it to subscriptions: its place, and its frame."""
+
+    workspace_id: str
+    workflow_id: str
+    run_id: str
+    seq: int
+    frame: Frame
+
+    @property
+    def ends_run(self) -> bool:
+        return self.frame.name in RUN_ENDED
+
+
+def event_message(event: PublishedEvent) -> StreamEvent:
+    # pydantic's encoder, so timestamps read as they do in GET /runs/{id}/events.
+    text = to_json(
+        {
+            "type": "event",
+            "run_id": event.run_id,
+            "workflow_id": event.workflow_id,
+            "seq": event.seq,
+            "event_type": event.event_type,
+            "step_id": event.step_id,
+            "timestamp": event.created_at,
+            "data": event.data,
+        }
+    ).decode()
+    frame = Frame(text, event.event_type, event.seq)
+    return StreamEvent(event.workspace_id, event.workflow_id, event.run_id, event.seq, frame)
+
+
+PING_FRAME = Frame(PING, "ping")
+RESYNC_FRAME = Frame(RESYNC, "resync")

@@ -1,0 +1,100 @@
+"""One client's place in the hub: a bounded queue the hub fills without ever waiting."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from towpath.events.messages import End, StreamEvent
+
+
+class Subscription:
+    """What the hub offers goes in at once or not at all: a client that falls more than
+    `limit` events behind loses its queue and is marked `overflowed`, so its stream can
+    resynchronise or close, never skip silently."""
+
+    __slots__ = (
+        "_limit",
+        "_queue",
+        "_waiter",
+        "cursor",
+        "ended",
+        "key",
+        "kind",
+        "left",
+        "overflowed",
+        "workspace_id",
+    )
+
+    def __init__(self, kind: str, key: str, workspace_id: str, limit: int) -> None:
+        self.kind = kind
+        self.key = key
+        self.workspace_id = workspace_id
+        self._limit = limit
+        self._queue: deque[StreamEvent] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self.overflowed = False
+        # Set by the hub when it ends the stream: shutdown, lost notifications.
+        self.ended: End | None = None
+        # Set when the client went away.
+        self.left = False
+        # The last seq a run stream has sent: where to catch up from after the
+        # notification connection was lost.
+        self.cursor: int | None = None
+
+    def offer(self, event: StreamEvent) -> None:
+        if self.overflowed or self.ended is not None or self.left:
+            return
+        if len(self._queue) >= self._limit:
+            self.overflow()
+            return
+        self._queue.append(event)
+        self._wake()
+
+    def overflow(self) -> None:
+        self._queue.clear()
+        self.overflowed = True
+        self._wake()
+
+    def resume(self) -> None:
+        """The stream resynchronised: events offered from now on are queued again."""
+        self.overflowed = False
+
+    def end(self, end: End) -> None:
+        self._queue.clear()
+        self.ended = end
+        self._wake()
+
+    def leave(self) -> None:
+        self._queue.clear()
+        self.left = True
+        self._wake()
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def pop(self) -> StreamEvent | None:
+        """The next event, unless there is none or the stream must stop or resync first."""
+        if self._queue and not (self.overflowed or self.left or self.ended is not None):
+            return self._queue.popleft()
+        return None
+
+    async def wait(self, seconds: float) -> None:
+        """Until an event is offered or the stream is flagged, or `seconds` pass."""
+        if self._queue or self.overflowed or self.left or self.ended is not None:
+            return
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(seconds):
+                await self._waiter
+        except TimeoutError:
+            pass
+        finally:
+            self._waiter = None
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)

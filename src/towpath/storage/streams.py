@@ -1,0 +1,109 @@
+"""What live streams read: a run's snapshot, pages of its events, and new events of many
+runs at once, each past its own cursor."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from towpath.storage.models import Run, RunEvent, StepRun
+from towpath.storage.runs import get_run
+from towpath.storage.workflows import get_workflow
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Mapping
+
+    from towpath.storage.database import Database
+
+EventRow = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """A run as one transaction saw it: the row, its context, its steps, its last seq."""
+
+    run: Run
+    context: dict[str, Any]
+    step_statuses: dict[str, str]
+    seq: int
+
+
+@dataclass(frozen=True)
+class ReplayPage:
+    status: str
+    last_seq: int
+    events: list[EventRow]
+
+
+@asynccontextmanager
+async def consistent_read(db: Database) -> AsyncIterator[AsyncSession]:
+    """A read transaction whose statements all see the same committed state."""
+    if db.is_sqlite:
+        # A deferred transaction in WAL mode keeps the snapshot of its first read.
+        async with db.read() as session:
+            yield session
+        return
+    # READ COMMITTED would let the steps and the run's seq come from different commits.
+    engine = db.engine.execution_options(isolation_level="REPEATABLE READ")
+    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+async def run_snapshot(session: AsyncSession, run_id: str, workspace_id: str) -> RunSnapshot:
+    run = await get_run(session, run_id, workspace_id)
+    rows = await session.execute(
+        select(StepRun.step_id, StepRun.status, StepRun.output).where(
+            StepRun.run_id == run_id, StepRun.item_index == -1
+        )
+    )
+    statuses: dict[str, str] = {}
+    context: dict[str, Any] = {}
+    for step_id, status, output in rows:
+        statuses[step_id] = status
+        if status == "completed":
+            context[step_id] = output
+    return RunSnapshot(run, context, statuses, run.last_seq)
+
+
+async def replay_page(
+    session: AsyncSession, run_id: str, workspace_id: str, after: int, limit: int
+) -> ReplayPage:
+    run = await get_run(session, run_id, workspace_id)
+    events = await events_since(session, {run_id: after}, limit)
+    return ReplayPage(run.status, run.last_seq, events)
+
+
+async def check_workflow(session: AsyncSession, workflow_id: str, workspace_id: str) -> None:
+    """Raises WorkflowNotFound unless the workflow is visible in the workspace."""
+    await get_workflow(session, workspace_id, workflow_id)
+
+
+async def events_since(
+    session: AsyncSession, cursors: Mapping[str, int], limit: int
+) -> list[EventRow]:
+    """Events with a seq above each run's cursor, run by run, each run's in seq order; each
+    as (workspace_id, run_id, workflow_id, seq, event_type, step_id, data, created_at)."""
+    if not cursors:
+        return []
+    past = [and_(RunEvent.run_id == run, RunEvent.seq > after) for run, after in cursors.items()]
+    rows = await session.execute(
+        select(
+            RunEvent.workspace_id,
+            RunEvent.run_id,
+            Run.workflow_id,
+            RunEvent.seq,
+            RunEvent.event_type,
+            RunEvent.step_id,
+            RunEvent.data,
+            RunEvent.created_at,
+        )
+        .join(Run, Run.id == RunEvent.run_id)
+        .where(or_(*past))
+        .order_by(RunEvent.run_id, RunEvent.seq)
+        .limit(limit)
+    )
+    return [tuple(row) for row in rows]
