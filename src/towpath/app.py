@@ -26,12 +26,15 @@ from towpath.api.routes import (
     metrics,
     runs,
     stats,
+    stream_tokens,
     streams,
     workflows,
 )
 from towpath.api.schemas.catalog import StepCatalogEntry
 from towpath.api.schemas.errors import ERRORS
 from towpath.auth.authenticator import authenticator_running
+from towpath.auth.stream_tokens import StreamTokens
+from towpath.domain.clock import utcnow
 from towpath.domain.validation import DefinitionLimits
 from towpath.engine.runner import engine_running
 from towpath.events.streams import streams_running
@@ -40,6 +43,7 @@ from towpath.services.idempotency import IdempotencyPolicy
 from towpath.services.workflows import WorkflowRules
 from towpath.steps.catalog import default_registry
 from towpath.storage.database import Database
+from towpath.storage.secrets import server_secret
 from towpath.storage.workspaces import ensure_workspace
 
 if TYPE_CHECKING:
@@ -58,6 +62,9 @@ def create_app(settings: Settings) -> FastAPI:
         async with db.transaction() as session:
             await ensure_workspace(session)
         app.state.db = db
+        secret = await server_secret(db, "stream_tokens")
+        lifetime = timedelta(seconds=settings.stream_token_seconds)
+        app.state.stream_tokens = StreamTokens(secret, lifetime, utcnow)
         try:
             async with (
                 authenticator_running(db, settings) as authenticator,
@@ -101,10 +108,21 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     # Every route under /api/v1 authenticates its caller; routes then ask for a role.
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(current_principal)], responses=ERRORS)
-    for router in (workflows, runs, stats, events, catalog, api_keys, members, audit):
+    for router in (
+        workflows,
+        runs,
+        stats,
+        events,
+        catalog,
+        api_keys,
+        members,
+        audit,
+        stream_tokens,
+    ):
         api.include_router(router.router)
-    api.include_router(streams.api_router)
     app.include_router(api)
+    # Authenticates on its own: an EventSource may bring a stream token in the URL.
+    app.include_router(streams.api_router, prefix="/api/v1", responses=ERRORS)
     app.include_router(streams.socket_router)
     app.include_router(health.router)
     app.include_router(metrics.router)

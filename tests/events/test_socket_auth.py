@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -14,21 +13,15 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.events.clients import gate, history, receive, socket, until_closed
 from tests.runs import publish, start, wait_for
-from towpath.auth.principal import Principal
+from towpath.auth.stream_tokens import StreamTokens
 from towpath.domain.clock import utcnow
-from towpath.storage.models import Workspace
+from towpath.services.api_keys import issue_workspace_key
+from towpath.storage.secrets import server_secret
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     import httpx
 
     from tests.events.conftest import LiveServer
-
-
-@dataclass(frozen=True)
-class ExpiringPrincipal(Principal):
-    expires_at: datetime
 
 
 async def waiting_run(client: httpx.AsyncClient) -> tuple[str, str]:
@@ -63,36 +56,90 @@ async def test_a_credential_offered_as_a_subprotocol_gets_only_the_protocol_back
         assert ws.subprotocol == "towpath.bearer"
 
 
-async def test_a_token_in_the_query_string_is_not_logged(
-    server: LiveServer,
-    client: httpx.AsyncClient,
-    auth_headers: dict[str, str],
-    caplog: pytest.LogCaptureFixture,
+async def _stream_token(client: httpx.AsyncClient) -> str:
+    made = await client.post("/api/v1/stream-tokens")
+    assert made.status_code == 201, made.text
+    token: str = made.json()["token"]
+    return token
+
+
+async def _refused(
+    server: LiveServer, path: str, headers: dict[str, str], **options: object
+) -> int:
+    async with socket(server, path, headers, **options) as ws:  # type: ignore[arg-type]
+        with pytest.raises(ConnectionClosed):
+            await receive(ws)
+        code: int = ws.close_code  # type: ignore[assignment]
+        return code
+
+
+async def test_a_stream_token_in_the_query_string_opens_a_stream_and_is_not_logged(
+    server: LiveServer, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="uvicorn.error")
     _, run_id = await waiting_run(client)
-    async with socket(server, f"/ws/runs/{run_id}?token=s3cret-value&after=1", auth_headers) as ws:
+    token = await _stream_token(client)
+
+    async with socket(server, f"/ws/runs/{run_id}?token={token}&after=1", {}) as ws:
         assert (await receive(ws))["seq"] == 2
+
     assert "[accepted]" in caplog.text
     assert f"/ws/runs/{run_id}?after=1" in caplog.text
-    assert "s3cret-value" not in caplog.text
+    assert token not in caplog.text
+
+
+async def test_a_stream_token_offered_as_a_subprotocol_gets_only_the_protocol_back(
+    server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    token = await _stream_token(client)
+    async with socket(server, "/ws/stream", {}, subprotocols=["towpath.bearer", token]) as ws:
+        assert ws.subprotocol == "towpath.bearer"
+        assert await asyncio.wait_for(ws.recv(), 3) == '{"type":"ping"}'
+
+
+async def test_sockets_without_a_good_credential_are_refused(
+    server: LiveServer, client: httpx.AsyncClient, auth_headers: dict[str, str]
+) -> None:
+    _, run_id = await waiting_run(client)
+    api_key = auth_headers["Authorization"].removeprefix("Bearer ")
+    path = f"/ws/runs/{run_id}"
+
+    assert await _refused(server, path, {}) == 4401
+    assert await _refused(server, path, {"Authorization": "Bearer tp_nothing_here"}) == 4401
+    # A long-lived key does not belong in a URL: only a stream token may travel there.
+    assert await _refused(server, f"{path}?token={api_key}", {}) == 4401
+    assert await _refused(server, f"{path}?token=tps_forged.signature", {}) == 4401
+    async with socket(server, path, {"X-API-Key": api_key}) as ws:
+        assert (await receive(ws))["type"] == "snapshot"
+
+
+async def test_an_expired_stream_token_opens_nothing(
+    server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    principal = await server.app.state.authenticator.authenticate(
+        client.headers["Authorization"].removeprefix("Bearer ")
+    )
+    secret = await server_secret(server.app.state.db, "stream_tokens")
+    # Made by the server's own key five minutes ago: a minute's token, long expired.
+    earlier = StreamTokens(secret, timedelta(seconds=60), lambda: utcnow() - timedelta(minutes=5))
+    stale = earlier.issue(principal).token
+
+    assert await _refused(server, f"/ws/stream?token={stale}", {}) == 4401
+    fresh = StreamTokens(secret, timedelta(seconds=60), utcnow).issue(principal).token
+    async with socket(server, f"/ws/stream?token={fresh}", {}) as ws:
+        assert await asyncio.wait_for(ws.recv(), 3) == '{"type":"ping"}'
 
 
 async def test_runs_and_workflows_of_another_workspace_are_not_found(
-    server: LiveServer, client: httpx.AsyncClient, auth_headers: dict[str, str]
+    server: LiveServer, client: httpx.AsyncClient
 ) -> None:
     workflow_id, run_id = await waiting_run(client)
-    async with server.app.state.db.transaction() as session:
-        elsewhere = Workspace(name="elsewhere", slug="elsewhere")
-        session.add(elsewhere)
-    server.app.state.local_principal = Principal("other", elsewhere.id, "admin")
+    theirs = await issue_workspace_key(server.app.state.db, "theirs", "admin", workspace="other")
+    other = {"Authorization": f"Bearer {theirs.plaintext}"}
 
     for path in (f"/ws/runs/{run_id}", f"/ws/workflows/{workflow_id}"):
-        async with socket(server, path, auth_headers) as ws:
-            with pytest.raises(ConnectionClosed):
-                await receive(ws)
-            assert ws.close_code == 4404
-    async with socket(server, "/ws/stream", auth_headers) as ws:
+        assert await _refused(server, path, other) == 4404
+    async with socket(server, "/ws/stream", other) as ws:
         await asyncio.sleep(0.1)
         await client.post(f"/api/v1/runs/{run_id}/cancel")
         # Only pings: the other workspace's events never reach this stream.
@@ -100,22 +147,21 @@ async def test_runs_and_workflows_of_another_workspace_are_not_found(
 
 
 async def test_a_stream_closes_when_its_credential_expires(
-    server: LiveServer, client: httpx.AsyncClient, auth_headers: dict[str, str]
+    server: LiveServer, client: httpx.AsyncClient
 ) -> None:
     _, run_id = await waiting_run(client)
-    local: Principal = server.app.state.local_principal
-    expiring = ExpiringPrincipal(
-        local.subject, local.workspace_id, local.role, utcnow() + timedelta(seconds=0.4)
+    brief = await issue_workspace_key(
+        server.app.state.db, "brief", "viewer", expires_at=utcnow() + timedelta(seconds=1.5)
     )
-    server.app.state.local_principal = expiring
+    headers = {"Authorization": f"Bearer {brief.plaintext}"}
 
     async with (
-        socket(server, f"/ws/runs/{run_id}", auth_headers) as one_run,
-        socket(server, "/ws/stream", auth_headers) as everything,
+        socket(server, f"/ws/runs/{run_id}", headers) as one_run,
+        socket(server, "/ws/stream", headers) as everything,
     ):
         assert (await receive(one_run))["type"] == "snapshot"
-        await until_closed(one_run, 3)
-        await until_closed(everything, 3)
+        await until_closed(one_run, 5)
+        await until_closed(everything, 5)
         assert one_run.close_code == everything.close_code == 1008
     assert len(await history(client, run_id)) > 0
     await server.subscribers_gone()

@@ -132,3 +132,27 @@ async def test_an_idle_stream_is_pinged_and_a_disconnect_frees_it(
         ping = await asyncio.wait_for(anext(events), 3)
         assert ping.comments == ["ping"]
     await eventually(lambda: server.hub.subscriber_count() == 0, 2.0)
+
+
+async def test_an_event_source_reads_with_a_stream_token_in_the_url(
+    server: LiveServer, client: httpx.AsyncClient, auth_headers: dict[str, str]
+) -> None:
+    run_id = await waiting_run(client, gate())
+    token = (await client.post("/api/v1/stream-tokens")).json()["token"]
+    api_key = auth_headers["Authorization"].removeprefix("Bearer ")
+
+    async with httpx.AsyncClient(base_url=server.http, timeout=20) as http:
+        nothing = await http.get(f"/api/v1/runs/{run_id}/stream")
+        a_key = await http.get(f"/api/v1/runs/{run_id}/stream", params={"token": api_key})
+        async with http.stream(
+            "GET", f"/api/v1/runs/{run_id}/stream", params={"token": token}
+        ) as response:
+            assert response.status_code == 200
+            events = _parse(response)
+            await anext(events)  # retry:
+            assert (await anext(events)).event == "snapshot"
+
+    # Without headers an EventSource may only bring a stream token, never a long-lived key.
+    for refused in (nothing, a_key):
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["error_code"] == "UNAUTHENTICATED"

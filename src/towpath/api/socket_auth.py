@@ -10,9 +10,16 @@ calls `socket_caller` before it accepts; nothing is read or subscribed for a ref
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import parse_qsl, urlencode
 
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials  # noqa: TC002 - a dependency's type
+
+from towpath.api.deps import _api_key, _bearer, current_principal
+from towpath.auth.principal import Principal  # noqa: TC001 - a dependency's return type
+from towpath.auth.stream_tokens import looks_like_stream_token
+from towpath.domain.errors import Forbidden, RateLimited, Unauthenticated
 from towpath.events import close_codes
 
 if TYPE_CHECKING:
@@ -20,7 +27,9 @@ if TYPE_CHECKING:
 
     from starlette.requests import HTTPConnection
 
-    from towpath.auth.principal import Principal
+    from towpath.api.rate_limit import RateLimiter
+    from towpath.auth.authenticator import Authenticator
+    from towpath.auth.stream_tokens import StreamTokens
 
 BEARER_PROTOCOL = "towpath.bearer"
 
@@ -61,12 +70,65 @@ async def socket_caller(conn: HTTPConnection) -> SocketCaller:
 
 
 async def principal_for(conn: HTTPConnection, credential: Credential | None) -> Principal:
-    """Where the credential check plugs in: verify `credential.token` (an API key or a
-    JWT) as the HTTP routes do, raise SocketRefused(UNAUTHENTICATED) when it is missing
-    or invalid and SocketRefused(FORBIDDEN) when its role may not read runs. Until
-    credentials are checked, every caller acts as the workspace's local principal."""
-    principal: Principal = conn.app.state.local_principal
+    """The credential checked as the HTTP routes check it: an API key or a JWT in a header
+    or the subprotocol, or a stream token anywhere. A token in the URL must be a stream
+    token: a long-lived credential does not belong where proxies and histories keep it.
+    Raises SocketRefused: 4401 for a missing or bad credential, 4403 for one that may not
+    read runs here."""
+    if credential is None:
+        raise SocketRefused(
+            close_codes.UNAUTHENTICATED,
+            "this stream needs a credential: `Authorization: Bearer …`, the subprotocol"
+            f" `{BEARER_PROTOCOL}` with a token, or `?token=` with a stream token",
+        )
+    try:
+        principal = await _authenticate(conn, credential)
+    except Unauthenticated as refused:
+        raise SocketRefused(close_codes.UNAUTHENTICATED, refused.message) from refused
+    except Forbidden as refused:
+        raise SocketRefused(close_codes.FORBIDDEN, refused.message) from refused
+    if not principal.has_role("viewer"):
+        raise SocketRefused(close_codes.FORBIDDEN, "this credential may not read runs")
+    limiter: RateLimiter = conn.app.state.credential_limiter
+    if limiter.take(principal.subject) is not None:
+        raise SocketRefused(close_codes.RATE_LIMITED, "too many requests with this credential")
     return principal
+
+
+async def _authenticate(conn: HTTPConnection, credential: Credential) -> Principal:
+    tokens: StreamTokens = conn.app.state.stream_tokens
+    if looks_like_stream_token(credential.token):
+        return tokens.verify(credential.token)
+    if credential.source == "query":
+        raise Unauthenticated(
+            "a token in the URL must be a stream token: POST /api/v1/stream-tokens makes one"
+        )
+    authenticator: Authenticator = conn.app.state.authenticator
+    return await authenticator.authenticate(
+        credential.token, workspace=conn.headers.get("x-workspace")
+    )
+
+
+async def stream_reader(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+    token: Annotated[
+        str | None,
+        Query(description="A stream token (`POST /api/v1/stream-tokens`), for an EventSource"),
+    ] = None,
+    x_workspace: Annotated[str | None, Header(max_length=100)] = None,
+) -> Principal:
+    """Who reads a Server-Sent Events stream: as every route, or by a stream token in the
+    URL (an EventSource sets no headers)."""
+    if token is None:
+        return await current_principal(request, bearer, api_key, x_workspace)
+    try:
+        return await principal_for(request, Credential(token, "query"))
+    except SocketRefused as refused:
+        if refused.code == close_codes.RATE_LIMITED:
+            raise RateLimited(1.0, "credential") from refused
+        raise Unauthenticated(refused.reason) from refused
 
 
 def credential_expiry(principal: Principal) -> datetime | None:
@@ -88,18 +150,22 @@ def check_origin(conn: HTTPConnection) -> None:
 
 
 def presented_credential(conn: HTTPConnection) -> Credential | None:
+    # Taken out of the URL whatever else the client sent, before anything logs the URL.
+    query_token = _take_query_token(conn)
     authorization = conn.headers.get("authorization")
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             return Credential(token.strip(), "authorization")
         return Credential(authorization, "authorization")
+    api_key = conn.headers.get("x-api-key")
+    if api_key:
+        return Credential(api_key.strip(), "authorization")
     protocols: list[str] = conn.scope.get("subprotocols", [])
     if BEARER_PROTOCOL in protocols:
         at = protocols.index(BEARER_PROTOCOL) + 1
         if at < len(protocols) and protocols[at]:
             return Credential(protocols[at], "subprotocol")
-    query_token = _take_query_token(conn)
     return Credential(query_token, "query") if query_token else None
 
 

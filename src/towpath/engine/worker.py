@@ -55,8 +55,8 @@ class WorkerSettings:
     notice_seconds: float = 0.02
 
 
-# Every committed run event is announced here by a trigger (migration 0002); the payload
-# ends with the run's id.
+# Every committed run event is announced here by a trigger (migration 0002), with the
+# payload `<workspace_id> <workflow_id> <run_id> <seq>`.
 RUN_EVENTS_CHANNEL = "towpath_run_events"
 
 
@@ -344,8 +344,9 @@ class Worker:
     # --- what other processes commit ---------------------------------------------------
 
     def _heard_from(self, payload: str) -> None:
-        if payload:
-            self._heard.add(payload.rsplit(" ", 1)[-1])
+        parts = payload.split(" ")
+        if len(parts) == 4:
+            self._heard.add(parts[2])
         else:
             self._heard_all = True  # the listener reconnected: anything may have happened
         self._hearing.set()

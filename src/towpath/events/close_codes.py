@@ -13,6 +13,8 @@ SERVER_ERROR = 1011
 # Events of other processes may have been missed (the notification connection was
 # lost); a multi-run stream cannot say which, so it asks the client to reconnect.
 RECONNECT = 1012
+# Too many requests with this credential: try again later.
+RATE_LIMITED = 1013
 # A query parameter is malformed (`after` that is not a non-negative integer).
 INVALID_REQUEST = 4400
 UNAUTHENTICATED = 4401

@@ -16,3 +16,5 @@ class StreamSettings(BaseModel):
     stream_send_timeout_seconds: float = Field(default=10.0, gt=0)
     # How long an SSE client waits before reconnecting (the stream's `retry:` field).
     stream_retry_seconds: float = Field(default=3.0, gt=0)
+    # A stream token (for a browser's socket or EventSource) opens streams this long.
+    stream_token_seconds: float = Field(default=60.0, gt=0, le=3600)

@@ -239,6 +239,16 @@ class Member(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class ServerSecret(Base):
+    """A secret every process of one server shares (the key that signs stream tokens)."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = _created()
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     __table_args__ = (

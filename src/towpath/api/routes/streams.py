@@ -6,11 +6,10 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Annotated, cast
 
-from fastapi import APIRouter, Header, Query, Request, Response, WebSocket
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, WebSocket
 from starlette.responses import StreamingResponse
 from starlette.websockets import WebSocketDisconnect
 
-from towpath.api.deps import Caller
 from towpath.api.schemas.streams import snapshot_text
 from towpath.api.socket_auth import (
     BEARER_PROTOCOL,
@@ -18,7 +17,9 @@ from towpath.api.socket_auth import (
     SocketRefused,
     credential_expiry,
     socket_caller,
+    stream_reader,
 )
+from towpath.auth.principal import Principal
 from towpath.domain.errors import InvalidRequest, NotFound
 from towpath.events import close_codes
 from towpath.events.feeds import LEFT
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from towpath.events.feeds import Feed
     from towpath.events.sends import SendWatch
     from towpath.events.streams import Streams
+    from towpath.observability.metrics import Metrics
 
     OpenFeed = Callable[[Streams, SocketCaller], Awaitable[Feed]]
 
@@ -80,7 +82,7 @@ async def watch_workspace(websocket: WebSocket) -> None:
 async def stream_run(
     run_id: str,
     request: Request,
-    caller: Caller,
+    caller: Annotated[Principal, Depends(stream_reader)],
     last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
     after: Annotated[int | None, Query(ge=0, description="Resume after this seq")] = None,
 ) -> Response:
@@ -117,9 +119,11 @@ async def serve_socket(websocket: WebSocket, open_feed: OpenFeed) -> None:
     except InvalidRequest as invalid:
         await _refuse(websocket, close_codes.INVALID_REQUEST, invalid.message)
         return
+    metrics: Metrics = websocket.app.state.metrics
     try:
         await websocket.accept(subprotocol=caller.subprotocol)
-        await _pump(websocket, feed, streams.sends)
+        with metrics.socket_open("websocket"):
+            await _pump(websocket, feed, streams.sends)
     except READ_ERRORS:
         log.exception("a live stream could not read from the database")
         await _close(websocket, close_codes.SERVER_ERROR, "could not read events", 5.0)
@@ -216,8 +220,10 @@ class EventStreamResponse(StreamingResponse):
 
         streaming = asyncio.create_task(self.stream_response(send_in_time))
         listening = asyncio.create_task(self.listen_for_disconnect(receive))
+        metrics: Metrics = scope["app"].state.metrics
         try:
-            await asyncio.wait([streaming, listening], return_when=asyncio.FIRST_COMPLETED)
+            with metrics.socket_open("sse"):
+                await asyncio.wait([streaming, listening], return_when=asyncio.FIRST_COMPLETED)
             if streaming.done() and not streaming.cancelled():
                 error = streaming.exception()
                 if error is not None and not isinstance(error, OSError):
