@@ -33,6 +33,7 @@ import httpx
 
 from bench.common import (
     DEFAULT_POSTGRES,
+    admin_key,
     drop_postgres,
     free_port,
     fresh_postgres,
@@ -138,7 +139,7 @@ async def watch(url: str, sockets: int) -> None:
     for _ in range(sockets):
         done = loop.create_future()
         _, watcher = await loop.create_connection(
-            lambda done=done: Watcher(parsed.path, parsed.netloc, done),
+            lambda done=done: Watcher(f"{parsed.path}?{parsed.query}", parsed.netloc, done),
             parsed.hostname,
             parsed.port,
         )
@@ -166,16 +167,19 @@ async def answer(http: httpx.AsyncClient, run_id: str, step_id: str) -> None:
 
 
 async def round_of(
-    base: str, clients: int, gate_count: int, interval: float, pid: int
+    base: str, key: str, clients: int, gate_count: int, interval: float, pid: int
 ) -> dict[str, float]:
-    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=base, timeout=60, headers=headers) as http:
         created = (await http.post("/api/v1/workflows", json=gates(gate_count))).json()
         await http.post(f"/api/v1/workflows/{created['id']}/publish")
         run_id = (await http.post(f"/api/v1/workflows/{created['id']}/run", json={})).json()["id"]
         while (await http.get(f"/api/v1/runs/{run_id}")).json()["status"] != "waiting":
             await asyncio.sleep(0.05)
 
-        url = base.replace("http://", "ws://") + f"/ws/runs/{run_id}"
+        # The clients open their sockets as a browser would: with a stream token in the URL.
+        token = (await http.post("/api/v1/stream-tokens")).json()["token"]
+        url = base.replace("http://", "ws://") + f"/ws/runs/{run_id}?token={token}"
         shares = [PER_PROCESS] * (clients // PER_PROCESS) + (
             [clients % PER_PROCESS] if clients % PER_PROCESS else []
         )
@@ -219,7 +223,15 @@ async def round_of(
 async def main(args: argparse.Namespace) -> None:
     url = await fresh_postgres(args.postgres) if args.postgres else sqlite_url()
     port = free_port()
-    env = {"TOWPATH_DATABASE_URL": url, "TOWPATH_PORT": str(port), "TOWPATH_LOG_LEVEL": "warning"}
+    env = {
+        "TOWPATH_DATABASE_URL": url,
+        "TOWPATH_PORT": str(port),
+        "TOWPATH_LOG_LEVEL": "warning",
+        # A thousand sockets open at once from one address with one credential.
+        "TOWPATH_RATE_LIMIT_ADDRESS_PER_MINUTE": "0",
+        "TOWPATH_RATE_LIMIT_CREDENTIAL_PER_MINUTE": "0",
+    }
+    key = admin_key(env)
     # With --worker-process (PostgreSQL), the API process only serves; a worker executes.
     server = towpath("serve", *(["--no-worker"] if args.worker_process else []), env=env)
     worker = towpath("worker", env=env) if args.worker_process else None
@@ -232,7 +244,7 @@ async def main(args: argparse.Namespace) -> None:
         print(f"live events, one run, {database}, one answer every {args.interval}s:")
         line("server memory idle", f"{rss_mb(server.pid):.0f} MB")
         for clients in (int(n) for n in args.clients.split(",")):
-            found = await round_of(base, clients, args.gates, args.interval, server.pid)
+            found = await round_of(base, key, clients, args.gates, args.interval, server.pid)
             line(
                 f"{clients} clients: commit -> client p50 / p99 (max)",
                 f"{found['p50']:.1f} / {found['p99']:.1f} ms",
