@@ -58,6 +58,7 @@ def serve(
     ] = True,
 ) -> None:
     """Apply migrations, then serve the API (and, by default, execute runs)."""
+    from towpath.api.websocket_protocol import CoalescingWebSocketProtocol
     from towpath.app import create_app
 
     settings = load_settings()
@@ -82,6 +83,10 @@ def serve(
         log_level=settings.log_level,
         log_config=logging_config(settings.log_level, settings.log_format),
         proxy_headers=True,
+        ws=CoalescingWebSocketProtocol,
+        # Live events are small JSON sent to many clients at once: compressing them for
+        # each client separately costs more than it saves.
+        ws_per_message_deflate=False,
         # In-flight requests get the same grace as steps in flight; then the worker hands
         # back what it still holds.
         timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds)),

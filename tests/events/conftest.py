@@ -13,6 +13,7 @@ import pytest
 import uvicorn
 
 from tests.events.clients import eventually
+from towpath.api.websocket_protocol import CoalescingWebSocketProtocol
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -49,7 +50,15 @@ async def serving(app: FastAPI, *, send_buffer: int | None = None) -> AsyncItera
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="off", log_config=None, log_level="warning")
+    config = uvicorn.Config(
+        app,
+        lifespan="off",
+        log_config=None,
+        log_level="warning",
+        # What `towpath serve` runs.
+        ws=CoalescingWebSocketProtocol,
+        ws_per_message_deflate=False,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

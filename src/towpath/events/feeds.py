@@ -5,6 +5,7 @@ reason a stream ends."""
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -101,15 +102,21 @@ class Feed:
             return sub.ended
         if sub.overflowed:
             return await self.resync()
-        seconds = self.heartbeat
+        due = self._loop.time() + self.heartbeat
         if self._deadline is not None:
-            seconds = min(seconds, self._deadline - self._loop.time())
-            if seconds <= 0:
+            if self.expired():
                 return EXPIRED
-        await sub.wait(seconds)
+            due = min(due, self._deadline)
+        sub.due = due
+        try:
+            await sub.wait()
+        finally:
+            sub.due = math.inf
         if sub.pending or sub.left or sub.overflowed or sub.ended is not None:
             return None
-        return EXPIRED if self.expired() else PING_FRAME
+        if self.expired():
+            return EXPIRED
+        return PING_FRAME if self._loop.time() >= due else None
 
 
 class LiveFeed(Feed):

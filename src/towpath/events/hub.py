@@ -200,6 +200,20 @@ class EventHub:
 
     # --- lifetime ------------------------------------------------------------------------
 
+    def start(self, tick: float) -> None:
+        """Wake the streams that are due (a ping, an expired credential) every `tick`."""
+        self._spawn(self._ticking(tick))
+
+    async def _ticking(self, tick: float) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(tick)
+            now = loop.time()
+            for topic in (self._runs, self._workflows, self._workspaces):
+                for subs in list(topic.values()):
+                    for sub in subs:
+                        sub.wake_if_due(now)
+
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)

@@ -82,6 +82,8 @@ async def streams_running(
         if settings.is_sqlite
         else NotificationListener(settings.database_url, hub, settings.stream_heartbeat_seconds)
     )
+    # Pings and credential expiries are noticed within a quarter heartbeat (a second at most).
+    hub.start(min(settings.stream_heartbeat_seconds / 4, 1.0))
     app.state.event_hub = hub
     sends = SendWatch(settings.stream_send_timeout_seconds)
     app.state.streams = Streams(hub, settings, sends, tuple(settings.cors_origins))

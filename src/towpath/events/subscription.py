@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ class Subscription:
         "_queue",
         "_waiter",
         "cursor",
+        "due",
         "ended",
         "key",
         "kind",
@@ -43,6 +45,9 @@ class Subscription:
         # The last seq a run stream has sent: where to catch up from after the
         # notification connection was lost.
         self.cursor: int | None = None
+        # When (on the loop's clock) a waiting stream wants waking without an event: its
+        # next ping, or its credential's expiry. The hub's tick wakes it then.
+        self.due = math.inf
 
     def offer(self, event: StreamEvent) -> None:
         if self.overflowed or self.ended is not None or self.left:
@@ -82,18 +87,21 @@ class Subscription:
             return self._queue.popleft()
         return None
 
-    async def wait(self, seconds: float) -> None:
-        """Until an event is offered or the stream is flagged, or `seconds` pass."""
+    async def wait(self) -> None:
+        """Until an event is offered, the stream is flagged, or the hub's tick finds the
+        subscription due. No timer per wait: at a thousand streams, arming and cancelling
+        one per event costs more than sending the event."""
         if self._queue or self.overflowed or self.left or self.ended is not None:
             return
         self._waiter = asyncio.get_running_loop().create_future()
         try:
-            async with asyncio.timeout(seconds):
-                await self._waiter
-        except TimeoutError:
-            pass
+            await self._waiter
         finally:
             self._waiter = None
+
+    def wake_if_due(self, now: float) -> None:
+        if now >= self.due:
+            self._wake()
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
