@@ -245,7 +245,7 @@ def _reference_errors(
         names = referenced_names(text, expression=expression)
         steps = referenced_steps(text, expression=expression)
     except TemplateError as exc:
-        yield DefinitionError("template_syntax", f"{where}: {exc}", node_id, path=path)
+        yield DefinitionError(exc.code, f"{where}: {exc}", node_id, path=path)
         return
     unknown = [
         f"{name!r} is neither a node id nor a template name"
