@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from towpath.domain.definition import Edge, Node
 from towpath.domain.graph import Graph, walk
+from towpath.domain.json_schema import dangling_references
 from towpath.domain.templates import (
     RESERVED_NAMES,
     TemplateError,
@@ -368,7 +369,10 @@ def _input_schema_errors(schema: Any) -> list[DefinitionError]:
         path = "input_schema" + exc.json_path.removeprefix("$")
         message = f"input schema: {path}: {exc.message}"
         return [DefinitionError("invalid_input_schema", message, path=path)]
-    return []
+    return [
+        DefinitionError("invalid_input_schema", f"input schema: {problem}", path="input_schema")
+        for problem in dangling_references(schema)
+    ]
 
 
 def validate_definition(

@@ -10,6 +10,7 @@ from jsonschema.exceptions import SchemaError, best_match
 from jsonschema.validators import validator_for
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from towpath.domain.json_schema import dangling_references, offline_validator
 from towpath.steps.common import DEFAULT_TIMEOUT_SECONDS, SINGLE_ATTEMPT, Retry, Timeout
 from towpath.steps.execution import Completed, Failed
 from towpath.steps.http_call import ERROR_BODY_CHARS, parse_json, send
@@ -36,6 +37,9 @@ def check_json_schema(schema: dict[str, Any]) -> None:
         path = "/".join(str(part) for part in error.path) or "(root)"
         message = f"not a valid JSON Schema at {path}: {error.message}"
         raise ValueError(message) from error
+    dangling = dangling_references(schema)
+    if dangling:
+        raise ValueError("; ".join(dangling))
 
 
 class LlmConfig(BaseModel):
@@ -57,7 +61,11 @@ class LlmConfig(BaseModel):
     )
     json_schema: dict[str, Any] | None = Field(
         default=None,
-        description='JSON Schema the answer must match; used with response_format "json".',
+        description=(
+            'JSON Schema the answer must match; used with response_format "json". It must be'
+            " a valid schema whose every $ref resolves inside it, which validation checks"
+            " and this schema cannot."
+        ),
     )
     timeout: Timeout = DEFAULT_TIMEOUT_SECONDS
     retry: Retry = SINGLE_ATTEMPT
@@ -122,10 +130,7 @@ def _parse_answer(config: LlmConfig, text: str, finish_reason: str | None) -> An
         excerpt = text[:200]
         raise ValueError(f"the model's answer is not valid JSON{cut_off}: {excerpt!r}") from error
     if config.json_schema is not None:
-        validator_class = validator_for(config.json_schema)
-        validator = validator_class(
-            config.json_schema, format_checker=validator_class.FORMAT_CHECKER
-        )
+        validator = offline_validator(config.json_schema, check_formats=True)
         mismatch = best_match(validator.iter_errors(value))
         if mismatch is not None:
             path = "/".join(str(part) for part in mismatch.absolute_path) or "(root)"
