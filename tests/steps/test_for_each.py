@@ -48,3 +48,4 @@ def test_nested_for_each_is_refused() -> None:
     with pytest.raises(ValidationError, match="cannot run another for_each") as caught:
         ForEachConfig.model_validate({"items": "{{ input.groups }}", "step": inner})
     assert caught.value.errors()[0]["loc"] == ("step", "type")
+

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from towpath.domain.definition import Edge, Node
 from towpath.domain.graph import Graph, walk
 from towpath.domain.json_schema import dangling_references
+from towpath.domain.step_spec import AS_WRITTEN
 from towpath.domain.templates import (
     RESERVED_NAMES,
     TemplateError,
@@ -228,7 +229,7 @@ def _config_errors(
     node_id: str, spec: StepSpec, config: Any, path: str
 ) -> tuple[BaseModel | None, list[DefinitionError]]:
     try:
-        return spec.config_model.model_validate(config), []
+        return spec.config_model.model_validate(config, context=AS_WRITTEN), []
     except ValidationError as exc:
         errors = []
         for problem in exc.errors():

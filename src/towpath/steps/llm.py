@@ -8,10 +8,18 @@ from typing import TYPE_CHECKING, Any, Literal
 from jsonschema import Draft4Validator, Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
 from jsonschema.validators import validator_for
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from towpath.domain.json_schema import dangling_references, offline_validator
-from towpath.steps.common import DEFAULT_TIMEOUT_SECONDS, SINGLE_ATTEMPT, Retry, Timeout
+from towpath.steps.common import (
+    DEFAULT_TIMEOUT_SECONDS,
+    SINGLE_ATTEMPT,
+    Integer,
+    Retry,
+    StepConfig,
+    Text,
+    Timeout,
+)
 from towpath.steps.execution import Completed, Failed
 from towpath.steps.http_call import ERROR_BODY_CHARS, parse_json, send
 from towpath.steps.registry import StepType
@@ -42,18 +50,16 @@ def check_json_schema(schema: dict[str, Any]) -> None:
         raise ValueError("; ".join(dangling))
 
 
-class LlmConfig(BaseModel):
+class LlmConfig(StepConfig):
     """Sends a prompt to an OpenAI-compatible chat completion endpoint."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    model: str = Field(min_length=1, description="Model name, as the provider spells it.")
-    prompt: str = Field(min_length=1, description="User message; may be a template.")
-    system: str | None = Field(default=None, description="System message; may be a template.")
+    model: Text = Field(min_length=1, description="Model name, as the provider spells it.")
+    prompt: Text = Field(min_length=1, description="User message; may be a template.")
+    system: Text | None = Field(default=None, description="System message; may be a template.")
     temperature: float | None = Field(
         default=None, ge=0, le=2, description="Sampling temperature; unset uses the model's."
     )
-    max_tokens: int | None = Field(
+    max_tokens: Integer | None = Field(
         default=None, gt=0, description="Upper bound on tokens in the answer."
     )
     response_format: Literal["text", "json"] = Field(
