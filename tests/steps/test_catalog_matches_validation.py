@@ -31,6 +31,7 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("switch", {"value": "x", "cases": {"default": "x"}}),
     ("clarification", {"questions": [{"id": "q", "text": "?", "type": "choice"}]}),
     ("for_each", {"items": "{{ input.x }}", "step": {"type": "for_each"}}),
+    ("for_each", {"items": "{{ input.x }}", "step": {"type": "approval"}}),
     (
         "for_each",
         {

@@ -13,9 +13,14 @@ from towpath.steps.registry import StepType
 
 FOR_EACH = "for_each"
 
+# Step types no item may run. A person answers a waiting step through the API by its node
+# id, and an event finds its step the same way: neither can tell one item from another.
 # A loop in a loop is a sub-workflow's job.
 NOT_PER_ITEM = {
     FOR_EACH: "a for_each cannot run another for_each; run a sub_workflow per item instead",
+    "approval": "an approval cannot wait per item: it is answered by node id, not by item",
+    "clarification": "a clarification cannot wait per item: it is answered by node id, not by item",
+    "wait_for_event": "a wait_for_event cannot wait per item: events find a step, not an item",
 }
 
 
@@ -27,7 +32,8 @@ class InnerStep(StepConfig):
 
     type: str = Field(
         min_length=1,
-        description="Step type to run for each item; not a for_each.",
+        description="Step type to run for each item; not a for_each nor a step that waits"
+        " for a person or an event.",
         json_schema_extra={"not": {"enum": _NOT_PER_ITEM_NAMES}},
     )
     config: dict[str, Any] = Field(
