@@ -15,6 +15,7 @@ from towpath.api.deps import current_principal
 from towpath.api.errors import install_error_handlers
 from towpath.api.observe import ObserveMiddleware
 from towpath.api.rate_limit import AddressLimitMiddleware, RateLimiter
+from towpath.api.request_data import RequestDataMiddleware
 from towpath.api.request_id import RequestIdMiddleware
 from towpath.api.routes import (
     api_keys,
@@ -108,7 +109,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(streams.socket_router)
     app.include_router(health.router)
     app.include_router(metrics.router)
-    # Outermost last: the request id must be set before anything can answer.
+    # Outermost last: the request id must be set before anything can answer, and a body
+    # is checked as data only within the size limit.
+    app.add_middleware(RequestDataMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(
         AddressLimitMiddleware,
