@@ -7,10 +7,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from towpath import __version__
 from towpath.api.body_limit import BodyLimitMiddleware
+from towpath.api.cors import EnvelopedCORSMiddleware
 from towpath.api.deps import current_principal
 from towpath.api.errors import install_error_handlers
 from towpath.api.observe import ObserveMiddleware
@@ -120,7 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
         ),
     )
     app.add_middleware(
-        CORSMiddleware,
+        EnvelopedCORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_credentials=True,
         allow_methods=["*"],
