@@ -10,11 +10,14 @@ if TYPE_CHECKING:
 API = "/api/v1"
 
 
-async def test_a_refused_cors_preflight_uses_the_envelope(client: httpx.AsyncClient) -> None:
-    response = await client.options(
-        f"{API}/workflows",
-        headers={"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST"},
+async def _preflight(client: httpx.AsyncClient, origin: str) -> httpx.Response:
+    return await client.options(
+        f"{API}/workflows", headers={"Origin": origin, "Access-Control-Request-Method": "POST"}
     )
+
+
+async def test_a_refused_cors_preflight_uses_the_envelope(client: httpx.AsyncClient) -> None:
+    response = await _preflight(client, "https://elsewhere.example")
 
     assert response.status_code >= 400
     assert response.headers["content-type"].startswith("application/json"), response.text
@@ -26,10 +29,7 @@ async def test_a_refused_cors_preflight_uses_the_envelope(client: httpx.AsyncCli
 async def test_a_refused_preflight_is_a_403_naming_what_is_refused(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.options(
-        f"{API}/workflows",
-        headers={"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST"},
-    )
+    response = await _preflight(client, "https://elsewhere.example")
 
     assert response.status_code == 403
     body = response.json()
@@ -41,10 +41,7 @@ async def test_a_refused_preflight_is_a_403_naming_what_is_refused(
 async def test_an_allowed_preflight_is_still_answered_as_cors_says(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.options(
-        f"{API}/workflows",
-        headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"},
-    )
+    response = await _preflight(client, "http://localhost:5173")
 
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == "http://localhost:5173"
