@@ -65,6 +65,9 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ),
     ("clarification", {"questions": [{"id": "q", "text": "?", "required": "yes"}]}),
     ("wait_for_event", {"event_name": "paid", "timeout_seconds": True}),
+    ("wait_for_event", {"event_name": "paid", "timeout_seconds": 0}),
+    ("http_request", {"url": "https://example.com", "allow_status": [99]}),
+    ("llm", {"model": "m", "prompt": "p", "max_tokens": 0}),
     ("wait_for_event", {"event_name": "paid", "key": 42}),
     ("sub_workflow", {"workflow_id": "w", "wait": 1}),
 ]

@@ -44,8 +44,10 @@ def _integral_number_as_int(value: Any) -> Any:
 
 # A text field, often a template: after rendering, a number or boolean becomes its text.
 Text = Annotated[str, BeforeValidator(_rendered_value_as_text)]
-# A whole number: 3 or 3.0, never "3" or true.
-Integer = Annotated[int, BeforeValidator(_integral_number_as_int)]
+# Makes an int a whole number, 3 or 3.0 (never "3" or true). In an Annotated it goes after
+# any Field constraints, which then stay JSON Schema keywords (`minimum`, not `ge`).
+WHOLE_NUMBER = BeforeValidator(_integral_number_as_int)
+Integer = Annotated[int, WHOLE_NUMBER]
 
 
 class RetryPolicy(StepConfig):
@@ -90,12 +92,8 @@ Timeout = Annotated[
 ]
 
 WaitTimeout = Annotated[
-    Integer | None,
-    Field(
-        gt=0,
-        le=MAX_WAIT_SECONDS,
-        description="Seconds to wait before `on_timeout` applies; unset waits forever.",
-    ),
+    Annotated[int, Field(gt=0, le=MAX_WAIT_SECONDS), WHOLE_NUMBER] | None,
+    Field(description="Seconds to wait before `on_timeout` applies; unset waits forever."),
 ]
 
 

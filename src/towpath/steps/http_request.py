@@ -10,7 +10,7 @@ from towpath.domain.step_spec import is_as_written
 from towpath.steps.common import (
     DEFAULT_TIMEOUT_SECONDS,
     SINGLE_ATTEMPT,
-    Integer,
+    WHOLE_NUMBER,
     Retry,
     StepConfig,
     Text,
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from towpath.steps.execution import Outcome, StepContext
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-StatusCode = Annotated[Integer, Field(ge=100, le=599)]
+StatusCode = Annotated[int, Field(ge=100, le=599), WHOLE_NUMBER]
 
 
 class HttpRequestConfig(StepConfig):

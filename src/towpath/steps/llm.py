@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from jsonschema import Draft4Validator, Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
@@ -14,7 +14,7 @@ from towpath.domain.json_schema import dangling_references, offline_validator
 from towpath.steps.common import (
     DEFAULT_TIMEOUT_SECONDS,
     SINGLE_ATTEMPT,
-    Integer,
+    WHOLE_NUMBER,
     Retry,
     StepConfig,
     Text,
@@ -59,8 +59,8 @@ class LlmConfig(StepConfig):
     temperature: float | None = Field(
         default=None, ge=0, le=2, description="Sampling temperature; unset uses the model's."
     )
-    max_tokens: Integer | None = Field(
-        default=None, gt=0, description="Upper bound on tokens in the answer."
+    max_tokens: Annotated[int, Field(gt=0), WHOLE_NUMBER] | None = Field(
+        default=None, description="Upper bound on tokens in the answer."
     )
     response_format: Literal["text", "json"] = Field(
         default="text", description='"json" parses the answer as JSON.'
