@@ -8,14 +8,15 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from towpath import __version__
 from towpath.api.body_limit import BodyLimitMiddleware
+from towpath.api.cors import EnvelopedCORSMiddleware
 from towpath.api.deps import current_principal
 from towpath.api.errors import install_error_handlers
 from towpath.api.observe import ObserveMiddleware
 from towpath.api.rate_limit import AddressLimitMiddleware, RateLimiter
+from towpath.api.request_data import RequestDataMiddleware
 from towpath.api.request_id import RequestIdMiddleware
 from towpath.api.routes import (
     api_keys,
@@ -131,7 +132,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(streams.socket_router)
     app.include_router(health.router)
     app.include_router(metrics.router)
-    # Outermost last: the request id must be set before anything can answer.
+    # Outermost last: the request id must be set before anything can answer, and a body
+    # is checked as data only within the size limit.
+    app.add_middleware(RequestDataMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(
         AddressLimitMiddleware,
@@ -140,7 +143,7 @@ def create_app(settings: Settings) -> FastAPI:
         ),
     )
     app.add_middleware(
-        CORSMiddleware,
+        EnvelopedCORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_credentials=True,
         allow_methods=["*"],

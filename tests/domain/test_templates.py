@@ -301,3 +301,31 @@ def test_template_strings_yield_paths_of_templated_strings_only() -> None:
         ("config.body.user", "{{ fetch_user.body }}"),
         ("config.body.tags[1]", "{% if x %}y{% endif %}"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("template", "code", "fragment"),
+    [
+        (
+            "{{ input.name | uppr }}",
+            "template_unknown_filter",
+            "filter 'uppr' (did you mean 'upper'?)",
+        ),
+        ("{% filter shout %}hi{% endfilter %}", "template_unknown_filter", "filter 'shout'"),
+        ("{% if input.name is strng %}x{% endif %}", "template_unknown_test", "test 'strng'"),
+        ("{{ 'x' if input.n is odd else input.n is evn }}", "template_unknown_test", "test 'evn'"),
+    ],
+)
+def test_an_unknown_filter_or_test_is_a_template_error_naming_it(
+    template: str, code: str, fragment: str
+) -> None:
+    with pytest.raises(TemplateError) as caught:
+        referenced_names(template)
+
+    assert caught.value.code == code
+    assert fragment in str(caught.value)
+
+
+def test_a_condition_with_an_unknown_filter_is_refused_too() -> None:
+    with pytest.raises(TemplateError, match="unknown filter 'lenght'"):
+        referenced_steps("items | lenght > 2", expression=True)

@@ -433,3 +433,22 @@ def test_run_settings_that_are_right_pass() -> None:
     definition = {"nodes": [], "edges": [], "timeout_seconds": 2.5, "max_concurrency": 4}
 
     assert not [e for e in validate_definition(definition, {}) if e.code == "invalid_setting"]
+
+
+@pytest.mark.parametrize(
+    ("schema", "fragment"),
+    [
+        ({"$ref": "#/$defs/missing"}, "points to nothing"),
+        ({"properties": {"x": {"items": {"$ref": "#/nowhere"}}}}, "points to nothing"),
+        ({"$ref": "https://schemas.example.com/order.json"}, "never fetched"),
+        ({"$ref": "order.json"}, "never fetched"),
+    ],
+)
+def test_every_ref_of_an_input_schema_must_lead_somewhere_inside_it(
+    schema: dict[str, Any], fragment: str
+) -> None:
+    errors = validate(definition([node("a")], []), input_schema=schema)
+
+    error = only(errors, "invalid_input_schema")
+    assert (error.path, error.node_id) == ("input_schema", None)
+    assert fragment in error.message

@@ -3,6 +3,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from towpath.domain.step_spec import AS_WRITTEN
 from towpath.steps.agent import AgentConfig
 
 
@@ -42,7 +43,7 @@ def test_agent_by_name_has_defaults() -> None:
 )
 def test_invalid_config_is_refused(config: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
-        AgentConfig.model_validate(config)
+        AgentConfig.model_validate(config, context=AS_WRITTEN)
 
 
 def test_both_references_explain_the_rule() -> None:

@@ -78,6 +78,65 @@ def test_config_schema_is_valid_json_schema(step_type: str) -> None:
     assert schema["additionalProperties"] is False
 
 
+def _keywords(schema: Any) -> set[str]:
+    if isinstance(schema, list):
+        return set().union(*map(_keywords, schema))
+    if not isinstance(schema, dict):
+        return set()
+    found = set(schema)
+    for key, value in schema.items():
+        # Under these the keys are names the schema's author chose, not keywords.
+        if key in ("properties", "$defs"):
+            found |= set().union(*map(_keywords, value.values()))
+        elif key not in ("default", "const", "enum", "examples"):
+            found |= _keywords(value)
+    return found
+
+
+@pytest.mark.parametrize("step_type", MINIMAL_CONFIGS)
+def test_config_schema_uses_only_json_schema_keywords(step_type: str) -> None:
+    # A constraint pydantic cannot express (`ge`, `le`, ...) would be ignored by a form,
+    # which would then accept what validation refuses.
+    step = default_registry().get(step_type)
+    assert step is not None
+    vocabulary = set(Draft202012Validator.META_SCHEMA["properties"]) | {
+        "$schema",
+        "$id",
+        "$ref",
+        "$defs",
+        "type",
+        "properties",
+        "title",
+        "description",
+        "default",
+        "items",
+        "anyOf",
+        "oneOf",
+        "not",
+        "if",
+        "then",
+        "else",
+        "enum",
+        "const",
+        "additionalProperties",
+        "propertyNames",
+        "required",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minItems",
+        "maxItems",
+        "minProperties",
+        "maxProperties",
+    }
+
+    assert _keywords(step.config_schema()) - vocabulary == set()
+
+
 @pytest.mark.parametrize(("step_type", "config"), MINIMAL_CONFIGS.items())
 def test_minimal_config_parses_and_matches_its_schema(
     step_type: str, config: dict[str, Any]

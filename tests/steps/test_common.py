@@ -32,7 +32,9 @@ def test_full_policy_parses() -> None:
         {"max_attempts": 21},
         {"max_attempts": "many"},
         {"backoff_seconds": -1},
-        {"backoff_seconds": 60, "max_backoff_seconds": 30},
+        {"max_attempts": True},
+        {"max_attempts": 2.5},
+        {"backoff_seconds": "1"},
         {"retry_on": ["sometimes"]},
         {"retry_on": "timeout"},
         {"jitter": True},
@@ -41,6 +43,16 @@ def test_full_policy_parses() -> None:
 def test_invalid_policy_is_refused(policy: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         RetryPolicy.model_validate(policy)
+
+
+def test_a_whole_float_counts_as_an_integer_as_in_json_schema() -> None:
+    assert RetryPolicy.model_validate({"max_attempts": 3.0}).max_attempts == 3
+
+
+def test_a_first_backoff_above_the_cap_waits_the_cap() -> None:
+    # Nothing to refuse: max_backoff_seconds bounds every wait, the first included.
+    policy = RetryPolicy.model_validate({"backoff_seconds": 60, "max_backoff_seconds": 30})
+    assert (policy.backoff_seconds, policy.max_backoff_seconds) == (60, 30)
 
 
 def test_policy_is_immutable_so_the_shared_default_is_safe() -> None:

@@ -3,6 +3,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from tests.factories import node
+from towpath.domain.validation import validate_definition
+from towpath.steps.catalog import default_registry
 from towpath.steps.for_each import ForEachConfig
 
 
@@ -48,3 +51,22 @@ def test_nested_for_each_is_refused() -> None:
     with pytest.raises(ValidationError, match="cannot run another for_each") as caught:
         ForEachConfig.model_validate({"items": "{{ input.groups }}", "step": inner})
     assert caught.value.errors()[0]["loc"] == ("step", "type")
+
+
+@pytest.mark.parametrize("inner_type", ["approval", "clarification", "wait_for_event", "for_each"])
+def test_an_item_cannot_run_a_step_that_waits_to_be_answered_nor_a_loop(inner_type: str) -> None:
+    config = {"items": "{{ input.orders }}", "step": {"type": inner_type, "config": {}}}
+    definition = {"nodes": [node("each", "for_each", config)], "edges": []}
+
+    errors = validate_definition(definition, default_registry().specs())
+
+    refused = [e for e in errors if e.path == "config.step.type"]
+    assert [(e.code, e.node_id) for e in refused] == [("invalid_config", "each")]
+    assert "node 'each'" in refused[0].message
+    assert inner_type in refused[0].message
+
+
+@pytest.mark.parametrize("inner_type", ["delay", "sub_workflow", "http_request", "transform"])
+def test_an_item_may_run_a_step_that_ends_by_itself(inner_type: str) -> None:
+    inner = {"type": inner_type}
+    assert ForEachConfig.model_validate({"items": "{{ x }}", "step": inner}).step.type == inner_type

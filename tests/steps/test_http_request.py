@@ -3,6 +3,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from towpath.domain.step_spec import AS_WRITTEN
 from towpath.steps.http_request import HttpRequestConfig
 
 
@@ -33,8 +34,16 @@ def test_defaults() -> None:
     assert config.allow_status == []
 
 
-def test_lower_case_method_is_accepted() -> None:
+def test_a_lower_case_method_is_refused_as_written_but_runs_when_published_before() -> None:
+    with pytest.raises(ValidationError, match="'GET', 'POST'"):
+        HttpRequestConfig.model_validate({"method": "patch", "url": "x"}, context=AS_WRITTEN)
     assert HttpRequestConfig.model_validate({"method": "patch", "url": "x"}).method == "PATCH"
+
+
+def test_numbers_and_booleans_a_template_gave_become_text() -> None:
+    rendered = {"url": 42, "headers": {"X-Count": 3, "X-Flag": True}}
+    config = HttpRequestConfig.model_validate(rendered)
+    assert (config.url, config.headers) == ("42", {"X-Count": "3", "X-Flag": "True"})
 
 
 @pytest.mark.parametrize(
@@ -52,8 +61,13 @@ def test_lower_case_method_is_accepted() -> None:
         {"url": "x", "allow_status": [99]},
         {"url": "x", "allow_status": [404.5]},
         {"url": "x", "allow_status": "404"},
+        {"url": "x", "method": "get"},
+        {"url": "x", "timeout": "5"},
+        {"url": "x", "timeout": True},
+        {"url": "x", "retry": {"max_attempts": True}},
+        {"url": "x", "retry": {"max_attempts": "3"}},
     ],
 )
 def test_invalid_config_is_refused(config: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
-        HttpRequestConfig.model_validate(config)
+        HttpRequestConfig.model_validate(config, context=AS_WRITTEN)

@@ -66,6 +66,8 @@ def test_invalid_config_is_refused(config: dict[str, Any]) -> None:
         ({"$schema": "https://example.test/my-dialect"}, "unknown `\\$schema` dialect"),
         ({"$schema": None}, "`\\$schema` must be a string"),
         ({"$schema": ["draft-07"]}, "`\\$schema` must be a string"),
+        ({"$ref": "#/$defs/answer"}, "points to nothing"),
+        ({"$ref": "https://example.test/answer.json"}, "never fetched"),
     ],
 )
 def test_invalid_json_schema_is_refused_with_its_reason(

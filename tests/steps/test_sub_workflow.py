@@ -3,6 +3,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from towpath.domain.step_spec import AS_WRITTEN
 from towpath.steps.sub_workflow import SubWorkflowConfig
 
 
@@ -32,4 +33,4 @@ def test_defaults() -> None:
 )
 def test_invalid_config_is_refused(config: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
-        SubWorkflowConfig.model_validate(config)
+        SubWorkflowConfig.model_validate(config, context=AS_WRITTEN)

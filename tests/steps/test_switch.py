@@ -3,6 +3,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from towpath.domain.step_spec import AS_WRITTEN
 from towpath.steps.condition import ConditionConfig
 from towpath.steps.switch import STEP, SwitchConfig
 
@@ -28,7 +29,7 @@ def test_cases_parse() -> None:
 )
 def test_invalid_config_is_refused(config: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
-        SwitchConfig.model_validate(config)
+        SwitchConfig.model_validate(config, context=AS_WRITTEN)
 
 
 def test_default_cannot_name_a_case() -> None:

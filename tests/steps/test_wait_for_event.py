@@ -3,6 +3,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from towpath.domain.step_spec import AS_WRITTEN
 from towpath.steps.wait_for_event import WaitForEventConfig
 
 
@@ -32,4 +33,4 @@ def test_defaults() -> None:
 )
 def test_invalid_config_is_refused(config: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
-        WaitForEventConfig.model_validate(config)
+        WaitForEventConfig.model_validate(config, context=AS_WRITTEN)

@@ -9,7 +9,20 @@ from starlette.exceptions import HTTPException
 from towpath.api.errors import envelope
 
 if TYPE_CHECKING:
+    from starlette.responses import JSONResponse
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class BodyTooLarge(HTTPException):
+    """Raised while a body is read. FastAPI hands it to our HTTP error handler; a
+    middleware reading the body itself answers with `response()`."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"the request body is over the limit of {max_bytes} bytes")
+        self.max_bytes = max_bytes
+
+    def response(self) -> JSONResponse:
+        return envelope(413, "PAYLOAD_TOO_LARGE", self.detail, {"max_bytes": self.max_bytes})
 
 
 class BodyLimitMiddleware:
@@ -23,7 +36,7 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+            await BodyTooLarge(self.max_bytes).response()(scope, receive, send)
             return
         seen = 0
 
@@ -33,20 +46,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    # FastAPI lets an HTTPException from body reading through to our handler.
-                    raise HTTPException(413, self._message())
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         await self.app(scope, counted, send)
-
-    def _message(self) -> str:
-        return f"the request body is over the limit of {self.max_bytes} bytes"
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = envelope(
-            413,
-            "PAYLOAD_TOO_LARGE",
-            self._message(),
-            {"max_bytes": self.max_bytes},
-        )
-        await response(scope, receive, send)

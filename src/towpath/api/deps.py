@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
@@ -11,7 +10,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from towpath.auth.authenticator import Authenticator
 from towpath.auth.principal import Principal
 from towpath.domain.errors import InvalidRequest, RateLimited, RoleRequired, Unauthenticated
-from towpath.services.idempotency import IdempotencyRequest
+from towpath.services.idempotency import KEY_RULE, IdempotencyRequest, is_valid_key
 from towpath.services.runtime import Runtime
 from towpath.services.workflows import WorkflowRules
 from towpath.storage.database import Database
@@ -20,7 +19,6 @@ from towpath.storage.pagination import PageRequest
 if TYPE_CHECKING:
     from towpath.api.rate_limit import RateLimiter
 
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _bearer = HTTPBearer(auto_error=False, description="An API key (`tp_…`) or a JWT")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (`tp_…`)")
 
@@ -92,9 +90,9 @@ async def idempotency_request(
 ) -> IdempotencyRequest | None:
     if x_idempotency_key is None:
         return None
-    if not _KEY.match(x_idempotency_key):
+    if not is_valid_key(x_idempotency_key):
         raise InvalidRequest(
-            "X-Idempotency-Key must be 1-255 visible ASCII characters",
+            f"X-Idempotency-Key must be {KEY_RULE}",
             details={"header": "X-Idempotency-Key"},
         )
     operation = f"{request.method} {request.url.path}"

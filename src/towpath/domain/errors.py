@@ -93,6 +93,17 @@ class IdempotencyKeyReused(Unprocessable):
         )
 
 
+class IdempotencyKeysDiffer(Unprocessable):
+    code = "IDEMPOTENCY_KEYS_DIFFER"
+
+    def __init__(self, header_key: str, body_key: str) -> None:
+        super().__init__(
+            "the X-Idempotency-Key header and the body's idempotency_key differ; a retry"
+            " could not tell which one it repeats, so send one key, or the same in both",
+            details={"header": header_key, "body": body_key},
+        )
+
+
 class IdempotencyKeyInFlight(Conflict):
     code = "IDEMPOTENCY_KEY_IN_FLIGHT"
 

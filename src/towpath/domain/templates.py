@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from difflib import get_close_matches
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -55,9 +56,11 @@ DEFAULT_TEMPLATE_LIMITS = TemplateLimits()
 class TemplateError(Exception):
     """A template that does not parse, reads a missing name, or breaks the sandbox."""
 
-    def __init__(self, message: str, template: str = "") -> None:
+    def __init__(self, message: str, template: str = "", code: str = "template_syntax") -> None:
         super().__init__(message)
         self.template = template
+        # What validation reports it as: a syntax error, an unknown filter or test.
+        self.code = code
 
 
 @lru_cache(maxsize=1)
@@ -230,20 +233,46 @@ def evaluate_expression(
         return _checked_native(compiled(dict(context)))
 
 
+def _refuse_unknown_filters_and_tests(tree: nodes.Template, text: str) -> None:
+    """Jinja finds an unknown filter only when it compiles the template, and an unknown
+    test inside `{% if %}` only when that branch runs; both are typos to report now."""
+    environment = template_environment()
+    for node in tree.find_all((nodes.Filter, nodes.Test)):
+        kind, known = (
+            ("filter", environment.filters)
+            if isinstance(node, nodes.Filter)
+            else ("test", environment.tests)
+        )
+        if node.name in known:
+            continue
+        guess = get_close_matches(node.name, [n for n in known if n.isidentifier()], n=1)
+        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+        message = f"template {_quoted(text)} uses an unknown {kind} {node.name!r}{hint}"
+        raise TemplateError(message, text, code=f"template_unknown_{kind}")
+
+
 def _parsed(template_or_expr: str, *, expression: bool) -> nodes.Template:
     with _explained_failures(template_or_expr):
         if not expression:
-            return template_environment().parse(template_or_expr)
-        parsed = _parse_expression(_strip_braces(template_or_expr))
-        template = nodes.Template([nodes.Output([parsed])])
-        template.set_environment(template_environment())
-        return template
+            template = template_environment().parse(template_or_expr)
+        else:
+            parsed = _parse_expression(_strip_braces(template_or_expr))
+            template = nodes.Template([nodes.Output([parsed])])
+            template.set_environment(template_environment())
+    _refuse_unknown_filters_and_tests(template, template_or_expr)
+    return template
+
+
+def _undeclared_names(tree: nodes.Template, text: str) -> set[str]:
+    # Reading the names compiles the template, which may find more it refuses.
+    with _explained_failures(text):
+        return set(meta.find_undeclared_variables(tree))
 
 
 def referenced_names(template_or_expr: str, *, expression: bool = False) -> set[str]:
     """The context names a template reads, without Jinja's own globals."""
     tree = _parsed(template_or_expr, expression=expression)
-    return set(meta.find_undeclared_variables(tree)) - _BUILTIN_NAMES
+    return _undeclared_names(tree, template_or_expr) - _BUILTIN_NAMES
 
 
 def _steps_subscripts(tree: nodes.Template) -> set[str]:
@@ -263,7 +292,7 @@ def _steps_subscripts(tree: nodes.Template) -> set[str]:
 def referenced_steps(template_or_expr: str, *, expression: bool = False) -> set[str]:
     """Node ids a template reads: bare names that are not reserved, and `steps['id']`."""
     tree = _parsed(template_or_expr, expression=expression)
-    bare = set(meta.find_undeclared_variables(tree)) - _BUILTIN_NAMES - RESERVED_NAMES
+    bare = _undeclared_names(tree, template_or_expr) - _BUILTIN_NAMES - RESERVED_NAMES
     return bare | _steps_subscripts(tree)
 
 

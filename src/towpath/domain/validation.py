@@ -12,6 +12,8 @@ from pydantic import BaseModel, ValidationError
 
 from towpath.domain.definition import Edge, Node
 from towpath.domain.graph import Graph, walk
+from towpath.domain.json_schema import dangling_references
+from towpath.domain.step_spec import AS_WRITTEN
 from towpath.domain.templates import (
     RESERVED_NAMES,
     TemplateError,
@@ -227,7 +229,7 @@ def _config_errors(
     node_id: str, spec: StepSpec, config: Any, path: str
 ) -> tuple[BaseModel | None, list[DefinitionError]]:
     try:
-        return spec.config_model.model_validate(config), []
+        return spec.config_model.model_validate(config, context=AS_WRITTEN), []
     except ValidationError as exc:
         errors = []
         for problem in exc.errors():
@@ -245,7 +247,7 @@ def _reference_errors(
         names = referenced_names(text, expression=expression)
         steps = referenced_steps(text, expression=expression)
     except TemplateError as exc:
-        yield DefinitionError("template_syntax", f"{where}: {exc}", node_id, path=path)
+        yield DefinitionError(exc.code, f"{where}: {exc}", node_id, path=path)
         return
     unknown = [
         f"{name!r} is neither a node id nor a template name"
@@ -368,7 +370,10 @@ def _input_schema_errors(schema: Any) -> list[DefinitionError]:
         path = "input_schema" + exc.json_path.removeprefix("$")
         message = f"input schema: {path}: {exc.message}"
         return [DefinitionError("invalid_input_schema", message, path=path)]
-    return []
+    return [
+        DefinitionError("invalid_input_schema", f"input schema: {problem}", path="input_schema")
+        for problem in dangling_references(schema)
+    ]
 
 
 def validate_definition(

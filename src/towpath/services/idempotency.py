@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 
 from towpath.domain.clock import utcnow
-from towpath.domain.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
+from towpath.domain.errors import (
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+    IdempotencyKeysDiffer,
+)
 from towpath.storage import idempotency as keys
 from towpath.storage.models import IdempotencyKey
 
@@ -27,6 +32,16 @@ if TYPE_CHECKING:
 
     from towpath.auth.principal import Principal
     from towpath.storage.database import Database
+
+
+# A key, in the header or in a body alike: 1-255 visible ASCII characters (the draft's rule).
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+KEY_PATTERN = f"^{_KEY.pattern}$"
+KEY_RULE = "1-255 visible ASCII characters"
+
+
+def is_valid_key(key: str) -> bool:
+    return _KEY.fullmatch(key) is not None
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,20 @@ class IdempotencyPolicy:
 class Created:
     resource_id: str
     replayed: bool
+
+
+def one_key(
+    header: IdempotencyRequest | None, body_key: str | None, operation: str
+) -> IdempotencyRequest | None:
+    """The request's key, from the X-Idempotency-Key header or the body's field; two
+    different ones are refused."""
+    if body_key is None:
+        return header
+    if header is None:
+        return IdempotencyRequest(body_key, operation)
+    if header.key != body_key:
+        raise IdempotencyKeysDiffer(header.key, body_key)
+    return header
 
 
 def fingerprint(operation: str, payload: Any) -> str:

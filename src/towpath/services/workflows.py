@@ -203,10 +203,10 @@ async def duplicate_workflow(
             return await _insert_copy(session, key_id)
 
     async def _insert_copy(session: AsyncSession, key_id: str | None) -> str:
-        # The lock on the source serialises concurrent duplicates of one lineage.
-        source = await queries.get_workflow(
-            session, caller.workspace_id, workflow_id, for_update=True
-        )
+        source = await queries.get_workflow(session, caller.workspace_id, workflow_id)
+        # Duplicates of any versions of one workflow take turns, so each reads the number
+        # the one before it took.
+        await queries.lock_lineage(session, source.lineage_id)
         copy = Workflow(
             id=new_id(),
             workspace_id=caller.workspace_id,

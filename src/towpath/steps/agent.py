@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import ConfigDict, Field, JsonValue, model_validator
 
-from towpath.steps.common import DEFAULT_TIMEOUT_SECONDS, SINGLE_ATTEMPT, Retry, Timeout
+from towpath.steps.common import (
+    DEFAULT_TIMEOUT_SECONDS,
+    SINGLE_ATTEMPT,
+    Retry,
+    StepConfig,
+    Text,
+    Timeout,
+    exactly_one_of,
+)
 from towpath.steps.execution import Completed, Failed, Waiting
 from towpath.steps.http_call import send
 from towpath.steps.registry import StepType
@@ -15,15 +23,15 @@ if TYPE_CHECKING:
     from towpath.steps.execution import Outcome, StepContext
 
 
-class AgentConfig(BaseModel):
+class AgentConfig(StepConfig):
     """Calls a registered agent, named by its id or by its name."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("agent_id", "agent"))
 
-    agent_id: str | None = Field(
+    agent_id: Text | None = Field(
         default=None, min_length=1, description="Id of the agent; give this or `agent`."
     )
-    agent: str | None = Field(
+    agent: Text | None = Field(
         default=None, min_length=1, description="Name of the agent; give this or `agent_id`."
     )
     input: JsonValue = Field(

@@ -4,26 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from towpath.steps.common import WaitTimeout
+from towpath.steps.common import StepConfig, Text, WaitTimeout
 from towpath.steps.execution import Outcome, StepContext, Waiting
 from towpath.steps.registry import StepType
 
 APPROVAL_HANDLES = frozenset({"approved", "rejected"})
 
 
-class ApprovalConfig(BaseModel):
+class ApprovalConfig(StepConfig):
     """Asks people to approve or reject, then leaves by `approved` or `rejected`."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    message: str = Field(min_length=1, description="What is asked; may be a template.")
+    message: Text = Field(min_length=1, description="What is asked; may be a template.")
     timeout_seconds: WaitTimeout = None
     on_timeout: Literal["fail", "approve", "reject"] = Field(
         default="fail", description="What a timeout counts as."
     )
-    approvers: list[Annotated[str, Field(min_length=1)]] = Field(
+    approvers: list[Annotated[Text, Field(min_length=1)]] = Field(
         default_factory=list,
         description="Who may decide; empty lets anyone with access to the run decide.",
     )

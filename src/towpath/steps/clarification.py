@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from towpath.steps.common import WaitTimeout
+from towpath.steps.common import StepConfig, Text, WaitTimeout
 from towpath.steps.execution import Outcome, StepContext, Waiting
 from towpath.steps.registry import StepType
 
+if TYPE_CHECKING:
+    from pydantic.config import JsonDict
 
-class Question(BaseModel):
-    """One question; its answer is kept under its id."""
+# `choices` goes with the choice type, and only with it.
+_CHOICES_IFF_CHOICE: JsonDict = {
+    "if": {"properties": {"type": {"const": "choice"}}, "required": ["type"]},
+    "then": {"properties": {"choices": {"type": "array"}}, "required": ["choices"]},
+    "else": {"properties": {"choices": {"type": "null"}}},
+}
 
-    model_config = ConfigDict(extra="forbid")
+
+class Question(StepConfig):
+    """One question; its answer is kept under its id. A `choice` question lists its
+    `choices`; other types have none."""
+
+    model_config = ConfigDict(json_schema_extra=_CHOICES_IFF_CHOICE)
 
     id: str = Field(min_length=1, max_length=128, description="Key of the answer.")
-    text: str = Field(min_length=1, description="The question; may be a template.")
+    text: Text = Field(min_length=1, description="The question; may be a template.")
     required: bool = Field(default=True, description="Whether an answer must be given.")
     type: Literal["text", "number", "boolean", "choice"] = Field(
         default="text", description="Kind of answer expected."
     )
-    choices: list[Annotated[str, Field(min_length=1)]] | None = Field(
+    choices: list[Annotated[Text, Field(min_length=1)]] | None = Field(
         default=None, min_length=1, description='Allowed answers; only, and always, for "choice".'
     )
 
@@ -35,12 +46,14 @@ class Question(BaseModel):
         return self
 
 
-class ClarificationConfig(BaseModel):
+class ClarificationConfig(StepConfig):
     """Asks people one or more questions and waits for the answers."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    questions: list[Question] = Field(min_length=1, description="The questions, in order.")
+    questions: list[Question] = Field(
+        min_length=1,
+        description="The questions, in order; no two may share an id (a rule JSON Schema"
+        " cannot express: validation checks it).",
+    )
     timeout_seconds: WaitTimeout = None
     on_timeout: Literal["fail", "skip"] = Field(
         default="fail", description="Whether a timeout fails the step or skips it."

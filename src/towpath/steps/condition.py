@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from towpath.domain.templates import evaluate_expression
+from towpath.steps.common import StepConfig
 from towpath.steps.execution import Completed, Outcome, StepContext
 from towpath.steps.registry import StepType
 
 CONDITION_HANDLES = frozenset({"true", "false"})
 
 
-class ConditionConfig(BaseModel):
+class ConditionConfig(StepConfig):
     """Evaluates an expression and leaves by the `true` or the `false` edge."""
-
-    model_config = ConfigDict(extra="forbid")
 
     expression: str = Field(
         min_length=1,

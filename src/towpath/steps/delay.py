@@ -2,43 +2,62 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from towpath.domain.step_spec import is_as_written
 from towpath.domain.templates import TemplateError
-from towpath.steps.common import MAX_WAIT_SECONDS
+from towpath.steps.common import MAX_WAIT_SECONDS, StepConfig, Text, exactly_one_of
 from towpath.steps.execution import Completed, Deferred, Outcome, StepContext
 from towpath.steps.registry import StepType
 
+# An RFC 3339 time with its UTC offset (`Z` or `+02:00`); the catalog's schema holds the
+# same pattern, so a form refuses what validation refuses.
+_LOCAL_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+_TIME = _LOCAL_TIME + r"(Z|[+-][0-9]{2}:[0-9]{2})"
+_TIME_OR_TEMPLATE = rf"^{_TIME}$|\{{\{{"
 
-class DelayConfig(BaseModel):
+# The pattern is for the catalog's schema; the validator below checks the same.
+Until = Annotated[Text, Field(min_length=1, json_schema_extra={"pattern": _TIME_OR_TEMPLATE})]
+
+
+class DelayConfig(StepConfig):
     """Waits for a number of seconds, or until a point in time; give exactly one."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("seconds", "until"))
 
     seconds: float | None = Field(
         default=None, gt=0, le=MAX_WAIT_SECONDS, description="Seconds to wait (at most 366 days)."
     )
-    until: str | None = Field(
+    until: Until | None = Field(
         default=None,
-        min_length=1,
-        description='ISO 8601 time with a UTC offset, or a template, e.g. "{{ input.due }}".',
+        description=(
+            "A time with its UTC offset, e.g. 2030-01-01T09:00:00Z, or a template giving one,"
+            ' e.g. "{{ input.due }}". It must be a real date too (no 31 February), which'
+            " the pattern cannot tell."
+        ),
     )
 
     @field_validator("until")
     @classmethod
-    def _time_or_template(cls, until: str | None) -> str | None:
-        if until is None or "{{" in until:
+    def _time_or_template(cls, until: str | None, info: ValidationInfo) -> str | None:
+        # Once rendered, braces are data, never a template still to come.
+        if until is None or ("{{" in until and is_as_written(info.context)):
             return until
+        if re.fullmatch(_TIME, until) is None:
+            if re.fullmatch(_LOCAL_TIME, until):
+                # A time without an offset means a different instant on every server.
+                raise ValueError(f"{until!r} needs a UTC offset, e.g. 'Z' or '+02:00'")
+            raise ValueError(
+                f"{until!r} is neither a time like 2030-01-01T09:00:00Z nor a template"
+            )
         try:
-            moment = datetime.fromisoformat(until)
+            datetime.fromisoformat(until)
         except ValueError:
-            raise ValueError(f"{until!r} is neither an ISO 8601 time nor a template") from None
-        # A time without an offset means a different instant on every server.
-        if moment.utcoffset() is None:
-            raise ValueError(f"{until!r} needs a UTC offset, e.g. 'Z' or '+02:00'")
+            raise ValueError(f"{until!r} is not a real date and time") from None
         return until
 
     @model_validator(mode="after")

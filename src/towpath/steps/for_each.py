@@ -4,43 +4,59 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, JsonValue, field_validator
 
 from towpath.domain.templates import render_value
+from towpath.steps.common import Integer, StepConfig
 from towpath.steps.execution import Failed, FanOut, Outcome, StepContext
 from towpath.steps.registry import StepType
 
 FOR_EACH = "for_each"
 
+# Step types no item may run. A person answers a waiting step through the API by its node
+# id, and an event finds its step the same way: neither can tell one item from another.
+# A loop in a loop is a sub-workflow's job.
+NOT_PER_ITEM = {
+    FOR_EACH: "a for_each cannot run another for_each; run a sub_workflow per item instead",
+    "approval": "an approval cannot wait per item: it is answered by node id, not by item",
+    "clarification": "a clarification cannot wait per item: it is answered by node id, not by item",
+    "wait_for_event": "a wait_for_event cannot wait per item: events find a step, not an item",
+}
 
-class InnerStep(BaseModel):
+
+_NOT_PER_ITEM_NAMES: list[JsonValue] = [*sorted(NOT_PER_ITEM)]
+
+
+class InnerStep(StepConfig):
     """The step run once per item; its config is checked against its own type elsewhere."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    type: str = Field(min_length=1, description="Step type to run for each item.")
+    type: str = Field(
+        min_length=1,
+        description="Step type to run for each item; not a for_each nor a step that waits"
+        " for a person or an event.",
+        json_schema_extra={"not": {"enum": _NOT_PER_ITEM_NAMES}},
+    )
     config: dict[str, Any] = Field(
         default_factory=dict, description="Config of that step, as its type defines it."
     )
 
     @field_validator("type")
     @classmethod
-    def _not_nested(cls, step_type: str) -> str:
-        if step_type == FOR_EACH:
-            raise ValueError("a for_each step cannot run another for_each step")
+    def _can_run_per_item(cls, step_type: str) -> str:
+        refusal = NOT_PER_ITEM.get(step_type)
+        if refusal is not None:
+            raise ValueError(refusal)
         return step_type
 
 
-class ForEachConfig(BaseModel):
+class ForEachConfig(StepConfig):
     """Runs one step for each item of a list."""
-
-    model_config = ConfigDict(extra="forbid")
 
     items: str = Field(
         min_length=1, description='Template giving the list, e.g. "{{ input.users }}".'
     )
     step: InnerStep = Field(description="The step to run for each item.")
-    concurrency: int = Field(
+    concurrency: Integer = Field(
         default=5, ge=1, le=100, description="Items processed at the same time, at most."
     )
 

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import Field, JsonValue, ValidationInfo, field_validator
 
-from towpath.steps.common import DEFAULT_TIMEOUT_SECONDS, SINGLE_ATTEMPT, Retry, Timeout
+from towpath.domain.step_spec import is_as_written
+from towpath.steps.common import (
+    DEFAULT_TIMEOUT_SECONDS,
+    SINGLE_ATTEMPT,
+    WHOLE_NUMBER,
+    Retry,
+    StepConfig,
+    Text,
+    Timeout,
+)
 from towpath.steps.execution import Completed, Failed
 from towpath.steps.http_call import send
 from towpath.steps.registry import StepType
@@ -15,22 +24,20 @@ if TYPE_CHECKING:
     from towpath.steps.execution import Outcome, StepContext
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-StatusCode = Annotated[int, Field(ge=100, le=599)]
+StatusCode = Annotated[int, Field(ge=100, le=599), WHOLE_NUMBER]
 
 
-class HttpRequestConfig(BaseModel):
+class HttpRequestConfig(StepConfig):
     """Calls a URL and returns its status, headers and body."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    method: HttpMethod = Field(default="GET", description="HTTP method.")
+    method: HttpMethod = Field(default="GET", description="HTTP method, in capitals.")
     # Only length is checked: the URL is usually a template, valid only once rendered.
-    url: str = Field(
+    url: Text = Field(
         min_length=1,
         max_length=2048,
         description='URL to call; may be a template, e.g. "https://x/{{ input.id }}".',
     )
-    headers: dict[str, str] = Field(
+    headers: dict[str, Text] = Field(
         default_factory=dict, description="Request headers; values may be templates."
     )
     body: JsonValue = Field(
@@ -45,9 +52,12 @@ class HttpRequestConfig(BaseModel):
 
     @field_validator("method", mode="before")
     @classmethod
-    def _upper_case_method(cls, value: Any) -> Any:
-        # Editors and hand-written JSON often say "get"; the method is the same.
-        return value.upper() if isinstance(value, str) else value
+    def _upper_case_method(cls, value: Any, info: ValidationInfo) -> Any:
+        # Definitions published before the method was held to its schema may say "get";
+        # they still run. A definition checked now is held to the capitals.
+        if isinstance(value, str) and not is_as_written(info.context):
+            return value.upper()
+        return value
 
 
 async def execute(config: HttpRequestConfig, context: StepContext) -> Outcome:

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from jsonschema import Draft4Validator, Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
 from jsonschema.validators import validator_for
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from towpath.steps.common import DEFAULT_TIMEOUT_SECONDS, SINGLE_ATTEMPT, Retry, Timeout
+from towpath.domain.json_schema import dangling_references, offline_validator
+from towpath.steps.common import (
+    DEFAULT_TIMEOUT_SECONDS,
+    SINGLE_ATTEMPT,
+    WHOLE_NUMBER,
+    Retry,
+    StepConfig,
+    Text,
+    Timeout,
+)
 from towpath.steps.execution import Completed, Failed
 from towpath.steps.http_call import ERROR_BODY_CHARS, parse_json, send
 from towpath.steps.registry import StepType
@@ -36,28 +45,33 @@ def check_json_schema(schema: dict[str, Any]) -> None:
         path = "/".join(str(part) for part in error.path) or "(root)"
         message = f"not a valid JSON Schema at {path}: {error.message}"
         raise ValueError(message) from error
+    dangling = dangling_references(schema)
+    if dangling:
+        raise ValueError("; ".join(dangling))
 
 
-class LlmConfig(BaseModel):
+class LlmConfig(StepConfig):
     """Sends a prompt to an OpenAI-compatible chat completion endpoint."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    model: str = Field(min_length=1, description="Model name, as the provider spells it.")
-    prompt: str = Field(min_length=1, description="User message; may be a template.")
-    system: str | None = Field(default=None, description="System message; may be a template.")
+    model: Text = Field(min_length=1, description="Model name, as the provider spells it.")
+    prompt: Text = Field(min_length=1, description="User message; may be a template.")
+    system: Text | None = Field(default=None, description="System message; may be a template.")
     temperature: float | None = Field(
         default=None, ge=0, le=2, description="Sampling temperature; unset uses the model's."
     )
-    max_tokens: int | None = Field(
-        default=None, gt=0, description="Upper bound on tokens in the answer."
+    max_tokens: Annotated[int, Field(gt=0), WHOLE_NUMBER] | None = Field(
+        default=None, description="Upper bound on tokens in the answer."
     )
     response_format: Literal["text", "json"] = Field(
         default="text", description='"json" parses the answer as JSON.'
     )
     json_schema: dict[str, Any] | None = Field(
         default=None,
-        description='JSON Schema the answer must match; used with response_format "json".',
+        description=(
+            'JSON Schema the answer must match; used with response_format "json". It must be'
+            " a valid schema whose every $ref resolves inside it, which validation checks"
+            " and this schema cannot."
+        ),
     )
     timeout: Timeout = DEFAULT_TIMEOUT_SECONDS
     retry: Retry = SINGLE_ATTEMPT
@@ -122,10 +136,7 @@ def _parse_answer(config: LlmConfig, text: str, finish_reason: str | None) -> An
         excerpt = text[:200]
         raise ValueError(f"the model's answer is not valid JSON{cut_off}: {excerpt!r}") from error
     if config.json_schema is not None:
-        validator_class = validator_for(config.json_schema)
-        validator = validator_class(
-            config.json_schema, format_checker=validator_class.FORMAT_CHECKER
-        )
+        validator = offline_validator(config.json_schema, check_formats=True)
         mismatch = best_match(validator.iter_errors(value))
         if mismatch is not None:
             path = "/".join(str(part) for part in mismatch.absolute_path) or "(root)"

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import Field, JsonValue
 
+from towpath.steps.common import StepConfig, Text
 from towpath.steps.execution import Outcome, StartChild, StepContext
 from towpath.steps.registry import StepType
 
 
-class SubWorkflowConfig(BaseModel):
+class SubWorkflowConfig(StepConfig):
     """Starts a run of another published workflow."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    workflow_id: str = Field(min_length=1, description="Id of the workflow to run.")
+    workflow_id: Text = Field(min_length=1, description="Id of the workflow to run.")
     input: dict[str, JsonValue] = Field(
         default_factory=dict, description="Input of the child run; strings may be templates."
     )

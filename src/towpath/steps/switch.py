@@ -4,37 +4,43 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field
 
+from towpath.steps.common import StepConfig, Text
 from towpath.steps.execution import Completed, Outcome, StepContext
 from towpath.steps.registry import StepType
 
 DEFAULT_HANDLE = "default"
 
-CaseName = Annotated[str, Field(min_length=1, max_length=128)]
+
+def _not_the_default_handle(name: str) -> str:
+    # `default` is the handle taken when nothing matches; a case by that name would make
+    # its edge ambiguous.
+    if name == DEFAULT_HANDLE:
+        raise ValueError(f"{DEFAULT_HANDLE!r} is reserved and cannot name a case")
+    return name
 
 
-class SwitchConfig(BaseModel):
+CaseName = Annotated[
+    str,
+    Field(min_length=1, max_length=128, json_schema_extra={"not": {"const": DEFAULT_HANDLE}}),
+    AfterValidator(_not_the_default_handle),
+]
+
+
+class SwitchConfig(StepConfig):
     """Renders a value and leaves by the case it matches, or by `default`."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    value: str = Field(
+    value: Text = Field(
         min_length=1, description='Template giving the value to match, e.g. "{{ input.tier }}".'
     )
-    cases: dict[CaseName, str] = Field(
+    cases: dict[CaseName, Text] = Field(
         min_length=1,
-        description="Edge handle of each case, mapped to the value that selects it.",
+        description=(
+            "Edge handle of each case (any name but `default`), mapped to the value that"
+            " selects it. Values are compared as text: a number a template gives is its text."
+        ),
     )
-
-    @field_validator("cases")
-    @classmethod
-    def _default_is_not_a_case(cls, cases: dict[str, str]) -> dict[str, str]:
-        # `default` is the handle taken when nothing matches; a case by that name
-        # would make its edge ambiguous.
-        if DEFAULT_HANDLE in cases:
-            raise ValueError(f"{DEFAULT_HANDLE!r} is reserved and cannot name a case")
-        return cases
 
 
 def switch_handles(config: BaseModel) -> frozenset[str]:

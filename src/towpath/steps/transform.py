@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import Field, JsonValue
 
+from towpath.steps.common import StepConfig
 from towpath.steps.execution import Completed, Outcome, StepContext
 from towpath.steps.registry import StepType
 
 
-class TransformConfig(BaseModel):
+class TransformConfig(StepConfig):
     """Builds the step's output object from templates."""
-
-    model_config = ConfigDict(extra="forbid")
 
     output: dict[str, JsonValue] = Field(
         description="The object to build; strings anywhere inside may be templates."

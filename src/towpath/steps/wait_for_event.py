@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from towpath.steps.common import WaitTimeout
+from towpath.steps.common import StepConfig, Text, WaitTimeout
 from towpath.steps.execution import Outcome, StepContext, Waiting
 from towpath.steps.registry import StepType
 
 
-class WaitForEventConfig(BaseModel):
+class WaitForEventConfig(StepConfig):
     """Waits for an event posted under a name and, optionally, a key."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    event_name: str = Field(min_length=1, description="Name of the event to wait for.")
-    key: str | None = Field(
+    event_name: Text = Field(min_length=1, description="Name of the event to wait for.")
+    key: Text | None = Field(
         default=None,
         description='Template giving the key the event must carry, e.g. "{{ input.order_id }}".',
     )

@@ -44,6 +44,16 @@ class UnknownSortField(InvalidRequest):
         )
 
 
+def _ordered(column: QueryableAttribute[Any], *, descending: bool) -> Any:
+    """The column's ORDER BY term. Rows without a value (a run not ended has no
+    completed_at) come last either way, on both databases: left alone, PostgreSQL puts
+    NULL first when descending and SQLite first when ascending. Only nullable columns say
+    so, so an index on a NOT NULL column still serves the sort."""
+    term = column.desc() if descending else column.asc()
+    nullable = getattr(column.expression, "nullable", True)
+    return term.nulls_last() if nullable else term
+
+
 async def paginate(
     session: AsyncSession,
     stmt: Select[T],
@@ -62,7 +72,7 @@ async def paginate(
     descending = sort.startswith("-")
     # A unique tiebreak keeps pages stable when many rows share the sort value.
     ordered = stmt.order_by(
-        column.desc() if descending else column.asc(),
+        _ordered(column, descending=descending),
         tiebreak.desc() if descending else tiebreak.asc(),
     )
     offset = (request.page - 1) * request.per_page

@@ -55,6 +55,12 @@ async def list_versions(
     return await paginate(session, stmt, page, SORTABLE, "version", tiebreak=Workflow.id)
 
 
+async def lock_lineage(session: AsyncSession, lineage_id: str) -> None:
+    """Hold the lineage's first version (its id is the lineage id) until the transaction
+    ends: whoever numbers a new version of the lineage takes turns on this row."""
+    await session.execute(select(Workflow.id).where(Workflow.id == lineage_id).with_for_update())
+
+
 async def next_version(session: AsyncSession, lineage_id: str) -> int:
     # Deleted versions count too: a version number is never handed out twice.
     latest = await session.scalar(

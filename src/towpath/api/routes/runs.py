@@ -25,7 +25,7 @@ from towpath.api.schemas.runs import (
     step_run_response,
 )
 from towpath.services import runs as service
-from towpath.services.idempotency import IdempotencyRequest
+from towpath.services.idempotency import one_key
 
 router = APIRouter(tags=["runs"])
 RunStatus = Annotated[
@@ -45,8 +45,7 @@ async def start_run(
     key: Idempotency,
     response: Response,
 ) -> RunResponse:
-    if key is None and body.idempotency_key is not None:
-        key = IdempotencyRequest(body.idempotency_key, f"POST /api/v1/workflows/{workflow_id}/run")
+    key = one_key(key, body.idempotency_key, f"POST /api/v1/workflows/{workflow_id}/run")
     run, context, replayed = await service.start(
         runtime, caller, workflow_id, body.input, key, rules.idempotency
     )

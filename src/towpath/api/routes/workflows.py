@@ -42,7 +42,7 @@ async def list_workflows(
 async def create_workflow(
     body: WorkflowCreate, db: DB, caller: Editor, rules: Rules, key: Idempotency, response: Response
 ) -> WorkflowResponse:
-    fields = body.model_dump(mode="json")
+    fields = body.stored_fields()
     workflow, replayed = await service.create_workflow(db, caller, fields, rules, key)
     mark_created(response, replayed)
     return WorkflowResponse.model_validate(workflow)
@@ -57,7 +57,7 @@ async def get_workflow(workflow_id: str, db: DB, caller: Viewer) -> WorkflowResp
 async def update_workflow(
     workflow_id: str, body: WorkflowUpdate, db: DB, caller: Editor, rules: Rules
 ) -> WorkflowResponse:
-    changes = body.model_dump(mode="json", exclude_unset=True)
+    changes = body.stored_fields(exclude_unset=True)
     workflow = await service.update_workflow(db, caller, workflow_id, changes, rules)
     return WorkflowResponse.model_validate(workflow)
 

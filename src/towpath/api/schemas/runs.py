@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from towpath.services.idempotency import KEY_PATTERN, KEY_RULE, is_valid_key
+
+
+def _valid_key(key: str) -> str:
+    if not is_valid_key(key):
+        raise ValueError(f"an idempotency key is {KEY_RULE}, as in the X-Idempotency-Key header")
+    return key
+
+
+IdempotencyKey = Annotated[
+    str,
+    Field(min_length=1, max_length=255, json_schema_extra={"pattern": KEY_PATTERN}),
+    AfterValidator(_valid_key),
+]
 
 
 class RunInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     input: dict[str, Any] = Field(default_factory=dict)
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+    idempotency_key: IdempotencyKey | None = Field(
+        default=None,
+        description="As X-Idempotency-Key, which may be sent instead; if both, the same key.",
+    )
 
 
 class RunResponse(BaseModel):

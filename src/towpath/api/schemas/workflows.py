@@ -3,17 +3,43 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from towpath.domain.definition import WorkflowDefinition
 
+if TYPE_CHECKING:
+    from pydantic import ModelWrapValidatorHandler
+
 WorkflowStatus = Literal["draft", "published"]
 
 
-class WorkflowCreate(BaseModel):
+class _KeepsSentDefinition(BaseModel):
+    """A request holding a definition: the parsed copy checks its shape, and what is stored
+    is the definition as the client sent it, so it reads back the same (no default added,
+    10 stays 10, an editor's own keys kept)."""
+
+    _sent_definition: dict[str, Any] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_sent_definition(cls, value: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        request = handler(value)
+        if isinstance(value, dict) and isinstance(value.get("definition"), dict):
+            request._sent_definition = value["definition"]
+        return request
+
+    def stored_fields(self, *, exclude_unset: bool = False) -> dict[str, Any]:
+        """The fields to store; with `exclude_unset`, only those the client gave."""
+        fields = self.model_dump(mode="json", exclude_unset=exclude_unset)
+        if "definition" in fields and self._sent_definition is not None:
+            fields["definition"] = self._sent_definition
+        return fields
+
+
+class WorkflowCreate(_KeepsSentDefinition):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
@@ -22,7 +48,7 @@ class WorkflowCreate(BaseModel):
     input_schema: dict[str, Any] | None = None
 
 
-class WorkflowUpdate(BaseModel):
+class WorkflowUpdate(_KeepsSentDefinition):
     """Any subset of the fields; `input_schema: null` removes the schema, the others may
     be left out but not set to null."""
 

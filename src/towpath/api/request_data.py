@@ -1,0 +1,181 @@
+"""Refuses, for every route at once, request data that no database can store or no
+response can carry: a NUL character in the URL or in a JSON body, a lone surrogate, NaN
+and Infinity (not JSON), and JSON nested deeper than MAX_JSON_DEPTH."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from towpath.api.body_limit import BodyTooLarge
+from towpath.api.errors import envelope
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Levels of arrays and objects a JSON body may nest, the body itself the first: far more
+# than any definition or input needs, and well inside what parsing, JSON Schema checks
+# and the response serializer handle.
+MAX_JSON_DEPTH = 64
+
+_NUL_ESCAPE = b"\\u0000"
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+Location = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class DataProblem:
+    """What is wrong with a request's data, where (as FastAPI locates a body error)."""
+
+    kind: str
+    loc: Location
+    message: str
+
+    def details(self) -> dict[str, Any]:
+        return {"errors": [{"loc": list(self.loc), "msg": self.message, "type": self.kind}]}
+
+
+class _NotJsonNumber(ValueError):
+    def __init__(self, literal: str) -> None:
+        super().__init__(literal)
+        self.literal = literal
+
+
+def _refuse_constant(literal: str) -> Any:
+    raise _NotJsonNumber(literal)
+
+
+def _where(loc: Location) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _text_problem(text: str, loc: Location, what: str) -> DataProblem | None:
+    if "\x00" in text:
+        message = f"{what} at {_where(loc)} holds a NUL character (\\u0000), which text may not"
+        return DataProblem("nul_character", loc, message)
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            message = f"{what} at {_where(loc)} holds a lone surrogate, which is not text"
+            return DataProblem("lone_surrogate", loc, message)
+    return None
+
+
+def _walk(value: Any, *, max_depth: int, check_text: bool) -> DataProblem | None:
+    """The first problem found in a parsed body, walking it without recursion."""
+    pending: list[tuple[Any, int, Location]] = [(value, 1, ("body",))]
+    while pending:
+        item, depth, loc = pending.pop()
+        if isinstance(item, dict | list) and depth > max_depth:
+            message = f"the request body nests deeper than {max_depth} levels at {_where(loc)}"
+            return DataProblem("too_deep", loc, message)
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if check_text and (problem := _text_problem(key, loc, "a key")):
+                    return problem
+                pending.append((child, depth + 1, (*loc, key)))
+        elif isinstance(item, list):
+            pending.extend((child, depth + 1, (*loc, i)) for i, child in enumerate(item))
+        elif check_text and isinstance(item, str) and (problem := _text_problem(item, loc, "text")):
+            return problem
+    return None
+
+
+def json_body_problem(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> DataProblem | None:
+    """What makes a JSON body unfit to store, or None. A body that is not JSON at all is
+    left to the route, which answers it as malformed."""
+    try:
+        value = json.loads(body, parse_constant=_refuse_constant)
+    except _NotJsonNumber as exc:
+        message = f"{exc.literal} is not a JSON number; JSON has no NaN or Infinity"
+        return DataProblem("not_json_number", ("body",), message)
+    except RecursionError:
+        message = f"the request body nests deeper than {max_depth} levels"
+        return DataProblem("too_deep", ("body",), message)
+    except ValueError:
+        return None
+    # Most bodies need no walk: a NUL or a surrogate can only arrive escaped, and a body
+    # with few brackets cannot nest deep.
+    check_text = _NUL_ESCAPE in body or _SURROGATE_ESCAPE.search(body) is not None
+    if not check_text and body.count(b"[") + body.count(b"{") <= max_depth:
+        return None
+    return _walk(value, max_depth=max_depth, check_text=check_text)
+
+
+def _is_json(scope: Scope) -> bool:
+    content_type: bytes = dict(scope["headers"]).get(b"content-type", b"")
+    media_type = content_type.split(b";")[0].strip().lower()
+    return media_type == b"application/json" or (
+        media_type.startswith(b"application/") and media_type.endswith(b"+json")
+    )
+
+
+def _query_problem(query_string: bytes) -> DataProblem | None:
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            safe_name = name.replace("\x00", "\\u0000")
+            message = f"query parameter {safe_name!r} holds a NUL character (\\u0000)"
+            return DataProblem("nul_character", ("query", safe_name), message)
+    return None
+
+
+class RequestDataMiddleware:
+    def __init__(self, app: ASGIApp, max_depth: int = MAX_JSON_DEPTH) -> None:
+        self.app = app
+        self.max_depth = max_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"]:
+            # No id holds one, so nothing such a path names exists.
+            message = "nothing is found at a path that holds a NUL character"
+            await envelope(404, "NOT_FOUND", message)(scope, receive, send)
+            return
+        problem = _query_problem(scope.get("query_string", b""))
+        if problem is None and _is_json(scope):
+            try:
+                body, receive = await _read_whole(receive)
+            except BodyTooLarge as exc:
+                await exc.response()(scope, receive, send)
+                return
+            problem = json_body_problem(body, self.max_depth)
+        if problem is not None:
+            refused = envelope(422, "VALIDATION_ERROR", problem.message, problem.details())
+            await refused(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _read_whole(receive: Receive) -> tuple[bytes, Receive]:
+    """The body, and a receive that hands it on as if it had not been read."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            # The client left; the route will see the disconnect.
+            pending: list[Message] = [message]
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            pending = []
+            break
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": bool(pending)}
+        if pending:
+            return pending.pop()
+        return await receive()
+
+    return body, replay
