@@ -144,7 +144,8 @@ async def throughput_workers(url: str, workers: int, total: int, in_flight: int)
     caller = await publish(db, chain(STEPS))
     env = {"TOWPATH_DATABASE_URL": url, "TOWPATH_POLL_SECONDS": "0.05"}
     processes = [towpath("worker", "--concurrency", "256", env=env) for _ in range(workers)]
-    settings = Settings(database_url=url, run_worker=False)
+    # The runs are started here and executed by the workers: nothing runs inline here.
+    settings = Settings(database_url=url, run_worker=False, inline_pure_steps=False)
     try:
         await asyncio.sleep(2.5)  # let every worker start before the clock does
         async with engine_running(db, default_registry(), settings, with_worker=False) as rt:
@@ -197,7 +198,7 @@ async def waiting_runs_mb(url: str, count: int, warm_up: int = 1000) -> tuple[fl
     }
     caller = await publish(db, approval)
     worker = towpath("worker", env={"TOWPATH_DATABASE_URL": url, "TOWPATH_POLL_SECONDS": "0.05"})
-    settings = Settings(database_url=url, run_worker=False)
+    settings = Settings(database_url=url, run_worker=False, inline_pure_steps=False)
     try:
         await asyncio.sleep(2.5)
         async with engine_running(db, default_registry(), settings, with_worker=False) as rt:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import gc
 import json
 import math
 import os
@@ -133,6 +134,9 @@ class Watcher(asyncio.Protocol):
 async def watch(url: str, sockets: int) -> None:
     """Opens `sockets` sockets, says `ready` once each has its snapshot, then prints the
     delays (ms) of every event each received until the run ended."""
+    # A measuring client must not pause to collect garbage in the middle of a burst:
+    # what it times would be its own pause.
+    gc.disable()
     parsed = urlsplit(url)
     loop = asyncio.get_running_loop()
     watchers = []

@@ -89,10 +89,11 @@ async def test_a_delay_until_each_items_time_waits_then_completes(
     assert [o["waited_until"] for o in done["context"]["each"]] == items
 
 
-async def test_an_item_whose_approval_times_out_fails_the_loop_and_the_run(
+async def test_an_item_whose_wait_times_out_fails_the_loop_and_the_run(
     client: httpx.AsyncClient,
 ) -> None:
-    inner = {"type": "approval", "config": {"message": "ok {{ item }}?", "timeout_seconds": 1}}
+    config = {"event_name": "paid", "key": "{{ item }}", "timeout_seconds": 1}
+    inner = {"type": "wait_for_event", "config": config}
     workflow_id = await publish(client, _loop(inner))
 
     run = await start(client, workflow_id, {"items": [1]})

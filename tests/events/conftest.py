@@ -41,9 +41,13 @@ class LiveServer:
 
 
 @asynccontextmanager
-async def serving(app: FastAPI, *, send_buffer: int | None = None) -> AsyncIterator[LiveServer]:
+async def serving(
+    app: FastAPI, *, send_buffer: int | None = None, plain: bool = False
+) -> AsyncIterator[LiveServer]:
     """Serves `app`, whose lifespan the caller runs. `send_buffer` shrinks the kernel's send
-    buffer of every accepted socket, so a client that stops reading holds the server up."""
+    buffer of every accepted socket, so a client that stops reading holds the server up.
+    `plain` serves with uvicorn's own WebSocket protocol instead of the one `towpath
+    serve` runs, as another ASGI server would."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if send_buffer is not None:
@@ -56,7 +60,7 @@ async def serving(app: FastAPI, *, send_buffer: int | None = None) -> AsyncItera
         log_config=None,
         log_level="warning",
         # What `towpath serve` runs.
-        ws=CoalescingWebSocketProtocol,
+        ws="websockets-sansio" if plain else CoalescingWebSocketProtocol,
         ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)

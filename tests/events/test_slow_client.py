@@ -165,7 +165,9 @@ async def test_a_multi_run_stream_that_falls_behind_is_closed(
         received = await ws.until_closed()
         assert ws.close_code == 4429
 
+    # What it did get (maybe nothing: one transition can bring more events than its queue
+    # holds) has no gap, and it was closed before the end.
     seqs = [m["seq"] for m in received]
-    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
-    assert seqs[-1] < len(await history(client, run_id))
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))) if seqs else True
+    assert (seqs[-1] if seqs else 0) < len(await history(client, run_id))
     await server.subscribers_gone()

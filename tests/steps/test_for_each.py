@@ -53,7 +53,7 @@ def test_nested_for_each_is_refused() -> None:
     assert caught.value.errors()[0]["loc"] == ("step", "type")
 
 
-@pytest.mark.parametrize("inner_type", ["approval", "clarification", "wait_for_event", "for_each"])
+@pytest.mark.parametrize("inner_type", ["approval", "clarification", "for_each"])
 def test_an_item_cannot_run_a_step_that_waits_to_be_answered_nor_a_loop(inner_type: str) -> None:
     config = {"items": "{{ input.orders }}", "step": {"type": inner_type, "config": {}}}
     definition = {"nodes": [node("each", "for_each", config)], "edges": []}
@@ -66,7 +66,9 @@ def test_an_item_cannot_run_a_step_that_waits_to_be_answered_nor_a_loop(inner_ty
     assert inner_type in refused[0].message
 
 
-@pytest.mark.parametrize("inner_type", ["delay", "sub_workflow", "http_request", "transform"])
-def test_an_item_may_run_a_step_that_ends_by_itself(inner_type: str) -> None:
+@pytest.mark.parametrize(
+    "inner_type", ["delay", "sub_workflow", "http_request", "transform", "wait_for_event"]
+)
+def test_an_item_may_run_a_step_that_ends_by_itself_or_by_an_event(inner_type: str) -> None:
     inner = {"type": inner_type}
     assert ForEachConfig.model_validate({"items": "{{ x }}", "step": inner}).step.type == inner_type

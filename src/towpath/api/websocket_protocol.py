@@ -1,26 +1,47 @@
-"""The WebSocket protocol `towpath serve` runs: uvicorn's, with frames sent together
-written together.
+"""The WebSocket protocol `towpath serve` runs: uvicorn's, made for fanning one event out
+to a thousand clients.
 
-A transition commits several events at once, and a stream sends them one after another
-without waiting in between. uvicorn writes each frame to the socket as it is sent: one
-system call per frame per client, which at a thousand clients watching one run is most
-of what fanning an event out costs. Here the frames a stream sends within one turn of
-the event loop leave in one write, at the end of that turn; a close, or a client that
-reads too slowly, goes through uvicorn's own path after what is pending.
+- Frames sent within one turn of the event loop leave in one write, at the end of that
+  turn: uvicorn writes each frame as it is sent, a system call per frame per client.
+- The ASGI extension `towpath.frames` takes frames the application encoded already (a
+  server's frames are the same bytes for every client, so a live event is encoded once,
+  not once per client) and writes them at once, after anything pending, waiting as
+  uvicorn's own send does while the client reads too slowly.
+
+A close, or anything else, goes through uvicorn's own path after what is pending.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 if TYPE_CHECKING:
     from uvicorn._types import ASGISendEvent
+    from websockets.http11 import Request
+
+# scope["extensions"][FRAMES]["send"](data: bytes) writes encoded server frames.
+FRAMES = "towpath.frames"
 
 
 class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
     _flush_due = False
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        # The application's task is created but has not run: it sees the extension.
+        scope = getattr(self, "scope", None)
+        if scope is not None:
+            scope["extensions"][FRAMES] = {"send": self._send_frames}
+
+    async def _send_frames(self, data: bytes) -> None:
+        await self.writable.wait()
+        if self.disconnected or self.close_sent or not self.handshake_complete:
+            raise ClientDisconnected()
+        pending = self.conn.data_to_send()
+        self.transport.write(b"".join([*pending, data]) if pending else data)
 
     async def send(self, message: ASGISendEvent) -> None:
         if (

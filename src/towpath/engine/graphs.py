@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from jsonschema.validators import validator_for
-
 from towpath.domain.definition import Node, WorkflowDefinition
 from towpath.domain.errors import WorkflowNotFound
+from towpath.domain.json_schema import offline_validator
 from towpath.domain.scheduler import RunGraph
 from towpath.engine.sql import fetch
 
@@ -41,8 +40,9 @@ class PreparedWorkflow:
         self.max_concurrency = bound if isinstance(bound, int) and bound > 0 else 32
         timeout = definition.get("timeout_seconds")
         self.timeout_seconds = float(timeout) if isinstance(timeout, int | float) else None
+        # References resolve within the schema only: a run start never fetches a URL.
         self.input_validator: Validator | None = (
-            validator_for(input_schema)(input_schema) if input_schema else None
+            offline_validator(input_schema) if input_schema else None
         )
 
 

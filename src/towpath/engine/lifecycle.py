@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from referencing.exceptions import Unresolvable
+
 from towpath.domain.clock import utcnow
 from towpath.domain.errors import Conflict, Unprocessable
 from towpath.domain.ids import new_id
@@ -51,9 +53,16 @@ class RunStateConflict(Conflict):
 def check_input(validator: Validator | None, value: dict[str, Any]) -> None:
     if validator is None:
         return
+    try:
+        found = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+    except Unresolvable as exc:
+        # A schema published before references were checked may point nowhere.
+        raise InputInvalid(
+            [{"path": "/", "message": f"the input_schema cannot be checked: {exc}"}]
+        ) from exc
     errors = [
         {"path": "/" + "/".join(str(p) for p in error.absolute_path), "message": error.message}
-        for error in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+        for error in found
     ]
     if errors:
         raise InputInvalid(errors)
@@ -68,7 +77,10 @@ def start_run(
     idempotency_key: str | None = None,
     created_by: str | None = None,
     parent: tuple[str, str] | None = None,
+    write: bool = True,
 ) -> Gen[RunTransaction]:
+    """A new run, started: its first steps queued. Written at once unless `write` is
+    False: then the caller writes it, with whatever it carries on with."""
     if workflow.status != "published":
         raise WorkflowNotPublished(workflow.workflow_id, workflow.status)
     check_input(workflow.input_validator, run_input)
@@ -98,7 +110,8 @@ def start_run(
     rt.emit("run.created", trigger_type=trigger_type, workflow_id=workflow.workflow_id)
     rt.set_run_status("running", event="run.started")
     rt.advance(workflow.graph)
-    yield from rt.flush()
+    if write:
+        yield from rt.flush()
     return rt
 
 

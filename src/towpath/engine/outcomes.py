@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from towpath.domain.ids import new_id
 from towpath.domain.states import STEP_TERMINAL
-from towpath.engine.claim import lease_steps
 from towpath.engine.fan_out import fan_out, item_settled, kept_state
 from towpath.engine.rows import WHOLE_STEP
-from towpath.engine.sql import execute_many
-from towpath.engine.subruns import settle_parents, start_child
-from towpath.engine.transition import RunCache, RunTransaction, flush_runs, open_runs
+from towpath.engine.subruns import start_child
+from towpath.engine.transition import RunTransaction, flush_runs, open_runs
 from towpath.steps.execution import Completed, Deferred, Failed, FanOut, Waiting
 
 if TYPE_CHECKING:
     import random
-    from collections.abc import Callable
-    from datetime import datetime
 
     from towpath.engine.execute import Result
     from towpath.engine.graphs import WorkflowCache
@@ -46,91 +39,7 @@ def should_retry(result: Result, failed: Failed) -> bool:
     return policy.retry_on is None or failed.kind in policy.retry_on
 
 
-@dataclass
-class Applied:
-    """What a batch of results changed, and the steps it leased on to the same worker."""
-
-    changed: list[RunTransaction] = field(default_factory=list)
-    continued: list[Work] = field(default_factory=list)
-    # Steps became ready that no one holds yet: another worker may claim them.
-    left_ready: bool = False
-
-
-@dataclass(frozen=True)
-class Continuation:
-    """Lease steps a result made ready straight to this worker, skipping a claim; run the
-    pure ones among them at once, in the same transaction."""
-
-    worker_id: str
-    lease: timedelta
-    limit: int
-    inline: Callable[[Work], Result | None] | None = None
-    # A long chain of pure steps must not hold the write lock for long.
-    inline_budget: int = 100
-
-
-def apply_results(
-    d: Dialect,
-    workflows: WorkflowCache,
-    results: list[Result],
-    rng: random.Random,
-    now: datetime,
-    continuation: Continuation | None = None,
-    cache: RunCache | None = None,
-) -> Gen[Applied]:
-    """Apply results in one transaction; a result whose lease was lost changes nothing."""
-    applied = Applied()
-    opened = yield from open_runs(d, {result.work.run_id for result in results}, cache=cache)
-    logs: list[list[Any]] = []
-    pending = deque(results)
-    inline_left = continuation.inline_budget if continuation else 0
-    while pending:
-        result = pending.popleft()
-        work = result.work
-        rt = opened.get(work.run_id)
-        if rt is None:
-            continue  # the run is gone: nothing is left to record the result in
-        row = rt.step(work.step_id, work.item_index)
-        # Fencing: only the holder of the current lease may write the step's result.
-        if row is None or row.status != "running" or row.lease_token != work.lease_token:
-            continue
-        for level, message in result.logs:
-            logs.append(
-                [rt.run.workspace_id, rt.run.id, work.step_id, level, message, d.time(rt.now)]
-            )
-            # Watchers of the run see the line as it is written, like any other event.
-            rt.emit("step.log", work.step_id, level=level, message=message)
-        children = yield from _apply(d, rt, row, result, workflows, rng)
-        applied.changed += children
-        room = continuation.limit - len(applied.continued) if continuation else 0
-        if continuation and room > 0:
-            leased = yield from _continue(d, rt, workflows, continuation, now, room)
-            for next_work in leased:
-                can_inline = continuation.inline is not None and inline_left > 0
-                done = (
-                    continuation.inline(next_work) if continuation.inline and can_inline else None
-                )
-                if done is not None:
-                    inline_left -= 1
-                    pending.append(done)
-                else:
-                    applied.continued.append(next_work)
-    for rt in opened.values():
-        applied.left_ready = applied.left_ready or any(
-            row.status in ("queued", "retrying") for row in rt.steps.values()
-        )
-    yield from flush_runs(d, opened.values())
-    applied.changed = list(opened.values()) + applied.changed
-    applied.changed += yield from settle_parents(d, applied.changed, workflows)
-    yield from execute_many(
-        "INSERT INTO run_logs (workspace_id, run_id, step_id, level, message, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        logs,
-    )
-    return applied
-
-
-def _apply(
+def record_result(
     d: Dialect,
     rt: RunTransaction,
     row: StepRow,
@@ -161,27 +70,6 @@ def _apply(
     prepared = yield from workflows.get(d, rt.run.workflow_id)
     rt.advance(prepared.graph)
     return children
-
-
-def _continue(
-    d: Dialect,
-    rt: RunTransaction,
-    workflows: WorkflowCache,
-    continuation: Continuation,
-    now: datetime,
-    limit: int,
-) -> Gen[list[Work]]:
-    """The run is locked already: lease its ready steps on, no claim needed."""
-    ready = [
-        row
-        for row in rt.steps.values()
-        if row.status == "queued" and (row.available_at is None or row.available_at <= rt.now)
-    ][:limit]
-    if not ready:
-        return []
-    prepared = yield from workflows.get(d, rt.run.workflow_id)
-    expires = now + continuation.lease
-    return lease_steps(rt, prepared, ready, continuation.worker_id, new_id(), expires)
 
 
 def _record_attempt(row: StepRow, result: Result, rt: RunTransaction) -> None:

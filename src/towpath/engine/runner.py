@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from towpath.engine.drivers import connect_driver
 from towpath.engine.graphs import WorkflowCache
-from towpath.engine.worker import Worker, WorkerSettings
+from towpath.engine.results import InlineOnly
+from towpath.engine.worker import Worker, WorkerSettings, default_worker_id
 from towpath.events.bus import EventBus
 from towpath.services.runtime import Runtime
 from towpath.steps.services import engine_services
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from towpath.config import Settings
+    from towpath.steps.execution import EngineServices
     from towpath.steps.registry import StepRegistry
     from towpath.storage.database import Database
 
@@ -26,39 +29,44 @@ async def engine_running(
     db: Database, registry: StepRegistry, settings: Settings, *, with_worker: bool
 ) -> AsyncIterator[Runtime]:
     driver = await connect_driver(settings.database_url, settings.sqlite_synchronous)
-    runtime = Runtime(db=db, driver=driver, workflows=WorkflowCache(), bus=EventBus())
+    workflows = WorkflowCache()
+    bus = EventBus()
     try:
-        async with _engine(runtime, registry, settings, with_worker) as running:
-            yield running
+        async with engine_services(settings) as services:
+            if not with_worker:
+                yield Runtime(
+                    db, driver, workflows, bus, _inline_only(registry, services, settings)
+                )
+                return
+            worker = Worker(
+                driver,
+                registry,
+                services,
+                workflows,
+                bus,
+                WorkerSettings(
+                    concurrency=settings.worker_concurrency,
+                    lease_seconds=settings.lease_seconds,
+                    poll_seconds=settings.poll_seconds,
+                    inline_pure_steps=settings.inline_pure_steps,
+                    shutdown_grace_seconds=settings.shutdown_grace_seconds,
+                ),
+            )
+            task = asyncio.create_task(worker.run())
+            try:
+                yield Runtime(db, driver, workflows, bus, worker)
+            finally:
+                worker.stop()
+                await task
     finally:
         await driver.close()
 
 
-@asynccontextmanager
-async def _engine(
-    runtime: Runtime, registry: StepRegistry, settings: Settings, with_worker: bool
-) -> AsyncIterator[Runtime]:
-    async with engine_services(settings) as services:
-        if not with_worker:
-            yield runtime
-            return
-        worker = Worker(
-            runtime.driver,
-            registry,
-            services,
-            runtime.workflows,
-            runtime.bus,
-            WorkerSettings(
-                concurrency=settings.worker_concurrency,
-                lease_seconds=settings.lease_seconds,
-                poll_seconds=settings.poll_seconds,
-                inline_pure_steps=settings.inline_pure_steps,
-                shutdown_grace_seconds=settings.shutdown_grace_seconds,
-            ),
-        )
-        task = asyncio.create_task(worker.run())
-        try:
-            yield runtime
-        finally:
-            worker.stop()
-            await task
+def _inline_only(
+    registry: StepRegistry, services: EngineServices, settings: Settings
+) -> InlineOnly | None:
+    """A process without a worker still runs on the steps that do no I/O."""
+    if not settings.inline_pure_steps:
+        return None
+    owner = f"{default_worker_id()}:inline"
+    return InlineOnly(registry, services, owner, timedelta(seconds=settings.lease_seconds))

@@ -27,6 +27,10 @@ def start_child(
     d: Dialect, rt: RunTransaction, row: StepRow, child: StartChild, workflows: WorkflowCache
 ) -> Gen[RunTransaction | None]:
     """Start the child run in the parent's transaction; a refusal fails the step."""
+    if rt.run_is_new:
+        # A child names its parent: a run starting a child in its own start is written
+        # first.
+        yield from rt.flush()
     try:
         # Every check comes before the first write, so a refusal leaves nothing behind.
         workflow = yield from workflows.get(d, child.workflow_id, rt.run.workspace_id)

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from towpath.engine.claim import claim_ready_steps
 from towpath.engine.execute import Result, execute_inline, execute_work
-from towpath.engine.outcomes import Applied, Continuation, apply_results, release_leases
+from towpath.engine.outcomes import release_leases
+from towpath.engine.results import Applied, Continuation, apply_results
 from towpath.engine.sql import database_now, fetch
 from towpath.engine.subruns import cancel_children, ended_runs
 from towpath.engine.timers import expire_due
@@ -233,16 +234,28 @@ class Worker:
             self.bus.signal_work()
         self._end_children_of(applied.changed)
 
-    async def _apply(self, batch: list[Result]) -> Applied:
-        room = self.settings.concurrency - len(self._executing) + len(batch)
+    def continuation(self, finishing: int = 0) -> Continuation:
+        """Steps made ready next are leased to this worker, as many as it has room for
+        (`finishing` steps are about to leave), the inline ones run at once."""
+        room = self.settings.concurrency - len(self._executing) + finishing
         if self._stopping.is_set():
             room = 0  # nothing new is taken on: what is ready stays for another worker
-        continuation = Continuation(
+        return Continuation(
             self.settings.worker_id,
             self.lease,
             max(room, 0),
             inline=self._inline if self.settings.inline_pure_steps else None,
         )
+
+    def take(self, applied: Applied) -> None:
+        """What a transition outside the worker (a start, an answer) leased on to it."""
+        self._runs.keep(applied.changed)
+        self._start(applied.continued)
+        if applied.left_ready:
+            self.bus.signal_work()
+
+    async def _apply(self, batch: list[Result]) -> Applied:
+        continuation = self.continuation(finishing=len(batch))
 
         def apply() -> Gen[Applied]:
             now = yield from database_now(self.d)

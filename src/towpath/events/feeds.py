@@ -81,6 +81,10 @@ class Feed:
     async def next(self) -> Frame | End:
         raise NotImplementedError
 
+    def ready(self) -> bool:
+        """Something is waiting to be sent: `next` answers at once."""
+        return self.sub.pending > 0
+
     async def resync(self) -> End | None:
         """The client fell behind: start it over (None), or say why the stream ends."""
         raise NotImplementedError
@@ -173,6 +177,9 @@ class RunFeed(Feed):
         except BaseException:
             self.close()
             raise
+
+    def ready(self) -> bool:
+        return bool(self._head) or self.sub.pending > 0
 
     @property
     def finished(self) -> bool:

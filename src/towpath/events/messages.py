@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from pydantic_core import to_json
 
+from towpath.events.frames import text_frame
+
 if TYPE_CHECKING:
     from towpath.events.bus import PublishedEvent
 
@@ -24,13 +26,21 @@ class Frame:
     over a WebSocket (the same object for every subscriber), and its name and id for
     Server-Sent Events."""
 
-    __slots__ = ("id", "message", "name", "text")
+    __slots__ = ("_wire", "id", "message", "name", "text")
 
     def __init__(self, text: str, name: str, id: int | None = None) -> None:
         self.text = text
         self.name = name
         self.id = id
         self.message = {"type": "websocket.send", "text": text}
+        self._wire: bytes | None = None
+
+    @property
+    def wire(self) -> bytes:
+        """The WebSocket frame's bytes, encoded once for every client that gets it."""
+        if self._wire is None:
+            self._wire = text_frame(self.text)
+        return self._wire
 
     def sse(self) -> str:
         head = f"id: {self.id}\n" if self.id is not None else ""

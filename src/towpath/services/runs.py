@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from towpath.auth.principal import Principal
     from towpath.engine.graphs import PreparedWorkflow
+    from towpath.engine.results import Applied
     from towpath.engine.rows import RunRow
     from towpath.engine.sql import Dialect, Gen
     from towpath.engine.transition import RunTransaction
@@ -43,7 +44,9 @@ async def start(
     action = RunAction(caller, "run.start")
 
     async def create(key_id: str | None) -> str:
-        def transition() -> Gen[RunTransaction]:
+        continuation = runtime.continuation()
+
+        def transition() -> Gen[tuple[RunTransaction, Applied]]:
             workflow = yield from runtime.workflows.get(d, workflow_id, caller.workspace_id)
             rt = yield from start_run(
                 d,
@@ -51,14 +54,16 @@ async def start(
                 run_input,
                 idempotency_key=key.key if key else None,
                 created_by=caller.subject,
+                write=False,
             )
+            applied = yield from runtime.carry_on([rt], continuation)
             if key_id is not None:
                 yield from complete_key(d, key_id, rt.run.id)
             yield from action.record(rt, None)
-            return rt
+            return rt, applied
 
-        rt = await runtime.driver.run(transition)
-        runtime.announce([rt])
+        rt, applied = await runtime.driver.run(transition)
+        runtime.committed(applied)
         started.append(rt)
         return rt.run.id
 

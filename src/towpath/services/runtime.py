@@ -1,10 +1,14 @@
-"""What run services share with the engine in one process: the driver, cache and bus."""
+"""What run services share with the engine in one process: the driver, cache, bus and the
+process's way of carrying runs on (its worker, or inline steps only)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import random
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from towpath.engine.results import Applied, continue_runs
+from towpath.engine.sql import database_now
 from towpath.engine.subruns import cancel_children, ended_runs, settle_parents
 from towpath.engine.transition import RunTransaction, published
 
@@ -13,6 +17,7 @@ if TYPE_CHECKING:
 
     from towpath.engine.drivers import TransitionDriver
     from towpath.engine.graphs import PreparedWorkflow, WorkflowCache
+    from towpath.engine.results import Continuation, LocalExecution
     from towpath.engine.sql import Gen
     from towpath.events.bus import EventBus
     from towpath.services.audit import RunAction
@@ -25,6 +30,36 @@ class Runtime:
     driver: TransitionDriver
     workflows: WorkflowCache
     bus: EventBus
+    # Steps a transition here makes ready run on at once; None leaves them to a claim.
+    local: LocalExecution | None = None
+    rng: random.Random = field(default_factory=random.Random)
+
+    def continuation(self) -> Continuation | None:
+        """Taken before a transition, in the event loop: the worker's room is read there."""
+        return self.local.continuation() if self.local is not None else None
+
+    def carry_on(
+        self, transactions: list[RunTransaction], continuation: Continuation | None
+    ) -> Gen[Applied]:
+        """Write these transitions and run on what they made ready: steps without I/O at
+        once, the others leased to this process's worker. Parents of runs that ended hear
+        of it."""
+        d = self.driver.dialect
+        if continuation is None:
+            for rt in transactions:
+                yield from rt.flush()
+            parents = yield from settle_parents(d, transactions, self.workflows)
+            return Applied(changed=[*transactions, *parents])
+        now = yield from database_now(d)
+        return (
+            yield from continue_runs(d, self.workflows, transactions, self.rng, now, continuation)
+        )
+
+    def committed(self, applied: Applied) -> None:
+        """After the commit: what was leased on starts, and every event goes out."""
+        if self.local is not None:
+            self.local.take(applied)
+        self.announce(applied.changed)
 
     async def change_run(
         self,
@@ -37,20 +72,22 @@ class Runtime:
         The transition comes back as committed: the run as this change left it. `audit`
         is recorded in the same transaction, unless the change changed nothing."""
         d = self.driver.dialect
+        continuation = self.continuation()
 
-        def transition() -> Gen[list[RunTransaction]]:
+        def transition() -> Gen[tuple[RunTransaction, Applied]]:
             rt = yield from RunTransaction.open(d, run_id, workspace_id)
             before = rt.run.status
             prepared = yield from self.workflows.get(d, rt.run.workflow_id)
             change(rt, prepared)
-            yield from rt.flush()
-            if audit is not None and rt.events:
+            changed_anything = bool(rt.events)
+            applied = yield from self.carry_on([rt], continuation)
+            if audit is not None and changed_anything:
                 yield from audit.record(rt, before)
-            parents = yield from settle_parents(d, [rt], self.workflows)
-            return [rt, *parents]
+            return rt, applied
 
-        changed = await self.driver.run(transition)
-        self.announce(changed)
+        rt, applied = await self.driver.run(transition)
+        self.committed(applied)
+        changed = applied.changed
         ended = ended_runs(changed)
         if ended:
 
@@ -62,7 +99,7 @@ class Runtime:
                     )
 
             self.announce(await cancel_children(self.driver, ended, audit_child))
-        return changed[0]
+        return rt
 
     def announce(self, transactions: list[RunTransaction]) -> None:
         self.bus.publish(published(transactions))

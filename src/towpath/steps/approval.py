@@ -27,9 +27,13 @@ class ApprovalConfig(StepConfig):
     )
 
 
-async def execute(config: ApprovalConfig, context: StepContext) -> Outcome:
+def run(config: ApprovalConfig, context: StepContext) -> Outcome:
     request = {"message": config.message, "approvers": config.approvers}
     return Waiting(request, config.timeout_seconds)
+
+
+async def execute(config: ApprovalConfig, context: StepContext) -> Outcome:
+    return run(config, context)
 
 
 STEP = StepType(
@@ -43,4 +47,6 @@ STEP = StepType(
     # An edge without a handle runs after either decision.
     requires_handle=False,
     execute=execute,
+    # No I/O: it may run inside the transaction that made it ready.
+    inline=run,
 )

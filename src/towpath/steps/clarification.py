@@ -70,9 +70,13 @@ class ClarificationConfig(StepConfig):
         return questions
 
 
-async def execute(config: ClarificationConfig, context: StepContext) -> Outcome:
+def run(config: ClarificationConfig, context: StepContext) -> Outcome:
     questions = [question.model_dump(exclude_none=True) for question in config.questions]
     return Waiting({"questions": questions}, config.timeout_seconds)
+
+
+async def execute(config: ClarificationConfig, context: StepContext) -> Outcome:
+    return run(config, context)
 
 
 STEP = StepType(
@@ -83,4 +87,6 @@ STEP = StepType(
     category="flow",
     config_model=ClarificationConfig,
     execute=execute,
+    # No I/O: it may run inside the transaction that made it ready.
+    inline=run,
 )

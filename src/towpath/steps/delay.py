@@ -67,7 +67,7 @@ class DelayConfig(StepConfig):
         return self
 
 
-async def execute(config: DelayConfig, context: StepContext) -> Outcome:
+def run(config: DelayConfig, context: StepContext) -> Outcome:
     # The due time is fixed on the first execution and saved, so a restart neither
     # loses nor shortens the wait.
     saved = context.saved.get("until")
@@ -89,6 +89,10 @@ def _parse_until(until: str) -> datetime:
     return moment
 
 
+async def execute(config: DelayConfig, context: StepContext) -> Outcome:
+    return run(config, context)
+
+
 STEP = StepType(
     type="delay",
     label="Delay",
@@ -97,4 +101,6 @@ STEP = StepType(
     category="flow",
     config_model=DelayConfig,
     execute=execute,
+    # No I/O: it may run inside the transaction that made it ready.
+    inline=run,
 )

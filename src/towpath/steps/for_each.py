@@ -14,13 +14,13 @@ from towpath.steps.registry import StepType
 FOR_EACH = "for_each"
 
 # Step types no item may run. A person answers a waiting step through the API by its node
-# id, and an event finds its step the same way: neither can tell one item from another.
-# A loop in a loop is a sub-workflow's job.
+# id, which cannot tell one item from another (an event can: each item waits under the
+# key its template gives, e.g. "{{ item.order_id }}"). A loop in a loop is a
+# sub-workflow's job.
 NOT_PER_ITEM = {
     FOR_EACH: "a for_each cannot run another for_each; run a sub_workflow per item instead",
     "approval": "an approval cannot wait per item: it is answered by node id, not by item",
     "clarification": "a clarification cannot wait per item: it is answered by node id, not by item",
-    "wait_for_event": "a wait_for_event cannot wait per item: events find a step, not an item",
 }
 
 
@@ -33,7 +33,7 @@ class InnerStep(StepConfig):
     type: str = Field(
         min_length=1,
         description="Step type to run for each item; not a for_each nor a step that waits"
-        " for a person or an event.",
+        " for a person.",
         json_schema_extra={"not": {"enum": _NOT_PER_ITEM_NAMES}},
     )
     config: dict[str, Any] = Field(
@@ -61,12 +61,16 @@ class ForEachConfig(StepConfig):
     )
 
 
-async def execute(config: ForEachConfig, context: StepContext) -> Outcome:
+def run(config: ForEachConfig, context: StepContext) -> Outcome:
     items = render_value(config.items, context.variables)
     if not isinstance(items, list):
         kind = type(items).__name__
         return Failed(f"items must give a list; {config.items!r} gave a {kind}", retryable=False)
     return FanOut(items, config.concurrency, config.step.type)
+
+
+async def execute(config: ForEachConfig, context: StepContext) -> Outcome:
+    return run(config, context)
 
 
 STEP = StepType(
@@ -79,4 +83,6 @@ STEP = StepType(
     # The list and the inner step are evaluated by the step and per item, not up front.
     raw_fields=("items", "step"),
     execute=execute,
+    # No I/O: it may run inside the transaction that made it ready.
+    inline=run,
 )

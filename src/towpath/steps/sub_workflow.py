@@ -21,9 +21,13 @@ class SubWorkflowConfig(StepConfig):
     )
 
 
-async def execute(config: SubWorkflowConfig, context: StepContext) -> Outcome:
+def run(config: SubWorkflowConfig, context: StepContext) -> Outcome:
     # The engine starts the child run in the same transaction that records this outcome.
     return StartChild(config.workflow_id, dict(config.input), config.wait)
+
+
+async def execute(config: SubWorkflowConfig, context: StepContext) -> Outcome:
+    return run(config, context)
 
 
 STEP = StepType(
@@ -34,4 +38,6 @@ STEP = StepType(
     category="flow",
     config_model=SubWorkflowConfig,
     execute=execute,
+    # No I/O: it may run inside the transaction that made it ready.
+    inline=run,
 )

@@ -20,9 +20,13 @@ class WaitForEventConfig(StepConfig):
     timeout_seconds: WaitTimeout = None
 
 
-async def execute(config: WaitForEventConfig, context: StepContext) -> Outcome:
+def run(config: WaitForEventConfig, context: StepContext) -> Outcome:
     request = {"event_name": config.event_name, "key": config.key}
     return Waiting(request, config.timeout_seconds)
+
+
+async def execute(config: WaitForEventConfig, context: StepContext) -> Outcome:
+    return run(config, context)
 
 
 STEP = StepType(
@@ -33,4 +37,6 @@ STEP = StepType(
     category="flow",
     config_model=WaitForEventConfig,
     execute=execute,
+    # No I/O: it may run inside the transaction that made it ready.
+    inline=run,
 )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, WebSocket
 from starlette.responses import StreamingResponse
 from starlette.websockets import WebSocketDisconnect
+from uvicorn.protocols.utils import ClientDisconnected
 
 from towpath.api.schemas.streams import snapshot_text
 from towpath.api.socket_auth import (
@@ -19,12 +20,13 @@ from towpath.api.socket_auth import (
     socket_caller,
     stream_reader,
 )
+from towpath.api.websocket_protocol import FRAMES
 from towpath.auth.principal import Principal
 from towpath.domain.errors import InvalidRequest, NotFound
 from towpath.events import close_codes
 from towpath.events.feeds import LEFT
 from towpath.events.hub import READ_ERRORS
-from towpath.events.messages import End
+from towpath.events.messages import End, Frame
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -135,23 +137,42 @@ async def _pump(websocket: WebSocket, feed: Feed, watch: SendWatch) -> None:
     # An endpoint always runs in a task of its own.
     sender = cast("asyncio.Task[None]", asyncio.current_task())
     listening = asyncio.create_task(_until_disconnected(websocket, feed))
+    # Under `towpath serve`, frames go out encoded once for all clients, every frame
+    # ready at once in one write; elsewhere, as ASGI messages.
+    frames = websocket.scope.get("extensions", {}).get(FRAMES)
+    write: Callable[[bytes], Awaitable[None]] | None = frames["send"] if frames else None
     try:
+        item = await feed.next()
         while True:
-            frame = await feed.next()
-            if frame is LEFT:
+            if item is LEFT:
                 return
-            if isinstance(frame, End):
-                await _close(websocket, frame.code, frame.reason, watch.timeout)
+            if isinstance(item, End):
+                # Every other stream sends what it has first: closing a thousand sockets
+                # one by one must not hold up the last event on its way to the others.
+                await asyncio.sleep(0)
+                await _close(websocket, item.code, item.reason, watch.timeout)
                 return
             watch.begin(sender)
-            await websocket.send(frame.message)
+            following: Frame | End | None = None
+            if write is None:
+                await websocket.send(item.message)
+            else:
+                batch = [item.wire]
+                while following is None and feed.ready():
+                    more = await feed.next()
+                    if isinstance(more, Frame):
+                        batch.append(more.wire)
+                    else:
+                        following = more
+                await write(b"".join(batch))
             watch.end(sender)
+            item = following if following is not None else await feed.next()
     except asyncio.CancelledError:
         if not watch.stalled(sender):
             raise
         sender.uncancel()
         log.info("dropped a stream client that stopped reading")
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, ClientDisconnected):
         pass
     finally:
         watch.end(sender)

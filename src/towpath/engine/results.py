@@ -1,0 +1,214 @@
+"""Recording what steps came to, and carrying the runs on in the same transaction.
+
+A transition that makes steps ready need not leave them for a claim: the steps that do
+no I/O (transform, condition, switch, the steps that only start waiting, a delay, a
+for_each's fan-out, a sub-workflow's start) run right there, inside it, and the others
+are leased to the worker of this process, when it has one, which starts them at once.
+A worker's results go on this way; so do a run start and an answer given over the API.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from towpath.domain.ids import new_id
+from towpath.engine.claim import lease_steps
+from towpath.engine.execute import execute_inline
+from towpath.engine.outcomes import record_result
+from towpath.engine.sql import execute_many
+from towpath.engine.subruns import settle_parents
+from towpath.engine.transition import RunCache, RunTransaction, flush_runs, open_runs
+
+if TYPE_CHECKING:
+    import random
+    from collections.abc import Callable
+    from datetime import datetime, timedelta
+
+    from towpath.engine.execute import Result
+    from towpath.engine.graphs import WorkflowCache
+    from towpath.engine.sql import Dialect, Gen
+    from towpath.engine.work import Work
+    from towpath.steps.execution import EngineServices
+    from towpath.steps.registry import StepRegistry
+
+
+@dataclass
+class Applied:
+    """What a transaction changed, and the steps it leased on to this process's worker."""
+
+    changed: list[RunTransaction] = field(default_factory=list)
+    continued: list[Work] = field(default_factory=list)
+    # Steps became ready that no one holds yet: another worker may claim them.
+    left_ready: bool = False
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """Lease steps made ready straight to a worker, skipping a claim; run the ones that
+    can run inline at once, in the same transaction."""
+
+    worker_id: str
+    lease: timedelta
+    # Steps leased on to the worker, at most (its free room).
+    limit: int
+    inline: Callable[[Work], Result | None] | None = None
+    # Where no worker takes the rest: only the step types this says yes to are leased.
+    inline_only: Callable[[str], bool] | None = None
+    # A long chain of inline steps must not hold the write lock for long.
+    inline_budget: int = 100
+
+
+class LocalExecution(Protocol):
+    """How a process carries runs on after a transition it made outside its worker."""
+
+    def continuation(self) -> Continuation: ...
+
+    def take(self, applied: Applied) -> None:
+        """After the commit: start what was leased on, keep what was changed."""
+        ...
+
+
+def apply_results(
+    d: Dialect,
+    workflows: WorkflowCache,
+    results: list[Result],
+    rng: random.Random,
+    now: datetime,
+    continuation: Continuation | None = None,
+    cache: RunCache | None = None,
+) -> Gen[Applied]:
+    """Apply results in one transaction; a result whose lease was lost changes nothing."""
+    opened = yield from open_runs(d, {result.work.run_id for result in results}, cache=cache)
+    return (yield from _proceed(d, workflows, opened, results, [], rng, now, continuation))
+
+
+def continue_runs(
+    d: Dialect,
+    workflows: WorkflowCache,
+    transactions: list[RunTransaction],
+    rng: random.Random,
+    now: datetime,
+    continuation: Continuation,
+) -> Gen[Applied]:
+    """Carry on the runs these transitions (a start, an answer) made steps ready in, then
+    write them: what they changed and what ran on."""
+    opened = {rt.run.id: rt for rt in transactions}
+    return (yield from _proceed(d, workflows, opened, [], transactions, rng, now, continuation))
+
+
+def _proceed(
+    d: Dialect,
+    workflows: WorkflowCache,
+    opened: dict[str, RunTransaction],
+    results: list[Result],
+    ready_in: list[RunTransaction],
+    rng: random.Random,
+    now: datetime,
+    continuation: Continuation | None,
+) -> Gen[Applied]:
+    applied = Applied()
+    logs: list[list[Any]] = []
+    pending: deque[Result] = deque(results)
+    budget = [continuation.inline_budget if continuation else 0]
+    for ready in ready_in:
+        yield from _carry_on(d, ready, workflows, continuation, now, applied, pending, budget)
+    while pending:
+        result = pending.popleft()
+        work = result.work
+        rt = opened.get(work.run_id)
+        if rt is None:
+            continue  # the run is gone: nothing is left to record the result in
+        row = rt.step(work.step_id, work.item_index)
+        # Fencing: only the holder of the current lease may write the step's result.
+        if row is None or row.status != "running" or row.lease_token != work.lease_token:
+            continue
+        for level, message in result.logs:
+            logs.append(
+                [rt.run.workspace_id, rt.run.id, work.step_id, level, message, d.time(rt.now)]
+            )
+            # Watchers of the run see the line as it is written, like any other event.
+            rt.emit("step.log", work.step_id, level=level, message=message)
+        applied.changed += yield from record_result(d, rt, row, result, workflows, rng)
+        yield from _carry_on(d, rt, workflows, continuation, now, applied, pending, budget)
+    for rt in opened.values():
+        applied.left_ready = applied.left_ready or any(
+            row.status in ("queued", "retrying") for row in rt.steps.values()
+        )
+    yield from flush_runs(d, opened.values())
+    applied.changed = list(opened.values()) + applied.changed
+    applied.changed += yield from settle_parents(d, applied.changed, workflows)
+    yield from execute_many(
+        "INSERT INTO run_logs (workspace_id, run_id, step_id, level, message, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        logs,
+    )
+    return applied
+
+
+def _carry_on(
+    d: Dialect,
+    rt: RunTransaction,
+    workflows: WorkflowCache,
+    continuation: Continuation | None,
+    now: datetime,
+    applied: Applied,
+    pending: deque[Result],
+    budget: list[int],
+) -> Gen[None]:
+    """The run is locked already: lease its ready steps on, run the inline ones now."""
+    if continuation is None:
+        return
+    room = continuation.limit - len(applied.continued)
+    if continuation.inline_only is not None:
+        room = budget[0]
+    if room <= 0:
+        return
+    ready = [
+        row
+        for row in rt.steps.values()
+        if row.status == "queued"
+        and (row.available_at is None or row.available_at <= rt.now)
+        and (continuation.inline_only is None or continuation.inline_only(row.step_type))
+    ][:room]
+    if not ready:
+        return
+    prepared = yield from workflows.get(d, rt.run.workflow_id)
+    expires = now + continuation.lease
+    leased = lease_steps(rt, prepared, ready, continuation.worker_id, new_id(), expires)
+    for work in leased:
+        done = continuation.inline(work) if continuation.inline and budget[0] > 0 else None
+        if done is not None:
+            budget[0] -= 1
+            pending.append(done)
+        else:
+            applied.continued.append(work)
+
+
+class InlineOnly:
+    """How a process without a worker carries runs on: the steps without I/O run inside
+    the transition that made them ready; the rest wait for a worker's claim."""
+
+    def __init__(
+        self, registry: StepRegistry, services: EngineServices, owner: str, lease: timedelta
+    ) -> None:
+        self._registry = registry
+        self._services = services
+        self._owner = owner
+        self._lease = lease
+
+    def continuation(self) -> Continuation:
+        return Continuation(
+            self._owner, self._lease, 0, inline=self._inline, inline_only=self._runs_inline
+        )
+
+    def take(self, applied: Applied) -> None:
+        """Nothing was leased on: only inline steps were, and they have run."""
+
+    def _inline(self, work: Work) -> Result | None:
+        return execute_inline(work, self._registry, self._services)
+
+    def _runs_inline(self, step_type: str) -> bool:
+        found = self._registry.get(step_type)
+        return found is not None and found.inline is not None
