@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from towpath import __version__
 from towpath.config import load_settings
-from towpath.observability.logs import configure_logging, logging_config
+from towpath.observability.logs import configure_logging
 
 if TYPE_CHECKING:
     from towpath.config import Settings
@@ -58,15 +58,15 @@ def serve(
     ] = True,
 ) -> None:
     """Apply migrations, then serve the API (and, by default, execute runs)."""
-    from towpath.api.websocket_protocol import CoalescingWebSocketProtocol
-    from towpath.app import create_app
-
     settings = load_settings()
+    # The serving process reads its settings from the environment: the options go there.
     if host is not None:
-        settings.host = host
+        os.environ["TOWPATH_HOST"] = settings.host = host
     if port is not None:
         settings.port = port
-    settings.run_worker = settings.run_worker and worker
+        os.environ["TOWPATH_PORT"] = str(port)
+    if not worker:
+        os.environ["TOWPATH_RUN_WORKER"] = "false"
     _upgrade_in_child()
     first = asyncio.run(_first_admin_key(settings))
     if first is not None:
@@ -76,21 +76,9 @@ def serve(
             " `towpath keys create` makes more."
         )
     console.print(f"towpath {__version__} on http://{settings.host}:{settings.port}")
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        log_config=logging_config(settings.log_level, settings.log_format),
-        proxy_headers=True,
-        ws=CoalescingWebSocketProtocol,
-        # Live events are small JSON sent to many clients at once: compressing them for
-        # each client separately costs more than it saves.
-        ws_per_message_deflate=False,
-        # In-flight requests get the same grace as steps in flight; then the worker hands
-        # back what it still holds.
-        timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds)),
-    )
+    sys.stdout.flush()
+    # The same process (its id, its signals) becomes the server, without this one's load.
+    os.execv(sys.executable, [sys.executable, "-m", "towpath.server"])  # noqa: S606 - our own interpreter, fixed arguments
 
 
 async def _first_admin_key(settings: Settings) -> IssuedKey | None:

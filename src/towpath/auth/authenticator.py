@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 import httpx
 
 from towpath.auth.api_keys import key_prefix, matches
-from towpath.auth.jwks import JwksKeys
+from towpath.auth.claims import claim, looks_like_jwt
 from towpath.auth.principal import Principal, is_role
-from towpath.auth.tokens import TokenVerifier, claim, looks_like_jwt
 from towpath.domain.clock import utcnow
 from towpath.domain.errors import Forbidden, Unauthenticated
 from towpath.storage import api_keys, members, workspaces
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from towpath.auth.settings import AuthSettings
-    from towpath.auth.tokens import VerifiedToken
+    from towpath.auth.tokens import TokenVerifier, VerifiedToken
     from towpath.storage.database import Database
 
 T = TypeVar("T")
@@ -197,14 +196,21 @@ async def authenticator_running(
     db: Database, settings: AuthSettings
 ) -> AsyncIterator[Authenticator]:
     """An authenticator for a process, with its JWKS client when a JWKS URL is set."""
+    if not settings.jwt_enabled:
+        yield Authenticator(db, settings, None)
+        return
+    # Imported here: a server that takes no JWT never loads the JWT library.
+    from towpath.auth.jwks import JwksKeys
+    from towpath.auth.tokens import TokenVerifier
+
+    if not settings.jwt_jwks_url:
+        yield Authenticator(db, settings, TokenVerifier(settings, None))
+        return
     async with httpx.AsyncClient() as http:
-        jwks = None
-        if settings.jwt_jwks_url:
-            jwks = JwksKeys(
-                settings.jwt_jwks_url,
-                http,
-                cache_seconds=settings.jwks_cache_seconds,
-                min_refresh_seconds=settings.jwks_min_refresh_seconds,
-            )
-        verifier = TokenVerifier(settings, jwks) if settings.jwt_enabled else None
-        yield Authenticator(db, settings, verifier)
+        jwks = JwksKeys(
+            settings.jwt_jwks_url,
+            http,
+            cache_seconds=settings.jwks_cache_seconds,
+            min_refresh_seconds=settings.jwks_min_refresh_seconds,
+        )
+        yield Authenticator(db, settings, TokenVerifier(settings, jwks))

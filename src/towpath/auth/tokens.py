@@ -30,20 +30,6 @@ class VerifiedToken:
     expires_at: datetime
 
 
-def looks_like_jwt(credential: str) -> bool:
-    return credential.count(".") == 2
-
-
-def claim(claims: dict[str, Any], path: str) -> Any:
-    """The value at a dotted path (`app_metadata.role`), None when any part is missing."""
-    value: Any = claims
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
 class TokenVerifier:
     def __init__(self, settings: AuthSettings, jwks: JwksKeys | None) -> None:
         self.settings = settings

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from towpath.events.feeds import LiveFeed, RunFeed
 from towpath.events.hub import EventHub
-from towpath.events.listener import NotificationListener
 from towpath.events.sends import SendWatch
 from towpath.storage.streams import check_workflow
 
@@ -77,11 +76,14 @@ async def streams_running(
     hub = EventHub(runtime.db, settings.stream_queue_size)
     stop_listening = runtime.bus.listen(hub.accept)
     # Other processes' events arrive by NOTIFY; on SQLite one process writes them all.
-    listener = (
-        None
-        if settings.is_sqlite
-        else NotificationListener(settings.database_url, hub, settings.stream_heartbeat_seconds)
-    )
+    listener = None
+    if not settings.is_sqlite:
+        # Imported here: a process on the embedded default never loads the PostgreSQL driver.
+        from towpath.events.listener import NotificationListener
+
+        listener = NotificationListener(
+            settings.database_url, hub, settings.stream_heartbeat_seconds
+        )
     # Pings and credential expiries are noticed within a quarter heartbeat (a second at most).
     hub.start(min(settings.stream_heartbeat_seconds / 4, 1.0))
     app.state.event_hub = hub

@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from towpath.auth.jwks import JwksUnavailable
-
 if TYPE_CHECKING:
     from towpath.auth.jwks import JwksKeys
     from towpath.storage.database import Database
@@ -24,6 +22,8 @@ async def check(db: Database, jwks: JwksKeys | None) -> dict[str, str]:
     except (SQLAlchemyError, OSError) as exc:
         checks["database"] = type(exc).__name__
     if jwks is not None:
+        from towpath.auth.jwks import JwksUnavailable  # only when JWTs are configured
+
         try:
             await jwks.check()
             checks["jwks"] = OK

@@ -22,10 +22,13 @@ MAX_REDIRECTS = 10
 
 def step_client(policy: EgressPolicy) -> httpx.AsyncClient:
     """An HTTP client that connects only where the policy allows (see `steps.egress`)."""
-    transport = httpx.AsyncHTTPTransport()
+    # One TLS context for the transport and its pool: loading the certificates is the
+    # costly part, in time and in memory.
+    tls = httpx.create_ssl_context()
+    transport = httpx.AsyncHTTPTransport(verify=tls)
     # httpx takes no network backend of its own; its connection pool does.
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
+        ssl_context=tls,
         max_connections=100,
         max_keepalive_connections=20,
         keepalive_expiry=5.0,

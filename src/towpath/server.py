@@ -1,0 +1,36 @@
+"""The serving process: the application under uvicorn, and only what that needs.
+
+`towpath serve` prepares (migrations, the first admin key), then becomes this process, so
+a server carries none of the command line's modules nor what its preparations left in
+memory. Settings come from the environment, as ever."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from towpath.api.websocket_protocol import CoalescingWebSocketProtocol
+from towpath.app import create_app
+from towpath.config import Settings, load_settings
+from towpath.observability.logs import logging_config
+
+
+def serve(settings: Settings) -> None:
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        log_config=logging_config(settings.log_level, settings.log_format),
+        proxy_headers=True,
+        ws=CoalescingWebSocketProtocol,
+        # Live events are small JSON sent to many clients at once: compressing them for
+        # each client separately costs more than it saves.
+        ws_per_message_deflate=False,
+        # In-flight requests get the same grace as steps in flight; then the worker hands
+        # back what it still holds.
+        timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds)),
+    )
+
+
+if __name__ == "__main__":
+    serve(load_settings())
