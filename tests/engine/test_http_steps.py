@@ -131,3 +131,30 @@ async def test_cancel_abandons_an_http_call_in_flight(
     assert steps["call"]["status"] == "cancelled"
     assert "use" not in steps
     assert (await client.get(f"{API}/runs/{run['id']}")).json()["status"] == "cancelled"
+
+
+async def test_each_attempt_is_told_in_the_run_log_and_as_it_happens(
+    client: httpx.AsyncClient, echo_server: EchoServer
+) -> None:
+    retry = {"max_attempts": 2, "backoff_seconds": 0.05, "max_backoff_seconds": 0.1}
+    url = f"{echo_server.url}/flaky/logged?failures=1&token=s3cret"
+    workflow_id = await publish(client, _call(url, retry=retry))
+
+    run = await start(client, workflow_id)
+    done = await wait_for(client, run["id"], "completed", "failed")
+
+    assert done["status"] == "completed", done["error"]
+    logs = (await client.get(f"{API}/runs/{run['id']}/logs")).json()
+    where = f"POST {echo_server.url}/flaky/logged"
+    assert [(line["step_id"], line["level"]) for line in logs] == [
+        ("call", "warning"),
+        ("call", "info"),
+    ]
+    assert logs[0]["message"].startswith(f"{where} failed after ")
+    assert "503" in logs[0]["message"]
+    assert logs[1]["message"].startswith(f"{where}: 200 in ")
+    # The query string may hold a secret: it is never written down.
+    assert all("s3cret" not in line["message"] for line in logs)
+    events = (await client.get(f"{API}/runs/{run['id']}/events")).json()
+    told = [e["data"]["message"] for e in events if e["event_type"] == "step.log"]
+    assert told == [line["message"] for line in logs]

@@ -236,7 +236,8 @@ async def test_a_slow_server_fails_as_a_retryable_timeout(
 
     assert failure.kind == "timeout"
     assert failure.retryable is True
-    assert failure.error == f"no answer from {url} within 0.2 seconds"
+    # The message names the URL without its query string, which may hold a secret.
+    assert failure.error == f"no answer from {echo_server.url}/slow within 0.2 seconds"
 
 
 async def test_a_refused_connection_fails_as_a_retryable_network_error(
@@ -314,7 +315,7 @@ async def test_a_body_over_the_cap_fails_for_good(
     url = f"{echo_server.url}/big?mb=50"
     failure = await failed(http_client, {"url": url})
 
-    assert failure.error == f"the response from {url} is larger than 10 MiB"
+    assert failure.error == f"the response from {url.split('?')[0]} is larger than 10 MiB"
     assert failure.kind == "error"
     assert failure.retryable is False
 

@@ -79,6 +79,7 @@ async def execute(config: AgentConfig, context: StepContext) -> Outcome:
         idempotency_key=context.idempotency_key,
         timeout_seconds=config.timeout,
         json_body=payload,
+        log=context.log,
     )
     if isinstance(answer, Failed):
         return answer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ from towpath.steps.egress import DestinationRefused
 from towpath.steps.execution import Failed
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping
+    from collections.abc import Callable, Collection, Mapping
 
 # The most of a response body a step keeps, so one huge answer cannot eat a worker's memory.
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -75,12 +76,58 @@ async def send(
     text_body: str | None = None,
     allow_status: Collection[int] = (),
     follow_redirects: bool = False,
+    log: Callable[[str, str], None] | None = None,
 ) -> HttpAnswer | Failed:
     """Make one attempt of a call; a status of 400 and up not in `allow_status` is a `Failed`.
 
     `json_body` (unless None) is sent as JSON, else `text_body` (unless None) as text. An
     `Idempotency-Key` header the caller set is kept; otherwise the attempt's key is sent.
+    With `log`, the attempt is told in the run's log: where it went (without the query
+    string, which may hold a secret), what came back, how long it took.
     """
+    began = time.perf_counter()
+    # Messages name the URL without its query string, which may hold a secret; the step's
+    # input keeps the whole URL for whoever may read the run.
+    answer = await _attempt(
+        client,
+        method,
+        url,
+        idempotency_key=idempotency_key,
+        timeout_seconds=timeout_seconds,
+        headers=headers,
+        json_body=json_body,
+        text_body=text_body,
+        allow_status=allow_status,
+        follow_redirects=follow_redirects,
+    )
+    if log is not None:
+        took = f"{(time.perf_counter() - began) * 1000:.0f} ms"
+        where = f"{method} {_without_query(url)}"
+        if isinstance(answer, Failed):
+            log("warning", f"{where} failed after {took}: {answer.error}")
+        else:
+            log("info", f"{where}: {answer.status} in {took}")
+    return answer
+
+
+def _without_query(url: str) -> str:
+    return url.split("?", 1)[0].split("#", 1)[0]
+
+
+async def _attempt(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    idempotency_key: str,
+    timeout_seconds: float,
+    headers: Mapping[str, str] | None,
+    json_body: Any,
+    text_body: str | None,
+    allow_status: Collection[int],
+    follow_redirects: bool,
+) -> HttpAnswer | Failed:
+    shown = _without_query(url)
     try:
         request_headers = httpx.Headers(headers or {})
         request_headers.setdefault("Idempotency-Key", idempotency_key)
@@ -95,32 +142,34 @@ async def send(
             timeout=httpx.Timeout(timeout_seconds),
         )
     except httpx.InvalidURL as error:
-        return Failed(f"invalid URL {url!r}: {error}", kind="error", retryable=False)
+        return Failed(f"invalid URL {shown!r}: {error}", kind="error", retryable=False)
     except ValueError as error:
         # A header that is not ASCII, or a number JSON cannot carry (NaN): the config's fault.
-        return Failed(f"cannot build the request to {url}: {error}", kind="error", retryable=False)
+        return Failed(
+            f"cannot build the request to {shown}: {error}", kind="error", retryable=False
+        )
     try:
         response = await client.send(request, stream=True, follow_redirects=follow_redirects)
         try:
-            return await _read_answer(response, url, allow_status)
+            return await _read_answer(response, shown, allow_status)
         finally:
             await response.aclose()
     except DestinationRefused as error:
         return Failed(str(error), kind="error", retryable=False)
     except httpx.TimeoutException:
-        message = f"no answer from {url} within {timeout_seconds:g} seconds"
+        message = f"no answer from {shown} within {timeout_seconds:g} seconds"
         return Failed(message, kind="timeout", retryable=True)
     except httpx.UnsupportedProtocol as error:
-        return Failed(f"invalid URL {url!r}: {error}", kind="error", retryable=False)
+        return Failed(f"invalid URL {shown!r}: {error}", kind="error", retryable=False)
     except httpx.LocalProtocolError as error:
         # We could not even phrase the request (e.g. a header name with a space in it).
-        message = f"cannot send the request to {url}: {error}"
+        message = f"cannot send the request to {shown}: {error}"
         return Failed(message, kind="error", retryable=False)
     except httpx.TransportError as error:
-        message = f"request to {url} failed: {str(error) or type(error).__name__}"
+        message = f"request to {shown} failed: {str(error) or type(error).__name__}"
         return Failed(message, kind="network", retryable=True)
     except (httpx.TooManyRedirects, httpx.DecodingError) as error:
-        return Failed(f"request to {url} failed: {error}", kind="error", retryable=False)
+        return Failed(f"request to {shown} failed: {error}", kind="error", retryable=False)
 
 
 async def _read_answer(

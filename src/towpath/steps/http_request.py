@@ -75,6 +75,7 @@ async def execute(config: HttpRequestConfig, context: StepContext) -> Outcome:
         allow_status=config.allow_status,
         # As a browser, curl -L or n8n would: a moved resource is still the one asked for.
         follow_redirects=True,
+        log=context.log,
     )
     if isinstance(answer, Failed):
         return answer

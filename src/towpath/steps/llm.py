@@ -158,6 +158,7 @@ async def execute(config: LlmConfig, context: StepContext) -> Outcome:
         timeout_seconds=config.timeout,
         headers=headers,
         json_body=_request_body(config),
+        log=context.log,
     )
     if isinstance(answer, Failed):
         return answer
@@ -179,6 +180,13 @@ async def execute(config: LlmConfig, context: StepContext) -> Outcome:
     output["model"] = completion.model or config.model
     output["usage"] = (completion.usage or _Usage()).model_dump()
     output["finish_reason"] = choice.finish_reason
+    usage = output["usage"]
+    context.log(
+        "info",
+        f"{output['model']}: {usage.get('prompt_tokens')} prompt and"
+        f" {usage.get('completion_tokens')} completion tokens, finished by"
+        f" {choice.finish_reason}",
+    )
     return Completed(output)
 
 
