@@ -66,16 +66,29 @@ def test_step_durations_and_lease_expiries_come_from_committed_events(app: FastA
         moment = start + timedelta(seconds=seconds)
         return PublishedEvent("w", "r", "wf", 1, kind, "s", dict(data), moment)
 
-    metrics.on_event(event("step.queued", 0, step_type="http_request"))
-    metrics.on_event(event("step.started", 1, attempt=1, worker="a"))
-    metrics.on_event(event("step.started", 2, attempt=1, worker="b", reclaimed_from="a"))
-    metrics.on_event(event("step.completed", 4.5, attempt=1))
+    http = {"step_type": "http_request"}
+    metrics.on_event(event("step.queued", 0, **http))
+    metrics.on_event(event("step.started", 1, attempt=1, worker="a", **http))
+    metrics.on_event(event("step.started", 2, attempt=1, worker="b", reclaimed_from="a", **http))
+    metrics.on_event(event("step.completed", 4.5, attempt=1, **http))
     metrics.on_event(event("run.failed", 5))
 
     histogram = metrics.step_duration.labels("http_request", "completed")
     assert histogram._sum.get() == 2.5
     assert metrics.lease_expiries._value.get() == 1
     assert metrics.runs_finished.labels("failed")._value.get() == 1
+
+
+def test_a_step_that_waits_is_not_remembered_meanwhile(app: FastAPI) -> None:
+    metrics = app.state.metrics
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    for n in range(1000):
+        for kind in ("step.started", "step.waiting"):
+            data = {"step_type": "approval"}
+            metrics.on_event(PublishedEvent("w", f"r{n}", "wf", 1, kind, "ask", data, moment))
+
+    # A thousand runs waiting for a person hold nothing in this process.
+    assert len(metrics._started) == 0
 
 
 async def test_metrics_need_the_token_when_one_is_set(settings: Settings) -> None:

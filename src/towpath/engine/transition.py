@@ -268,6 +268,8 @@ class RunTransaction:
             row.completed_at = self.now
         if row.item_index != WHOLE_STEP:
             data["item_index"] = row.item_index
+        # Every step event names its type: a watcher (or a metric) needs no memory of it.
+        data.setdefault("step_type", row.step_type)
         self.emit(event or f"step.{status}", row.step_id, **data)
 
     def complete_step(self, row: StepRow, output: Any, handle: str | None = None) -> None:

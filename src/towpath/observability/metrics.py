@@ -76,7 +76,6 @@ class Metrics:
         self.open_sockets = Gauge(
             "towpath_open_sockets", "Open WebSocket and SSE streams", ["kind"], registry=r
         )
-        self._types: OrderedDict[StepKey, str] = OrderedDict()
         self._started: OrderedDict[StepKey, datetime] = OrderedDict()
 
     @contextmanager
@@ -90,11 +89,13 @@ class Metrics:
             gauge.dec()
 
     def on_event(self, event: PublishedEvent) -> None:
-        """An EventBus listener: step timings, endings and lease expiries, as committed."""
+        """An EventBus listener: step timings, endings and lease expiries, as committed.
+        Only a step at work is remembered (when it started): a step that waits for a
+        person, an event or a timer costs this process nothing meanwhile."""
         data = event.data
         key = (event.run_id, event.step_id or "", int(data.get("item_index", -1)))
-        if isinstance(data.get("step_type"), str):
-            _remember(self._types, key, data["step_type"])
+        found = data.get("step_type")
+        step_type = found if isinstance(found, str) else "unknown"
         kind = event.event_type
         if kind == "step.started":
             _remember(self._started, key, event.created_at)
@@ -102,16 +103,16 @@ class Metrics:
                 self.lease_expiries.inc()
         elif kind in _STEP_ENDS:
             status = _STEP_ENDS[kind]
-            step_type = self._types.get(key, "unknown")
             started = self._started.pop(key, None)
             if started is not None:
                 seconds = (event.created_at - started).total_seconds()
                 self.step_duration.labels(step_type, status).observe(max(seconds, 0.0))
             self.steps_finished.labels(status, step_type).inc()
-            if status != "retrying":
-                self._types.pop(key, None)
         elif kind in _STEP_STOPS:
-            self.steps_finished.labels(_STEP_STOPS[kind], self._types.pop(key, "unknown")).inc()
+            self.steps_finished.labels(_STEP_STOPS[kind], step_type).inc()
+            self._started.pop(key, None)
+        elif kind in ("step.waiting", "step.queued"):
+            # Its work is over for now: it waits, or a timer parked it.
             self._started.pop(key, None)
         elif kind in _RUN_ENDS:
             self.runs_finished.labels(_RUN_ENDS[kind]).inc()
