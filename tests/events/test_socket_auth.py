@@ -165,3 +165,17 @@ async def test_a_stream_closes_when_its_credential_expires(
         assert one_run.close_code == everything.close_code == 1008
     assert len(await history(client, run_id)) > 0
     await server.subscribers_gone()
+
+
+async def test_an_api_key_offered_as_a_subprotocol_opens_a_stream(
+    server: LiveServer, auth_headers: dict[str, str]
+) -> None:
+    api_key = auth_headers["Authorization"].removeprefix("Bearer ")
+    async with socket(server, "/ws/stream", {}, subprotocols=["towpath.bearer", api_key]) as ws:
+        assert ws.subprotocol == "towpath.bearer"
+        assert await asyncio.wait_for(ws.recv(), 3) == '{"type":"ping"}'
+    forged = ["towpath.bearer", "tp_nothing_here"]
+    async with socket(server, "/ws/stream", {}, subprotocols=forged) as ws:
+        with pytest.raises(ConnectionClosed):
+            await receive(ws)
+        assert ws.close_code == 4401
