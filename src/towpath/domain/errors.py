@@ -66,6 +66,16 @@ class PublishedWorkflowNotDeletable(InvalidRequest):
         )
 
 
+class WorkflowNotPublished(Conflict):
+    code = "WORKFLOW_NOT_PUBLISHED"
+
+    def __init__(self, workflow_id: str, status: str) -> None:
+        super().__init__(
+            f"workflow {workflow_id!r} is a {status}; publish it before running it",
+            details={"id": workflow_id, "status": status},
+        )
+
+
 class WorkflowInvalid(Unprocessable):
     code = "WORKFLOW_INVALID"
 

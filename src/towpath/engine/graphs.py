@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from towpath.domain.definition import Node, WorkflowDefinition
-from towpath.domain.errors import WorkflowNotFound
+from towpath.domain.errors import WorkflowInvalid, WorkflowNotFound, WorkflowNotPublished
 from towpath.domain.json_schema import offline_validator
 from towpath.domain.scheduler import RunGraph
 from towpath.engine.sql import fetch
@@ -32,7 +34,13 @@ class PreparedWorkflow:
         self.workflow_id = workflow_id
         self.workspace_id = workspace_id
         self.status = status
-        parsed = WorkflowDefinition.model_validate(definition)
+        try:
+            parsed = WorkflowDefinition.model_validate(definition)
+        except ValidationError as exc:
+            # Only a definition stored before a rule existed gets here: say it, never crash.
+            raise WorkflowInvalid(
+                [{"path": _path(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+            ) from exc
         self.graph = RunGraph.of(parsed, DEFAULT_HANDLES)
         self.nodes: dict[str, Node] = {node.id: node for node in parsed.nodes}
         bound = definition.get("max_concurrency")
@@ -44,6 +52,10 @@ class PreparedWorkflow:
         self.input_validator: Validator | None = (
             offline_validator(input_schema) if input_schema else None
         )
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    return "/" + "/".join(str(part) for part in loc)
 
 
 class WorkflowCache:
@@ -74,6 +86,9 @@ class WorkflowCache:
         if not rows:
             raise WorkflowNotFound(workflow_id)
         workspace_id, status, definition, schema = rows[0]
+        if status != "published":
+            # A draft may hold any half-made graph: it is refused before anything is built.
+            raise WorkflowNotPublished(workflow_id, status)
         prepared = PreparedWorkflow(
             workflow_id, workspace_id, status, d.read_doc(definition), d.read_doc(schema)
         )

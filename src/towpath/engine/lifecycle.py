@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from referencing.exceptions import Unresolvable
 
 from towpath.domain.clock import utcnow
-from towpath.domain.errors import Conflict, Unprocessable
+from towpath.domain.errors import Conflict, Unprocessable, WorkflowNotPublished
 from towpath.domain.ids import new_id
 from towpath.engine.rows import WHOLE_STEP, RunRow
 from towpath.engine.transition import RunTransaction
@@ -18,16 +18,6 @@ if TYPE_CHECKING:
 
     from towpath.engine.graphs import PreparedWorkflow
     from towpath.engine.sql import Dialect, Gen
-
-
-class WorkflowNotPublished(Conflict):
-    code = "WORKFLOW_NOT_PUBLISHED"
-
-    def __init__(self, workflow_id: str, status: str) -> None:
-        super().__init__(
-            f"workflow {workflow_id!r} is a {status}; publish it before running it",
-            details={"id": workflow_id, "status": status},
-        )
 
 
 class InputInvalid(Unprocessable):
