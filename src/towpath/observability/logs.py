@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -22,6 +23,12 @@ _IDS: dict[str, ContextVar[str | None]] = {
     name: ContextVar(f"towpath_{name}", default=None)
     for name in ("request_id", "client_address", "run_id", "step_id")
 }
+# A URL's query string may hold a secret (`?api_key=…`): no log line carries one, whoever
+# wrote it (httpx names every URL it calls, an exception quotes the URL it failed on).
+_QUERY = re.compile(r"""(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#"'<>]*)\?[^\s#"'<>]*""")
+# Libraries that log each call with its URL, or at debug level headers, SQL parameters or
+# frames (a run's input, a step's secrets): only their warnings are logged.
+QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "h11", "h2", "aiosqlite", "asyncpg", "websockets")
 # Attributes every LogRecord has; anything else a caller passed in `extra` is logged too.
 _RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -47,13 +54,18 @@ def log_context(**ids: str | None) -> Iterator[None]:
             var.reset(token)
 
 
+def without_queries(text: str) -> str:
+    """`text` with every URL's query string taken out (`https://host/path?…`)."""
+    return _QUERY.sub(r"\1?…", text) if "?" in text else text
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": without_queries(record.getMessage()),
         }
         for name, var in _IDS.items():
             value = var.get()
@@ -61,9 +73,9 @@ class JsonFormatter(logging.Formatter):
                 line[name] = value
         for name, value in vars(record).items():
             if name not in _RECORD_FIELDS and not name.startswith("_"):
-                line[name] = value
+                line[name] = without_queries(value) if isinstance(value, str) else value
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+            line["exception"] = without_queries(self.formatException(record.exc_info))
         return json.dumps(line, default=str)
 
 
@@ -72,7 +84,7 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
+        text = without_queries(super().format(record))
         ids = " ".join(f"{name}={var.get()}" for name, var in _IDS.items() if var.get())
         return f"{text} [{ids}]" if ids else text
 
@@ -96,6 +108,8 @@ def logging_config(level: str, fmt: str) -> dict[str, Any]:
             "uvicorn.access": {"handlers": [], "propagate": False},
             "uvicorn": {"handlers": [], "propagate": True},
             "uvicorn.error": {"handlers": [], "propagate": True},
+            # Steps' calls are logged by towpath, without query strings or header values.
+            **{name: {"level": "WARNING"} for name in QUIET_LOGGERS},
         },
     }
 
