@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from towpath.domain.errors import Conflict, Unprocessable
+from towpath.domain.errors import Conflict, Forbidden, Unprocessable
 from towpath.engine.rows import WHOLE_STEP
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from towpath.engine.graphs import PreparedWorkflow
     from towpath.engine.rows import StepRow
     from towpath.engine.transition import RunTransaction
@@ -23,6 +25,38 @@ class NoWaitingStep(Conflict):
 
 class AnswersInvalid(Unprocessable):
     code = "ANSWERS_INVALID"
+
+
+class DecisionInvalid(Unprocessable):
+    code = "DECISION_INVALID"
+
+
+class NotAnApprover(Forbidden):
+    code = "NOT_AN_APPROVER"
+
+
+def may_decide(approvers: list[str], subject: str, has_role: Callable[[str], bool]) -> bool:
+    """Whether a caller is one of an approval's `approvers`: `role:<role>` (that role or a
+    higher one), `key:<api key id>`, `user:<subject>`, or a bare JWT subject. No approvers
+    means anyone who may answer runs."""
+    if not approvers:
+        return True
+    for approver in approvers:
+        kind, _, name = approver.partition(":")
+        if kind == "role" and has_role(name):
+            return True
+        if approver == subject or f"user:{approver}" == subject:
+            return True
+    return False
+
+
+def check_approver(row: StepRow, subject: str, has_role: Callable[[str], bool]) -> None:
+    approvers = (row.state or {}).get("approvers") or []
+    if not may_decide(approvers, subject, has_role):
+        raise NotAnApprover(
+            f"{subject} is not one of the approvers of step {row.step_id!r}",
+            details={"step_id": row.step_id, "approvers": approvers, "caller": subject},
+        )
 
 
 def waiting_step(rt: RunTransaction, step_id: str | None, step_type: str | None) -> StepRow:
@@ -73,8 +107,12 @@ def decide_approval(
     approved: bool,
     comment: str | None,
     decided_by: str,
+    data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Record a decision. `data`, given through /resume, joins the step's output, but who
+    decided and when always come from the server."""
     output = {
+        **(data or {}),
         "approved": approved,
         "comment": comment,
         "decided_by": decided_by,
@@ -141,22 +179,34 @@ def _type_problem(question: dict[str, Any], answer: Any) -> str | None:
 
 
 def resume_step(
-    rt: RunTransaction, row: StepRow, prepared: PreparedWorkflow, data: dict[str, Any], by: str
+    rt: RunTransaction,
+    row: StepRow,
+    prepared: PreparedWorkflow,
+    data: dict[str, Any],
+    by: str,
+    has_role: Callable[[str], bool],
 ) -> None:
-    """Complete a waiting step with `data` as its output (the run's context[step_id])."""
-    rt.emit("step.resumed", row.step_id, resumed_by=by)
-    if row.step_type == "approval" and data.get("approved", True) is False:
+    """Complete a waiting step with `data` as its output (the run's context[step_id]). An
+    approval or a clarification is checked exactly as through /approve or /clarify."""
+    if row.step_type == "approval":
+        approved = data.get("approved", True)
+        comment = data.get("comment")
+        if not isinstance(approved, bool) or not (comment is None or isinstance(comment, str)):
+            raise DecisionInvalid(
+                "an approval's data has `approved` as true or false and `comment` as text",
+                details={"step_id": row.step_id},
+            )
+        check_approver(row, by, has_role)
+        rt.emit("step.resumed", row.step_id, resumed_by=by)
         # A rejection is a rejection however it arrives: it follows a `rejected` edge or
-        # fails the run, as through /approve; the data given is the step's output.
+        # fails the run, as through /approve.
         decide_approval(
-            rt,
-            row,
-            prepared,
-            approved=False,
-            comment=data.get("comment") if isinstance(data.get("comment"), str) else None,
-            decided_by=by,
+            rt, row, prepared, approved=approved, comment=comment, decided_by=by, data=data
         )
-        if row.status == "completed":
-            row.output = data
         return
-    rt.complete_step(row, data, "approved" if row.step_type == "approval" else None)
+    if row.step_type == "clarification":
+        rt.emit("step.resumed", row.step_id, resumed_by=by)
+        answer_questions(rt, row, prepared, data, by)
+        return
+    rt.emit("step.resumed", row.step_id, resumed_by=by)
+    rt.complete_step(row, data, None)

@@ -137,6 +137,7 @@ async def approve(
 ) -> tuple[RunRow, dict[str, Any]]:
     def change(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
         row = human.waiting_step(rt, step_id, "approval")
+        human.check_approver(row, caller.subject, caller.has_role)
         human.decide_approval(
             rt, row, prepared, approved=approved, comment=comment, decided_by=caller.subject
         )
@@ -163,7 +164,7 @@ async def resume(
 ) -> tuple[RunRow, dict[str, Any]]:
     def change(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
         row = human.waiting_step(rt, step_id, None)
-        human.resume_step(rt, row, prepared, data, caller.subject)
+        human.resume_step(rt, row, prepared, data, caller.subject, caller.has_role)
         rt.advance(prepared.graph)
 
     action = RunAction(caller, "run.resume", {"step_id": step_id})
