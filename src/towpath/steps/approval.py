@@ -23,7 +23,11 @@ class ApprovalConfig(StepConfig):
     )
     approvers: list[Annotated[Text, Field(min_length=1)]] = Field(
         default_factory=list,
-        description="Who may decide; empty lets anyone with access to the run decide.",
+        description=(
+            "Who may decide: `role:<role>` (that role or a higher one), `key:<api key id>`,"
+            " `user:<subject>` or a bare JWT subject; anyone else gets 403. Empty lets"
+            " anyone who may answer runs decide."
+        ),
     )
 
 
