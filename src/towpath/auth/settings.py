@@ -43,8 +43,9 @@ class AuthSettings(BaseModel):
     # fetches at once, at most every `jwks_min_refresh_seconds`.
     jwks_cache_seconds: float = Field(default=300.0, gt=0)
     jwks_min_refresh_seconds: float = Field(default=30.0, ge=0)
-    # How long this process trusts what it read about a key or a member. A key revoked
-    # through this process stops at once; through another one, within this time.
+    # How long this process trusts what it read about a key or a member. A revocation or a
+    # role change is heard at once (on PostgreSQL from every process, by NOTIFY); this
+    # bounds only what goes unheard.
     auth_cache_seconds: float = Field(default=10.0, ge=0)
     # Peers (CIDRs or addresses) whose X-Forwarded-For and X-Forwarded-Proto are believed:
     # the proxies in front of the server. None by default, loopback included: a header a
