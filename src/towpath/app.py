@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends, FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from towpath import __version__
 from towpath.api.body_limit import BodyLimitMiddleware
@@ -162,4 +163,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(ObserveMiddleware, metrics=metrics_registry)
     app.add_middleware(RequestIdMiddleware)
+    if settings.trusted_proxies:
+        # Outermost: the address everything else sees is the trusted proxy's word for it.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

@@ -124,14 +124,16 @@ def db_upgrade() -> None:
 
 async def _create_key(name: str, role: str, workspace: str, expires_in: float | None) -> IssuedKey:
     from towpath.domain.clock import utcnow
-    from towpath.services.api_keys import issue_workspace_key
+    from towpath.services.api_keys import MADE_BY_CLI, issue_workspace_key
     from towpath.storage.database import Database
 
     settings = load_settings()
     expires_at = utcnow() + timedelta(days=expires_in) if expires_in is not None else None
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
-        return await issue_workspace_key(db, name, role, workspace=workspace, expires_at=expires_at)
+        return await issue_workspace_key(
+            db, name, role, workspace=workspace, expires_at=expires_at, created_by=MADE_BY_CLI
+        )
     finally:
         await db.dispose()
 

@@ -21,7 +21,9 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         log_level=settings.log_level,
         log_config=logging_config(settings.log_level, settings.log_format),
-        proxy_headers=True,
+        # X-Forwarded-For is the application's to believe, from TOWPATH_TRUSTED_PROXIES
+        # only: uvicorn's own default trusts any process on this machine.
+        proxy_headers=False,
         ws=CoalescingWebSocketProtocol,
         # Live events are small JSON sent to many clients at once: compressing them for
         # each client separately costs more than it saves.

@@ -132,7 +132,7 @@ async def callers(app: FastAPI, client: httpx.AsyncClient) -> Callers:
     expired = await issue_workspace_key(db, "expired", "admin", expires_at=past)
     revoked = await issue_workspace_key(db, "revoked", "admin")
     admin = Principal("test", revoked.key.workspace_id, "admin")
-    await revoke_key(db, admin, revoked.key.id)
+    await revoke_key(db, admin, revoked.key.id, app.state.access_notices)
     other = await issue_workspace_key(db, "theirs", "admin", workspace="other-team")
     member = await add_member(db, admin, "user-1", "viewer")
     definition = {"nodes": [node("ask", "approval", {"message": "ok?"})], "edges": []}

@@ -9,6 +9,10 @@ to a thousand clients.
   uvicorn's own send does while the client reads too slowly.
 
 A close, or anything else, goes through uvicorn's own path after what is pending.
+
+- A handshake whose request line or a header is longer than the websockets library
+  reads (8 KiB) is answered (414 or 431) and closed at once: uvicorn leaves that answer
+  unsent and the connection open, so such a client would wait for ever.
 """
 
 from __future__ import annotations
@@ -28,6 +32,19 @@ FRAMES = "towpath.frames"
 
 class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
     _flush_due = False
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.handshake_exc is not None and not self.handshake_initiated:
+            self._refuse_handshake()
+
+    def _refuse_handshake(self) -> None:
+        self.handshake_initiated = self.handshake_complete = self.close_sent = True
+        # The library's answer, then its end-of-stream marker (an empty write).
+        answer = b"".join(self.conn.data_to_send())
+        if not self.transport.is_closing():
+            self.transport.write(answer)
+            self.transport.close()
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)

@@ -27,8 +27,12 @@ class Principal:
     role: str
     # When the credential stops being valid; None for an API key without expiry.
     expires_at: datetime | None = None
-    # "api_key" or "jwt".
+    # "api_key", "jwt" or "stream_token".
     kind: str = "api_key"
+    # What the access stands on, so it ends when that is revoked: "key:<api key id>",
+    # "member:<member id>"; None when nothing here can revoke it (a JWT whose workspace
+    # and role come from its claims lasts until it expires).
+    grant: str | None = None
 
     def has_role(self, needed: str) -> bool:
         return self.role in ROLES and ROLES.index(self.role) >= ROLES.index(needed)

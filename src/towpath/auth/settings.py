@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
@@ -42,14 +43,30 @@ class AuthSettings(BaseModel):
     # fetches at once, at most every `jwks_min_refresh_seconds`.
     jwks_cache_seconds: float = Field(default=300.0, gt=0)
     jwks_min_refresh_seconds: float = Field(default=30.0, ge=0)
-    # How long this process trusts what it read about a key or a member. A key revoked
-    # through this process stops at once; through another one, within this time.
+    # How long this process trusts what it read about a key or a member. A revocation or a
+    # role change is heard at once (on PostgreSQL from every process, by NOTIFY); this
+    # bounds only what goes unheard.
     auth_cache_seconds: float = Field(default=10.0, ge=0)
+    # Peers (CIDRs or addresses) whose X-Forwarded-For and X-Forwarded-Proto are believed:
+    # the proxies in front of the server. None by default, loopback included: a header a
+    # client sets itself never changes the address the audit log and rate limits see.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("jwt_algorithms", mode="before")
+    @field_validator("jwt_algorithms", "trusted_proxies", mode="before")
     @classmethod
-    def _split_algorithms(cls, value: object) -> object:
+    def _split_auth_lists(cls, value: object) -> object:
         return split_list(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        networks = []
+        for entry in value:
+            try:
+                networks.append(str(ipaddress.ip_network(entry, strict=False)))
+            except ValueError:
+                raise ValueError(f"not an address or CIDR: {entry!r}") from None
+        return networks
 
     @field_validator("jwt_algorithms")
     @classmethod

@@ -6,6 +6,10 @@ credential for a stream token (`POST /api/v1/stream-tokens`): good for opening s
 for a minute, signed with a secret every process of the server shares, checked without
 a database read. A stream opened with one lasts as long as the credential it was made
 from, and reads no more than that credential may.
+
+A token names what it was made from (`grant`: the API key's id, or the membership's
+id, which a removal ends for good) so that it opens nothing once that is revoked: the
+stream endpoints confirm the grant still holds (`Authenticator.confirm`) before they open.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ class StreamTokens:
             "exp": expires_at.timestamp(),
             # The stream ends when the credential behind it does.
             "until": principal.expires_at.timestamp() if principal.expires_at else None,
+            "grant": principal.grant,
         }
         body = _b64(json.dumps(claims, separators=(",", ":")).encode())
         return StreamToken(f"{PREFIX}{body}.{self._sign(body)}", expires_at)
@@ -72,13 +77,14 @@ class StreamTokens:
             until = claims.get("until")
             lasts = datetime.fromtimestamp(float(until), UTC) if until is not None else None
             subject, workspace_id, role = claims["sub"], claims["ws"], claims["role"]
+            grant = claims["grant"]
         except (ValueError, KeyError, TypeError) as exc:
             raise Unauthenticated("the stream token is malformed") from exc
         if expires <= self._clock():
             raise Unauthenticated("the stream token has expired; ask for a new one")
-        if not is_role(role):
+        if not is_role(role) or not (grant is None or isinstance(grant, str)):
             raise Unauthenticated("the stream token is malformed")
-        return Principal(str(subject), str(workspace_id), str(role), lasts, "stream_token")
+        return Principal(str(subject), str(workspace_id), str(role), lasts, "stream_token", grant)
 
     def _sign(self, body: str) -> str:
         return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())

@@ -18,6 +18,9 @@ RATE_LIMITED = 1013
 # A query parameter is malformed (`after` that is not a non-negative integer).
 INVALID_REQUEST = 4400
 UNAUTHENTICATED = 4401
+# On an open stream: the access it was opened with ended (its API key was revoked, its
+# member removed from the workspace). The reason says which.
+REVOKED = 4401
 FORBIDDEN = 4403
 # The run or workflow does not exist in the caller's workspace.
 NOT_FOUND = 4404

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable
     from datetime import datetime
 
+    from towpath.events.access import Reader
     from towpath.events.hub import EventHub
     from towpath.events.subscription import Subscription
     from towpath.storage.streams import RunSnapshot
@@ -155,8 +156,10 @@ class RunFeed(Feed):
         render: SnapshotText,
         heartbeat: float,
         expires_at: datetime | None,
+        reader: Reader | None = None,
     ) -> None:
-        super().__init__(hub, hub.subscribe("run", run_id, workspace_id), heartbeat, expires_at)
+        sub = hub.subscribe("run", run_id, workspace_id, reader)
+        super().__init__(hub, sub, heartbeat, expires_at)
         self.run_id = run_id
         self.workspace_id = workspace_id
         self.render = render
@@ -189,6 +192,9 @@ class RunFeed(Feed):
     async def next(self) -> Frame | End:
         sub = self.sub
         while True:
+            if sub.ended is not None:
+                # Ended from outside (revoked access, shutdown): what was read is not sent.
+                return sub.ended
             if self._head:
                 item = self._head.popleft()
                 if isinstance(item, Frame):

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Coroutine, Iterable
     from typing import Any
 
+    from towpath.events.access import AccessChange, GrantCheck, Reader
     from towpath.storage.database import Database
 
 log = logging.getLogger("towpath.events")
@@ -48,8 +49,10 @@ class EventHub:
 
     # --- subscriptions -----------------------------------------------------------------
 
-    def subscribe(self, kind: str, key: str, workspace_id: str) -> Subscription:
-        sub = Subscription(kind, key, workspace_id, self.queue_size)
+    def subscribe(
+        self, kind: str, key: str, workspace_id: str, reader: Reader | None = None
+    ) -> Subscription:
+        sub = Subscription(kind, key, workspace_id, self.queue_size, reader)
         self._topic(kind).setdefault(key, set()).add(sub)
         self._count += 1
         return sub
@@ -104,6 +107,53 @@ class EventHub:
             for subs in topic.values():
                 for sub in subs:
                     sub.end(end)
+
+    def access_changed(self, change: AccessChange) -> None:
+        """End the streams read with access that ended (4401, saying why)."""
+        if not change.ends_reading:
+            return
+        end = End(close_codes.REVOKED, change.reason)
+        for sub in self._subscriptions():
+            reader = sub.reader
+            if (
+                reader is not None
+                and reader.subject == change.subject
+                and sub.workspace_id == change.workspace_id
+            ):
+                sub.end(end)
+
+    def access_missed(self, check: GrantCheck) -> None:
+        self._spawn(self.recheck_access(check))
+
+    async def recheck_access(self, check: GrantCheck) -> None:
+        """Access may have ended unheard (the notification connection was lost): confirm
+        what every open stream stands on again, and end those whose access is gone."""
+        grants = {
+            (sub.workspace_id, sub.reader.grant)
+            for sub in self._subscriptions()
+            if sub.reader is not None and sub.reader.grant is not None
+        }
+        for workspace_id, grant in grants:
+            try:
+                reason = await check(workspace_id, grant)
+            except READ_ERRORS:
+                log.warning("could not confirm the access of open streams", exc_info=True)
+                end = End(close_codes.RECONNECT, "access could not be confirmed; reconnect")
+            else:
+                if reason is None:
+                    continue
+                end = End(close_codes.REVOKED, reason)
+            for sub in self._subscriptions():
+                if sub.workspace_id == workspace_id and sub.reader and sub.reader.grant == grant:
+                    sub.end(end)
+
+    def _subscriptions(self) -> list[Subscription]:
+        return [
+            sub
+            for topic in (self._runs, self._workflows, self._workspaces)
+            for subs in topic.values()
+            for sub in subs
+        ]
 
     def _topic(self, kind: str) -> dict[str, set[Subscription]]:
         return {"run": self._runs, "workflow": self._workflows, "workspace": self._workspaces}[kind]

@@ -1,6 +1,7 @@
 """Events committed by other processes, on PostgreSQL. One LISTEN connection per process;
 each notification names a run and a seq, and the new rows of the runs watched here are
-read, many runs in one query, and handed to the hub in the order they were committed."""
+read, many runs in one query, and handed to the hub in the order they were committed.
+The same connection hears of access that ended (`towpath_access`) and announces it."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from towpath.events import close_codes
+from towpath.events.access import CHANNEL as ACCESS_CHANNEL
+from towpath.events.access import parse_notice
 from towpath.events.hub import READ_ERRORS
 from towpath.events.messages import End
 
 if TYPE_CHECKING:
+    from towpath.events.access import AccessNotices
     from towpath.events.bus import PublishedEvent
     from towpath.events.hub import EventHub
 
@@ -29,9 +33,12 @@ CONNECT_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.
 
 
 class NotificationListener:
-    def __init__(self, url: str, hub: EventHub, keepalive_seconds: float) -> None:
+    def __init__(
+        self, url: str, hub: EventHub, keepalive_seconds: float, access: AccessNotices
+    ) -> None:
         self._url = url
         self._hub = hub
+        self._access = access
         self._keepalive = keepalive_seconds
         # Runs with new events, in the order first heard: (lowest, highest) seq heard.
         self._noticed: dict[str, tuple[int, int]] = {}
@@ -68,6 +75,11 @@ class NotificationListener:
             return
         self._notice(run_id, seq, seq)
 
+    def _on_access(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        change = parse_notice(payload)
+        if change is not None:
+            self._access.announce(change)
+
     def _notice(self, run_id: str, low: int, high: int) -> None:
         seen = self._noticed.get(run_id)
         if seen is not None:
@@ -95,6 +107,7 @@ class NotificationListener:
             delay = 0.5
             try:
                 await conn.add_listener(CHANNEL, self._on_notification)
+                await conn.add_listener(ACCESS_CHANNEL, self._on_access)
                 if not first:
                     self._catch_up()
                 first = False
@@ -113,7 +126,9 @@ class NotificationListener:
 
     def _catch_up(self) -> None:
         """Notifications sent while disconnected are lost: read the watched runs again.
-        A multi-run stream cannot know which runs it missed, so it is asked to reconnect."""
+        A multi-run stream cannot know which runs it missed, so it is asked to reconnect;
+        the access of the streams left open is confirmed again."""
+        self._access.announce_missed()
         self._hub.end_all(
             End(close_codes.RECONNECT, "events may have been missed; reconnect"),
             multi_run_only=True,

@@ -6,6 +6,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from towpath.domain.errors import Unauthenticated
+from towpath.events.access import AccessNotices
 from towpath.events.feeds import LiveFeed, RunFeed
 from towpath.events.hub import EventHub
 from towpath.events.sends import SendWatch
@@ -18,20 +20,27 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from towpath.config import Settings
-    from towpath.events.feeds import SnapshotText
+    from towpath.events.access import GrantCheck, Reader
+    from towpath.events.feeds import Feed, SnapshotText
     from towpath.events.settings import StreamSettings
     from towpath.services.runtime import Runtime
 
 
 @dataclass(frozen=True)
 class Streams:
-    """What the stream endpoints open their feeds from (`app.state.streams`)."""
+    """What the stream endpoints open their feeds from (`app.state.streams`).
+
+    A feed is opened for a reader (the caller): subscribed first, then the reader's
+    access is confirmed once more, so access that ends while a stream opens either
+    refuses it here or reaches its subscription and ends it there."""
 
     hub: EventHub
     settings: StreamSettings
     sends: SendWatch
     # Browser origins allowed to open a socket, matched exactly.
     allowed_origins: tuple[str, ...]
+    # Why a reader's access (of a workspace) ended, or None while it holds.
+    grant_ended: GrantCheck
 
     async def run_feed(
         self,
@@ -40,6 +49,7 @@ class Streams:
         after: int | None,
         render: SnapshotText,
         expires_at: datetime | None = None,
+        reader: Reader | None = None,
     ) -> RunFeed:
         feed = RunFeed(
             self.hub,
@@ -48,25 +58,58 @@ class Streams:
             render,
             self.settings.stream_heartbeat_seconds,
             expires_at,
+            reader,
         )
+        await self._confirm(feed, workspace_id, reader)
         await feed.open(after)
         return feed
 
     async def workflow_feed(
-        self, workflow_id: str, workspace_id: str, expires_at: datetime | None = None
+        self,
+        workflow_id: str,
+        workspace_id: str,
+        expires_at: datetime | None = None,
+        reader: Reader | None = None,
     ) -> LiveFeed:
-        async with self.hub.db.read() as session:
-            await check_workflow(session, workflow_id, workspace_id)
-        return self._live("workflow", workflow_id, workspace_id, expires_at)
+        feed = await self._live("workflow", workflow_id, workspace_id, expires_at, reader)
+        try:
+            async with self.hub.db.read() as session:
+                await check_workflow(session, workflow_id, workspace_id)
+        except BaseException:
+            feed.close()
+            raise
+        return feed
 
-    def workspace_feed(self, workspace_id: str, expires_at: datetime | None = None) -> LiveFeed:
-        return self._live("workspace", workspace_id, workspace_id, expires_at)
-
-    def _live(
-        self, kind: str, key: str, workspace_id: str, expires_at: datetime | None
+    async def workspace_feed(
+        self, workspace_id: str, expires_at: datetime | None = None, reader: Reader | None = None
     ) -> LiveFeed:
-        sub = self.hub.subscribe(kind, key, workspace_id)
-        return LiveFeed(self.hub, sub, self.settings.stream_heartbeat_seconds, expires_at)
+        return await self._live("workspace", workspace_id, workspace_id, expires_at, reader)
+
+    async def _live(
+        self,
+        kind: str,
+        key: str,
+        workspace_id: str,
+        expires_at: datetime | None,
+        reader: Reader | None,
+    ) -> LiveFeed:
+        sub = self.hub.subscribe(kind, key, workspace_id, reader)
+        feed = LiveFeed(self.hub, sub, self.settings.stream_heartbeat_seconds, expires_at)
+        await self._confirm(feed, workspace_id, reader)
+        return feed
+
+    async def _confirm(self, feed: Feed, workspace_id: str, reader: Reader | None) -> None:
+        """Raises Unauthenticated (and frees the feed) when the reader's access ended."""
+        if reader is None or reader.grant is None:
+            return
+        try:
+            ended = await self.grant_ended(workspace_id, reader.grant)
+        except BaseException:
+            feed.close()
+            raise
+        if ended is not None:
+            feed.close()
+            raise Unauthenticated(ended)
 
 
 @asynccontextmanager
@@ -75,6 +118,13 @@ async def streams_running(
 ) -> AsyncIterator[None]:
     hub = EventHub(runtime.db, settings.stream_queue_size)
     stop_listening = runtime.bus.listen(hub.accept)
+    # Access that ends (a key revoked, a member removed) is forgotten by the authenticator
+    # and ends the streams it opened; the use cases that end it announce it here.
+    access = AccessNotices()
+    authenticator = app.state.authenticator
+    access.listen(authenticator.access_changed, authenticator.forget_all)
+    access.listen(hub.access_changed, lambda: hub.access_missed(authenticator.grant_ended))
+    app.state.access_notices = access
     # Other processes' events arrive by NOTIFY; on SQLite one process writes them all.
     listener = None
     if not settings.is_sqlite:
@@ -82,13 +132,15 @@ async def streams_running(
         from towpath.events.listener import NotificationListener
 
         listener = NotificationListener(
-            settings.database_url, hub, settings.stream_heartbeat_seconds
+            settings.database_url, hub, settings.stream_heartbeat_seconds, access
         )
     # Pings and credential expiries are noticed within a quarter heartbeat (a second at most).
     hub.start(min(settings.stream_heartbeat_seconds / 4, 1.0))
     app.state.event_hub = hub
     sends = SendWatch(settings.stream_send_timeout_seconds)
-    app.state.streams = Streams(hub, settings, sends, tuple(settings.cors_origins))
+    app.state.streams = Streams(
+        hub, settings, sends, tuple(settings.cors_origins), authenticator.grant_ended
+    )
     try:
         if listener is not None:
             await listener.start()

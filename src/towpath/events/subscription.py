@@ -8,6 +8,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from towpath.events.access import Reader
     from towpath.events.messages import End, StreamEvent
 
 
@@ -27,18 +28,23 @@ class Subscription:
         "kind",
         "left",
         "overflowed",
+        "reader",
         "workspace_id",
     )
 
-    def __init__(self, kind: str, key: str, workspace_id: str, limit: int) -> None:
+    def __init__(
+        self, kind: str, key: str, workspace_id: str, limit: int, reader: Reader | None = None
+    ) -> None:
         self.kind = kind
         self.key = key
         self.workspace_id = workspace_id
+        # Who reads it: its stream ends when that reader's access does.
+        self.reader = reader
         self._limit = limit
         self._queue: deque[StreamEvent] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self.overflowed = False
-        # Set by the hub when it ends the stream: shutdown, lost notifications.
+        # Set by the hub when it ends the stream: shutdown, lost notifications, revoked access.
         self.ended: End | None = None
         # Set when the client went away.
         self.left = False
@@ -68,6 +74,8 @@ class Subscription:
         self.overflowed = False
 
     def end(self, end: End) -> None:
+        if self.ended is not None:
+            return  # the first reason stands
         self._queue.clear()
         self.ended = end
         self._wake()

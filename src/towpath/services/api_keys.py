@@ -9,6 +9,7 @@ from towpath.auth.api_keys import generate_key
 from towpath.auth.principal import Principal
 from towpath.domain.clock import utcnow
 from towpath.domain.errors import Unprocessable
+from towpath.events.access import AccessChange
 from towpath.services.audit import Change, record
 from towpath.storage import api_keys as queries
 from towpath.storage.models import ApiKey
@@ -19,11 +20,16 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from towpath.events.access import AccessNotices
     from towpath.storage.database import Database
     from towpath.storage.pagination import Page, PageRequest
 
 # Who the audit log names for keys made on the server's own machine.
 SERVER_ACTOR = "towpath"
+# Who a key made on the server's machine says created it: `towpath keys create`, or
+# `towpath serve` making a new server's first admin key.
+MADE_BY_CLI = "cli"
+MADE_BY_SERVE = "serve"
 
 
 @dataclass(frozen=True)
@@ -42,11 +48,17 @@ def _summary(key: ApiKey) -> dict[str, Any]:
         "prefix": key.prefix,
         "expires_at": expires,
         "revoked_at": revoked,
+        "created_by": key.created_by,
     }
 
 
 async def _issue(
-    session: AsyncSession, caller: Principal, name: str, role: str, expires_at: datetime | None
+    session: AsyncSession,
+    caller: Principal,
+    name: str,
+    role: str,
+    expires_at: datetime | None,
+    created_by: str | None = None,
 ) -> IssuedKey:
     new = generate_key()
     key = ApiKey(
@@ -56,6 +68,7 @@ async def _issue(
         key_hash=new.key_hash,
         role=role,
         expires_at=expires_at,
+        created_by=created_by or caller.subject,
     )
     await queries.add_key(session, key)
     await record(session, caller, Change("api_key.create", "api_key", key.id, None, _summary(key)))
@@ -90,8 +103,11 @@ async def get_key(db: Database, caller: Principal, key_id: str) -> ApiKey:
         return await queries.get_key(session, caller.workspace_id, key_id)
 
 
-async def revoke_key(db: Database, caller: Principal, key_id: str) -> ApiKey:
-    """Revoke a key; revoking it again changes nothing and is not logged again."""
+async def revoke_key(
+    db: Database, caller: Principal, key_id: str, notices: AccessNotices
+) -> ApiKey:
+    """Revoke a key; revoking it again changes nothing and is not logged again. Once it
+    commits, the streams it opened close and no process accepts it any more."""
     async with db.transaction() as session:
         key = await queries.get_key(session, caller.workspace_id, key_id, for_update=True)
         if key.revoked_at is None:
@@ -101,7 +117,8 @@ async def revoke_key(db: Database, caller: Principal, key_id: str) -> ApiKey:
             await record(
                 session, caller, Change("api_key.revoke", "api_key", key.id, before, _summary(key))
             )
-        return key
+    notices.announce(AccessChange.key_revoked(key.workspace_id, key.id))
+    return key
 
 
 async def issue_workspace_key(
@@ -111,14 +128,14 @@ async def issue_workspace_key(
     *,
     workspace: str = DEFAULT_SLUG,
     expires_at: datetime | None = None,
+    created_by: str = MADE_BY_CLI,
 ) -> IssuedKey:
     """A key made on the server's machine (`towpath keys create`); the workspace, named by
     its slug, is created when it is new."""
     async with db.transaction() as session:
         found = await ensure_workspace(session, workspace)
-        return await _issue(
-            session, Principal(SERVER_ACTOR, found.id, "admin"), name, role, expires_at
-        )
+        caller = Principal(SERVER_ACTOR, found.id, "admin")
+        return await _issue(session, caller, name, role, expires_at, created_by)
 
 
 async def issue_first_admin_key(db: Database) -> IssuedKey | None:
@@ -130,4 +147,4 @@ async def issue_first_admin_key(db: Database) -> IssuedKey | None:
         if await queries.count_keys(session) > 0:
             return None
         caller = Principal(SERVER_ACTOR, workspace.id, "admin")
-        return await _issue(session, caller, "first admin key", "admin", None)
+        return await _issue(session, caller, "first admin key", "admin", None, MADE_BY_SERVE)

@@ -31,6 +31,12 @@ async def find_by_prefix(session: AsyncSession, prefix: str) -> ApiKey | None:
     return found
 
 
+async def find_by_id(session: AsyncSession, key_id: str) -> ApiKey | None:
+    """Any workspace's key: what a stream token was made from is looked up by its id."""
+    found: ApiKey | None = await session.get(ApiKey, key_id)
+    return found
+
+
 async def get_key(
     session: AsyncSession, workspace_id: str, key_id: str, *, for_update: bool = False
 ) -> ApiKey:

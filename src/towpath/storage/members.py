@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from towpath.domain.errors import Conflict, NotFound
-from towpath.storage.models import Member
+from towpath.storage.models import Member, Workspace
 from towpath.storage.pagination import Page, PageRequest, paginate
 from towpath.storage.scoped import get_scoped
 
@@ -33,11 +33,38 @@ class MemberExists(Conflict):
         )
 
 
-async def memberships(session: AsyncSession, subject: str) -> list[Member]:
-    rows = await session.scalars(
-        select(Member).where(Member.subject == subject).order_by(Member.created_at)
+async def first_membership(session: AsyncSession, subject: str) -> Member | None:
+    """The subject's oldest membership: the workspace it acts in unless it names another.
+    Joining another workspace later never changes it."""
+    found: Member | None = await session.scalar(
+        select(Member)
+        .where(Member.subject == subject)
+        .order_by(Member.created_at, Member.id)
+        .limit(1)
     )
-    return list(rows)
+    return found
+
+
+async def membership_in(session: AsyncSession, subject: str, workspace: str) -> Member | None:
+    """The subject's membership of the workspace named by id or slug. One query whether
+    the workspace exists or not: the answer must not tell which."""
+    found: Member | None = await session.scalar(
+        select(Member)
+        .join(Workspace, Workspace.id == Member.workspace_id)
+        .where(
+            Member.subject == subject,
+            or_(Workspace.id == workspace, Workspace.slug == workspace),
+        )
+        # A slug that happens to be another workspace's id names that workspace second.
+        .order_by((Workspace.id == workspace).desc())
+        .limit(1)
+    )
+    return found
+
+
+async def find_by_id(session: AsyncSession, member_id: str) -> Member | None:
+    found: Member | None = await session.get(Member, member_id)
+    return found
 
 
 async def find_member(session: AsyncSession, workspace_id: str, subject: str) -> Member | None:

@@ -223,6 +223,8 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = _created()
+    # Who made it: an admin's subject (`key:<id>`, `user:<sub>`), or `cli`/`serve`.
+    created_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Member(Base):

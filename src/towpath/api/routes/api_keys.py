@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from towpath.api.deps import DB, Admin, Auth, Paging
+from towpath.api.access import Notices
+from towpath.api.deps import DB, Admin, Paging
 from towpath.api.responses import set_total
 from towpath.api.schemas.access import ApiKeyCreate, ApiKeyCreated, ApiKeyResponse
 from towpath.services import api_keys as service
@@ -34,7 +35,6 @@ async def get_api_key(key_id: str, db: DB, caller: Admin) -> ApiKeyResponse:
 
 
 @router.delete("/{key_id}")
-async def revoke_api_key(key_id: str, db: DB, caller: Admin, auth: Auth) -> ApiKeyResponse:
-    key = await service.revoke_key(db, caller, key_id)
-    auth.forget_key(key.prefix)
-    return ApiKeyResponse.model_validate(key)
+async def revoke_api_key(key_id: str, db: DB, caller: Admin, notices: Notices) -> ApiKeyResponse:
+    """Revoke a key: requests with it are refused, and the streams it opened close (4401)."""
+    return ApiKeyResponse.model_validate(await service.revoke_key(db, caller, key_id, notices))

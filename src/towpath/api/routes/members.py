@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from towpath.api.deps import DB, Admin, Auth, Paging
+from towpath.api.access import Notices
+from towpath.api.deps import DB, Admin, Paging
 from towpath.api.responses import set_total
 from towpath.api.schemas.access import MemberCreate, MemberResponse, MemberUpdate
 from towpath.services import members as service
@@ -22,9 +23,10 @@ async def list_members(
 
 
 @router.post("", status_code=201)
-async def add_member(body: MemberCreate, db: DB, caller: Admin, auth: Auth) -> MemberResponse:
-    member = await service.add_member(db, caller, body.subject, body.role)
-    auth.forget_subject(member.subject)
+async def add_member(body: MemberCreate, db: DB, caller: Admin, notices: Notices) -> MemberResponse:
+    """Add a JWT user. A user of another workspace keeps acting there by default: it names
+    this one with `X-Workspace`."""
+    member = await service.add_member(db, caller, body.subject, body.role, notices)
     return MemberResponse.model_validate(member)
 
 
@@ -35,15 +37,14 @@ async def get_member(member_id: str, db: DB, caller: Admin) -> MemberResponse:
 
 @router.put("/{member_id}")
 async def change_member_role(
-    member_id: str, body: MemberUpdate, db: DB, caller: Admin, auth: Auth
+    member_id: str, body: MemberUpdate, db: DB, caller: Admin, notices: Notices
 ) -> MemberResponse:
-    member = await service.change_role(db, caller, member_id, body.role)
-    auth.forget_subject(member.subject)
+    member = await service.change_role(db, caller, member_id, body.role, notices)
     return MemberResponse.model_validate(member)
 
 
 @router.delete("/{member_id}", status_code=204)
-async def remove_member(member_id: str, db: DB, caller: Admin, auth: Auth) -> Response:
-    member = await service.remove_member(db, caller, member_id)
-    auth.forget_subject(member.subject)
+async def remove_member(member_id: str, db: DB, caller: Admin, notices: Notices) -> Response:
+    """Remove a member: its requests here are refused, its streams close (4401)."""
+    await service.remove_member(db, caller, member_id, notices)
     return Response(status_code=204)

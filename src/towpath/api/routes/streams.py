@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import TYPE_CHECKING, Annotated, cast
 
@@ -22,7 +23,7 @@ from towpath.api.socket_auth import (
 )
 from towpath.api.websocket_protocol import FRAMES
 from towpath.auth.principal import Principal
-from towpath.domain.errors import InvalidRequest, NotFound
+from towpath.domain.errors import InvalidRequest, NotFound, Unauthenticated
 from towpath.events import close_codes
 from towpath.events.feeds import LEFT
 from towpath.events.hub import READ_ERRORS
@@ -57,8 +58,10 @@ SSE_RESPONSES: dict[int | str, dict[str, object]] = {
 async def watch_run(websocket: WebSocket, run_id: str) -> None:
     async def run_feed(streams: Streams, caller: SocketCaller) -> Feed:
         after = _after(websocket.query_params.get("after"))
-        workspace_id = caller.principal.workspace_id
-        return await streams.run_feed(run_id, workspace_id, after, snapshot_text, caller.expires_at)
+        who = caller.principal
+        return await streams.run_feed(
+            run_id, who.workspace_id, after, snapshot_text, caller.expires_at, who
+        )
 
     await serve_socket(websocket, run_feed)
 
@@ -66,8 +69,8 @@ async def watch_run(websocket: WebSocket, run_id: str) -> None:
 @socket_router.websocket("/ws/workflows/{workflow_id}")
 async def watch_workflow(websocket: WebSocket, workflow_id: str) -> None:
     async def workflow_feed(streams: Streams, caller: SocketCaller) -> Feed:
-        workspace_id = caller.principal.workspace_id
-        return await streams.workflow_feed(workflow_id, workspace_id, caller.expires_at)
+        who = caller.principal
+        return await streams.workflow_feed(workflow_id, who.workspace_id, caller.expires_at, who)
 
     await serve_socket(websocket, workflow_feed)
 
@@ -75,7 +78,8 @@ async def watch_workflow(websocket: WebSocket, workflow_id: str) -> None:
 @socket_router.websocket("/ws/stream")
 async def watch_workspace(websocket: WebSocket) -> None:
     async def workspace_feed(streams: Streams, caller: SocketCaller) -> Feed:
-        return streams.workspace_feed(caller.principal.workspace_id, caller.expires_at)
+        who = caller.principal
+        return await streams.workspace_feed(who.workspace_id, caller.expires_at, who)
 
     await serve_socket(websocket, workspace_feed)
 
@@ -93,7 +97,9 @@ async def stream_run(
     streams: Streams = request.app.state.streams
     resume = last_event_id if last_event_id is not None else after
     expires_at = credential_expiry(caller)
-    feed = await streams.run_feed(run_id, caller.workspace_id, resume, snapshot_text, expires_at)
+    feed = await streams.run_feed(
+        run_id, caller.workspace_id, resume, snapshot_text, expires_at, caller
+    )
     if feed.finished:
         feed.close()
         # 204 tells an EventSource to stop reconnecting.
@@ -114,6 +120,10 @@ async def serve_socket(websocket: WebSocket, open_feed: OpenFeed) -> None:
         feed = await open_feed(streams, caller)
     except SocketRefused as refused:
         await _refuse(websocket, refused.code, refused.reason)
+        return
+    except Unauthenticated as ended:
+        # The caller's access ended while the stream opened.
+        await _refuse(websocket, close_codes.UNAUTHENTICATED, ended.message)
         return
     except NotFound as missing:
         await _refuse(websocket, close_codes.NOT_FOUND, missing.message)
@@ -214,6 +224,13 @@ def _after(value: str | None) -> int | None:
 # --- Server-Sent Events ----------------------------------------------------------------
 
 
+def end_event(end: End) -> str:
+    """Why a stream ends before its run does: the code a socket would close with, and the
+    reason (an `end` event, the last of the response)."""
+    data = json.dumps({"type": "end", "code": end.code, "reason": end.reason})
+    return f"event: end\ndata: {data}\n\n"
+
+
 class EventStreamResponse(StreamingResponse):
     """A feed as Server-Sent Events. The client's disconnect ends it at once (whatever
     ASGI version the server speaks), and the feed's subscription goes with it."""
@@ -231,6 +248,8 @@ class EventStreamResponse(StreamingResponse):
         yield f"retry: {round(retry_seconds * 1000)}\n\n"
         async for frame in self.feed.frames():
             if isinstance(frame, End):
+                if frame.code != close_codes.RUN_ENDED:
+                    yield end_event(frame)
                 return
             yield ": ping\n\n" if frame.name == "ping" else frame.sse()
 

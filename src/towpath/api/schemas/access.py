@@ -32,6 +32,11 @@ class ApiKeyResponse(BaseModel):
     revoked_at: datetime | None
     last_used_at: datetime | None
     created_at: datetime
+    created_by: str | None = Field(
+        description="Who made it: the admin's subject (`key:<id>`, `user:<sub>`), `cli` for"
+        " `towpath keys create`, `serve` for a new server's first key; null for keys older"
+        " than this field"
+    )
 
 
 class ApiKeyCreated(ApiKeyResponse):
