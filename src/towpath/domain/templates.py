@@ -12,6 +12,7 @@ from jinja2 import Template, Undefined, meta, nodes
 from jinja2 import exceptions as jinja_errors
 from jinja2.parser import Parser
 
+from towpath.domain.template_checks import refused_use
 from towpath.domain.template_sandbox import (
     RenderBudget,
     TemplateLimitExceeded,
@@ -260,6 +261,10 @@ def _parsed(template_or_expr: str, *, expression: bool) -> nodes.Template:
             template = nodes.Template([nodes.Output([parsed])])
             template.set_environment(template_environment())
     _refuse_unknown_filters_and_tests(template, template_or_expr)
+    problem = refused_use(template)
+    if problem is not None:
+        message = f"template {_quoted(template_or_expr)} {problem}"
+        raise TemplateError(message, template_or_expr, code="template_not_allowed")
     return template
 
 
