@@ -15,10 +15,12 @@ from jinja2.parser import Parser
 from towpath.domain.template_checks import refused_use
 from towpath.domain.template_sandbox import (
     RenderBudget,
+    RenderCapReached,
     TemplateLimitExceeded,
     TemplateLimits,
     TemplateSandbox,
     render_budget,
+    render_time_cap,
 )
 
 if TYPE_CHECKING:
@@ -28,11 +30,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RESERVED_NAMES",
+    "RenderCapReached",
     "TemplateError",
     "TemplateLimits",
     "evaluate_expression",
     "referenced_names",
     "referenced_steps",
+    "render_time_cap",
     "render_value",
     "template_environment",
     "template_strings",
