@@ -77,14 +77,38 @@ async def test_slow_templates_leave_the_writer_to_others_and_still_run(
         run = await _until_ended(client, started["id"])
 
     # All inline, the run's start held the writer for ~5 s: 20 renders of ~0.25 s each.
-    assert max(probe.waits) < 0.25, sorted(probe.waits)[-5:]
+    # A few tens of milliseconds on a quiet machine; the bound leaves room for a busy one.
+    assert max(probe.waits) < 0.5, sorted(probe.waits)[-5:]
     steps = await steps_by_id(client, run["id"])
     assert len(steps) == PARALLEL
     for step in steps.values():
-        # A loaded machine may render past the worker's 1 s limit: a clear failure then.
-        assert step["status"] == "completed" or "took longer than" in step["error"], step
+        # A loaded machine may render past the worker's 1 s limit: a clear failure then,
+        # and the run's other steps are cancelled.
+        failed = step["status"] == "failed" and "took longer than" in step["error"]
+        assert step["status"] in ("completed", "cancelled") or failed, step
     if run["status"] == "completed":
         assert {s["output"]["v"] for s in steps.values()} == {"done"}
+
+
+async def test_long_templates_are_compiled_outside_the_writer(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time; PostgreSQL locks rows, not the database")
+    # Compiling one takes about a third of a second; each is new to the process.
+    long = [f"{i}:" + "{{ input.x }}-" * 500 for i in range(5)]
+    nodes = [node(f"t{i}", "transform", {"output": {"v": text}}) for i, text in enumerate(long)]
+    workflow_id = await publish(client, {"nodes": nodes, "edges": []})
+
+    with WriteLockProbe(database_url.split("///", 1)[1]) as probe:
+        started = await start(client, workflow_id, {"x": 1})
+        run = await _until_ended(client, started["id"])
+
+    # A few tens of milliseconds on a quiet machine; the bound leaves room for a busy one.
+    assert max(probe.waits) < 0.5, sorted(probe.waits)[-5:]
+    assert run["status"] == "completed"
+    steps = await steps_by_id(client, run["id"])
+    assert steps["t0"]["output"] == {"v": "0:" + "1-" * 500}
 
 
 async def test_a_fast_workflow_still_runs_whole_inside_its_start(

@@ -58,14 +58,15 @@ class RenderBudget:
     limits: TemplateLimits
     deadline: float | None
     output_chars: int = 0
-    # A stricter deadline set by whoever renders (render_time_cap), if any.
+    # A stricter deadline in this thread's CPU time, set by whoever renders
+    # (render_time_cap), if any.
     cap: float | None = None
 
     def check_deadline(self) -> None:
         now = time.monotonic()
         if self.deadline is not None and now > self.deadline:
             raise TemplateLimitExceeded(f"rendering took longer than {self.limits.max_seconds:g}s")
-        if self.cap is not None and now > self.cap:
+        if self.cap is not None and time.thread_time() > self.cap:
             raise RenderCapReached("rendering ran past the time this transaction may spend")
 
     def check_size(self, chars: Any) -> None:
@@ -92,9 +93,10 @@ _CAP: ContextVar[float | None] = ContextVar("towpath_render_cap", default=None)
 
 @contextmanager
 def render_time_cap(seconds: float) -> Iterator[None]:
-    """Stop every render begun inside this block once `seconds` have passed, with
-    RenderCapReached, however much of its own time limit is left."""
-    token = _CAP.set(time.monotonic() + seconds)
+    """Stop every render begun inside this block once this thread has spent `seconds` of
+    CPU time, with RenderCapReached, however much of its own time limit is left. CPU time,
+    not the clock's: a busy machine slows the transaction, not what it may do."""
+    token = _CAP.set(time.thread_time() + seconds)
     try:
         yield
     finally:

@@ -24,8 +24,9 @@ INLINE_OUTPUT_CHARS = 1024 * 1024
 
 @dataclass
 class InlineBudget:
-    """What one transaction has left for running steps inline. Once any part is spent,
-    the steps made ready go to a worker, which runs them outside the write transaction."""
+    """What one transaction has left for running steps inline, its time counted in the
+    CPU time of the thread running them. Once any part is spent, the steps made ready go
+    to a worker, which runs them outside the write transaction."""
 
     steps: int
     seconds: float
@@ -38,10 +39,10 @@ class InlineBudget:
     def run(self, inline: Callable[[Work], Result | None], work: Work) -> Result | None:
         """Run `work` inline, its templates stopped when the time left runs out: it then
         comes back None, for a worker to run under the templates' own limits."""
-        began = time.perf_counter()
+        began = time.thread_time()
         with render_time_cap(self.seconds):
             done = inline(work)
-        self.seconds -= time.perf_counter() - began
+        self.seconds -= time.thread_time() - began
         if done is not None:
             self.steps -= 1
             written = (done.input, getattr(done.outcome, "output", None))
