@@ -21,6 +21,9 @@ RE2_SYNTAX = "RE2 syntax: no backreferences, lookahead or lookbehind"
 
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False
+# Each compiled pattern may use this much for its program and its lazily built DFA (RE2's
+# default is 8 MiB); a pattern too big for it is refused, as RE2 cannot compile it.
+_OPTIONS.max_mem = 1024 * 1024
 
 # Keywords whose value is data, not a schema: a "pattern" key inside it is plain data.
 _DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
@@ -31,7 +34,7 @@ _NAMED_SUBSCHEMAS = frozenset(
 _PLAIN_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9_]*")
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=256)
 def _compiled(pattern: str) -> re2._Regexp[str] | str:
     """The compiled pattern, or why RE2 cannot compile it."""
     try:
