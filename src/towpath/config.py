@@ -58,6 +58,10 @@ class Settings(BaseSettings, StreamSettings, AuthSettings):
     # An OpenAI-compatible endpoint for `llm` steps.
     llm_base_url: str = "https://api.openai.com/v1"
     llm_api_key: str = ""
+    # Template time and rendered characters one write transaction may spend on the pure
+    # steps it runs inline; past either, the rest go to a worker, off the writer.
+    inline_step_seconds: float = Field(default=0.02, gt=0)
+    inline_step_output_chars: int = Field(default=1024 * 1024, gt=0)
 
     @field_validator("cors_origins", "step_allowed_hosts", mode="before")
     @classmethod

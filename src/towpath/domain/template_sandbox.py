@@ -45,6 +45,12 @@ class TemplateLimitExceeded(SecurityError):
     """A render ran out of time or would have produced too much."""
 
 
+class RenderCapReached(Exception):
+    """A render ran past a cap set around it from outside (the template time a write
+    transaction may spend): not the template's fault, so it is tried again where no cap
+    holds, under its own limits."""
+
+
 @dataclass
 class RenderBudget:
     """What is left of one render's limits; shared by every string of one value."""
@@ -52,10 +58,16 @@ class RenderBudget:
     limits: TemplateLimits
     deadline: float | None
     output_chars: int = 0
+    # A stricter deadline in this thread's CPU time, set by whoever renders
+    # (render_time_cap), if any.
+    cap: float | None = None
 
     def check_deadline(self) -> None:
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        now = time.monotonic()
+        if self.deadline is not None and now > self.deadline:
             raise TemplateLimitExceeded(f"rendering took longer than {self.limits.max_seconds:g}s")
+        if self.cap is not None and time.thread_time() > self.cap:
+            raise RenderCapReached("rendering ran past the time this transaction may spend")
 
     def check_size(self, chars: Any) -> None:
         # Callers pass user-supplied widths too; a non-number is the callee's to refuse.
@@ -76,12 +88,25 @@ class RenderBudget:
 
 
 _BUDGET: ContextVar[RenderBudget | None] = ContextVar("towpath_render_budget", default=None)
+_CAP: ContextVar[float | None] = ContextVar("towpath_render_cap", default=None)
+
+
+@contextmanager
+def render_time_cap(seconds: float) -> Iterator[None]:
+    """Stop every render begun inside this block once this thread has spent `seconds` of
+    CPU time, with RenderCapReached, however much of its own time limit is left. CPU time,
+    not the clock's: a busy machine slows the transaction, not what it may do."""
+    token = _CAP.set(time.thread_time() + seconds)
+    try:
+        yield
+    finally:
+        _CAP.reset(token)
 
 
 @contextmanager
 def render_budget(limits: TemplateLimits) -> Iterator[RenderBudget]:
     """Start the clock and the output count for one render."""
-    budget = RenderBudget(limits, deadline=time.monotonic() + limits.max_seconds)
+    budget = RenderBudget(limits, time.monotonic() + limits.max_seconds, cap=_CAP.get())
     token = _BUDGET.set(budget)
     try:
         yield budget

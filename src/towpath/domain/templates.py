@@ -3,35 +3,42 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from difflib import get_close_matches
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from jinja2 import Template, Undefined, meta, nodes
 from jinja2 import exceptions as jinja_errors
 from jinja2.parser import Parser
 
+from towpath.domain.template_checks import refused_use
 from towpath.domain.template_sandbox import (
     RenderBudget,
+    RenderCapReached,
     TemplateLimitExceeded,
     TemplateLimits,
     TemplateSandbox,
     render_budget,
+    render_time_cap,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from jinja2.environment import TemplateExpression
 
 __all__ = [
     "RESERVED_NAMES",
+    "RenderCapReached",
     "TemplateError",
     "TemplateLimits",
     "evaluate_expression",
     "referenced_names",
     "referenced_steps",
+    "render_time_cap",
     "render_value",
     "template_environment",
     "template_strings",
@@ -49,8 +56,13 @@ _BUILTIN_NAMES = frozenset({"range", "dict", "lipsum", "cycler", "joiner", "name
 _SINGLE_EXPRESSION = re.compile(r"\s*\{\{[-+]?(?P<expr>.*?)-?\}\}\s*", re.DOTALL)
 
 _QUOTED_CHARS = 200
+# The longest template compiled inside a write transaction, a few milliseconds' work at
+# most; a template of 64 KiB takes seconds.
+INLINE_COMPILE_CHARS = 256
 
 DEFAULT_TEMPLATE_LIMITS = TemplateLimits()
+
+_Built = TypeVar("_Built")
 
 
 class TemplateError(Exception):
@@ -151,8 +163,46 @@ def _single_expression_source(text: str) -> str | None:
     return match.group("expr")
 
 
-@lru_cache(maxsize=1024)
-def _compile_template(text: str) -> Template | TemplateExpression:
+class _Compiled(Generic[_Built]):
+    """Compiled templates by their text, the most recently used kept. It tells whether a
+    text is compiled already: compiling a long one takes seconds, which a write transaction
+    must not spend."""
+
+    def __init__(self, build: Callable[[str], _Built], size: int = 1024) -> None:
+        self._build = build
+        self._size = size
+        self._entries: OrderedDict[str, _Built] = OrderedDict()
+        # Renders run in the event loop and in the SQLite writer's thread at once.
+        self._lock = threading.Lock()
+
+    def __contains__(self, text: str) -> bool:
+        return text in self._entries
+
+    def __call__(self, text: str) -> _Built:
+        with self._lock:
+            found = self._entries.get(text)
+            if found is not None:
+                self._entries.move_to_end(text)
+                return found
+        built = self._build(text)
+        with self._lock:
+            self._entries[text] = built
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return built
+
+
+def _refuse_compiling_under_cap(text: str, compiled: _Compiled[Any], budget: RenderBudget) -> None:
+    """Under a cap (inside a write transaction), only a short template is compiled, as
+    that is quick; a long one is left to a worker, which compiles it for everyone."""
+    if budget.cap is None:
+        return
+    budget.check_deadline()
+    if len(text) > INLINE_COMPILE_CHARS and text not in compiled:
+        raise RenderCapReached(f"a template of {len(text)} characters is compiled by a worker")
+
+
+def _build_template(text: str) -> Template | TemplateExpression:
     """A lone `{{ expr }}` compiles to an expression (native value), the rest to text."""
     environment = template_environment()
     source = _single_expression_source(text)
@@ -161,10 +211,13 @@ def _compile_template(text: str) -> Template | TemplateExpression:
     return environment.from_string(text)
 
 
-@lru_cache(maxsize=1024)
-def _compile_expression(source: str) -> TemplateExpression:
+def _build_expression(source: str) -> TemplateExpression:
     _parse_expression(source)  # refuses `a }} {{ b` that compile_expression would accept
     return template_environment().compile_expression(source, undefined_to_none=False)
+
+
+_compile_template = _Compiled(_build_template)
+_compile_expression = _Compiled(_build_expression)
 
 
 def _checked_native(value: Any) -> Any:
@@ -190,6 +243,7 @@ def _render_string(text: str, context: Mapping[str, Any], budget: RenderBudget) 
     if not _has_template_syntax(text):
         return text
     _refuse_oversized(text, budget.limits)
+    _refuse_compiling_under_cap(text, _compile_template, budget)
     with _explained_failures(text):
         compiled = _compile_template(text)
         if not isinstance(compiled, Template):
@@ -228,8 +282,10 @@ def evaluate_expression(
 ) -> Any:
     """The value of a condition's expression, written with or without `{{ }}`."""
     _refuse_oversized(expression, limits)
-    with render_budget(limits), _explained_failures(expression):
-        compiled = _compile_expression(_strip_braces(expression))
+    source = _strip_braces(expression)
+    with render_budget(limits) as budget, _explained_failures(expression):
+        _refuse_compiling_under_cap(source, _compile_expression, budget)
+        compiled = _compile_expression(source)
         return _checked_native(compiled(dict(context)))
 
 
@@ -260,6 +316,10 @@ def _parsed(template_or_expr: str, *, expression: bool) -> nodes.Template:
             template = nodes.Template([nodes.Output([parsed])])
             template.set_environment(template_environment())
     _refuse_unknown_filters_and_tests(template, template_or_expr)
+    problem = refused_use(template)
+    if problem is not None:
+        message = f"template {_quoted(template_or_expr)} {problem}"
+        raise TemplateError(message, template_or_expr, code="template_not_allowed")
     return template
 
 

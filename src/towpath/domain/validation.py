@@ -7,12 +7,11 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from jsonschema.exceptions import SchemaError
-from jsonschema.validators import Draft202012Validator, validator_for
 from pydantic import BaseModel, ValidationError
 
 from towpath.domain.definition import Edge, Node
 from towpath.domain.graph import Graph, walk
-from towpath.domain.json_schema import dangling_references
+from towpath.domain.json_schema import check_schema, dangling_references, pattern_problems
 from towpath.domain.step_spec import AS_WRITTEN
 from towpath.domain.templates import (
     RESERVED_NAMES,
@@ -362,10 +361,16 @@ def _input_schema_errors(schema: Any) -> list[DefinitionError]:
         return [DefinitionError("invalid_input_schema", "input schema must be a JSON object")]
     if not isinstance(schema.get("$schema", ""), str):
         return [DefinitionError("invalid_input_schema", "input schema: $schema must be a string")]
-    # An unknown $schema is read as the latest draft rather than refused.
-    validator = validator_for(schema, default=Draft202012Validator)
+    patterns = []
+    for json_path, problem in pattern_problems(schema):
+        path = "input_schema" + json_path.removeprefix("$")
+        message = f"input schema: {path}: {problem}"
+        patterns.append(DefinitionError("invalid_input_schema", message, path=path))
+    if patterns:
+        return patterns
     try:
-        validator.check_schema(schema)
+        # An unknown $schema is read as the latest draft rather than refused.
+        check_schema(schema)
     except SchemaError as exc:
         path = "input_schema" + exc.json_path.removeprefix("$")
         message = f"input schema: {path}: {exc.message}"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from towpath.domain.clock import utcnow
-from towpath.domain.templates import TemplateError, render_value
+from towpath.domain.templates import RenderCapReached, TemplateError, render_value
 from towpath.engine.documents import unstorable
 from towpath.steps.common import SINGLE_ATTEMPT, RetryPolicy
 from towpath.steps.execution import (
@@ -142,15 +142,20 @@ def _storable(result: Result) -> Result:
 
 
 def execute_inline(work: Work, registry: StepRegistry, services: EngineServices) -> Result | None:
-    """Run a pure step (no I/O, no waiting) right here; None for any other step."""
+    """Run a pure step (no I/O, no waiting) right here; None for any other step, and for
+    one whose templates ran past the cap put around this call (render_time_cap): a worker
+    runs it again, under the templates' own limits."""
     step_type = registry.get(work.step_type)
     if step_type is None or step_type.inline is None:
         return None
-    prepared = prepare(work, registry, services)
-    if isinstance(prepared, Result):
-        return prepared
     try:
-        outcome = step_type.inline(prepared.config, prepared.context)
-    except TemplateError as exc:
-        outcome = Failed(str(exc), retryable=False)
+        prepared = prepare(work, registry, services)
+        if isinstance(prepared, Result):
+            return prepared
+        try:
+            outcome = step_type.inline(prepared.config, prepared.context)
+        except TemplateError as exc:
+            outcome = Failed(str(exc), retryable=False)
+    except RenderCapReached:
+        return None
     return _storable(Result(work, outcome, prepared.retry, prepared.logs, prepared.rendered))

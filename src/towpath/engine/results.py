@@ -16,6 +16,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from towpath.domain.ids import new_id
 from towpath.engine.claim import lease_steps
 from towpath.engine.execute import execute_inline
+from towpath.engine.inline_budget import (
+    INLINE_OUTPUT_CHARS,
+    INLINE_SECONDS,
+    INLINE_STEPS,
+    InlineBudget,
+)
 from towpath.engine.outcomes import record_result
 from towpath.engine.sql import execute_many
 from towpath.engine.subruns import settle_parents
@@ -57,7 +63,13 @@ class Continuation:
     # Where no worker takes the rest: only the step types this says yes to are leased.
     inline_only: Callable[[str], bool] | None = None
     # A long chain of inline steps must not hold the write lock for long.
-    inline_budget: int = 100
+    inline_budget: int = INLINE_STEPS
+    # Nor can slow or large templates: what one transaction may spend rendering inline.
+    inline_seconds: float = INLINE_SECONDS
+    inline_output_chars: int = INLINE_OUTPUT_CHARS
+
+    def budget(self) -> InlineBudget:
+        return InlineBudget(self.inline_budget, self.inline_seconds, self.inline_output_chars)
 
 
 class LocalExecution(Protocol):
@@ -111,7 +123,7 @@ def _proceed(
     applied = Applied()
     logs: list[list[Any]] = []
     pending: deque[Result] = deque(results)
-    budget = [continuation.inline_budget if continuation else 0]
+    budget = continuation.budget() if continuation else InlineBudget(0, 0.0, 0)
     for ready in ready_in:
         yield from _carry_on(d, ready, workflows, continuation, now, applied, pending, budget)
     while pending:
@@ -155,14 +167,14 @@ def _carry_on(
     now: datetime,
     applied: Applied,
     pending: deque[Result],
-    budget: list[int],
+    budget: InlineBudget,
 ) -> Gen[None]:
     """The run is locked already: lease its ready steps on, run the inline ones now."""
     if continuation is None:
         return
     room = continuation.limit - len(applied.continued)
     if continuation.inline_only is not None:
-        room = budget[0]
+        room = 0 if budget.spent else budget.steps
     if room <= 0:
         return
     ready = [
@@ -176,14 +188,34 @@ def _carry_on(
         return
     prepared = yield from workflows.get(d, rt.run.workflow_id)
     expires = now + continuation.lease
-    leased = lease_steps(rt, prepared, ready, continuation.worker_id, new_id(), expires)
-    for work in leased:
-        done = continuation.inline(work) if continuation.inline and budget[0] > 0 else None
-        if done is not None:
-            budget[0] -= 1
-            pending.append(done)
-        else:
-            applied.continued.append(work)
+    inline, owner = continuation.inline, continuation.worker_id
+    if continuation.inline_only is None:
+        for work in lease_steps(rt, prepared, ready, owner, new_id(), expires):
+            done = budget.run(inline, work) if inline and not budget.spent else None
+            if done is not None:
+                pending.append(done)
+            else:
+                applied.continued.append(work)
+        return
+    # No worker here: a step is leased only while there is budget left to run it.
+    for row in ready:
+        if inline is None or budget.spent:
+            return
+        for work in lease_steps(rt, prepared, [row], owner, new_id(), expires):
+            done = budget.run(inline, work)
+            if done is not None:
+                pending.append(done)
+            else:
+                _give_back(rt, work)
+
+
+def _give_back(rt: RunTransaction, work: Work) -> None:
+    """No worker here runs a step whose templates outlasted the transaction's budget:
+    it goes back to the queue, for a worker's claim."""
+    row = rt.step(work.step_id, work.item_index)
+    if row is not None:
+        row.available_at = rt.now
+        rt.set_step_status(row, "queued", reason="its templates need longer than a transaction")
 
 
 class InlineOnly:
@@ -191,16 +223,30 @@ class InlineOnly:
     the transition that made them ready; the rest wait for a worker's claim."""
 
     def __init__(
-        self, registry: StepRegistry, services: EngineServices, owner: str, lease: timedelta
+        self,
+        registry: StepRegistry,
+        services: EngineServices,
+        owner: str,
+        lease: timedelta,
+        inline_seconds: float = INLINE_SECONDS,
+        inline_output_chars: int = INLINE_OUTPUT_CHARS,
     ) -> None:
         self._registry = registry
         self._services = services
         self._owner = owner
         self._lease = lease
+        self._seconds = inline_seconds
+        self._output_chars = inline_output_chars
 
     def continuation(self) -> Continuation:
         return Continuation(
-            self._owner, self._lease, 0, inline=self._inline, inline_only=self._runs_inline
+            self._owner,
+            self._lease,
+            0,
+            inline=self._inline,
+            inline_only=self._runs_inline,
+            inline_seconds=self._seconds,
+            inline_output_chars=self._output_chars,
         )
 
     def take(self, applied: Applied) -> None:

@@ -49,6 +49,8 @@ async def engine_running(
                     lease_seconds=settings.lease_seconds,
                     poll_seconds=settings.poll_seconds,
                     inline_pure_steps=settings.inline_pure_steps,
+                    inline_seconds=settings.inline_step_seconds,
+                    inline_output_chars=settings.inline_step_output_chars,
                     shutdown_grace_seconds=settings.shutdown_grace_seconds,
                 ),
             )
@@ -69,4 +71,12 @@ def _inline_only(
     if not settings.inline_pure_steps:
         return None
     owner = f"{default_worker_id()}:inline"
-    return InlineOnly(registry, services, owner, timedelta(seconds=settings.lease_seconds))
+    lease = timedelta(seconds=settings.lease_seconds)
+    return InlineOnly(
+        registry,
+        services,
+        owner,
+        lease,
+        settings.inline_step_seconds,
+        settings.inline_step_output_chars,
+    )

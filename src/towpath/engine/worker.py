@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from towpath.engine.claim import claim_ready_steps
 from towpath.engine.execute import Result, execute_inline, execute_work
+from towpath.engine.inline_budget import INLINE_OUTPUT_CHARS, INLINE_SECONDS
 from towpath.engine.outcomes import release_leases
 from towpath.engine.results import Applied, Continuation, apply_results
 from towpath.engine.sql import database_now, fetch
@@ -50,6 +51,8 @@ class WorkerSettings:
     poll_seconds: float = 0.5
     commit_batch: int = 256
     inline_pure_steps: bool = True
+    inline_seconds: float = INLINE_SECONDS
+    inline_output_chars: int = INLINE_OUTPUT_CHARS
     # On shutdown, steps in flight get this long to finish before they are handed back.
     shutdown_grace_seconds: float = 10.0
     # What other processes commit wakes this worker at most this often (PostgreSQL).
@@ -245,6 +248,8 @@ class Worker:
             self.lease,
             max(room, 0),
             inline=self._inline if self.settings.inline_pure_steps else None,
+            inline_seconds=self.settings.inline_seconds,
+            inline_output_chars=self.settings.inline_output_chars,
         )
 
     def take(self, applied: Applied) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, JsonValue, ValidationInfo, field_validator
@@ -23,6 +24,12 @@ from towpath.steps.registry import StepType
 if TYPE_CHECKING:
     from towpath.steps.execution import Outcome, StepContext
 
+# As written, a URL starts with http:// or https:// and a host (a template may give the
+# host), or leaves its scheme to a template: no `:` comes before the first `{{`, `{%` or
+# `{#`. `file://{{ x }}` and `localhost:8080/x` are refused; a rendered URL is checked
+# when it is called. Linear in the URL: no quantifier is nested.
+WRITTEN_URL = re.compile(r"^(?:[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]|[^:{]*\{[{%#])")
+
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 StatusCode = Annotated[int, Field(ge=100, le=599), WHOLE_NUMBER]
 
@@ -31,11 +38,14 @@ class HttpRequestConfig(StepConfig):
     """Calls a URL and returns its status, headers and body."""
 
     method: HttpMethod = Field(default="GET", description="HTTP method, in capitals.")
-    # Only length is checked: the URL is usually a template, valid only once rendered.
     url: Text = Field(
         min_length=1,
         max_length=2048,
-        description='URL to call; may be a template, e.g. "https://x/{{ input.id }}".',
+        description=(
+            'http:// or https:// URL to call; may be a template, e.g. "https://x/{{ input.id'
+            ' }}". A template that gives the scheme too is checked once rendered.'
+        ),
+        json_schema_extra={"pattern": WRITTEN_URL.pattern},
     )
     headers: dict[str, Text] = Field(
         default_factory=dict, description="Request headers; values may be templates."
@@ -58,6 +68,16 @@ class HttpRequestConfig(StepConfig):
         if isinstance(value, str) and not is_as_written(info.context):
             return value.upper()
         return value
+
+    @field_validator("url")
+    @classmethod
+    def _http_or_https(cls, url: str, info: ValidationInfo) -> str:
+        if is_as_written(info.context) and not WRITTEN_URL.match(url):
+            raise ValueError(
+                "the URL must start with http:// or https:// and a host, or with a template"
+                " that gives them (other schemes, such as file://, are never called)"
+            )
+        return url
 
 
 async def execute(config: HttpRequestConfig, context: StepContext) -> Outcome:

@@ -10,7 +10,12 @@ from jsonschema.exceptions import SchemaError, best_match
 from jsonschema.validators import validator_for
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from towpath.domain.json_schema import dangling_references, offline_validator
+from towpath.domain.json_schema import (
+    check_schema,
+    dangling_references,
+    offline_validator,
+    pattern_problems,
+)
 from towpath.steps.common import (
     DEFAULT_TIMEOUT_SECONDS,
     SINGLE_ATTEMPT,
@@ -39,8 +44,11 @@ def check_json_schema(schema: dict[str, Any]) -> None:
         known = validator_for(schema, default=Draft4Validator)
         if known is not validator_for(schema, default=Draft202012Validator):
             raise ValueError(f"unknown `$schema` dialect {dialect!r}")
+    problems = [f"at {path}: {problem}" for path, problem in pattern_problems(schema)]
+    if problems:
+        raise ValueError("; ".join(problems))
     try:
-        validator_for(schema).check_schema(schema)
+        check_schema(schema)
     except SchemaError as error:
         path = "/".join(str(part) for part in error.path) or "(root)"
         message = f"not a valid JSON Schema at {path}: {error.message}"
