@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.ids import new_id
+from towpath.engine.attempts import lose_attempt
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.sql import fetch
 from towpath.engine.transition import RunCache, RunTransaction, flush_runs, open_runs
@@ -68,19 +69,9 @@ def lease_steps(
     variables = _variables(rt)
     claimed = []
     for row in rows:
-        # A new attempt starts unless the step was only parked (a timer) or lost its lease.
-        if row.attempt == 0 or row.status == "retrying":
-            row.attempt += 1
-            row.started_at = rt.now
-        extra = {"reclaimed_from": row.lease_owner} if row.status == "running" else {}
+        event, extra = _start(rt, row)
         rt.set_step_status(
-            row,
-            "running",
-            event="step.started",
-            step_type=row.step_type,
-            attempt=row.attempt,
-            worker=worker_id,
-            **extra,
+            row, "running", event=event, attempt=row.attempt, worker=worker_id, **extra
         )
         row.lease_owner = worker_id
         row.lease_token = token
@@ -106,6 +97,27 @@ def lease_steps(
             )
         )
     return claimed
+
+
+def _start(rt: RunTransaction, row: StepRow) -> tuple[str, dict[str, Any]]:
+    """How the step (re)starts, and the event that says so."""
+    if row.status == "running":
+        # Its lease ran out: the execution in flight is lost, and the same attempt runs
+        # again, with the same idempotency key.
+        owner = row.lease_owner
+        lose_attempt(rt, row)
+        row.started_at = rt.now
+        return "step.started", {"reclaimed_from": owner}
+    if row.attempt == 0 or row.status == "retrying":
+        row.attempt += 1
+        row.started_at = rt.now
+        return "step.started", {}
+    if row.started_at is None:
+        # A stopping worker handed it back: the same attempt runs again.
+        row.started_at = rt.now
+        return "step.started", {}
+    # A timer parked it: the execution that started it carries on now.
+    return "step.resumed", {"resumed_by": "timer"}
 
 
 def _still_claimable(row: StepRow, now: datetime) -> bool:
