@@ -134,6 +134,54 @@ async def test_a_lease_that_ran_out_leaves_its_attempt_in_the_history(
     assert history[3]["data"]["reclaimed_from"] == "vanished"
 
 
+async def _in_flight(client: httpx.AsyncClient, echo_server: EchoServer, run_id: str) -> None:
+    for _ in range(500):
+        step = (await steps_by_id(client, run_id)).get("call", {})
+        if step.get("status") == "running" and echo_server.requests:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the call never went out")
+
+
+async def test_a_call_handed_back_by_a_stopping_worker_is_kept_as_interrupted(
+    settings: Settings, echo_server: EchoServer
+) -> None:
+    quick = settings.model_copy(update={"shutdown_grace_seconds": 0.1})
+    definition = _calling(f"{echo_server.url}/stall/{{{{ run.id }}}}")
+    async with serving(quick) as (_, client):
+        run_id = (await start(client, await publish(client, definition)))["id"]
+        await _in_flight(client, echo_server, run_id)
+
+    async with serving(settings) as (_, client):
+        done = await wait_for(client, run_id, "completed", "failed")
+        step = (await steps_by_id(client, run_id))["call"]
+
+    assert done["status"] == "completed", done["error"]
+    key = f"{run_id}:call:1"
+    interrupted, rerun = step["attempts"]
+    assert (interrupted["outcome"], interrupted["idempotency_key"]) == ("interrupted", key)
+    assert interrupted["reason"] == "the worker stopped"
+    assert interrupted["ended_at"] is not None
+    assert (rerun["outcome"], rerun["idempotency_key"], rerun["rerun"]) == ("completed", key, True)
+
+
+async def test_a_call_stopped_by_a_cancel_is_kept_as_cancelled(
+    client: httpx.AsyncClient, echo_server: EchoServer
+) -> None:
+    definition = _calling(f"{echo_server.url}/stall/{{{{ run.id }}}}")
+    run_id = (await start(client, await publish(client, definition)))["id"]
+    await _in_flight(client, echo_server, run_id)
+
+    cancelled = await client.post(f"{API}/runs/{run_id}/cancel", json={})
+    step = (await steps_by_id(client, run_id))["call"]
+
+    assert cancelled.status_code == 200, cancelled.text
+    [entry] = step["attempts"]
+    assert (entry["outcome"], entry["attempt"]) == ("cancelled", 1)
+    assert entry["idempotency_key"] == f"{run_id}:call:1"
+    assert entry["started_at"] is not None
+
+
 # --- a worker process killed mid-call -----------------------------------------------------
 
 RUNS = 6
