@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from towpath.domain.ids import new_id
 from towpath.engine.attempts import lose_attempt
+from towpath.engine.fair_share import Turns, take_ready_steps
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.sql import fetch
 from towpath.engine.transition import RunCache, RunTransaction, flush_runs, open_runs
@@ -27,18 +28,22 @@ def claim_ready_steps(
     lease: timedelta,
     now: datetime,
     cache: RunCache | None = None,
+    turns: Turns | None = None,
 ) -> Gen[tuple[list[Work], list[RunTransaction]]]:
+    """Lease up to `limit` steps: those whose lease ran out, then ready ones, each
+    workspace in turn (`turns` remembers whose turn is next)."""
     # Lock the runs, skipping those another worker holds: run first, then its steps,
     # the same order as every other transition, so two transactions never deadlock.
-    candidates = yield from fetch(
+    # Steps whose worker let its lease run out come first: they have waited longest.
+    expired = yield from fetch(
         "SELECT s.run_id, s.id FROM step_runs s JOIN runs r ON r.id = s.run_id"
-        " WHERE (s.status IN ('queued', 'retrying') AND s.available_at <= ?)"
-        " OR (s.status = 'running' AND s.lease_expires_at < ?)"
-        f" ORDER BY s.available_at LIMIT ? {d.lock('FOR UPDATE OF r SKIP LOCKED')}",
-        d.time(now),
+        " WHERE s.status = 'running' AND s.lease_expires_at < ?"
+        f" ORDER BY s.lease_expires_at LIMIT ? {d.lock('FOR UPDATE OF r SKIP LOCKED')}",
         d.time(now),
         limit,
     )
+    ready = yield from take_ready_steps(d, now, limit - len(expired), turns or Turns())
+    candidates = [*expired, *ready]
     by_run: dict[str, set[str]] = {}
     for run_id, step_run_id in candidates:
         by_run.setdefault(run_id, set()).add(step_run_id)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from towpath.engine.claim import claim_ready_steps
 from towpath.engine.execute import Result, execute_inline, execute_work
+from towpath.engine.fair_share import Turns
 from towpath.engine.outcomes import release_leases
 from towpath.engine.results import Applied, Continuation, apply_results
 from towpath.engine.sql import database_now, fetch
@@ -84,6 +85,7 @@ class Worker:
         self._stopping = asyncio.Event()
         self._rng = random.Random()  # noqa: S311 - jitter, not secrets
         self._runs = RunCache()
+        self._turns = Turns()
         # Work started after a commit that no one awaits (cancelling child runs).
         self._background: set[asyncio.Task[None]] = set()
         # Runs other processes changed, heard through the database since last looked at.
@@ -162,6 +164,7 @@ class Worker:
                     self.lease,
                     now,
                     self._runs,
+                    self._turns,
                 )
             )
 
