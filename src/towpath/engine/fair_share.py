@@ -21,28 +21,35 @@ if TYPE_CHECKING:
 
     from towpath.engine.sql import Dialect, Gen
 
-# Every query repeats the queue's condition as written, so both databases use the partial
-# index that holds exactly the queued rows; and each orders by that index's key, so the
-# planner walks the index and stops early rather than scan the table.
+# Every query repeats the queue's condition as written, so both databases may use the
+# partial index that holds exactly the queued rows, and orders by that index's key, so
+# PostgreSQL's planner walks it and stops early rather than scan and sort. SQLite's
+# planner, without statistics, prefers the (status, available_at) index and sorts the
+# whole queue: it is told which index to use.
 _IN_QUEUE = f"s.{STEP_QUEUE}"
+_QUEUE_INDEX = "ix_step_runs_workspace_id_available_at"
 
 _READY_BY_WORKSPACE = f"""
 WITH RECURSIVE spaces(id) AS (
-    SELECT (SELECT s.workspace_id FROM step_runs s WHERE {_IN_QUEUE}
+    SELECT (SELECT s.workspace_id FROM {{queue}} WHERE {_IN_QUEUE}
             ORDER BY s.workspace_id, s.available_at LIMIT 1)
     UNION ALL
-    SELECT (SELECT s.workspace_id FROM step_runs s WHERE {_IN_QUEUE}
+    SELECT (SELECT s.workspace_id FROM {{queue}} WHERE {_IN_QUEUE}
             AND s.workspace_id > spaces.id ORDER BY s.workspace_id, s.available_at LIMIT 1)
     FROM spaces WHERE spaces.id IS NOT NULL
 )
 SELECT id, (
     SELECT count(*) FROM (
-        SELECT 1 FROM step_runs s
+        SELECT 1 FROM {{queue}}
         WHERE s.workspace_id = spaces.id AND {_IN_QUEUE} AND s.available_at <= ?
         ORDER BY s.available_at LIMIT ?
     ) ready
 ) FROM spaces WHERE id IS NOT NULL
 """
+_READY_BY_WORKSPACE_POSTGRES = _READY_BY_WORKSPACE.format(queue="step_runs s")
+_READY_BY_WORKSPACE_SQLITE = _READY_BY_WORKSPACE.format(
+    queue=f"step_runs s INDEXED BY {_QUEUE_INDEX}"
+)
 
 # Each workspace's share of its oldest ready steps, in one statement; the runs are locked,
 # and those another transaction holds are skipped for the next ones.
@@ -60,7 +67,7 @@ CROSS JOIN LATERAL (
 # SQLite has one writer at a time, so nothing to lock, and a statement costs no round
 # trip: one per workspace.
 _OLDEST_READY_SQLITE = f"""
-SELECT s.run_id, s.id FROM step_runs s
+SELECT s.run_id, s.id FROM step_runs s INDEXED BY {_QUEUE_INDEX}
 WHERE s.workspace_id = ? AND {_IN_QUEUE} AND s.available_at <= ?
 ORDER BY s.available_at LIMIT ?
 """
@@ -101,7 +108,8 @@ def take_ready_steps(
     PostgreSQL their runs are locked until the transaction ends."""
     if limit <= 0:
         return []
-    counted = yield from fetch(_READY_BY_WORKSPACE, d.time(now), limit)
+    by_workspace = _READY_BY_WORKSPACE_POSTGRES if d.is_postgres else _READY_BY_WORKSPACE_SQLITE
+    counted = yield from fetch(by_workspace, d.time(now), limit)
     shares = turns.deal({row[0]: int(row[1]) for row in counted if row[1]}, limit)
     if not shares:
         return []

@@ -86,6 +86,8 @@ class Worker:
         self._rng = random.Random()  # noqa: S311 - jitter, not secrets
         self._runs = RunCache()
         self._turns = Turns()
+        # The last claim filled the worker's room: ready steps may still be waiting.
+        self._queue_left = False
         # Work started after a commit that no one awaits (cancelling child runs).
         self._background: set[asyncio.Task[None]] = set()
         # Runs other processes changed, heard through the database since last looked at.
@@ -149,6 +151,9 @@ class Worker:
             free = self.settings.concurrency - len(self._executing)
             claimed = await self._claim(free) if free > 0 else []
             self._start(claimed)
+            if free > 0:
+                # A claim that filled the room may have left more in the queue.
+                self._queue_left = bool(claimed) and free <= len(claimed)
             if not claimed or free <= len(claimed):
                 await self._wait_for_work()
 
@@ -233,7 +238,8 @@ class Worker:
         # Steps the results made ready run here at once: no claim, no wait.
         self._start(applied.continued)
         self.bus.publish(published(applied.changed))
-        if applied.left_ready:
+        if applied.left_ready or self._queue_left:
+            # Room was freed: refill it now from the queue, not at the next poll.
             self.bus.signal_work()
         self._end_children_of(applied.changed)
 
