@@ -232,7 +232,9 @@ async def test_calls_cut_off_by_a_killed_worker_are_kept_and_sent_again_as_thems
             workers[0].send_signal(signal.SIGKILL)
             workers[0].wait(timeout=10)
             workers.append(_worker(settings.database_url))
-            finished = [await wait_for(client, r, "completed", "failed", 60) for r in run_ids]
+            finished = [
+                await wait_for(client, r, "completed", "failed", seconds=60) for r in run_ids
+            ]
             steps = [(await steps_by_id(client, r))["call"] for r in run_ids]
             histories = [await _history(client, r) for r in run_ids]
     finally:
