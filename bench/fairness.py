@@ -103,7 +103,8 @@ class CallServer:
 
 def _calling(url: str) -> dict[str, Any]:
     config = {"url": url, "timeout": 30}
-    return {"nodes": [{"id": "call", "type": "http_request", "data": {"config": config}}]}
+    node = {"id": "call", "type": "http_request", "data": {"config": config}}
+    return {"nodes": [node], "edges": []}
 
 
 async def publish(db: Database, slug: str, definition: dict[str, Any]) -> Principal:
@@ -117,7 +118,7 @@ async def publish(db: Database, slug: str, definition: dict[str, Any]) -> Princi
                 lineage_id=workflow_id,
                 name=slug,
                 status="published",
-                definition={**definition, "edges": []},
+                definition=definition,
                 input_schema=None,
             )
         )
