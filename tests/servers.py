@@ -116,6 +116,7 @@ class EchoServer(RecordingServer):
                 Route("/raw", self._raw, methods=["GET"]),
                 Route("/big", self._big, methods=["GET"]),
                 Route("/flaky/{key}", self._flaky, methods=ALL_METHODS),
+                Route("/stall/{key}", self._stall, methods=ALL_METHODS),
                 Route("/redirect", self._redirect, methods=ALL_METHODS),
                 Route("/loop", self._loop, methods=ALL_METHODS),
             ]
@@ -195,6 +196,20 @@ class EchoServer(RecordingServer):
         if calls <= failures:
             return PlainTextResponse(f"failing call {calls} of {failures}", 503)
         return JSONResponse({"key": key, "calls": calls})
+
+    async def _stall(self, request: Request) -> Response:
+        """`/stall/{key}?seconds=x`: the first call per key answers after x seconds (or
+        when the client leaves), later calls at once: a call cut off, then sent again."""
+        recorded = await self.record(request)
+        calls = sum(r.path == recorded.path for r in self.requests)
+        if calls == 1:
+            seconds = float(request.query_params.get("seconds", "60"))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    while (await request.receive())["type"] != "http.disconnect":
+                        pass
+                    return Response(status_code=499)
+        return JSONResponse({"key": request.path_params["key"], "calls": calls})
 
     async def _redirect(self, request: Request) -> Response:
         await self.record(request)

@@ -70,9 +70,9 @@ async def test_a_run_executes_at_most_its_bound_of_steps_at_once(
     running: set[str] = set()
     peak = 0
     for event in events:
-        if event["event_type"] == "step.started":
+        if event["event_type"] in ("step.started", "step.resumed"):
             running.add(event["step_id"])
-        elif event["event_type"] in ("step.queued", "step.completed"):
+        elif event["event_type"] in ("step.delayed", "step.completed"):
             running.discard(event["step_id"])
         peak = max(peak, len(running))
     assert peak == 2

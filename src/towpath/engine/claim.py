@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.ids import new_id
+from towpath.engine.attempts import lose_attempt
+from towpath.engine.fair_share import Turns, take_ready_steps
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.sql import fetch
 from towpath.engine.transition import RunCache, RunTransaction, flush_runs, open_runs
@@ -26,18 +28,22 @@ def claim_ready_steps(
     lease: timedelta,
     now: datetime,
     cache: RunCache | None = None,
+    turns: Turns | None = None,
 ) -> Gen[tuple[list[Work], list[RunTransaction]]]:
+    """Lease up to `limit` steps: those whose lease ran out, then ready ones, each
+    workspace in turn (`turns` remembers whose turn is next)."""
     # Lock the runs, skipping those another worker holds: run first, then its steps,
     # the same order as every other transition, so two transactions never deadlock.
-    candidates = yield from fetch(
+    # Steps whose worker let its lease run out come first: they have waited longest.
+    expired = yield from fetch(
         "SELECT s.run_id, s.id FROM step_runs s JOIN runs r ON r.id = s.run_id"
-        " WHERE (s.status IN ('queued', 'retrying') AND s.available_at <= ?)"
-        " OR (s.status = 'running' AND s.lease_expires_at < ?)"
-        f" ORDER BY s.available_at LIMIT ? {d.lock('FOR UPDATE OF r SKIP LOCKED')}",
-        d.time(now),
+        " WHERE s.status = 'running' AND s.lease_expires_at < ?"
+        f" ORDER BY s.lease_expires_at LIMIT ? {d.lock('FOR UPDATE OF r SKIP LOCKED')}",
         d.time(now),
         limit,
     )
+    ready = yield from take_ready_steps(d, now, limit - len(expired), turns or Turns())
+    candidates = [*expired, *ready]
     by_run: dict[str, set[str]] = {}
     for run_id, step_run_id in candidates:
         by_run.setdefault(run_id, set()).add(step_run_id)
@@ -68,19 +74,9 @@ def lease_steps(
     variables = _variables(rt)
     claimed = []
     for row in rows:
-        # A new attempt starts unless the step was only parked (a timer) or lost its lease.
-        if row.attempt == 0 or row.status == "retrying":
-            row.attempt += 1
-            row.started_at = rt.now
-        extra = {"reclaimed_from": row.lease_owner} if row.status == "running" else {}
+        event, extra = _start(rt, row)
         rt.set_step_status(
-            row,
-            "running",
-            event="step.started",
-            step_type=row.step_type,
-            attempt=row.attempt,
-            worker=worker_id,
-            **extra,
+            row, "running", event=event, attempt=row.attempt, worker=worker_id, **extra
         )
         row.lease_owner = worker_id
         row.lease_token = token
@@ -106,6 +102,27 @@ def lease_steps(
             )
         )
     return claimed
+
+
+def _start(rt: RunTransaction, row: StepRow) -> tuple[str, dict[str, Any]]:
+    """How the step (re)starts, and the event that says so."""
+    if row.status == "running":
+        # Its lease ran out: the execution in flight is lost, and the same attempt runs
+        # again, with the same idempotency key.
+        owner = row.lease_owner
+        lose_attempt(rt, row)
+        row.started_at = rt.now
+        return "step.started", {"reclaimed_from": owner}
+    if row.attempt == 0 or row.status == "retrying":
+        row.attempt += 1
+        row.started_at = rt.now
+        return "step.started", {}
+    if row.started_at is None:
+        # A stopping worker handed it back: the same attempt runs again.
+        row.started_at = rt.now
+        return "step.started", {}
+    # A timer parked it: the execution that started it carries on now.
+    return "step.resumed", {"resumed_by": "timer"}
 
 
 def _still_claimable(row: StepRow, now: datetime) -> bool:

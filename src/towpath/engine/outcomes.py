@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from towpath.domain.states import STEP_TERMINAL
+from towpath.engine.attempts import record_attempt
 from towpath.engine.fan_out import fan_out, item_settled, kept_state
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.subruns import start_child
@@ -75,17 +76,9 @@ def record_result(
 def _record_attempt(row: StepRow, result: Result, rt: RunTransaction) -> None:
     outcome = result.outcome
     if isinstance(outcome, Deferred):
-        return
-    entry: dict[str, Any] = {
-        "attempt": row.attempt,
-        "started_at": row.started_at.isoformat() if row.started_at else None,
-        "ended_at": rt.now.isoformat(),
-        "outcome": type(outcome).__name__.lower(),
-    }
-    if isinstance(outcome, Failed):
-        entry["error"] = outcome.error
-        entry["kind"] = outcome.kind
-    row.attempts = [*(row.attempts or []), entry]
+        return  # parked, not ended: the entry is written when it ends
+    details = {"error": outcome.error, "kind": outcome.kind} if isinstance(outcome, Failed) else {}
+    record_attempt(row, type(outcome).__name__.lower(), rt.now, **details)
 
 
 def _fail_or_retry(
@@ -121,7 +114,8 @@ def _wait(rt: RunTransaction, row: StepRow, waiting: Waiting) -> None:
 def _park(rt: RunTransaction, row: StepRow, deferred: Deferred) -> None:
     row.state = {**kept_state(row), **deferred.saved}
     row.available_at = deferred.until
-    rt.set_step_status(row, "queued", until=deferred.until.isoformat())
+    # Back in the queue until it is due, but not a new start: its own event says so.
+    rt.set_step_status(row, "queued", event="step.delayed", until=deferred.until.isoformat())
 
 
 def release_leases(d: Dialect, works: list[Work]) -> Gen[list[RunTransaction]]:
@@ -134,7 +128,10 @@ def release_leases(d: Dialect, works: list[Work]) -> Gen[list[RunTransaction]]:
             continue
         if row.status != "running" or row.lease_token != work.lease_token:
             continue
+        record_attempt(row, "interrupted", rt.now, reason="the worker stopped")
         row.available_at = rt.now
+        # Not started until another worker starts it again, as the same attempt.
+        row.started_at = None
         rt.set_step_status(row, "queued", reason="the worker stopped")
     yield from flush_runs(d, opened.values())
     return list(opened.values())

@@ -17,6 +17,7 @@ from towpath.domain.states import (
     check_run_transition,
     check_step_transition,
 )
+from towpath.engine.attempts import record_attempt
 from towpath.engine.rows import (
     WHOLE_STEP,
     EventRow,
@@ -259,6 +260,9 @@ class RunTransaction:
         self, row: StepRow, status: str, *, event: str | None = None, **data: Any
     ) -> None:
         check_step_transition(row.status, status)
+        if row.status == "running" and status == "cancelled":
+            # The execution in flight is stopped: its entry says how it ended.
+            record_attempt(row, "cancelled", self.now)
         row.status = status
         if status != "running":
             row.lease_owner = None

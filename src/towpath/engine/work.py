@@ -9,6 +9,13 @@ if TYPE_CHECKING:
     from towpath.domain.definition import Node
 
 
+def idempotency_key(run_id: str, step_id: str, item_index: int, attempt: int) -> str:
+    """`run:step:attempt` (a for_each item's step is `step[i]`): the same for every
+    execution of one attempt, so a downstream system can drop a resend."""
+    suffix = "" if item_index < 0 else f"[{item_index}]"
+    return f"{run_id}:{step_id}{suffix}:{attempt}"
+
+
 @dataclass(frozen=True)
 class Work:
     step_run_id: str
@@ -27,5 +34,4 @@ class Work:
 
     @property
     def idempotency_key(self) -> str:
-        suffix = "" if self.item_index < 0 else f"[{self.item_index}]"
-        return f"{self.run_id}:{self.step_id}{suffix}:{self.attempt}"
+        return idempotency_key(self.run_id, self.step_id, self.item_index, self.attempt)

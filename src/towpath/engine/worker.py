@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from towpath.engine.claim import claim_ready_steps
 from towpath.engine.execute import Result, execute_inline, execute_work
+from towpath.engine.fair_share import Turns
 from towpath.engine.inline_budget import INLINE_OUTPUT_CHARS, INLINE_SECONDS
 from towpath.engine.outcomes import release_leases
 from towpath.engine.results import Applied, Continuation, apply_results
@@ -87,6 +88,9 @@ class Worker:
         self._stopping = asyncio.Event()
         self._rng = random.Random()  # noqa: S311 - jitter, not secrets
         self._runs = RunCache()
+        self._turns = Turns()
+        # The last claim filled the worker's room: ready steps may still be waiting.
+        self._queue_left = False
         # Work started after a commit that no one awaits (cancelling child runs).
         self._background: set[asyncio.Task[None]] = set()
         # Runs other processes changed, heard through the database since last looked at.
@@ -150,6 +154,9 @@ class Worker:
             free = self.settings.concurrency - len(self._executing)
             claimed = await self._claim(free) if free > 0 else []
             self._start(claimed)
+            if free > 0:
+                # A claim that filled the room may have left more in the queue.
+                self._queue_left = bool(claimed) and free <= len(claimed)
             if not claimed or free <= len(claimed):
                 await self._wait_for_work()
 
@@ -165,6 +172,7 @@ class Worker:
                     self.lease,
                     now,
                     self._runs,
+                    self._turns,
                 )
             )
 
@@ -233,7 +241,8 @@ class Worker:
         # Steps the results made ready run here at once: no claim, no wait.
         self._start(applied.continued)
         self.bus.publish(published(applied.changed))
-        if applied.left_ready:
+        if applied.left_ready or self._queue_left:
+            # Room was freed: refill it now from the queue, not at the next poll.
             self.bus.signal_work()
         self._end_children_of(applied.changed)
 

@@ -111,7 +111,7 @@ class Metrics:
         elif kind in _STEP_STOPS:
             self.steps_finished.labels(_STEP_STOPS[kind], step_type).inc()
             self._started.pop(key, None)
-        elif kind in ("step.waiting", "step.queued"):
+        elif kind in ("step.waiting", "step.queued", "step.delayed"):
             # Its work is over for now: it waits, or a timer parked it.
             self._started.pop(key, None)
         elif kind in _RUN_ENDS:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -114,13 +115,26 @@ class Run(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+# The queue: step runs waiting for a worker's claim.
+STEP_QUEUE = "status IN ('queued', 'retrying')"
+
+
 class StepRun(Base):
     __tablename__ = "step_runs"
     __table_args__ = (
         UniqueConstraint("run_id", "step_id", "item_index"),
-        # The claim query: ready work ordered by when it becomes available.
+        # Timers and gauges: steps of a status by when they are due.
         Index(None, "status", "available_at"),
         Index(None, "lease_expires_at"),
+        # The claim: each workspace's queue, oldest first; only queued rows, so it stays
+        # as small as the queue however long the history grows.
+        Index(
+            None,
+            "workspace_id",
+            "available_at",
+            postgresql_where=text(STEP_QUEUE),
+            sqlite_where=text(STEP_QUEUE),
+        ),
     )
 
     id: Mapped[str] = _id()
