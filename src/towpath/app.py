@@ -16,6 +16,7 @@ from towpath.api.cors import EnvelopedCORSMiddleware
 from towpath.api.deps import current_principal
 from towpath.api.errors import install_error_handlers
 from towpath.api.observe import ObserveMiddleware
+from towpath.api.openapi import install_openapi, operation_id
 from towpath.api.rate_limit import AddressLimitMiddleware, RateLimiter
 from towpath.api.request_data import RequestDataMiddleware
 from towpath.api.request_id import RequestIdMiddleware
@@ -34,7 +35,7 @@ from towpath.api.routes import (
     workflows,
 )
 from towpath.api.schemas.catalog import StepCatalogEntry
-from towpath.api.schemas.errors import ERRORS
+from towpath.api.schemas.errors import AUTHENTICATED, errors
 from towpath.auth.authenticator import authenticator_running
 from towpath.auth.stream_tokens import StreamTokens
 from towpath.domain.clock import utcnow
@@ -103,6 +104,7 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="Self-hosted workflow orchestration: durable runs, live events, human steps.",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.metrics = metrics_registry
     app.state.metrics_token = settings.metrics_token
@@ -124,7 +126,9 @@ def create_app(settings: Settings) -> FastAPI:
     )
     install_error_handlers(app)
     # Every route under /api/v1 authenticates its caller; routes then ask for a role.
-    api = APIRouter(prefix="/api/v1", dependencies=[Depends(current_principal)], responses=ERRORS)
+    api = APIRouter(
+        prefix="/api/v1", dependencies=[Depends(current_principal)], responses=AUTHENTICATED
+    )
     for router in (
         workflows,
         runs,
@@ -139,10 +143,12 @@ def create_app(settings: Settings) -> FastAPI:
         api.include_router(router.router)
     app.include_router(api)
     # Authenticates on its own: an EventSource may bring a stream token in the URL.
-    app.include_router(streams.api_router, prefix="/api/v1", responses=ERRORS)
+    stream_errors = {**AUTHENTICATED, **errors(400, 404)}
+    app.include_router(streams.api_router, prefix="/api/v1", responses=stream_errors)
     app.include_router(streams.socket_router)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    install_openapi(app, app.state.workflow_rules.limits)
     # Outermost last: the request id must be set before anything can answer, and a body
     # is checked as data only within the size limit.
     app.add_middleware(RequestDataMiddleware)

@@ -127,7 +127,7 @@ async def test_bad_idempotency_key_header(client: httpx.AsyncClient) -> None:
         API, json=workflow_body(), headers={"X-Idempotency-Key": "has spaces"}
     )
 
-    assert_envelope(response, 400, "INVALID_REQUEST")
+    assert_envelope(response, 422, "INVALID_IDEMPOTENCY_KEY")
     assert await stored(client) == 0
 
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from towpath.auth.authenticator import Authenticator
 from towpath.auth.principal import Principal
-from towpath.domain.errors import InvalidRequest, RateLimited, RoleRequired, Unauthenticated
-from towpath.services.idempotency import KEY_RULE, IdempotencyRequest, is_valid_key
+from towpath.domain.errors import RateLimited, RoleRequired, Unauthenticated
+from towpath.services.idempotency import KEY_SCHEMA, IdempotencyRequest, checked_key
 from towpath.services.runtime import Runtime
 from towpath.services.workflows import WorkflowRules
 from towpath.storage.database import Database
-from towpath.storage.pagination import PageRequest
 
 if TYPE_CHECKING:
     from towpath.api.rate_limit import RateLimiter
@@ -74,29 +73,20 @@ async def runtime(request: Request) -> Runtime:
     return found
 
 
-async def page_request(
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
-    sort: Annotated[
-        str | None, Query(max_length=64, description="field, `-field` descending")
-    ] = None,
-) -> PageRequest:
-    return PageRequest(page=page, per_page=per_page, sort=sort)
-
-
 async def idempotency_request(
     request: Request,
-    x_idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+    x_idempotency_key: Annotated[
+        str | None,
+        Header(
+            json_schema_extra=KEY_SCHEMA,
+            description="Repeating a request with the same key returns its first result",
+        ),
+    ] = None,
 ) -> IdempotencyRequest | None:
     if x_idempotency_key is None:
         return None
-    if not is_valid_key(x_idempotency_key):
-        raise InvalidRequest(
-            f"X-Idempotency-Key must be {KEY_RULE}",
-            details={"header": "X-Idempotency-Key"},
-        )
-    operation = f"{request.method} {request.url.path}"
-    return IdempotencyRequest(key=x_idempotency_key, operation=operation)
+    key = checked_key(x_idempotency_key, "header")
+    return IdempotencyRequest(key=key, operation=f"{request.method} {request.url.path}")
 
 
 DB = Annotated[Database, Depends(database)]
@@ -109,5 +99,4 @@ Editor = Annotated[Principal, _requires("editor")]
 Admin = Annotated[Principal, _requires("admin")]
 Rules = Annotated[WorkflowRules, Depends(workflow_rules)]
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
-Paging = Annotated[PageRequest, Depends(page_request)]
 Idempotency = Annotated[IdempotencyRequest | None, Depends(idempotency_request)]

@@ -10,11 +10,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from towpath.api.allowed_methods import allowed_methods, options_response
 from towpath.api.request_id import current_request_id
 from towpath.domain import errors
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
+    from starlette.responses import Response
 
 log = logging.getLogger("towpath.api")
 
@@ -74,7 +76,7 @@ async def _towpath_error(_: Request, exc: Exception) -> JSONResponse:
     return envelope(status_of(exc), exc.code, exc.message, exc.details, headers_of(exc))
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast("RequestValidationError", exc)
     problems = [
         {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
@@ -84,14 +86,37 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
         return envelope(
             400, "MALFORMED_JSON", "the request body is not valid JSON", {"errors": problems}
         )
+    if isinstance(exc.body, bytes) and exc.body:
+        # FastAPI reads a body as JSON only when its Content-Type says so; any other
+        # body reaches validation as bytes.
+        content_type = request.headers.get("content-type", "")
+        sent = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+        return envelope(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            f"the request body must be JSON, sent with Content-Type: application/json;"
+            f" this one came with {sent}",
+            {"content_type": content_type or None, "expected": "application/json"},
+        )
     return envelope(422, "VALIDATION_ERROR", "the request is not valid", {"errors": problems})
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     exc = cast("StarletteHTTPException", exc)
+    if exc.status_code == 405:
+        return _method_not_allowed(request)
     code = _HTTP_CODES.get(exc.status_code, "ERROR")
     headers = dict(exc.headers) if exc.headers else None
     return envelope(exc.status_code, code, str(exc.detail), headers=headers)
+
+
+def _method_not_allowed(request: Request) -> Response:
+    allow = allowed_methods(request)
+    if request.method == "OPTIONS":
+        return options_response(allow, current_request_id())
+    message = f"{request.method} is not served at {request.url.path}; it serves {allow}"
+    details = {"method": request.method, "allowed": allow.split(", ")}
+    return envelope(405, "METHOD_NOT_ALLOWED", message, details, headers={"Allow": allow})
 
 
 async def _integrity_error(_: Request, exc: Exception) -> JSONResponse:

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fastapi import Response
 
     from towpath.storage.pagination import Page
+
+TOTAL_HEADERS: dict[str, Any] = {
+    "X-Total-Count": {
+        "description": "How many there are in all pages",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+# A list's 200, documented with the header that carries the total.
+LISTED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "One page of the list", "headers": TOTAL_HEADERS}
+}
 
 
 def set_total(response: Response, page: Page[object]) -> None:
@@ -19,3 +30,12 @@ def mark_created(response: Response, replayed: bool) -> None:
     response.status_code = 200 if replayed else 201
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
+
+
+# The header of a 200 that answers a creating request with its earlier result.
+REPLAYED_HEADERS: dict[str, Any] = {
+    "Idempotent-Replayed": {
+        "description": "The result of an earlier request with this idempotency key",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}

@@ -56,7 +56,7 @@ class WorkflowPublished(Conflict):
         )
 
 
-class PublishedWorkflowNotDeletable(InvalidRequest):
+class PublishedWorkflowNotDeletable(Conflict):
     code = "WORKFLOW_PUBLISHED"
 
     def __init__(self, workflow_id: str) -> None:
@@ -96,10 +96,31 @@ class DefinitionOverLimit(Unprocessable):
 class IdempotencyKeyReused(Unprocessable):
     code = "IDEMPOTENCY_KEY_REUSED"
 
-    def __init__(self, key: str) -> None:
+    # What differed from the key's first request: "target" (its method and path), "body".
+    _WHAT = {
+        ("target",): "on another target (method and path), with this same body",
+        ("body",): "with a different request body",
+        ("target", "body"): "on another target (method and path), with a different body",
+    }
+
+    def __init__(self, key: str, differs: tuple[str, ...] = ("target", "body")) -> None:
         super().__init__(
-            "this idempotency key was used with a different request body",
-            details={"idempotency_key": key},
+            f"this idempotency key was first used {self._WHAT[differs]};"
+            " a key names one request, so use a new key for this one",
+            details={"idempotency_key": key, "differs": list(differs)},
+        )
+
+
+class InvalidIdempotencyKey(Unprocessable):
+    code = "INVALID_IDEMPOTENCY_KEY"
+
+    _WHERE = {"header": "the X-Idempotency-Key header", "body": "the body's idempotency_key"}
+
+    def __init__(self, source: str, rule: str, length: int) -> None:
+        # `source`: "header" or "body"; one rule and one error for both.
+        super().__init__(
+            f"{self._WHERE[source]} must be {rule}",
+            details={"in": source, "length": length},
         )
 
 

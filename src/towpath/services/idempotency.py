@@ -21,6 +21,7 @@ from towpath.domain.errors import (
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
     IdempotencyKeysDiffer,
+    InvalidIdempotencyKey,
 )
 from towpath.storage import idempotency as keys
 from towpath.storage.models import IdempotencyKey
@@ -37,11 +38,17 @@ if TYPE_CHECKING:
 # A key, in the header or in a body alike: 1-255 visible ASCII characters (the draft's rule).
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 KEY_PATTERN = f"^{_KEY.pattern}$"
-KEY_RULE = "1-255 visible ASCII characters"
+KEY_RULE = "1-255 visible ASCII characters (no spaces)"
+# The rule as the OpenAPI document states it, for the header and the body's field.
+KEY_SCHEMA = {"minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN}
 
 
-def is_valid_key(key: str) -> bool:
-    return _KEY.fullmatch(key) is not None
+def checked_key(key: str, source: str) -> str:
+    """The key, if it follows the rule; one error whatever is wrong, from the header or
+    the body (`source`)."""
+    if _KEY.fullmatch(key) is None:
+        raise InvalidIdempotencyKey(source, KEY_RULE, len(key))
+    return key
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,7 @@ def one_key(
     different ones are refused."""
     if body_key is None:
         return header
+    checked_key(body_key, "body")
     if header is None:
         return IdempotencyRequest(body_key, operation)
     if header.key != body_key:
@@ -80,6 +88,33 @@ def one_key(
 def fingerprint(operation: str, payload: Any) -> str:
     canonical = json.dumps([operation, payload], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _digest(value: Any) -> str:
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def request_fingerprint(operation: str, payload: Any) -> str:
+    """The target's digest, then the body's, each 128 bits: a reused key can then say
+    which of the two differs."""
+    return _digest(operation) + _digest(payload)
+
+
+def _differences(stored: str, operation: str, payload: Any) -> tuple[str, ...]:
+    """What differs between a key's first request and this one; () if nothing."""
+    if stored == fingerprint(operation, payload):
+        # A key claimed before target and body had digests of their own.
+        return ()
+    now = request_fingerprint(operation, payload)
+    return tuple(
+        part
+        for part, first, second in (
+            ("target", stored[:32], now[:32]),
+            ("body", stored[32:], now[32:]),
+        )
+        if first != second
+    )
 
 
 async def create_once(
@@ -95,8 +130,7 @@ async def create_once(
     `complete_key`), and returns the new resource's id."""
     if request is None:
         return Created(await create(None), replayed=False)
-    digest = fingerprint(request.operation, payload)
-    claimed = await _claim(db, caller, request, digest, policy)
+    claimed = await _claim(db, caller, request, payload, policy)
     if isinstance(claimed, Created):
         return claimed
     try:
@@ -118,7 +152,7 @@ async def _claim(
     db: Database,
     caller: Principal,
     request: IdempotencyRequest,
-    digest: str,
+    payload: Any,
     policy: IdempotencyPolicy,
 ) -> str | Created:
     """The claimed key's row id, or the earlier result when the key was used before."""
@@ -135,23 +169,28 @@ async def _claim(
                     workspace_id=caller.workspace_id,
                     principal=caller.subject,
                     key=request.key,
-                    fingerprint=digest,
+                    fingerprint=request_fingerprint(request.operation, payload),
                     locked_at=now,
                     expires_at=now + policy.ttl,
                 )
                 await keys.insert_key(session, row)
                 return row.id
-            return await _reuse(session, row, request.key, digest, policy)
+            differs = _differences(row.fingerprint, request.operation, payload)
+            return await _reuse(session, row, request.key, differs, policy)
     except IntegrityError as exc:
         # Another request inserted the same key between our read and our insert.
         raise IdempotencyKeyInFlight(request.key) from exc
 
 
 async def _reuse(
-    session: AsyncSession, row: IdempotencyKey, key: str, digest: str, policy: IdempotencyPolicy
+    session: AsyncSession,
+    row: IdempotencyKey,
+    key: str,
+    differs: tuple[str, ...],
+    policy: IdempotencyPolicy,
 ) -> str | Created:
-    if row.fingerprint != digest:
-        raise IdempotencyKeyReused(key)
+    if differs:
+        raise IdempotencyKeyReused(key, differs)
     if row.response_body is not None:
         return Created(str(row.response_body["id"]), replayed=True)
     now = utcnow()

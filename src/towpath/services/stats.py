@@ -31,8 +31,12 @@ def window(since: datetime | None, until: datetime | None) -> Window:
     """The window asked for; by default the seven days before `until` (or now)."""
     end = until or utcnow()
     start = since or end - DEFAULT_WINDOW
-    if start >= end:
-        raise InvalidRequest("`since` must be before `until`", details={"since": start.isoformat()})
+    # since == until is an empty window: nothing in it, but nothing wrong with asking.
+    if start > end:
+        raise InvalidRequest(
+            "`since` must not be after `until`",
+            details={"since": start.isoformat(), "until": end.isoformat()},
+        )
     return Window(start, end)
 
 

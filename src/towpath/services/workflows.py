@@ -73,7 +73,14 @@ def _check_size(definition: dict[str, Any], rules: WorkflowRules) -> None:
     if error is None:
         return
     cls = DefinitionTooLarge if error.code == "definition_too_large" else DefinitionOverLimit
-    raise cls(error.message, details={"limit": error.code})
+    limits = rules.limits
+    # The number that was passed: bytes, nodes or edges, as `reason` says.
+    limit = {
+        "definition_too_large": limits.max_bytes,
+        "too_many_nodes": limits.max_nodes,
+        "too_many_edges": limits.max_edges,
+    }.get(error.code)
+    raise cls(error.message, details={"reason": error.code, "limit": limit})
 
 
 async def create_workflow(

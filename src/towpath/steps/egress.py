@@ -30,8 +30,9 @@ class DestinationRefused(Exception):
     """A step tried to reach an address it may not: no retry will change that."""
 
     def __init__(self, host: str, address: str, reason: str) -> None:
+        article = "an" if reason[0] in "aeiou" else "a"
         super().__init__(
-            f"refusing to connect to {host} ({address}): a {reason} address; name it in"
+            f"refusing to connect to {host} ({address}): {article} {reason} address; name it in"
             " TOWPATH_STEP_ALLOWED_HOSTS to allow it"
         )
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from towpath.api.deps import DB
+from towpath.api.schemas.errors import errors
 from towpath.domain.errors import Unauthenticated
 
 if TYPE_CHECKING:
@@ -20,9 +21,12 @@ router = APIRouter(tags=["health"])
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        **errors(401, 500),
+    },
 )
-async def metrics(request: Request, db: DB) -> Response:
+async def get_metrics(request: Request, db: DB) -> Response:
     token: str = request.app.state.metrics_token
     if token:
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
-from towpath.api.deps import Idempotency, Operator, Paging, Rules, RuntimeDep, Viewer
-from towpath.api.responses import mark_created, set_total
-from towpath.api.routes.workflows import Created
+from towpath.api.deps import Idempotency, Operator, Rules, RuntimeDep, Viewer
+from towpath.api.paging import paging
+from towpath.api.responses import LISTED, REPLAYED_HEADERS, mark_created, set_total
+from towpath.api.schemas.errors import WITH_BODY, Responses, errors
+from towpath.api.schemas.links import described, links
 from towpath.api.schemas.runs import (
+    SEQ_MAX,
     ApproveInput,
     CancelInput,
     ClarifyInput,
@@ -19,23 +21,62 @@ from towpath.api.schemas.runs import (
     RunInput,
     RunLogResponse,
     RunResponse,
+    RunStatus,
     RunSummary,
     StepRunResponse,
     run_response,
     step_run_response,
 )
+from towpath.api.schemas.strict import MOMENT_RULE, Moment
 from towpath.services import runs as service
 from towpath.services.idempotency import one_key
+from towpath.storage.pagination import PageRequest
+from towpath.storage.runs import SORTABLE
 
 router = APIRouter(tags=["runs"])
-RunStatus = Annotated[
-    str | None, Query(pattern="^(pending|running|waiting|completed|failed|cancelled)$")
+After = Annotated[
+    int, Query(ge=0, le=SEQ_MAX, description="Only what comes after this sequence number")
 ]
-After = Annotated[int, Query(ge=0, description="Only what comes after this sequence number")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
+Since = Annotated[Moment | None, Query(description=f"Created at or after this: {MOMENT_RULE}")]
+Until = Annotated[Moment | None, Query(description=f"Created before this: {MOMENT_RULE}")]
+RunPages = Annotated[PageRequest, paging(SORTABLE, "-created_at")]
+
+# What a client does next with a run it holds.
+RUN_LINKS = links(
+    "run_id",
+    "get_run",
+    "list_run_steps",
+    "list_run_events",
+    "list_run_logs",
+    "get_run_metrics",
+    "approve_run",
+    "clarify_run",
+    "resume_run",
+    "cancel_run",
+    "retry_run",
+)
+STARTED: Responses = {
+    201: described("The run, started", with_links=RUN_LINKS),
+    200: described(
+        "The run an earlier request with this idempotency key started",
+        model=RunResponse,
+        with_links=RUN_LINKS,
+        headers=REPLAYED_HEADERS,
+    ),
+}
+# Answering or changing a run: it may be in a state that does not allow it.
+ACTION: Responses = {
+    200: described("The run after the change", with_links=RUN_LINKS),
+    **errors(404, 409),
+}
 
 
-@router.post("/workflows/{workflow_id}/run", status_code=201, responses=Created)
+@router.post(
+    "/workflows/{workflow_id}/run",
+    status_code=201,
+    responses={**STARTED, **WITH_BODY, **errors(404, 409)},
+)
 async def start_run(
     workflow_id: str,
     body: RunInput,
@@ -53,16 +94,16 @@ async def start_run(
     return run_response(run, context)
 
 
-@router.get("/runs")
+@router.get("/runs", responses=LISTED)
 async def list_runs(
     runtime: RuntimeDep,
     caller: Viewer,
-    page: Paging,
+    page: RunPages,
     response: Response,
     workflow_id: str | None = None,
-    status: RunStatus = None,
-    since: Annotated[AwareDatetime | None, Query(description="ISO 8601, with an offset")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="ISO 8601, with an offset")] = None,
+    status: RunStatus | None = None,
+    since: Since = None,
+    until: Until = None,
 ) -> list[RunSummary]:
     found = await service.list_runs(
         runtime, caller, page, workflow_id=workflow_id, status=status, since=since, until=until
@@ -71,40 +112,40 @@ async def list_runs(
     return [RunSummary.model_validate(run) for run in found.items]
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", responses=errors(404))
 async def get_run(run_id: str, runtime: RuntimeDep, caller: Viewer) -> RunResponse:
     return run_response(*await service.get(runtime, caller, run_id))
 
 
-@router.get("/runs/{run_id}/steps")
-async def list_steps(run_id: str, runtime: RuntimeDep, caller: Viewer) -> list[StepRunResponse]:
+@router.get("/runs/{run_id}/steps", responses=errors(404))
+async def list_run_steps(run_id: str, runtime: RuntimeDep, caller: Viewer) -> list[StepRunResponse]:
     return [step_run_response(row) for row in await service.steps(runtime, caller, run_id)]
 
 
-@router.get("/runs/{run_id}/events")
-async def list_events(
+@router.get("/runs/{run_id}/events", responses=errors(404))
+async def list_run_events(
     run_id: str, runtime: RuntimeDep, caller: Viewer, after: After = 0, limit: Limit = 1000
 ) -> list[RunEventResponse]:
     found = await service.events(runtime, caller, run_id, after, limit)
     return [RunEventResponse.model_validate(event) for event in found]
 
 
-@router.get("/runs/{run_id}/logs")
-async def list_logs(
+@router.get("/runs/{run_id}/logs", responses=errors(404))
+async def list_run_logs(
     run_id: str, runtime: RuntimeDep, caller: Viewer, after: After = 0, limit: Limit = 1000
 ) -> list[RunLogResponse]:
     found = await service.logs(runtime, caller, run_id, after, limit)
     return [RunLogResponse.model_validate(line) for line in found]
 
 
-@router.post("/runs/{run_id}/resume")
+@router.post("/runs/{run_id}/resume", responses={**ACTION, **WITH_BODY})
 async def resume_run(
     run_id: str, body: ResumeInput, runtime: RuntimeDep, caller: Operator
 ) -> RunResponse:
     return run_response(*await service.resume(runtime, caller, run_id, body.step_id, body.data))
 
 
-@router.post("/runs/{run_id}/approve")
+@router.post("/runs/{run_id}/approve", responses={**ACTION, **WITH_BODY})
 async def approve_run(
     run_id: str, body: ApproveInput, runtime: RuntimeDep, caller: Operator
 ) -> RunResponse:
@@ -113,14 +154,14 @@ async def approve_run(
     )
 
 
-@router.post("/runs/{run_id}/clarify")
+@router.post("/runs/{run_id}/clarify", responses={**ACTION, **WITH_BODY})
 async def clarify_run(
     run_id: str, body: ClarifyInput, runtime: RuntimeDep, caller: Operator
 ) -> RunResponse:
     return run_response(*await service.clarify(runtime, caller, run_id, body.step_id, body.answers))
 
 
-@router.post("/runs/{run_id}/cancel")
+@router.post("/runs/{run_id}/cancel", responses={**ACTION, **WITH_BODY})
 async def cancel_run(
     run_id: str, runtime: RuntimeDep, caller: Operator, body: CancelInput | None = None
 ) -> RunResponse:
@@ -128,6 +169,6 @@ async def cancel_run(
     return run_response(*await service.cancel(runtime, caller, run_id, reason))
 
 
-@router.post("/runs/{run_id}/retry")
+@router.post("/runs/{run_id}/retry", responses=ACTION)
 async def retry_run(run_id: str, runtime: RuntimeDep, caller: Operator) -> RunResponse:
     return run_response(*await service.retry(runtime, caller, run_id))

@@ -5,34 +5,55 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
-from towpath.api.deps import DB, Paging, Viewer
-from towpath.api.responses import set_total
+from towpath.api.deps import DB, Viewer
+from towpath.api.paging import paging
+from towpath.api.responses import TOTAL_HEADERS, set_total
+from towpath.api.schemas.errors import Responses, errors
+from towpath.api.schemas.links import described
 from towpath.api.schemas.stats import (
     RunMetricsResponse,
     WorkflowStatsResponse,
     run_metrics_response,
     stats_response,
 )
+from towpath.api.schemas.strict import MOMENT_RULE, Moment
 from towpath.services import stats as service
+from towpath.storage.pagination import PageRequest
 
 router = APIRouter(tags=["stats"])
-Moment = Annotated[AwareDatetime | None, Query(description="ISO 8601, with an offset")]
+Since = Annotated[
+    Moment | None,
+    Query(description=f"The window's start: {MOMENT_RULE}; by default 7 days before `until`"),
+]
+Until = Annotated[
+    Moment | None,
+    Query(description=f"The window's end, not in it: {MOMENT_RULE}; by default now"),
+]
+# The step runs' columns a run's metrics sort by (storage.stats.step_metrics).
+StepPages = Annotated[
+    PageRequest, paging(("created_at", "step_id", "duration_seconds"), "created_at")
+]
+
+METRICS: Responses = {
+    200: described("The run's totals and one page of its steps", headers=TOTAL_HEADERS)
+}
 
 
-@router.get("/workflows/{workflow_id}/stats")
-async def workflow_stats(
-    workflow_id: str, db: DB, caller: Viewer, since: Moment = None, until: Moment = None
+@router.get("/workflows/{workflow_id}/stats", responses=errors(400, 404))
+async def get_workflow_stats(
+    workflow_id: str, db: DB, caller: Viewer, since: Since = None, until: Until = None
 ) -> WorkflowStatsResponse:
+    """Runs created in the window; `since` after `until` is a 400, `since` equal to
+    `until` an empty window."""
     span = service.window(since, until)
     found = await service.workflow_stats(db, caller, workflow_id, span)
     return stats_response(workflow_id, span, found)
 
 
-@router.get("/runs/{run_id}/metrics")
-async def run_metrics(
-    run_id: str, db: DB, caller: Viewer, page: Paging, response: Response
+@router.get("/runs/{run_id}/metrics", responses={**METRICS, **errors(404)})
+async def get_run_metrics(
+    run_id: str, db: DB, caller: Viewer, page: StepPages, response: Response
 ) -> RunMetricsResponse:
     found = await service.run_metrics(db, caller, run_id, page)
     set_total(response, found.steps)

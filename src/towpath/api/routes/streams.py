@@ -12,6 +12,7 @@ from starlette.responses import StreamingResponse
 from starlette.websockets import WebSocketDisconnect
 from uvicorn.protocols.utils import ClientDisconnected
 
+from towpath.api.schemas.runs import SEQ_MAX
 from towpath.api.schemas.streams import snapshot_text
 from towpath.api.socket_auth import (
     BEARER_PROTOCOL,
@@ -89,8 +90,10 @@ async def stream_run(
     run_id: str,
     request: Request,
     caller: Annotated[Principal, Depends(stream_reader)],
-    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
-    after: Annotated[int | None, Query(ge=0, description="Resume after this seq")] = None,
+    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=SEQ_MAX)] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=SEQ_MAX, description="Resume after this seq")
+    ] = None,
 ) -> Response:
     """The run's events as Server-Sent Events: a `snapshot` event, then one event per run
     event (`id:` is its seq). With `Last-Event-ID` (or `after`), the missed events instead."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from towpath.api.deps import DB, Editor, Idempotency, Paging, Rules, Viewer
-from towpath.api.responses import mark_created, set_total
+from towpath.api.deps import DB, Editor, Idempotency, Rules, Viewer
+from towpath.api.paging import paging
+from towpath.api.responses import LISTED, REPLAYED_HEADERS, mark_created, set_total
+from towpath.api.schemas.errors import WITH_BODY, Responses, errors
+from towpath.api.schemas.links import described, links
 from towpath.api.schemas.workflows import (
     ValidationIssue,
     ValidationResponse,
@@ -18,18 +21,44 @@ from towpath.api.schemas.workflows import (
     WorkflowVersion,
 )
 from towpath.services import workflows as service
+from towpath.storage.pagination import PageRequest
+from towpath.storage.workflows import SORTABLE
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
-Created: dict[int | str, dict[str, Any]] = {
-    200: {"description": "An earlier request with the same X-Idempotency-Key"}
+WorkflowPages = Annotated[PageRequest, paging(SORTABLE, "-created_at")]
+VersionPages = Annotated[PageRequest, paging(SORTABLE, "version")]
+
+# What a client does next with a workflow it holds.
+WORKFLOW_LINKS = links(
+    "workflow_id",
+    "get_workflow",
+    "update_workflow",
+    "delete_workflow",
+    "validate_workflow",
+    "publish_workflow",
+    "duplicate_workflow",
+    "list_workflow_versions",
+    "start_run",
+    "get_workflow_stats",
+)
+CREATED: Responses = {
+    201: described("The new draft", with_links=WORKFLOW_LINKS),
+    200: described(
+        "The draft an earlier request with this idempotency key made",
+        model=WorkflowResponse,
+        with_links=WORKFLOW_LINKS,
+        headers=REPLAYED_HEADERS,
+    ),
+    **errors(409),
 }
+CHANGED: Responses = {200: described("The workflow after the change", with_links=WORKFLOW_LINKS)}
 
 
-@router.get("")
+@router.get("", responses=LISTED)
 async def list_workflows(
     db: DB,
     caller: Viewer,
-    page: Paging,
+    page: WorkflowPages,
     response: Response,
     status: Annotated[WorkflowStatus | None, Query()] = None,
 ) -> list[WorkflowResponse]:
@@ -38,7 +67,7 @@ async def list_workflows(
     return [WorkflowResponse.model_validate(w) for w in found.items]
 
 
-@router.post("", status_code=201, responses=Created)
+@router.post("", status_code=201, responses={**CREATED, **WITH_BODY})
 async def create_workflow(
     body: WorkflowCreate, db: DB, caller: Editor, rules: Rules, key: Idempotency, response: Response
 ) -> WorkflowResponse:
@@ -48,12 +77,12 @@ async def create_workflow(
     return WorkflowResponse.model_validate(workflow)
 
 
-@router.get("/{workflow_id}")
+@router.get("/{workflow_id}", responses=errors(404))
 async def get_workflow(workflow_id: str, db: DB, caller: Viewer) -> WorkflowResponse:
     return WorkflowResponse.model_validate(await service.get_workflow(db, caller, workflow_id))
 
 
-@router.put("/{workflow_id}")
+@router.put("/{workflow_id}", responses={**CHANGED, **WITH_BODY, **errors(404, 409)})
 async def update_workflow(
     workflow_id: str, body: WorkflowUpdate, db: DB, caller: Editor, rules: Rules
 ) -> WorkflowResponse:
@@ -62,13 +91,13 @@ async def update_workflow(
     return WorkflowResponse.model_validate(workflow)
 
 
-@router.delete("/{workflow_id}", status_code=204)
+@router.delete("/{workflow_id}", status_code=204, responses=errors(404, 409))
 async def delete_workflow(workflow_id: str, db: DB, caller: Editor) -> Response:
     await service.delete_workflow(db, caller, workflow_id)
     return Response(status_code=204)
 
 
-@router.post("/{workflow_id}/publish")
+@router.post("/{workflow_id}/publish", responses={**CHANGED, **errors(404, 409)})
 async def publish_workflow(
     workflow_id: str, db: DB, caller: Editor, rules: Rules
 ) -> WorkflowResponse:
@@ -76,7 +105,7 @@ async def publish_workflow(
     return WorkflowResponse.model_validate(workflow)
 
 
-@router.post("/{workflow_id}/validate")
+@router.post("/{workflow_id}/validate", responses=errors(404))
 async def validate_workflow(
     workflow_id: str, db: DB, caller: Viewer, rules: Rules
 ) -> ValidationResponse:
@@ -88,7 +117,7 @@ async def validate_workflow(
     )
 
 
-@router.post("/{workflow_id}/duplicate", status_code=201, responses=Created)
+@router.post("/{workflow_id}/duplicate", status_code=201, responses={**CREATED, **errors(404)})
 async def duplicate_workflow(
     workflow_id: str, db: DB, caller: Editor, rules: Rules, key: Idempotency, response: Response
 ) -> WorkflowResponse:
@@ -97,9 +126,9 @@ async def duplicate_workflow(
     return WorkflowResponse.model_validate(workflow)
 
 
-@router.get("/{workflow_id}/versions")
-async def list_versions(
-    workflow_id: str, db: DB, caller: Viewer, page: Paging, response: Response
+@router.get("/{workflow_id}/versions", responses={**LISTED, **errors(404)})
+async def list_workflow_versions(
+    workflow_id: str, db: DB, caller: Viewer, page: VersionPages, response: Response
 ) -> list[WorkflowVersion]:
     found = await service.list_versions(db, caller, workflow_id, page)
     set_total(response, found)

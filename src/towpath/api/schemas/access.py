@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from towpath.api.schemas.strict import MOMENT_RULE, Moment, RequestModel
 from towpath.auth.principal import Role
 
 
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ApiKeyCreate(RequestModel):
     name: str = Field(min_length=1, max_length=200)
     role: Role
-    expires_at: AwareDatetime | None = Field(
-        default=None, description="ISO 8601 with an offset; none for a key that never expires"
+    expires_at: Moment | None = Field(
+        default=None, description=f"{MOMENT_RULE}, in the future; none for a key that never expires"
     )
 
 
@@ -44,16 +43,12 @@ class ApiKeyCreated(ApiKeyResponse):
     key: str
 
 
-class MemberCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MemberCreate(RequestModel):
     subject: str = Field(min_length=1, max_length=200, description="The JWT's `sub`")
     role: Role
 
 
-class MemberUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MemberUpdate(RequestModel):
     role: Role
 
 

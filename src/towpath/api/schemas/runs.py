@@ -3,29 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from towpath.services.idempotency import KEY_PATTERN, KEY_RULE, is_valid_key
+from towpath.api.schemas.strict import RequestModel
+from towpath.services.idempotency import KEY_SCHEMA
 
+# The largest number a database column of ours holds (BIGINT): no seq or id is beyond it.
+SEQ_MAX = 2**63 - 1
 
-def _valid_key(key: str) -> str:
-    if not is_valid_key(key):
-        raise ValueError(f"an idempotency key is {KEY_RULE}, as in the X-Idempotency-Key header")
-    return key
-
-
-IdempotencyKey = Annotated[
-    str,
-    Field(min_length=1, max_length=255, json_schema_extra={"pattern": KEY_PATTERN}),
-    AfterValidator(_valid_key),
+RunStatus = Literal["pending", "running", "waiting", "completed", "failed", "cancelled"]
+StepStatus = Literal[
+    "pending",
+    "queued",
+    "running",
+    "waiting",
+    "retrying",
+    "completed",
+    "failed",
+    "skipped",
+    "cancelled",
 ]
 
+# Held to the header's rule where both are read (`one_key`), so either place gets one error.
+IdempotencyKey = Annotated[str, Field(json_schema_extra=KEY_SCHEMA)]
 
-class RunInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
+class RunInput(RequestModel):
     input: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: IdempotencyKey | None = Field(
         default=None,
@@ -36,7 +41,7 @@ class RunInput(BaseModel):
 class RunResponse(BaseModel):
     id: str
     workflow_id: str
-    status: str
+    status: RunStatus
     trigger_type: str
     input: dict[str, Any]
     # Each completed step's output under its node id.
@@ -55,7 +60,7 @@ class RunSummary(BaseModel):
 
     id: str
     workflow_id: str
-    status: str
+    status: RunStatus
     trigger_type: str
     error: str | None
     started_at: datetime | None
@@ -70,7 +75,7 @@ class StepRunResponse(BaseModel):
     step_id: str
     step_type: str
     item_index: int | None
-    status: str
+    status: StepStatus
     attempt: int
     attempts: list[dict[str, Any]]
     input: Any
@@ -103,31 +108,23 @@ class RunLogResponse(BaseModel):
     timestamp: datetime = Field(validation_alias="created_at")
 
 
-class ResumeInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ResumeInput(RequestModel):
     step_id: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class ApproveInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ApproveInput(RequestModel):
     step_id: str | None = None
     approved: bool
     comment: str | None = Field(default=None, max_length=10_000)
 
 
-class ClarifyInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ClarifyInput(RequestModel):
     step_id: str | None = None
     answers: dict[str, Any]
 
 
-class CancelInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CancelInput(RequestModel):
     reason: str | None = Field(default=None, max_length=2_000)
 
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from towpath.api.schemas.runs import RunStatus, StepStatus
+
 if TYPE_CHECKING:
     from towpath.services.stats import RunMetrics, Window
     from towpath.storage.stats import WorkflowStats
@@ -42,7 +44,7 @@ class StepMetrics(Tokens):
     # A for_each item's index; None for the step itself.
     item_index: int | None
     step_type: str
-    status: str
+    status: StepStatus
     attempts: int
     # From the step run's creation to the start of its latest attempt.
     queued_seconds: float | None
@@ -52,7 +54,7 @@ class StepMetrics(Tokens):
 
 class RunMetricsResponse(BaseModel):
     run_id: str
-    status: str
+    status: RunStatus
     duration_seconds: float | None
     steps_total: int
     attempts_total: int

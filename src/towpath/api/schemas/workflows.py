@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from towpath.api.schemas.strict import RequestModel
 from towpath.domain.definition import WorkflowDefinition
 
 if TYPE_CHECKING:
@@ -16,12 +17,20 @@ if TYPE_CHECKING:
 WorkflowStatus = Literal["draft", "published"]
 
 
-class _KeepsSentDefinition(BaseModel):
+class _KeepsSentDefinition(RequestModel):
     """A request holding a definition: the parsed copy checks its shape, and what is stored
     is the definition as the client sent it, so it reads back the same (no default added,
     10 stays 10, an editor's own keys kept)."""
 
     _sent_definition: dict[str, Any] | None = PrivateAttr(default=None)
+
+    @field_validator("definition", mode="before", check_fields=False)
+    @classmethod
+    def _strict_definition(cls, value: Any) -> Any:
+        # The definition's own models are lax; a request holds them to JSON types too.
+        if isinstance(value, dict):
+            return WorkflowDefinition.model_validate(value, strict=True)
+        return value
 
     @model_validator(mode="wrap")
     @classmethod
@@ -40,8 +49,6 @@ class _KeepsSentDefinition(BaseModel):
 
 
 class WorkflowCreate(_KeepsSentDefinition):
-    model_config = ConfigDict(extra="forbid")
-
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10_000)
     definition: WorkflowDefinition = Field(default_factory=WorkflowDefinition)
@@ -51,8 +58,6 @@ class WorkflowCreate(_KeepsSentDefinition):
 class WorkflowUpdate(_KeepsSentDefinition):
     """Any subset of the fields; `input_schema: null` removes the schema, the others may
     be left out but not set to null."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = None
     description: Annotated[str, Field(max_length=10_000)] | SkipJsonSchema[None] = None

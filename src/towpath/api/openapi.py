@@ -1,0 +1,124 @@
+"""The OpenAPI document: what FastAPI writes, then the rules it cannot see from the routes.
+
+A parameter is text or absent, never JSON null; and no text of a request may hold a NUL
+character (`RequestDataMiddleware` refuses it): every string and key the document types
+says so. The strings and keys inside free-form JSON values (a run's input, a step's
+config) are held to the same rule, which the document states in words: saying it as a
+schema takes a recursive one, which client generators cannot read.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from fastapi.openapi.utils import get_openapi
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from fastapi.routing import APIRoute
+
+    from towpath.domain.validation import DefinitionLimits
+
+Schema = dict[str, Any]
+
+NO_NUL = "^[^\\x00]*$"
+TEXT_RULE = (
+    "No text in a request, a string or a key at any depth, may hold a NUL character"
+    " (`\\u0000`): such a request is refused with 422."
+)
+# Keys under which a schema holds other schemas, one or a list of them.
+_ONE = ("items", "not", "contains", "additionalProperties")
+_MANY = ("anyOf", "oneOf", "allOf", "prefixItems")
+
+
+def operation_id(route: APIRoute) -> str:
+    """An operation's id is its route's name: `create_workflow`, `start_run`."""
+    return route.name
+
+
+def check_operation_ids(document: Schema) -> None:
+    """Two operations of one name would be two functions of one name in a generated
+    client: the document is refused (and a test builds it)."""
+    names = Counter(op["operationId"] for op in _operations(document))
+    duplicates = sorted(name for name, count in names.items() if count > 1)
+    if duplicates:
+        raise RuntimeError(f"operations share a name: {', '.join(duplicates)}")
+
+
+def openapi_document(app: FastAPI, limits: DefinitionLimits) -> Schema:
+    document = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=f"{app.description}\n\n{TEXT_RULE}",
+        routes=app.routes,
+    )
+    check_operation_ids(document)
+    components: dict[str, Schema] = document.get("components", {}).get("schemas", {})
+    seen: set[str] = set()
+    for operation in _operations(document):
+        for parameter in operation.get("parameters", []):
+            parameter["schema"] = _text(_without_null(parameter["schema"]), components, seen)
+        for media in operation.get("requestBody", {}).get("content", {}).values():
+            media["schema"] = _text(media["schema"], components, seen)
+    _bound_definitions(components, limits)
+    return document
+
+
+def install_openapi(app: FastAPI, limits: DefinitionLimits) -> None:
+    def openapi() -> Schema:
+        if app.openapi_schema is None:
+            app.openapi_schema = openapi_document(app, limits)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _operations(document: Schema) -> list[Schema]:
+    return [op for path in document.get("paths", {}).values() for op in path.values()]
+
+
+def _without_null(schema: Schema) -> Schema:
+    """A parameter's schema without its `null` branch: a parameter left out is absent."""
+    branches = schema.get("anyOf")
+    if not branches:
+        return schema
+    kept = [branch for branch in branches if branch.get("type") != "null"]
+    if len(kept) != 1:
+        return {**schema, "anyOf": kept}
+    merged = {key: value for key, value in schema.items() if key != "anyOf"}
+    return {**kept[0], **merged}
+
+
+def _text(schema: Schema, components: dict[str, Schema], seen: set[str]) -> Schema:
+    """The schema with the text rule stated on every string and key it types."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name not in seen and name in components:
+            seen.add(name)
+            components[name] = _text(components[name], components, seen)
+        return schema
+    fixed = dict(schema)
+    if fixed.get("type") == "string" and not {"pattern", "enum", "const", "format"} & set(fixed):
+        fixed["pattern"] = NO_NUL
+    if fixed.get("type") == "object" and fixed.get("additionalProperties") is not False:
+        fixed["propertyNames"] = {"pattern": NO_NUL}
+    for key in _ONE:
+        if isinstance(fixed.get(key), dict):
+            fixed[key] = _text(fixed[key], components, seen)
+    for key in _MANY:
+        if isinstance(fixed.get(key), list):
+            fixed[key] = [_text(branch, components, seen) for branch in fixed[key]]
+    if "properties" in fixed:
+        fixed["properties"] = {
+            name: _text(child, components, seen) for name, child in fixed["properties"].items()
+        }
+    return fixed
+
+
+def _bound_definitions(components: dict[str, Schema], limits: DefinitionLimits) -> None:
+    """A definition's node and edge counts have limits of this server's settings."""
+    definition = components.get("WorkflowDefinition", {}).get("properties", {})
+    for key, most in (("nodes", limits.max_nodes), ("edges", limits.max_edges)):
+        if key in definition:
+            definition[key]["maxItems"] = most

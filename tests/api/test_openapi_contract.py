@@ -1,0 +1,197 @@
+"""The OpenAPI document says exactly what the API accepts and answers: plain operation
+ids, the sort columns and statuses as enums, parameters that are text (never null), every
+error status with the envelope, links from what a response returns to what takes it, and
+an `Allow` header that lists every method a path serves."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.factories import node
+from tests.runs import API, publish, start
+from towpath.api.openapi import NO_NUL, check_operation_ids
+from towpath.api.paging import sort_values
+from towpath.storage import api_keys, audit, members, runs, workflows
+
+if TYPE_CHECKING:
+    import httpx
+    from fastapi import FastAPI
+
+OPERATIONS = {
+    "list_workflows", "create_workflow", "get_workflow", "update_workflow", "delete_workflow",
+    "publish_workflow", "validate_workflow", "duplicate_workflow", "list_workflow_versions",
+    "start_run", "list_runs", "get_run", "list_run_steps", "list_run_events", "list_run_logs",
+    "resume_run", "approve_run", "clarify_run", "cancel_run", "retry_run",
+    "get_workflow_stats", "get_run_metrics", "post_event", "list_step_types",
+    "list_api_keys", "create_api_key", "get_api_key", "revoke_api_key",
+    "list_members", "add_member", "get_member", "change_member_role", "remove_member",
+    "list_audit_entries", "create_stream_token", "stream_run",
+    "get_health", "get_readiness", "get_metrics",
+}  # fmt: skip
+SORTED_BY = {
+    "list_workflows": workflows.SORTABLE,
+    "list_workflow_versions": workflows.SORTABLE,
+    "list_runs": runs.SORTABLE,
+    "list_api_keys": api_keys.SORTABLE,
+    "list_members": members.SORTABLE,
+    "list_audit_entries": audit.SORTABLE,
+    "get_run_metrics": ("created_at", "step_id", "duration_seconds"),
+}
+ENVELOPE = {"$ref": "#/components/schemas/ErrorResponse"}
+
+
+def operations(spec: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    return {
+        op["operationId"]: (method.upper(), path, op)
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+    }
+
+
+def schemas_in(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        return [value, *(s for child in value.values() for s in schemas_in(child))]
+    if isinstance(value, list):
+        return [s for child in value for s in schemas_in(child)]
+    return []
+
+
+@pytest.fixture
+def spec(app: FastAPI) -> dict[str, Any]:
+    return app.openapi()
+
+
+def test_operations_have_plain_unique_names(spec: dict[str, Any]) -> None:
+    found = operations(spec)
+
+    assert set(found) == OPERATIONS
+    assert all(re.fullmatch(r"[a-z]+(_[a-z]+)*", name) for name in found)
+    assert len(found) == sum(len(item) for item in spec["paths"].values())
+
+
+def test_two_operations_of_one_name_are_refused() -> None:
+    document = {
+        "paths": {"/a": {"get": {"operationId": "x"}}, "/b": {"post": {"operationId": "x"}}}
+    }
+
+    with pytest.raises(RuntimeError, match="operations share a name: x"):
+        check_operation_ids(document)
+
+
+def test_parameters_are_text_or_absent_never_null(spec: dict[str, Any]) -> None:
+    for method, path, op in operations(spec).values():
+        for parameter in op.get("parameters", []):
+            types = [s.get("type") for s in schemas_in(parameter["schema"])]
+            assert "null" not in types, (method, path, parameter["name"])
+
+
+@pytest.mark.parametrize("operation", sorted(SORTED_BY))
+def test_sort_lists_exactly_the_columns(spec: dict[str, Any], operation: str) -> None:
+    _, _, op = operations(spec)[operation]
+    sort = next(p for p in op["parameters"] if p["name"] == "sort")
+
+    assert sort["schema"]["enum"] == list(sort_values(SORTED_BY[operation]))
+    assert sort["schema"]["default"] in sort["schema"]["enum"]
+
+
+async def test_every_listed_sort_is_accepted(
+    client: httpx.AsyncClient, spec: dict[str, Any]
+) -> None:
+    one_step = {"nodes": [node("a", "transform", {"output": {"x": 1}})], "edges": []}
+    run = await start(client, await publish(client, one_step))
+    ids = {"workflow_id": run["workflow_id"], "run_id": run["id"]}
+    for operation in sorted(SORTED_BY):
+        _, path, op = operations(spec)[operation]
+        sort = next(p for p in op["parameters"] if p["name"] == "sort")
+        url = path.format(**ids)
+        for value in sort["schema"]["enum"]:
+            response = await client.get(url, params={"sort": value})
+            assert response.status_code == 200, (operation, value, response.text)
+        refused = await client.get(url, params={"sort": "definition"})
+        assert refused.status_code == 422, (operation, refused.text)
+
+
+def test_statuses_and_lists_are_enums(spec: dict[str, Any]) -> None:
+    _, _, listed = operations(spec)["list_runs"]
+    status = next(p for p in listed["parameters"] if p["name"] == "status")
+    run = spec["components"]["schemas"]["RunResponse"]["properties"]["status"]
+
+    assert set(status["schema"]["enum"]) == {
+        "pending", "running", "waiting", "completed", "failed", "cancelled"
+    }  # fmt: skip
+    assert run["enum"] == status["schema"]["enum"]
+    assert listed["responses"]["200"]["headers"]["X-Total-Count"]["schema"]["type"] == "integer"
+
+
+def test_every_error_status_is_documented_with_the_envelope(spec: dict[str, Any]) -> None:
+    for name, (_, path, op) in operations(spec).items():
+        codes = set(op["responses"])
+        assert "4XX" not in codes and "default" not in codes, name
+        for code in codes - {"200", "201", "204"}:
+            body = op["responses"][code]["content"]["application/json"]["schema"]
+            assert body == ENVELOPE, (name, code)
+        if path.startswith(API):
+            assert {"401", "403", "422", "429", "500"} <= codes, name
+        if "{" in path:
+            assert "404" in codes, name
+        if "requestBody" in op:
+            assert {"400", "413", "415"} <= codes, name
+
+
+def test_links_lead_from_what_is_returned_to_what_takes_it(spec: dict[str, Any]) -> None:
+    found = operations(spec)
+
+    started = found["start_run"][2]["responses"]["201"]["links"]
+    created = found["create_workflow"][2]["responses"]["201"]["links"]
+
+    assert {"get_run", "approve_run", "cancel_run", "retry_run", "list_run_events"} <= set(started)
+    assert {"publish_workflow", "start_run", "get_workflow"} <= set(created)
+    for name, (_, _, op) in found.items():
+        for response in op["responses"].values():
+            for link in response.get("links", {}).values():
+                _, path, target = found[link["operationId"]]
+                for parameter, expression in link["parameters"].items():
+                    assert f"{{{parameter}}}" in path, (name, link)
+                    assert expression == "$response.body#/id"
+                    assert any(p["name"] == parameter for p in target["parameters"])
+
+
+def test_text_without_nul_is_part_of_the_contract(spec: dict[str, Any]) -> None:
+    created = spec["components"]["schemas"]["WorkflowCreate"]["properties"]
+    key = next(
+        p for p in operations(spec)["create_workflow"][2]["parameters"]
+        if p["name"] == "x-idempotency-key"
+    )  # fmt: skip
+
+    assert created["name"]["pattern"] == NO_NUL
+    assert "NUL" in spec["info"]["description"]
+    assert key["schema"]["pattern"] == "^[\\x21-\\x7e]{1,255}$"
+    assert key["schema"]["maxLength"] == 255
+
+
+def test_a_definition_is_bounded_by_the_servers_limits(spec: dict[str, Any]) -> None:
+    definition = spec["components"]["schemas"]["WorkflowDefinition"]["properties"]
+
+    assert definition["nodes"]["maxItems"] == 500
+    assert definition["edges"]["maxItems"] == 2000
+
+
+async def test_options_and_405_list_every_method_of_the_path(
+    client: httpx.AsyncClient, spec: dict[str, Any]
+) -> None:
+    for path, item in spec["paths"].items():
+        url = re.sub(r"\{[^}]+\}", "some-id", path)
+        documented = {method.upper() for method in item} | {"OPTIONS"}
+
+        answer = await client.options(url)
+
+        assert answer.status_code == 204, (path, answer.text)
+        assert set(answer.headers["Allow"].split(", ")) == documented, path
+
+    refused = await client.patch(f"{API}/workflows/some-id")
+    assert refused.status_code == 405
+    assert refused.headers["Allow"] == "DELETE, GET, OPTIONS, PUT"
+    assert refused.json()["details"]["allowed"] == ["DELETE", "GET", "OPTIONS", "PUT"]
