@@ -9,6 +9,7 @@ from towpath.domain.definition import Node, WorkflowDefinition
 from towpath.domain.errors import WorkflowNotFound
 from towpath.domain.json_schema import offline_validator
 from towpath.domain.scheduler import RunGraph
+from towpath.engine.bounds import RunLimits
 from towpath.engine.sql import fetch
 
 if TYPE_CHECKING:
@@ -28,9 +29,12 @@ class PreparedWorkflow:
         status: str,
         definition: dict[str, Any],
         input_schema: dict[str, Any] | None,
+        lineage_id: str | None = None,
     ) -> None:
         self.workflow_id = workflow_id
         self.workspace_id = workspace_id
+        # Every version of one workflow shares it: pausing and in-flight counts go by it.
+        self.lineage_id = lineage_id or workflow_id
         self.status = status
         parsed = WorkflowDefinition.model_validate(definition)
         self.graph = RunGraph.of(parsed, DEFAULT_HANDLES)
@@ -47,10 +51,12 @@ class PreparedWorkflow:
 
 
 class WorkflowCache:
-    """Only published workflows are kept: a draft may still change."""
+    """Only published workflows are kept: a draft may still change. Whatever starts a run
+    of one reads them here, and with them the bounds every start respects."""
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, size: int = 512, limits: RunLimits | None = None) -> None:
         self._size = size
+        self.limits = limits or RunLimits()
         self._entries: OrderedDict[str, PreparedWorkflow] = OrderedDict()
 
     def get(
@@ -67,15 +73,20 @@ class WorkflowCache:
 
     def _load(self, d: Dialect, workflow_id: str) -> Gen[PreparedWorkflow]:
         rows = yield from fetch(
-            "SELECT workspace_id, status, definition, input_schema FROM workflows"
+            "SELECT workspace_id, status, definition, input_schema, lineage_id FROM workflows"
             " WHERE id = ? AND deleted_at IS NULL",
             workflow_id,
         )
         if not rows:
             raise WorkflowNotFound(workflow_id)
-        workspace_id, status, definition, schema = rows[0]
+        workspace_id, status, definition, schema, lineage_id = rows[0]
         prepared = PreparedWorkflow(
-            workflow_id, workspace_id, status, d.read_doc(definition), d.read_doc(schema)
+            workflow_id,
+            workspace_id,
+            status,
+            d.read_doc(definition),
+            d.read_doc(schema),
+            lineage_id,
         )
         if status == "published":
             self._entries[workflow_id] = prepared
