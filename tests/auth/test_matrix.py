@@ -34,6 +34,8 @@ POLICY = {
     ("POST", "/api/v1/workflows/{workflow_id}/validate"): "viewer",
     ("POST", "/api/v1/workflows/{workflow_id}/duplicate"): "editor",
     ("GET", "/api/v1/workflows/{workflow_id}/versions"): "viewer",
+    ("POST", "/api/v1/workflows/{workflow_id}/pause"): "editor",
+    ("POST", "/api/v1/workflows/{workflow_id}/unpause"): "editor",
     ("GET", "/api/v1/workflows/{workflow_id}/stats"): "viewer",
     ("POST", "/api/v1/workflows/{workflow_id}/run"): "operator",
     ("GET", "/api/v1/runs"): "viewer",
