@@ -50,6 +50,7 @@ POLICY = {
     ("POST", "/api/v1/runs/{run_id}/clarify"): "operator",
     ("POST", "/api/v1/runs/{run_id}/cancel"): "operator",
     ("POST", "/api/v1/runs/{run_id}/retry"): "operator",
+    ("POST", "/api/v1/runs/{run_id}/cancel-tree"): "operator",
     ("POST", "/api/v1/events"): "operator",
     ("POST", "/api/v1/stream-tokens"): "viewer",
     ("GET", "/api/v1/catalog/steps"): "viewer",
