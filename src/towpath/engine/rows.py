@@ -172,9 +172,9 @@ _RUN_SELECT = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
 _STEP_SELECT = f"SELECT {', '.join(STEP_COLUMNS)} FROM step_runs"
 # A transition loads every step and the for_each items that are still live: an item
 # that ended never changes again, so a loop of 10,000 items costs each transition of its
-# run only the few items in flight (see `engine.fan_out`).
-# Word for word the predicate of the partial index `ix_step_runs_live`, which SQLite uses
-# only for a query that repeats it exactly.
+# run only the few items in flight (see `engine.fan_out`). It is word for word the
+# predicate of the partial index `ix_step_runs_live`: SQLite uses such an index only for
+# a query that repeats it.
 _LIVE = f"({LIVE_STEPS})"
 _ENDED = frozenset({"completed", "failed", "skipped", "cancelled"})
 

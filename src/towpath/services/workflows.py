@@ -263,6 +263,8 @@ async def set_paused(db: Database, caller: Principal, workflow_id: str, paused: 
         workflow = await queries.get_workflow(
             session, caller.workspace_id, workflow_id, for_update=True
         )
+        # Versions made meanwhile (by duplicating one) take turns with this on the lineage.
+        await queries.lock_lineage(session, workflow.lineage_id)
         if workflow.paused == paused:
             return workflow
         before = audited(workflow)
