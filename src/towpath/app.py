@@ -120,6 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
             ttl=timedelta(hours=settings.idempotency_ttl_hours),
             lock_timeout=timedelta(seconds=settings.idempotency_lock_seconds),
         ),
+        allow_recursion=settings.allow_recursive_workflows,
     )
     app.state.credential_limiter = RateLimiter(
         settings.rate_limit_credential_per_minute, settings.rate_limit_credential_burst

@@ -63,6 +63,25 @@ class Settings(BaseSettings, StreamSettings, AuthSettings):
     inline_step_seconds: float = Field(default=0.02, gt=0)
     inline_step_output_chars: int = Field(default=1024 * 1024, gt=0)
 
+    # What one workspace may make the engine do, so that no tenant can starve the others.
+    # A sub_workflow step that would start a run this many levels below its root run
+    # fails, and its run with it.
+    max_sub_workflow_depth: int = Field(default=10, ge=1, le=1000)
+    # Runs one run tree (a run started by a person or trigger, with every run started
+    # from it, waited for or not) may start in all; a start past it fails its step.
+    max_runs_per_tree: int = Field(default=1000, ge=1)
+    # Items one for_each may run; a longer list fails the step.
+    max_for_each_items: int = Field(default=10_000, ge=1)
+    # Runs pending, running or waiting at once, per workspace and per workflow (all
+    # versions of it). A start past one is refused: 429 over the API, a failed step for
+    # a sub_workflow.
+    max_runs_in_flight_per_workspace: int = Field(default=10_000, ge=1)
+    max_runs_in_flight_per_workflow: int = Field(default=1000, ge=1)
+    # Off, publishing refuses a workflow that starts its own workflow again, directly or
+    # through other published workflows; on, such recursion is allowed and only the
+    # depth and tree bounds stop it.
+    allow_recursive_workflows: bool = False
+
     @field_validator("cors_origins", "step_allowed_hosts", mode="before")
     @classmethod
     def _split_lists(cls, value: object) -> object:

@@ -1,14 +1,24 @@
-"""A workflow may call itself through sub_workflow, as recursion with a base case does."""
+"""A workflow may call itself through sub_workflow, as recursion with a base case does,
+where the server allows recursion (TOWPATH_ALLOW_RECURSIVE_WORKFLOWS)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+import pytest
 
 from tests.factories import edge, node
 from tests.runs import API, start, wait_for
 
 if TYPE_CHECKING:
     import httpx
+
+    from towpath.config import Settings
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"allow_recursive_workflows": True})
 
 
 async def test_a_workflow_that_calls_itself_counts_down(client: httpx.AsyncClient) -> None:

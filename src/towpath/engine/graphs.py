@@ -11,6 +11,7 @@ from towpath.domain.definition import Node, WorkflowDefinition
 from towpath.domain.errors import WorkflowInvalid, WorkflowNotFound, WorkflowNotPublished
 from towpath.domain.json_schema import offline_validator
 from towpath.domain.scheduler import RunGraph
+from towpath.engine.bounds import RunLimits
 from towpath.engine.sql import fetch
 
 if TYPE_CHECKING:
@@ -30,9 +31,12 @@ class PreparedWorkflow:
         status: str,
         definition: dict[str, Any],
         input_schema: dict[str, Any] | None,
+        lineage_id: str | None = None,
     ) -> None:
         self.workflow_id = workflow_id
         self.workspace_id = workspace_id
+        # Every version of one workflow shares it: pausing and in-flight counts go by it.
+        self.lineage_id = lineage_id or workflow_id
         self.status = status
         try:
             parsed = WorkflowDefinition.model_validate(definition)
@@ -59,10 +63,12 @@ def _path(loc: tuple[int | str, ...]) -> str:
 
 
 class WorkflowCache:
-    """Only published workflows are kept: a draft may still change."""
+    """Only published workflows are kept: a draft may still change. Whatever starts a run
+    of one reads them here, and with them the bounds every start respects."""
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, size: int = 512, limits: RunLimits | None = None) -> None:
         self._size = size
+        self.limits = limits or RunLimits()
         self._entries: OrderedDict[str, PreparedWorkflow] = OrderedDict()
 
     def get(
@@ -79,18 +85,23 @@ class WorkflowCache:
 
     def _load(self, d: Dialect, workflow_id: str) -> Gen[PreparedWorkflow]:
         rows = yield from fetch(
-            "SELECT workspace_id, status, definition, input_schema FROM workflows"
+            "SELECT workspace_id, status, definition, input_schema, lineage_id FROM workflows"
             " WHERE id = ? AND deleted_at IS NULL",
             workflow_id,
         )
         if not rows:
             raise WorkflowNotFound(workflow_id)
-        workspace_id, status, definition, schema = rows[0]
+        workspace_id, status, definition, schema, lineage_id = rows[0]
         if status != "published":
             # A draft may hold any half-made graph: it is refused before anything is built.
             raise WorkflowNotPublished(workflow_id, status)
         prepared = PreparedWorkflow(
-            workflow_id, workspace_id, status, d.read_doc(definition), d.read_doc(schema)
+            workflow_id,
+            workspace_id,
+            status,
+            d.read_doc(definition),
+            d.read_doc(schema),
+            lineage_id,
         )
         if status == "published":
             self._entries[workflow_id] = prepared

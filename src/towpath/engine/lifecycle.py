@@ -10,12 +10,14 @@ from referencing.exceptions import Unresolvable
 from towpath.domain.clock import utcnow
 from towpath.domain.errors import Conflict, Unprocessable, WorkflowNotPublished
 from towpath.domain.ids import new_id
+from towpath.engine.bounds import admit_run
 from towpath.engine.rows import WHOLE_STEP, RunRow
 from towpath.engine.transition import RunTransaction
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
+    from towpath.engine.bounds import RunLimits
     from towpath.engine.graphs import PreparedWorkflow
     from towpath.engine.sql import Dialect, Gen
 
@@ -62,22 +64,30 @@ def start_run(
     d: Dialect,
     workflow: PreparedWorkflow,
     run_input: dict[str, Any],
+    limits: RunLimits,
     *,
     trigger_type: str = "manual",
     idempotency_key: str | None = None,
     created_by: str | None = None,
-    parent: tuple[str, str] | None = None,
+    parent: RunRow | None = None,
+    parent_step_id: str | None = None,
     write: bool = True,
 ) -> Gen[RunTransaction]:
     """A new run, started: its first steps queued. Written at once unless `write` is
-    False: then the caller writes it, with whatever it carries on with."""
+    False: then the caller writes it, with whatever it carries on with.
+
+    `parent` is the run whose step starts this one, and `parent_step_id` that step when
+    it waits for the run: a run started without waiting still belongs to its parent's
+    tree, so the tree's bounds count it and cancelling the tree reaches it."""
     if workflow.status != "published":
         raise WorkflowNotPublished(workflow.workflow_id, workflow.status)
     check_input(workflow.input_validator, run_input)
+    yield from admit_run(d, workflow, limits, parent)
     now = utcnow()
     timeout = workflow.timeout_seconds
+    run_id = new_id()
     run = RunRow(
-        id=new_id(),
+        id=run_id,
         workspace_id=workflow.workspace_id,
         workflow_id=workflow.workflow_id,
         status="pending",
@@ -86,8 +96,8 @@ def start_run(
         context={},
         error=None,
         idempotency_key=idempotency_key,
-        parent_run_id=parent[0] if parent else None,
-        parent_step_id=parent[1] if parent else None,
+        parent_run_id=parent.id if parent else None,
+        parent_step_id=parent_step_id if parent else None,
         last_seq=0,
         deadline_at=now + timedelta(seconds=timeout) if timeout is not None else None,
         created_by=created_by,
@@ -95,6 +105,8 @@ def start_run(
         completed_at=None,
         created_at=now,
         updated_at=now,
+        root_run_id=(parent.root_run_id or parent.id) if parent else run_id,
+        depth=parent.depth + 1 if parent else 0,
     )
     rt = RunTransaction.create(d, run)
     rt.emit("run.created", trigger_type=trigger_type, workflow_id=workflow.workflow_id)

@@ -62,12 +62,13 @@ def record_result(
     elif isinstance(outcome, Deferred):
         _park(rt, row, outcome)
     elif isinstance(outcome, FanOut):
-        fan_out(rt, row, outcome.items, outcome.concurrency, outcome.step_type)
+        limit = workflows.limits.for_each_items
+        yield from fan_out(rt, row, outcome.items, outcome.concurrency, outcome.step_type, limit)
     else:
         child = yield from start_child(d, rt, row, outcome, workflows)
         children += [child] if child is not None else []
     if row.item_index != WHOLE_STEP and row.status in STEP_TERMINAL:
-        item_settled(rt, row)
+        yield from item_settled(rt, row)
     prepared = yield from workflows.get(d, rt.run.workflow_id)
     rt.advance(prepared.graph)
     return children

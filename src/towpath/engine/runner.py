@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from towpath.engine.bounds import RunLimits
 from towpath.engine.drivers import connect_driver
 from towpath.engine.graphs import WorkflowCache
 from towpath.engine.results import InlineOnly
@@ -29,7 +30,7 @@ async def engine_running(
     db: Database, registry: StepRegistry, settings: Settings, *, with_worker: bool
 ) -> AsyncIterator[Runtime]:
     driver = await connect_driver(settings.database_url, settings.sqlite_synchronous)
-    workflows = WorkflowCache()
+    workflows = WorkflowCache(limits=run_limits(settings))
     bus = EventBus()
     try:
         async with engine_services(settings) as services:
@@ -79,4 +80,14 @@ def _inline_only(
         lease,
         settings.inline_step_seconds,
         settings.inline_step_output_chars,
+    )
+
+
+def run_limits(settings: Settings) -> RunLimits:
+    return RunLimits(
+        sub_workflow_depth=settings.max_sub_workflow_depth,
+        runs_per_tree=settings.max_runs_per_tree,
+        for_each_items=settings.max_for_each_items,
+        in_flight_per_workspace=settings.max_runs_in_flight_per_workspace,
+        in_flight_per_workflow=settings.max_runs_in_flight_per_workflow,
     )

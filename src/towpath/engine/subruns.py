@@ -38,9 +38,11 @@ def start_child(
             d,
             workflow,
             child.input,
+            workflows.limits,
             trigger_type="sub_workflow",
             created_by=f"run:{rt.run.id}",
-            parent=(rt.run.id, row.step_id) if child.wait else None,
+            parent=rt.run,
+            parent_step_id=row.step_id if child.wait else None,
         )
     except TowpathError as exc:
         row.error = f"could not start workflow {child.workflow_id!r}: {exc.message}"
@@ -81,8 +83,8 @@ def _settle_parent(
     row = next(
         (
             r
-            for (step_id, _), r in parent.steps.items()
-            if step_id == run.parent_step_id
+            for r in parent.steps.values()
+            if r.step_id == run.parent_step_id
             and r.status == "waiting"
             and isinstance(r.state, dict)
             and r.state.get("child_run_id") == run.id
@@ -99,7 +101,7 @@ def _settle_parent(
         row.error = f"sub-workflow run {run.id} {run.status}{reason}"
         parent.set_step_status(row, "failed", error=row.error)
     if row.item_index != WHOLE_STEP:
-        item_settled(parent, row)
+        yield from item_settled(parent, row)
     prepared = yield from workflows.get(d, parent.run.workflow_id)
     parent.advance(prepared.graph)
     yield from parent.flush()
@@ -117,13 +119,50 @@ def ended_runs(transactions: list[RunTransaction]) -> dict[str, str]:
 
 
 def active_children(d: Dialect, run_ids: list[str]) -> Gen[list[tuple[str, str]]]:
-    """(child, parent) for every child run of these runs that has not ended."""
+    """(child, parent) for every child run of these runs that has not ended and that a
+    step of its parent waits for (a run started without waiting goes its own way)."""
     rows = yield from fetch(
         f"SELECT id, parent_run_id FROM runs WHERE {d.any_of('parent_run_id')}"
-        " AND status IN ('pending', 'running', 'waiting')",
+        " AND parent_step_id IS NOT NULL AND status IN ('pending', 'running', 'waiting')",
         d.ids(run_ids),
     )
     return [(row[0], row[1]) for row in rows]
+
+
+def runs_below(d: Dialect, run_ids: list[str], workspace_id: str) -> Gen[list[tuple[str, str]]]:
+    """(run, status) for every run these runs started, waited for or not."""
+    rows = yield from fetch(
+        f"SELECT id, status FROM runs WHERE {d.any_of('parent_run_id')} AND workspace_id = ?",
+        d.ids(run_ids),
+        workspace_id,
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def cancel_descendants(
+    driver: TransitionDriver,
+    run_id: str,
+    workspace_id: str,
+    reason: str,
+    also: Callable[[RunTransaction, str], Gen[None]] | None = None,
+) -> list[RunTransaction]:
+    """Cancel every live run below this one, level by level, each in a transition of its
+    own. A level is read after the one above it has ended, so a run cannot start a child
+    that escapes: what it started before its cancel is found at the next level, and after
+    its cancel it starts nothing. Runs that ended are walked through, not cancelled."""
+    d = driver.dialect
+    changed: list[RunTransaction] = []
+    level = [run_id]
+    while level:
+        below = await driver.run(partial(runs_below, d, level, workspace_id))
+        for child_id, status in below:
+            if status in RUN_TERMINAL:
+                continue
+            cancelled = await driver.run(partial(_cancel_child, d, child_id, reason, also))
+            if cancelled is not None:
+                changed.append(cancelled)
+        level = [child_id for child_id, _ in below]
+    return changed
 
 
 async def cancel_children(

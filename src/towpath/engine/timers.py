@@ -51,7 +51,7 @@ def expire_due(
             config = dict(config.get("step", {}).get("config", {}))
         _time_out(rt, row, prepared, config)
         if row.item_index != WHOLE_STEP:
-            item_settled(rt, row)
+            yield from item_settled(rt, row)
         rt.advance(prepared.graph)
         changed[run_id] = rt
     for (run_id,) in due_runs:

@@ -52,6 +52,7 @@ async def start(
                 d,
                 workflow,
                 run_input,
+                runtime.workflows.limits,
                 idempotency_key=key.key if key else None,
                 created_by=caller.subject,
                 write=False,
@@ -211,7 +212,7 @@ async def post_event(
             rt: RunTransaction,
             prepared: PreparedWorkflow,
             steps: list[tuple[str, int]] = steps,
-        ) -> None:
+        ) -> Gen[None]:
             took = False
             for step_id, item_index in steps:
                 current = rt.step(step_id, item_index)
@@ -220,7 +221,7 @@ async def post_event(
                 rt.emit("event.received", step_id, name=name, key=key)
                 rt.complete_step(current, {"name": name, "key": key, "data": data})
                 if item_index != WHOLE_STEP:
-                    item_settled(rt, current)
+                    yield from item_settled(rt, current)
                 took = True
             if took:
                 rt.advance(prepared.graph)

@@ -65,7 +65,7 @@ class Runtime:
         self,
         run_id: str,
         workspace_id: str,
-        change: Callable[[RunTransaction, PreparedWorkflow], None],
+        change: Callable[[RunTransaction, PreparedWorkflow], Gen[None] | None],
         audit: RunAction | None = None,
     ) -> RunTransaction:
         """One run's transition in its own transaction; its events go out after the commit.
@@ -78,7 +78,10 @@ class Runtime:
             rt = yield from RunTransaction.open(d, run_id, workspace_id)
             before = rt.run.status
             prepared = yield from self.workflows.get(d, rt.run.workflow_id)
-            change(rt, prepared)
+            reading = change(rt, prepared)
+            if reading is not None:
+                # A change that reads the database as it goes (a loop's next items).
+                yield from reading
             changed_anything = bool(rt.events)
             applied = yield from self.carry_on([rt], continuation)
             if audit is not None and changed_anything:

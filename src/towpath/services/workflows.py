@@ -22,6 +22,7 @@ from towpath.domain.validation import (
 )
 from towpath.services.audit import Change, record
 from towpath.services.idempotency import complete_key, create_once, fingerprint
+from towpath.services.workflow_cycles import SubWorkflowCycle, find_loop
 from towpath.storage import workflows as queries
 from towpath.storage.models import Workflow
 
@@ -44,6 +45,8 @@ class WorkflowRules:
     specs: Mapping[str, StepSpec]
     limits: DefinitionLimits
     idempotency: IdempotencyPolicy
+    # Off, a workflow that starts its own lineage again is refused at publish.
+    allow_recursion: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ def audited(workflow: Workflow) -> dict[str, Any]:
         "description": workflow.description,
         "version": workflow.version,
         "status": workflow.status,
+        "paused": bool(workflow.paused),
         "input_schema": workflow.input_schema,
         "definition_sha256": fingerprint("definition", definition),
         "nodes": len(definition.get("nodes", [])),
@@ -170,7 +174,13 @@ def judge(workflow: Workflow, rules: WorkflowRules) -> ValidationResult:
 async def validate_workflow(
     db: Database, caller: Principal, workflow_id: str, rules: WorkflowRules
 ) -> ValidationResult:
-    return judge(await get_workflow(db, caller, workflow_id), rules)
+    async with db.read() as session:
+        workflow = await queries.get_workflow(session, caller.workspace_id, workflow_id)
+        result = judge(workflow, rules)
+        loop = None if rules.allow_recursion else await find_loop(session, workflow)
+    if loop is None:
+        return result
+    return ValidationResult(valid=False, errors=[*result.errors, loop.issue()])
 
 
 async def publish_workflow(
@@ -185,6 +195,9 @@ async def publish_workflow(
         result = judge(workflow, rules)
         if not result.valid:
             raise WorkflowInvalid([error.to_dict() for error in result.errors])
+        loop = None if rules.allow_recursion else await find_loop(session, workflow)
+        if loop is not None:
+            raise SubWorkflowCycle(loop)
         before = audited(workflow)
         now = utcnow()
         workflow.status = "published"
@@ -225,6 +238,8 @@ async def duplicate_workflow(
             definition=source.definition,
             input_schema=source.input_schema,
             created_by=caller.subject,
+            # Pausing is the lineage's: a new version of a paused workflow is paused too.
+            paused=source.paused,
         )
         await queries.add_workflow(session, copy)
         await complete_key(session, key_id, copy.id)
@@ -245,3 +260,23 @@ async def list_versions(
     async with db.read() as session:
         workflow = await queries.get_workflow(session, caller.workspace_id, workflow_id)
         return await queries.list_versions(session, caller.workspace_id, workflow.lineage_id, page)
+
+
+async def set_paused(db: Database, caller: Principal, workflow_id: str, paused: bool) -> Workflow:
+    """Pause (or unpause) a workflow: every version of it. A paused workflow starts no run,
+    whatever asks (a person, a trigger, a parent run's sub_workflow step); runs already
+    started go on, and can be cancelled with their tree."""
+    async with db.transaction() as session:
+        workflow = await queries.get_workflow(
+            session, caller.workspace_id, workflow_id, for_update=True
+        )
+        # Versions made meanwhile (by duplicating one) take turns with this on the lineage.
+        await queries.lock_lineage(session, workflow.lineage_id)
+        if workflow.paused == paused:
+            return workflow
+        before = audited(workflow)
+        await queries.set_lineage_paused(session, caller.workspace_id, workflow.lineage_id, paused)
+        after = {**audited(workflow), "lineage_id": workflow.lineage_id}
+        action = "workflow.pause" if paused else "workflow.unpause"
+        await record(session, caller, Change(action, "workflow", workflow_id, before, after))
+        return workflow

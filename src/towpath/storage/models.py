@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -83,6 +84,14 @@ class Workflow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    # Set on every version of a lineage at once: a paused workflow starts no run.
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+# What a run start counts: the runs of a workspace, or of a workflow, still in flight.
+IN_FLIGHT = "status IN ('pending', 'running', 'waiting')"
+# The step rows a transition loads (`engine.rows`): an item that ended is left behind.
+LIVE_STEPS = "item_index < 0 OR status NOT IN ('completed', 'failed', 'skipped', 'cancelled')"
 
 
 class Run(Base):
@@ -93,6 +102,13 @@ class Run(Base):
         Index(None, "workspace_id", "idempotency_key"),
         Index(None, "workspace_id", "workflow_id", "created_at"),
         Index(None, "status", "deadline_at"),
+        Index(
+            "ix_runs_in_flight",
+            "workspace_id",
+            "workflow_id",
+            postgresql_where=text(IN_FLIGHT),
+            sqlite_where=text(IN_FLIGHT),
+        ),
     )
 
     id: Mapped[str] = _id()
@@ -113,6 +129,10 @@ class Run(Base):
     completed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The run its tree started from (itself for a run started by a person or trigger;
+    # empty for runs older than the column), and how many levels below it this run is.
+    root_run_id: Mapped[str | None] = mapped_column(ID, index=True)
+    depth: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 # The queue: step runs waiting for a worker's claim.
@@ -134,6 +154,13 @@ class StepRun(Base):
             "available_at",
             postgresql_where=text(STEP_QUEUE),
             sqlite_where=text(STEP_QUEUE),
+        ),
+        # What a transition loads of a run: its steps, and the for_each items still live.
+        Index(
+            "ix_step_runs_live",
+            "run_id",
+            postgresql_where=text(LIVE_STEPS),
+            sqlite_where=text(LIVE_STEPS),
         ),
     )
 
@@ -163,6 +190,21 @@ class StepRun(Base):
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = _created()
+
+
+class ForEachItem(Base):
+    """An item of a for_each not started yet is only its value: its step run is made when
+    it starts, so a run's transitions never load the items waiting their turn."""
+
+    __tablename__ = "for_each_items"
+
+    # The for_each's own step run.
+    step_run_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("step_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[str] = _workspace()
+    value: Mapped[Any] = mapped_column(JSONDoc, nullable=True)
 
 
 class RunEvent(Base):

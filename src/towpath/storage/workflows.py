@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from towpath.domain.errors import WorkflowNotFound
 from towpath.storage.models import Workflow
@@ -73,3 +73,23 @@ async def add_workflow(session: AsyncSession, workflow: Workflow) -> Workflow:
     session.add(workflow)
     await session.flush()
     return workflow
+
+
+async def get_many(session: AsyncSession, workspace_id: str, ids: list[str]) -> list[Workflow]:
+    if not ids:
+        return []
+    found = await session.scalars(_visible(workspace_id).where(Workflow.id.in_(ids)))
+    return list(found)
+
+
+async def set_lineage_paused(
+    session: AsyncSession, workspace_id: str, lineage_id: str, paused: bool
+) -> None:
+    """Every version of the workflow, deleted drafts included: a version made later (by
+    duplicating one) takes the flag of the one it copies."""
+    await session.execute(
+        update(Workflow)
+        .where(Workflow.workspace_id == workspace_id, Workflow.lineage_id == lineage_id)
+        .values(paused=paused)
+        .execution_options(synchronize_session="fetch")
+    )

@@ -15,6 +15,7 @@ from towpath.api.schemas.runs import (
     SEQ_MAX,
     ApproveInput,
     CancelInput,
+    CancelledRun,
     ClarifyInput,
     ResumeInput,
     RunEventResponse,
@@ -23,11 +24,13 @@ from towpath.api.schemas.runs import (
     RunResponse,
     RunStatus,
     RunSummary,
+    RunTreeCancelResponse,
     StepRunResponse,
     run_response,
     step_run_response,
 )
 from towpath.api.schemas.strict import MOMENT_RULE, Moment
+from towpath.services import run_trees
 from towpath.services import runs as service
 from towpath.services.idempotency import one_key
 from towpath.storage.pagination import PageRequest
@@ -172,3 +175,17 @@ async def cancel_run(
 @router.post("/runs/{run_id}/retry", responses=ACTION)
 async def retry_run(run_id: str, runtime: RuntimeDep, caller: Operator) -> RunResponse:
     return run_response(*await service.retry(runtime, caller, run_id))
+
+
+@router.post("/runs/{run_id}/cancel-tree")
+async def cancel_run_tree(
+    run_id: str, runtime: RuntimeDep, caller: Operator, body: CancelInput | None = None
+) -> RunTreeCancelResponse:
+    """Cancel the run and every run below it, including runs started with `wait: false`.
+    A run that already ended is left as it is (200, not 409), and the live runs it
+    started are cancelled all the same."""
+    done = await run_trees.cancel_tree(runtime, caller, run_id, body.reason if body else None)
+    return RunTreeCancelResponse(
+        run=run_response(done.run, done.context),
+        cancelled=[CancelledRun.model_validate(run) for run in done.cancelled],
+    )

@@ -133,3 +133,18 @@ async def list_workflow_versions(
     found = await service.list_versions(db, caller, workflow_id, page)
     set_total(response, found)
     return [WorkflowVersion.model_validate(w) for w in found.items]
+
+
+@router.post("/{workflow_id}/pause")
+async def pause_workflow(workflow_id: str, db: DB, caller: Editor) -> WorkflowResponse:
+    """Stop every version of the workflow from starting runs, whoever asks: a person (409
+    WORKFLOW_PAUSED), a trigger, or another run's sub_workflow step (which fails). Runs
+    already started go on; `POST /runs/{id}/cancel-tree` stops them."""
+    workflow = await service.set_paused(db, caller, workflow_id, paused=True)
+    return WorkflowResponse.model_validate(workflow)
+
+
+@router.post("/{workflow_id}/unpause")
+async def unpause_workflow(workflow_id: str, db: DB, caller: Editor) -> WorkflowResponse:
+    workflow = await service.set_paused(db, caller, workflow_id, paused=False)
+    return WorkflowResponse.model_validate(workflow)

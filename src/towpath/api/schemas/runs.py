@@ -53,6 +53,10 @@ class RunResponse(BaseModel):
     completed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    # The run this one's tree started from (itself for a run started by hand or by a
+    # trigger), and how many sub_workflow levels below it this run is.
+    root_run_id: str | None = None
+    depth: int = 0
 
 
 class RunSummary(BaseModel):
@@ -151,3 +155,20 @@ def step_run_response(row: Any) -> StepRunResponse:
         started_at=row.started_at,
         completed_at=row.completed_at,
     )
+
+
+class CancelledRun(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    workflow_id: str
+    parent_run_id: str | None
+    depth: int
+
+
+class RunTreeCancelResponse(BaseModel):
+    # The run asked for, as it is now: cancelled, or as it had ended before.
+    run: RunResponse
+    # Every run this request cancelled: the run itself if it still lived, and each live
+    # run below it, whether a step waited for it or not.
+    cancelled: list[CancelledRun]

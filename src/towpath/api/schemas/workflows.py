@@ -90,6 +90,8 @@ class WorkflowResponse(BaseModel):
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None
+    # Paused, no version of the workflow starts a run (POST /workflows/{id}/unpause).
+    paused: bool = False
 
 
 class WorkflowVersion(BaseModel):
