@@ -177,7 +177,7 @@ async def retry_run(run_id: str, runtime: RuntimeDep, caller: Operator) -> RunRe
     return run_response(*await service.retry(runtime, caller, run_id))
 
 
-@router.post("/runs/{run_id}/cancel-tree")
+@router.post("/runs/{run_id}/cancel-tree", responses={**errors(404), **WITH_BODY})
 async def cancel_run_tree(
     run_id: str, runtime: RuntimeDep, caller: Operator, body: CancelInput | None = None
 ) -> RunTreeCancelResponse:

@@ -135,7 +135,7 @@ async def list_workflow_versions(
     return [WorkflowVersion.model_validate(w) for w in found.items]
 
 
-@router.post("/{workflow_id}/pause")
+@router.post("/{workflow_id}/pause", responses=errors(404))
 async def pause_workflow(workflow_id: str, db: DB, caller: Editor) -> WorkflowResponse:
     """Stop every version of the workflow from starting runs, whoever asks: a person (409
     WORKFLOW_PAUSED), a trigger, or another run's sub_workflow step (which fails). Runs
@@ -144,7 +144,7 @@ async def pause_workflow(workflow_id: str, db: DB, caller: Editor) -> WorkflowRe
     return WorkflowResponse.model_validate(workflow)
 
 
-@router.post("/{workflow_id}/unpause")
+@router.post("/{workflow_id}/unpause", responses=errors(404))
 async def unpause_workflow(workflow_id: str, db: DB, caller: Editor) -> WorkflowResponse:
     workflow = await service.set_paused(db, caller, workflow_id, paused=False)
     return WorkflowResponse.model_validate(workflow)
