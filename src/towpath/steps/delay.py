@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Self
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_v
 from towpath.domain.step_spec import is_as_written
 from towpath.domain.templates import TemplateError
 from towpath.steps.common import MAX_WAIT_SECONDS, StepConfig, Text, exactly_one_of
-from towpath.steps.execution import Completed, Deferred, Outcome, StepContext
+from towpath.steps.execution import Completed, Deferred, Failed, Outcome, StepContext
 from towpath.steps.registry import StepType
 
 # An RFC 3339 time with its UTC offset (`Z` or `+02:00`); the catalog's schema holds the
@@ -37,7 +37,8 @@ class DelayConfig(StepConfig):
         description=(
             "A time with its UTC offset, e.g. 2030-01-01T09:00:00Z, or a template giving one,"
             ' e.g. "{{ input.due }}". It must be a real date too (no 31 February), which'
-            " the pattern cannot tell."
+            " the pattern cannot tell; one more than 366 days away when the step runs fails"
+            " the step, as `seconds` would be refused."
         ),
     )
 
@@ -55,9 +56,12 @@ class DelayConfig(StepConfig):
                 f"{until!r} is neither a time like 2030-01-01T09:00:00Z nor a template"
             )
         try:
-            datetime.fromisoformat(until)
+            datetime.fromisoformat(until).astimezone(UTC)
         except ValueError:
             raise ValueError(f"{until!r} is not a real date and time") from None
+        except OverflowError:
+            # 9999-12-31T23:00:00-02:00 is past the last moment a server can hold.
+            raise ValueError(f"{until!r} is past the last time that can be kept") from None
         return until
 
     @model_validator(mode="after")
@@ -77,15 +81,34 @@ def run(config: DelayConfig, context: StepContext) -> Outcome:
         due = context.now + timedelta(seconds=config.seconds)
     else:
         due = _parse_until(config.until or "")
+        if due - context.now > _LONGEST_WAIT:
+            return Failed(
+                f"delay until {due.isoformat()} is more than 366 days away; a delay waits"
+                " at most that long",
+                kind="error",
+                retryable=False,
+            )
     if due <= context.now:
         return Completed({"waited_until": due.isoformat()})
     return Deferred(due, {"until": due.isoformat()})
 
 
+_LONGEST_WAIT = timedelta(seconds=MAX_WAIT_SECONDS)
+
+
 def _parse_until(until: str) -> datetime:
-    moment = datetime.fromisoformat(until)
+    try:
+        moment = datetime.fromisoformat(until)
+    except ValueError:
+        raise TemplateError(f"delay until {until!r} is not a time", until) from None
     if moment.utcoffset() is None:
         raise TemplateError(f"delay until {until!r} needs a UTC offset", until)
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise TemplateError(
+            f"delay until {until!r} is past the last time that can be kept", until
+        ) from None
     return moment
 
 
