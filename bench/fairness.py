@@ -38,6 +38,7 @@ from bench.common import (
 from towpath.auth.principal import Principal
 from towpath.config import Settings
 from towpath.domain.ids import new_id
+from towpath.engine.bounds import RunLimits
 from towpath.engine.claim import claim_ready_steps
 from towpath.engine.drivers import connect_driver
 from towpath.engine.fair_share import Turns, take_ready_steps
@@ -129,6 +130,10 @@ def _workflow_id(caller: Principal) -> str:
     return caller.subject.split(":", 1)[1]
 
 
+# The backlog is the point here: the in-flight bounds would refuse it.
+UNBOUNDED = RunLimits(in_flight_per_workspace=10**9, in_flight_per_workflow=10**9)
+
+
 async def queue_runs(driver: TransitionDriver, caller: Principal, count: int) -> None:
     """`count` runs started in bulk, their steps left queued for a claim."""
     d = driver.dialect
@@ -138,7 +143,7 @@ async def queue_runs(driver: TransitionDriver, caller: Principal, count: int) ->
         workflow = yield from workflows.get(d, _workflow_id(caller))
         started: list[RunTransaction] = []
         for _ in range(n):
-            started.append((yield from start_run(d, workflow, {}, write=False)))
+            started.append((yield from start_run(d, workflow, {}, UNBOUNDED, write=False)))
         yield from flush_runs(d, started)
 
     for done in range(0, count, 1000):

@@ -68,7 +68,8 @@ async def _queue_runs(runtime: Runtime, workflow_id: str, count: int) -> None:
         workflow = yield from runtime.workflows.get(d, workflow_id)
         started: list[RunTransaction] = []
         for _ in range(count):
-            started.append((yield from start_run(d, workflow, {}, write=False)))
+            limits = runtime.workflows.limits
+            started.append((yield from start_run(d, workflow, {}, limits, write=False)))
         yield from flush_runs(d, started)
 
     await runtime.driver.run(start_many)
