@@ -23,7 +23,6 @@ import random
 import shutil
 import sqlite3
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -138,10 +137,12 @@ def _uuid7(moment: datetime, rng: random.Random) -> str:
     value = (millis & ((1 << 48) - 1)) << 80 | rng.getrandbits(80)
     value = (value & ~(0xF << 76)) | (0x7 << 76)
     value = (value & ~(0x3 << 62)) | (0x2 << 62)
-    return str(uuid.UUID(int=value))
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _sqlite_time(moment: datetime) -> str:
+    """As SQLAlchemy's SQLite dialect writes a UTC time."""
     return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
@@ -154,12 +155,14 @@ def chunks(
     first = end - SPAN
     when = _sqlite_time if sqlite else (lambda moment: moment)
     names, weights = zip(*STATUSES, strict=True)
+    offsets = [timedelta(milliseconds=5 + 40 * k) for k in range(2 * STEPS + 2)]
     chunk = Chunk()
     for n in range(count):
         created = first + spacing * n
         run_id = _uuid7(created, rng)
         status = rng.choices(names, weights)[0]
-        times = [when(created + timedelta(milliseconds=5 + 40 * k)) for k in range(2 * STEPS + 2)]
+        times = [when(created + offset) for offset in offsets]
+        made = when(created)
         chunk.runs.append(
             (
                 run_id,
@@ -175,7 +178,7 @@ def chunks(
                 "key:bench",
                 times[0],
                 times[-1],
-                when(created),
+                made,
                 times[-1],
             )
         )
@@ -199,7 +202,7 @@ def chunks(
                     ATTEMPTS,
                     times[2 * k],
                     times[2 * k + 1],
-                    when(created),
+                    made,
                     times[2 * k],
                 )
             )

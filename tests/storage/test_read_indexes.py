@@ -15,10 +15,12 @@ from towpath.domain.ids import new_id
 from towpath.storage.migrate import downgrade, upgrade
 from towpath.storage.models import Run, Workflow
 from towpath.storage.pagination import COUNT_BEYOND_PAGE, PageRequest
-from towpath.storage.runs import list_runs
+from towpath.storage.runs import list_runs, outputs
 from towpath.storage.workspaces import ensure_workspace
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     import httpx
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +35,7 @@ NEW = {
     "ix_runs_workspace_id_status_id",
     "ix_runs_workspace_id_completed_at_id",
     "ix_runs_workspace_id_completed_at_desc",
+    "ix_step_runs_run_id_status",
 }
 REPLACED = {"ix_runs_workspace_id", "ix_runs_workspace_id_workflow_id_created_at"}
 DAY = datetime(2026, 11, 1, tzinfo=UTC)
@@ -50,8 +53,8 @@ LISTS: list[tuple[dict[str, Any], str | None]] = [
 ]
 
 
-async def _plans(session: AsyncSession, filters: dict[str, Any], sort: str | None) -> list[str]:
-    """The database's plan of each statement listing runs issues: the count, then the page."""
+async def _plans(session: AsyncSession, call: Callable[[], Awaitable[object]]) -> list[str]:
+    """The database's plan of each statement `call` issues, in order."""
     plans: list[str] = []
     postgres = session.get_bind().dialect.name == "postgresql"
     explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
@@ -63,11 +66,20 @@ async def _plans(session: AsyncSession, filters: dict[str, Any], sort: str | Non
     connection = await session.connection()
     event.listen(connection.sync_connection, "before_cursor_execute", capture)
     try:
-        workspace = await ensure_workspace(session)
-        await list_runs(session, workspace.id, PageRequest(sort=sort), **filters)
+        await call()
     finally:
         event.remove(connection.sync_connection, "before_cursor_execute", capture)
-    return plans[-2:]
+    return plans
+
+
+async def _without_scans_or_sorts(session: AsyncSession) -> bool:
+    """On PostgreSQL, forbid what an index spares a large table (an empty one is cheaper to
+    scan whatever its indexes); whether the database is PostgreSQL."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    for setting in ("seqscan", "bitmapscan", "sort", "incremental_sort"):
+        await session.execute(text(f"SET LOCAL enable_{setting} = off"))
+    return True
 
 
 @pytest.mark.parametrize(("filters", "sort"), LISTS)
@@ -75,12 +87,11 @@ async def test_every_list_of_runs_reads_an_index_in_its_order(
     db: Database, filters: dict[str, Any], sort: str | None
 ) -> None:
     async with db.read() as session:
-        postgres = session.get_bind().dialect.name == "postgresql"
-        if postgres:
-            # Empty tables are cheaper to scan; forbid what an index spares a large one.
-            for setting in ("seqscan", "bitmapscan", "sort", "incremental_sort"):
-                await session.execute(text(f"SET LOCAL enable_{setting} = off"))
-        count, page = await _plans(session, filters, sort)
+        postgres = await _without_scans_or_sorts(session)
+        workspace = await ensure_workspace(session)
+        count, page = await _plans(
+            session, lambda: list_runs(session, workspace.id, PageRequest(sort=sort), **filters)
+        )
 
     if postgres:
         # Which index an empty table's count reads is a toss-up: only the page's is sure.
@@ -89,6 +100,18 @@ async def test_every_list_of_runs_reads_an_index_in_its_order(
     else:
         assert "TEMP B-TREE" not in page and "SEARCH runs USING" in page, page
         assert "SEARCH runs USING COVERING INDEX" in count, count
+
+
+async def test_a_runs_outputs_are_read_by_its_id(db: Database) -> None:
+    async with db.read() as session:
+        postgres = await _without_scans_or_sorts(session)
+        (plan,) = await _plans(session, lambda: outputs(session, "some-run"))
+
+    if postgres:
+        condition = next(line for line in plan.splitlines() if "Index Cond" in line)
+        assert "(run_id)::text = 'some-run'" in condition, plan
+    else:
+        assert "USING INDEX ix_step_runs_run_id_status (run_id=? AND status=?)" in plan, plan
 
 
 async def _fill(
@@ -156,7 +179,8 @@ async def test_a_list_exactly_at_the_bound_is_exact(
 
 
 def _run_indexes(connection: Any) -> set[str]:
-    return {index["name"] for index in inspect(connection).get_indexes("runs")}
+    found = inspect(connection)
+    return {i["name"] for table in ("runs", "step_runs") for i in found.get_indexes(table)}
 
 
 async def test_the_read_indexes_go_back_down_and_up_again(db: Database) -> None:

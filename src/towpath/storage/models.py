@@ -139,6 +139,9 @@ class StepRun(Base):
         # The claim query: ready work ordered by when it becomes available.
         Index(None, "status", "available_at"),
         Index(None, "lease_expires_at"),
+        # A run's completed outputs: without it SQLite, which keeps no statistics, would
+        # read them through the status index above.
+        Index(None, "run_id", "status"),
     )
 
     id: Mapped[str] = _id()

@@ -1,8 +1,10 @@
-"""Indexes for listing runs: each filter and sort of `GET /runs` reads one page of an index.
+"""Indexes for reading runs: each filter and sort of `GET /runs` reads one page of an index.
 
-Every index ends with the list's tiebreak (`id`), so a page is read in order and stops
-after it; the list's capped count reads the same index. They replace the workspace-only
-index and the workflow index without `id`, which they cover.
+Every list index ends with the list's tiebreak (`id`), so a page is read in order and
+stops after it; the list's capped count reads the same index. They replace the
+workspace-only index and the workflow index without `id`, which they cover. A run's
+completed outputs (`GET /runs/{id}`) get an index of their own: without statistics SQLite
+otherwise reads them through the status index, every completed step of every run.
 
 Revision ID: read_indexes_7c3e
 Revises: 0004
@@ -40,6 +42,7 @@ PLAIN = {
     "ix_runs_workspace_id_completed_at_id": ["workspace_id", "completed_at", "id"],
 }
 COMPLETED_DESC = "ix_runs_workspace_id_completed_at_desc"
+STEP_OUTPUTS = "ix_step_runs_run_id_status"
 
 
 def upgrade() -> None:
@@ -57,9 +60,11 @@ def upgrade() -> None:
     )
     op.drop_index("ix_runs_workspace_id", table_name="runs")
     op.drop_index("ix_runs_workspace_id_workflow_id_created_at", table_name="runs")
+    op.create_index(STEP_OUTPUTS, "step_runs", ["run_id", "status"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(STEP_OUTPUTS, table_name="step_runs")
     op.create_index(
         "ix_runs_workspace_id_workflow_id_created_at",
         "runs",
