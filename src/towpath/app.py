@@ -166,7 +166,13 @@ def create_app(settings: Settings) -> FastAPI:
         allow_credentials=True,
         allow_methods=["*"],
         allow_headers=["*"],
-        expose_headers=["X-Request-ID", "X-Total-Count", "Idempotent-Replayed", "Retry-After"],
+        expose_headers=[
+            "X-Request-ID",
+            "X-Total-Count",
+            "X-Total-Count-Exact",
+            "Idempotent-Replayed",
+            "Retry-After",
+        ],
     )
     app.add_middleware(ObserveMiddleware, metrics=metrics_registry)
     app.add_middleware(RequestIdMiddleware)

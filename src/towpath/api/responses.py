@@ -22,7 +22,10 @@ LISTED: dict[int | str, dict[str, Any]] = {
 
 
 def set_total(response: Response, page: Page[object]) -> None:
+    """`X-Total-Count`, and whether it is exact or only a lower bound (a count stops a
+    fixed number of rows past the page, see `storage.pagination`)."""
     response.headers["X-Total-Count"] = str(page.total)
+    response.headers["X-Total-Count-Exact"] = "true" if page.exact else "false"
 
 
 def mark_created(response: Response, replayed: bool) -> None:

@@ -44,8 +44,8 @@ def _id() -> Mapped[str]:
     return mapped_column(ID, primary_key=True, default=new_id)
 
 
-def _workspace() -> Mapped[str]:
-    return mapped_column(ID, ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+def _workspace(*, index: bool = True) -> Mapped[str]:
+    return mapped_column(ID, ForeignKey("workspaces.id", ondelete="CASCADE"), index=index)
 
 
 def _created() -> Mapped[datetime]:
@@ -100,7 +100,6 @@ class Run(Base):
         # Not unique: the idempotency_keys table enforces a key once per its 24-hour life,
         # and a key may start a new run after it expired.
         Index(None, "workspace_id", "idempotency_key"),
-        Index(None, "workspace_id", "workflow_id", "created_at"),
         Index(None, "status", "deadline_at"),
         Index(
             "ix_runs_in_flight",
@@ -109,10 +108,19 @@ class Run(Base):
             postgresql_where=text(IN_FLIGHT),
             sqlite_where=text(IN_FLIGHT),
         ),
+        # The lists: equality filters first, then the sort column and the tiebreak, so a
+        # page and its capped count read one range of one index, in order.
+        Index(None, "workspace_id", "created_at", "id"),
+        Index(None, "workspace_id", "workflow_id", "created_at", "id"),
+        Index(None, "workspace_id", "status", "created_at", "id"),
+        Index(None, "workspace_id", "workflow_id", "status", "created_at", "id"),
+        Index(None, "workspace_id", "status", "id"),
+        Index(None, "workspace_id", "completed_at", "id"),
     )
 
     id: Mapped[str] = _id()
-    workspace_id: Mapped[str] = _workspace()
+    # The list indexes above start with it.
+    workspace_id: Mapped[str] = _workspace(index=False)
     workflow_id: Mapped[str] = mapped_column(ID, ForeignKey("workflows.id"))
     status: Mapped[str] = mapped_column(String(20), default="pending")
     trigger_type: Mapped[str] = mapped_column(String(20), default="manual")
@@ -139,6 +147,16 @@ class Run(Base):
 STEP_QUEUE = "status IN ('queued', 'retrying')"
 
 
+# Newest completion first, unended runs last: PostgreSQL reads that order only from an
+# index built in it (SQLite's plain descending order already puts NULL last).
+Index(
+    "ix_runs_workspace_id_completed_at_desc",
+    Run.workspace_id,
+    Run.completed_at.desc().nulls_last(),
+    Run.id.desc(),
+)
+
+
 class StepRun(Base):
     __tablename__ = "step_runs"
     __table_args__ = (
@@ -162,6 +180,9 @@ class StepRun(Base):
             postgresql_where=text(LIVE_STEPS),
             sqlite_where=text(LIVE_STEPS),
         ),
+        # A run's completed outputs: without it SQLite, which keeps no statistics, would
+        # read them through the status index above.
+        Index(None, "run_id", "status"),
     )
 
     id: Mapped[str] = _id()

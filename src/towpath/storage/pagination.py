@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 
 from towpath.domain.errors import InvalidRequest
 
@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.orm import QueryableAttribute
+
+# Counting every matching row costs as much as reading them all. A list counts exactly up
+# to this many rows past the end of the page asked for; past that its total is a lower
+# bound, and says so (`Page.exact`).
+COUNT_BEYOND_PAGE = 10_000
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -31,7 +36,9 @@ class PageRequest:
 @dataclass(frozen=True)
 class Page(Generic[T_co]):
     items: Sequence[T_co]
+    # The matching rows; only at least this many when `exact` is false.
     total: int
+    exact: bool = True
 
 
 class UnknownSortField(InvalidRequest):
@@ -63,7 +70,15 @@ async def paginate(
     *,
     tiebreak: QueryableAttribute[Any],
 ) -> Page[T]:
-    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    bound = request.page * request.per_page + COUNT_BEYOND_PAGE
+    # One more than the bound tells "exactly bound" from "more"; selecting a constant lets
+    # the count read an index alone.
+    matching: Select[tuple[int]] = stmt.order_by(None).with_only_columns(
+        literal_column("1"), maintain_column_froms=True
+    )
+    counted = await session.scalar(
+        select(func.count()).select_from(matching.limit(bound + 1).subquery())
+    )
     sort = request.sort or default_sort
     field = sort.removeprefix("-")
     column = sortable.get(field)
@@ -78,4 +93,5 @@ async def paginate(
     offset = (request.page - 1) * request.per_page
     window = ordered.offset(offset).limit(request.per_page)
     rows: Sequence[T] = (await session.scalars(window)).all()
-    return Page(items=rows, total=total or 0)
+    counted = counted or 0
+    return Page(items=rows, total=min(counted, bound), exact=counted <= bound)
