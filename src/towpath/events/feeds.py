@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from abc import ABC, abstractmethod
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -52,8 +53,9 @@ class CursorAhead(InvalidRequest):
         )
 
 
-class Feed:
-    """A subscription and the wait between events: heartbeats, expiry, the end."""
+class Feed(ABC):
+    """A subscription and the wait between events: heartbeats, expiry, the end. A run's
+    feed and a live feed of many runs differ in what comes next and in how they resync."""
 
     def __init__(
         self, hub: EventHub, sub: Subscription, heartbeat: float, expires_at: datetime | None
@@ -79,16 +81,17 @@ class Feed:
             if isinstance(item, End):
                 return
 
+    @abstractmethod
     async def next(self) -> Frame | End:
-        raise NotImplementedError
+        """The next thing to send, waiting for it if there is none yet."""
 
     def ready(self) -> bool:
         """Something is waiting to be sent: `next` answers at once."""
         return self.sub.pending > 0
 
+    @abstractmethod
     async def resync(self) -> End | None:
         """The client fell behind: start it over (None), or say why the stream ends."""
-        raise NotImplementedError
 
     def close(self) -> None:
         """Frees the subscription at once; safe to call more than once."""
