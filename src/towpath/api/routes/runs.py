@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, Response
 
 from towpath.api.deps import Idempotency, Operator, Rules, RuntimeDep, Viewer
 from towpath.api.paging import paging
-from towpath.api.responses import LISTED, REPLAYED_HEADERS, mark_created, set_total
+from towpath.api.responses import LISTED, mark_created, set_total
 from towpath.api.schemas.errors import WITH_BODY, Responses, errors
-from towpath.api.schemas.links import described, links
+from towpath.api.schemas.links import created_or_replayed, described, links
 from towpath.api.schemas.runs import (
     SEQ_MAX,
     ApproveInput,
@@ -59,15 +59,12 @@ RUN_LINKS = links(
     "cancel_run",
     "retry_run",
 )
-STARTED: Responses = {
-    201: described("The run, started", with_links=RUN_LINKS),
-    200: described(
-        "The run an earlier request with this idempotency key started",
-        model=RunResponse,
-        with_links=RUN_LINKS,
-        headers=REPLAYED_HEADERS,
-    ),
-}
+STARTED: Responses = created_or_replayed(
+    "The run, started",
+    "The run an earlier request with this idempotency key started",
+    RunResponse,
+    RUN_LINKS,
+)
 # Answering or changing a run: it may be in a state that does not allow it.
 ACTION: Responses = {
     200: described("The run after the change", with_links=RUN_LINKS),

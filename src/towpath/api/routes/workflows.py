@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, Response
 
 from towpath.api.deps import DB, Editor, Idempotency, Rules, Viewer
 from towpath.api.paging import paging
-from towpath.api.responses import LISTED, REPLAYED_HEADERS, mark_created, set_total
+from towpath.api.responses import LISTED, mark_created, set_total
 from towpath.api.schemas.errors import WITH_BODY, Responses, errors
-from towpath.api.schemas.links import described, links
+from towpath.api.schemas.links import created_or_replayed, described, links
 from towpath.api.schemas.workflows import (
     ValidationIssue,
     ValidationResponse,
@@ -42,12 +42,11 @@ WORKFLOW_LINKS = links(
     "get_workflow_stats",
 )
 CREATED: Responses = {
-    201: described("The new draft", with_links=WORKFLOW_LINKS),
-    200: described(
+    **created_or_replayed(
+        "The new draft",
         "The draft an earlier request with this idempotency key made",
-        model=WorkflowResponse,
-        with_links=WORKFLOW_LINKS,
-        headers=REPLAYED_HEADERS,
+        WorkflowResponse,
+        WORKFLOW_LINKS,
     ),
     **errors(409),
 }

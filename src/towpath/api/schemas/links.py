@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from towpath.api.responses import REPLAYED_HEADERS
+
 
 def links(parameter: str, *operations: str) -> dict[str, Any]:
     """Links to `operations`, each given the response body's `id` as `parameter`."""
@@ -22,3 +24,14 @@ def described(
     if with_links:
         found["links"] = with_links
     return found
+
+
+def created_or_replayed(
+    created: str, replayed: str, model: type[Any], with_links: dict[str, Any]
+) -> dict[int | str, dict[str, Any]]:
+    """A creating operation's answers: 201 with what it made, or 200 with what an earlier
+    request with the same idempotency key made (marked by its replay headers)."""
+    return {
+        201: described(created, with_links=with_links),
+        200: described(replayed, model=model, with_links=with_links, headers=REPLAYED_HEADERS),
+    }
