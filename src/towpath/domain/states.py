@@ -1,52 +1,106 @@
-"""Run and step-run states, and the transitions allowed between them, as data."""
+"""Run and step-run states, the events a run records, and the transitions allowed
+between states, as data."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Final
 
 from towpath.domain.errors import Conflict
 
-RUN_TERMINAL: Final = frozenset({"completed", "failed", "cancelled"})
-STEP_TERMINAL: Final = frozenset({"completed", "failed", "skipped", "cancelled"})
+
+class RunStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    WAITING = "waiting"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    QUEUED = "queued"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    WAITING = "waiting"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class EventType(StrEnum):
+    """The `type` of a run's events, as clients read them over streams and the API."""
+
+    RUN_CREATED = "run.created"
+    RUN_STARTED = "run.started"
+    RUN_WAITING = "run.waiting"
+    RUN_RESUMED = "run.resumed"
+    RUN_RETRIED = "run.retried"
+    RUN_COMPLETED = "run.completed"
+    RUN_FAILED = "run.failed"
+    RUN_CANCELLED = "run.cancelled"
+    RUN_EVENT = "run.event"
+    STEP_PENDING = "step.pending"
+    STEP_QUEUED = "step.queued"
+    STEP_STARTED = "step.started"
+    STEP_WAITING = "step.waiting"
+    STEP_DELAYED = "step.delayed"
+    STEP_RESUMED = "step.resumed"
+    STEP_RETRYING = "step.retrying"
+    STEP_COMPLETED = "step.completed"
+    STEP_FAILED = "step.failed"
+    STEP_SKIPPED = "step.skipped"
+    STEP_CANCELLED = "step.cancelled"
+    STEP_ATTEMPT_LOST = "step.attempt_lost"
+    STEP_LOG = "step.log"
+
+
+R = RunStatus
+S = StepStatus
+
+RUN_TERMINAL: Final = frozenset({R.COMPLETED, R.FAILED, R.CANCELLED})
+STEP_TERMINAL: Final = frozenset({S.COMPLETED, S.FAILED, S.SKIPPED, S.CANCELLED})
 # States in which a step run holds or waits for work.
-STEP_ACTIVE: Final = frozenset({"queued", "running", "retrying", "waiting"})
+STEP_ACTIVE: Final = frozenset({S.QUEUED, S.RUNNING, S.RETRYING, S.WAITING})
 
 RUN_TRANSITIONS: Final = frozenset(
     {
-        ("pending", "running"),
-        ("pending", "cancelled"),
-        ("running", "waiting"),
-        ("running", "completed"),
-        ("running", "failed"),
-        ("running", "cancelled"),
-        ("waiting", "running"),
-        ("waiting", "failed"),
-        ("waiting", "cancelled"),
-        ("failed", "running"),  # retry
+        (R.PENDING, R.RUNNING),
+        (R.PENDING, R.CANCELLED),
+        (R.RUNNING, R.WAITING),
+        (R.RUNNING, R.COMPLETED),
+        (R.RUNNING, R.FAILED),
+        (R.RUNNING, R.CANCELLED),
+        (R.WAITING, R.RUNNING),
+        (R.WAITING, R.FAILED),
+        (R.WAITING, R.CANCELLED),
+        (R.FAILED, R.RUNNING),  # retry
     }
 )
 
 STEP_TRANSITIONS: Final = frozenset(
     {
-        ("pending", "queued"),
-        ("pending", "skipped"),
-        ("pending", "cancelled"),
-        ("queued", "running"),
-        ("queued", "cancelled"),
-        ("running", "running"),  # a lease that expired is taken by another worker
-        ("running", "completed"),
-        ("running", "failed"),
-        ("running", "waiting"),
-        ("running", "retrying"),
-        ("running", "queued"),  # a durable timer parks the step until it is due
-        ("running", "cancelled"),
-        ("retrying", "running"),
-        ("retrying", "cancelled"),
-        ("waiting", "completed"),
-        ("waiting", "failed"),
-        ("waiting", "cancelled"),
-        ("failed", "retrying"),  # retry of a failed run
-        ("cancelled", "retrying"),  # a step the failure cancelled runs again on retry
+        (S.PENDING, S.QUEUED),
+        (S.PENDING, S.SKIPPED),
+        (S.PENDING, S.CANCELLED),
+        (S.QUEUED, S.RUNNING),
+        (S.QUEUED, S.CANCELLED),
+        (S.RUNNING, S.RUNNING),  # a lease that expired is taken by another worker
+        (S.RUNNING, S.COMPLETED),
+        (S.RUNNING, S.FAILED),
+        (S.RUNNING, S.WAITING),
+        (S.RUNNING, S.RETRYING),
+        (S.RUNNING, S.QUEUED),  # a durable timer parks the step until it is due
+        (S.RUNNING, S.CANCELLED),
+        (S.RETRYING, S.RUNNING),
+        (S.RETRYING, S.CANCELLED),
+        (S.WAITING, S.COMPLETED),
+        (S.WAITING, S.FAILED),
+        (S.WAITING, S.CANCELLED),
+        (S.FAILED, S.RETRYING),  # retry of a failed run
+        (S.CANCELLED, S.RETRYING),  # a step the failure cancelled runs again on retry
     }
 )
 
