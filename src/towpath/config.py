@@ -48,7 +48,7 @@ class Settings(BaseSettings, StreamSettings, AuthSettings):
     # credential, counted in each API process; 0 turns a limit off.
     rate_limit_address_per_minute: int = Field(default=2400, ge=0)
     rate_limit_address_burst: int = Field(default=400, ge=1)
-    rate_limit_credential_per_minute: int = Field(default=1200, ge=0)
+    rate_limit_credential_per_minute: int = Field(default=0, ge=0)
     rate_limit_credential_burst: int = Field(default=200, ge=1)
     # Where http_request and agent steps may connect although the address is private,
     # loopback or link-local: CIDRs, addresses or host names, each optionally with :port.

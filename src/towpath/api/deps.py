@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from towpath.api.rate_limit import mark_authenticated
 from towpath.auth.authenticator import Authenticator
 from towpath.auth.principal import Principal
 from towpath.domain.errors import RateLimited, RoleRequired, Unauthenticated
@@ -46,6 +47,7 @@ async def current_principal(
         raise Unauthenticated("this needs a credential: `Authorization: Bearer …` or `X-API-Key`")
     auth: Authenticator = request.app.state.authenticator
     principal = await auth.authenticate(credential, workspace=x_workspace)
+    mark_authenticated(request.scope)
     limiter: RateLimiter = request.app.state.credential_limiter
     wait = limiter.take(principal.subject)
     if wait is not None:

@@ -1,7 +1,9 @@
 """Rate limits: a token bucket per credential and per client address, in this process.
 
-Each API process keeps its own buckets (no Redis needed), so behind a load balancer of n
-processes a caller gets up to n times the configured rate.
+The address limit counts only requests that did not authenticate (none offered, or a bad
+one): it stops brute force and anonymous floods without capping a client whose
+credential works. Each API process keeps its own buckets (no Redis needed), so behind a
+load balancer of n processes a caller gets up to n times the configured rate.
 """
 
 from __future__ import annotations
@@ -43,13 +45,20 @@ class RateLimiter:
 
     def take(self, key: str) -> float | None:
         """Spend a token; None when allowed, else the seconds until one is there."""
+        return self._count(key, spend=True)
+
+    def wait(self, key: str) -> float | None:
+        """None while a token is there, else the seconds until one is; spends nothing."""
+        return self._count(key, spend=False)
+
+    def _count(self, key: str, *, spend: bool) -> float | None:
         if not self.enabled:
             return None
         now = self._clock()
         tokens, then = self._buckets.pop(key, (self._burst, now))
         tokens = min(self._burst, tokens + (now - then) * self._rate)
         allowed = tokens >= 1.0
-        if allowed:
+        if allowed and spend:
             tokens -= 1.0
         self._buckets[key] = (tokens, now)
         if len(self._buckets) > self._max_keys:
@@ -58,8 +67,20 @@ class RateLimiter:
         return None if allowed else (1.0 - tokens) / self._rate
 
 
+AUTHENTICATED = "towpath.authenticated"
+
+
+def mark_authenticated(scope: Scope) -> None:
+    """Tells the address limit that this request's credential worked."""
+    marker = scope.get(AUTHENTICATED)
+    if marker is not None:
+        marker.append(True)
+
+
 class AddressLimitMiddleware:
-    """Refuses requests beyond the per-address rate with 429, before anything else runs."""
+    """Counts each request that did not authenticate against its address; once an
+    address has spent its tokens, its requests get 429 before anything else runs (before
+    a credential is checked, so guessing costs the server nothing)."""
 
     def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
         self.app = app
@@ -71,9 +92,17 @@ class AddressLimitMiddleware:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        wait = self.limiter.take(client[0] if client else "unknown")
+        address = client[0] if client else "unknown"
+        wait = self.limiter.wait(address)
         if wait is None:
-            await self.app(scope, receive, send)
+            # A list, not a flag: a copy of the scope made further in shares it.
+            authenticated: list[bool] = []
+            scope[AUTHENTICATED] = authenticated
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                if not authenticated:
+                    self.limiter.take(address)
             return
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1013, "reason": "rate limited"})

@@ -17,6 +17,7 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials  # noqa: TC002 - a dependency's type
 
 from towpath.api.deps import _api_key, _bearer, current_principal
+from towpath.api.rate_limit import mark_authenticated
 from towpath.auth.principal import Principal  # noqa: TC001 - a dependency's return type
 from towpath.auth.stream_tokens import looks_like_stream_token
 from towpath.domain.errors import Forbidden, RateLimited, Unauthenticated
@@ -87,6 +88,7 @@ async def principal_for(conn: HTTPConnection, credential: Credential | None) -> 
         raise SocketRefused(close_codes.UNAUTHENTICATED, refused.message) from refused
     except Forbidden as refused:
         raise SocketRefused(close_codes.FORBIDDEN, refused.message) from refused
+    mark_authenticated(conn.scope)
     if not principal.has_role("viewer"):
         raise SocketRefused(close_codes.FORBIDDEN, "this credential may not read runs")
     limiter: RateLimiter = conn.app.state.credential_limiter
