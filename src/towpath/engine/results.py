@@ -23,7 +23,6 @@ from towpath.engine.inline_budget import (
     InlineBudget,
 )
 from towpath.engine.outcomes import record_result
-from towpath.engine.sql import execute_many
 from towpath.engine.subruns import settle_parents
 from towpath.engine.transition import RunCache, RunTransaction, flush_runs, open_runs
 
@@ -148,14 +147,10 @@ def _proceed(
         applied.left_ready = applied.left_ready or any(
             row.status in ("queued", "retrying") for row in rt.steps.values()
         )
-    yield from flush_runs(d, opened.values())
+    # The attempts' log lines ride in the same writes as their results.
+    yield from flush_runs(d, opened.values(), logs)
     applied.changed = list(opened.values()) + applied.changed
     applied.changed += yield from settle_parents(d, applied.changed, workflows)
-    yield from execute_many(
-        "INSERT INTO run_logs (workspace_id, run_id, step_id, level, message, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        logs,
-    )
     return applied
 
 

@@ -18,6 +18,7 @@ from towpath.domain.states import (
     check_step_transition,
 )
 from towpath.engine.attempts import record_attempt
+from towpath.engine.pg_writes import LOG_COLUMNS, write_all
 from towpath.engine.rows import (
     WHOLE_STEP,
     EventRow,
@@ -32,11 +33,12 @@ from towpath.engine.rows import (
     write_events,
     write_steps,
 )
+from towpath.engine.sql import execute_many
 from towpath.events.bus import PublishedEvent
 from towpath.storage.runs import RunNotFound
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
     from datetime import datetime
 
     from towpath.engine.sql import Dialect, Gen
@@ -110,9 +112,12 @@ def open_runs(
     }
 
 
-def flush_runs(d: Dialect, transactions: Iterable[RunTransaction]) -> Gen[None]:
-    """Write what these transitions changed: runs, steps and new events, a statement
-    for each kind of write across all of them."""
+def flush_runs(
+    d: Dialect, transactions: Iterable[RunTransaction], logs: Sequence[Sequence[Any]] = ()
+) -> Gen[None]:
+    """Write what these transitions changed: runs, steps, new events and `logs` (rows of
+    `LOG_COLUMNS`), a statement for each kind of write across all of them; on PostgreSQL
+    one statement for all but new runs and removed steps."""
     new_runs: list[RunRow] = []
     changed_runs: list[RunRow] = []
     new_steps: list[StepRow] = []
@@ -135,11 +140,21 @@ def flush_runs(d: Dialect, transactions: Iterable[RunTransaction]) -> Gen[None]:
         events += rt.events[rt._written :]
         rt._written = len(rt.events)
     yield from insert_runs(d, new_runs)
-    yield from update_runs(d, changed_runs)
     # Removed rows go first: a row made anew may take a removed row's place.
     yield from delete_steps(d, removed)
+    if d.is_postgres:
+        yield from write_all(d, changed_runs, new_steps, loaded_steps, events, logs)
+        return
+    yield from update_runs(d, changed_runs)
     yield from write_steps(d, new_steps, loaded_steps)
     yield from write_events(d, events)
+    yield from execute_many(_LOG_INSERT, logs)
+
+
+_LOG_INSERT = (
+    f"INSERT INTO run_logs ({', '.join(LOG_COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in LOG_COLUMNS)})"
+)
 
 
 @dataclass
