@@ -30,7 +30,9 @@ def step_client(policy: EgressPolicy) -> httpx.AsyncClient:
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=tls,
         max_connections=100,
-        max_keepalive_connections=20,
+        # As many kept as may be open: with fewer, steps in flight beyond them each open
+        # (and the guard checks) a new connection per call.
+        max_keepalive_connections=100,
         keepalive_expiry=5.0,
         network_backend=GuardedBackend(policy),
     )
