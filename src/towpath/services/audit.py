@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.clock import utcnow
@@ -98,6 +98,11 @@ class RunAction:
         after = {"status": rt.run.status, "workflow_id": rt.run.workflow_id, **self.details}
         change = Change(self.action, "run", rt.run.id, before, after)
         yield from record_in_transition(rt.d, self.caller, change, self.origin, rt.now)
+
+    def cascaded(self, child: RunTransaction) -> RunAction:
+        return replace(
+            self, action="run.cancel", details={"parent_run_id": child.run.parent_run_id}
+        )
 
 
 async def list_entries(

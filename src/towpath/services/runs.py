@@ -24,10 +24,10 @@ if TYPE_CHECKING:
     from towpath.engine.graphs import PreparedWorkflow
     from towpath.engine.results import Applied
     from towpath.engine.rows import RunRow
+    from towpath.engine.runtime import Runtime
     from towpath.engine.sql import Dialect, Gen
     from towpath.engine.transition import RunTransaction
     from towpath.services.idempotency import IdempotencyPolicy, IdempotencyRequest
-    from towpath.services.runtime import Runtime
     from towpath.storage.models import Run, RunEvent, RunLog, StepRun
     from towpath.storage.pagination import Page, PageRequest
 
