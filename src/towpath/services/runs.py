@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from towpath.domain.states import StepStatus
 from towpath.engine import human
 from towpath.engine.fan_out import item_settled
 from towpath.engine.lifecycle import (
@@ -215,7 +216,7 @@ async def post_event(
             took = False
             for step_id, item_index in steps:
                 current = rt.step(step_id, item_index)
-                if current is None or current.status != "waiting":
+                if current is None or current.status != StepStatus.WAITING:
                     continue
                 rt.emit("event.received", step_id, name=name, key=key)
                 rt.complete_step(current, {"name": name, "key": key, "data": data})
