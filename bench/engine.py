@@ -45,8 +45,8 @@ from towpath.storage.models import Run, Workflow
 from towpath.storage.workspaces import ensure_workspace
 
 if TYPE_CHECKING:
+    from towpath.engine.runtime import Runtime
     from towpath.events.bus import PublishedEvent
-    from towpath.services.runtime import Runtime
 
 STEPS = 10
 POLICY = IdempotencyPolicy(ttl=timedelta(hours=24))

@@ -56,10 +56,10 @@ from towpath.storage.workspaces import ensure_workspace
 
 if TYPE_CHECKING:
     from towpath.engine.drivers import TransitionDriver
+    from towpath.engine.runtime import Runtime
     from towpath.engine.sql import Gen
     from towpath.engine.transition import RunTransaction
     from towpath.engine.work import Work
-    from towpath.services.runtime import Runtime
 
 POLICY = IdempotencyPolicy(ttl=timedelta(hours=24))
 SLOW_SECONDS = 1.0

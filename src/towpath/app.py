@@ -1,8 +1,8 @@
-"""The application factory: settings in, a FastAPI app out."""
+"""The application factory: settings in, a FastAPI app out, wired to the engine, the
+authenticator and the live streams it starts and stops with its lifespan."""
 
 from __future__ import annotations
 
-import gc
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -41,7 +41,10 @@ from towpath.auth.stream_tokens import StreamTokens
 from towpath.domain.clock import utcnow
 from towpath.domain.validation import DefinitionLimits
 from towpath.engine.runner import engine_running
-from towpath.events.streams import streams_running
+from towpath.events.access import AccessNotices
+from towpath.events.hub import EventHub
+from towpath.events.sends import SendWatch
+from towpath.events.streams import Streams
 from towpath.observability.metrics import Metrics
 from towpath.services.idempotency import IdempotencyPolicy
 from towpath.services.workflows import WorkflowRules
@@ -51,17 +54,15 @@ from towpath.storage.secrets import server_secret
 from towpath.storage.workspaces import ensure_workspace
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     from towpath.config import Settings
+    from towpath.engine.runtime import Runtime
 
 
-# Generation 0 every 20,000 allocations (not 700), generation 2 after 100 collections of
-# generation 1 (not 10).
-GC_THRESHOLDS = (20_000, 10, 100)
-
-
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, started: Callable[[], None] | None = None) -> FastAPI:
+    """`started` is called once start-up is done, before the first request: the serving
+    process tunes itself there (an app made by a test or an embedder is left alone)."""
     registry = default_registry()
     metrics_registry = Metrics()
 
@@ -84,15 +85,8 @@ def create_app(settings: Settings) -> FastAPI:
                 stop_counting = rt.bus.listen(metrics_registry.on_event)
                 try:
                     async with streams_running(app, rt, settings):
-                        # What start-up made lives as long as the process: the collector
-                        # need not walk it again at every full collection.
-                        gc.collect()
-                        gc.freeze()
-                        # Reference counting frees nearly everything; the collector is for
-                        # cycles. Young ones are still collected often, but a full pass
-                        # walks every socket's objects and holds the event loop for
-                        # 100 ms or more at a thousand clients: it runs rarely.
-                        gc.set_threshold(*GC_THRESHOLDS)
+                        if started is not None:
+                            started()
                         yield
                 finally:
                     stop_counting()
@@ -180,3 +174,45 @@ def create_app(settings: Settings) -> FastAPI:
         # Outermost: the address everything else sees is the trusted proxy's word for it.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
+
+
+@asynccontextmanager
+async def streams_running(
+    app: FastAPI, runtime: Runtime, settings: Settings
+) -> AsyncIterator[None]:
+    """Live event streams, started and stopped with the application."""
+    hub = EventHub(runtime.db, settings.stream_queue_size)
+    stop_listening = runtime.bus.listen(hub.accept)
+    # Access that ends (a key revoked, a member removed) is forgotten by the authenticator
+    # and ends the streams it opened; the use cases that end it announce it here.
+    access = AccessNotices()
+    authenticator = app.state.authenticator
+    access.listen(authenticator.access_changed, authenticator.forget_all)
+    access.listen(hub.access_changed, lambda: hub.access_missed(authenticator.grant_ended))
+    app.state.access_notices = access
+    # Other processes' events arrive by NOTIFY; on SQLite one process writes them all.
+    listener = None
+    if not settings.is_sqlite:
+        # Imported here: a process on the embedded default never loads the PostgreSQL driver.
+        from towpath.events.listener import NotificationListener
+
+        listener = NotificationListener(
+            settings.database_url, hub, settings.stream_heartbeat_seconds, access
+        )
+    # Pings and credential expiries are noticed within a quarter heartbeat (a second at most).
+    hub.start(min(settings.stream_heartbeat_seconds / 4, 1.0))
+    app.state.event_hub = hub
+    sends = SendWatch(settings.stream_send_timeout_seconds)
+    app.state.streams = Streams(
+        hub, settings, sends, tuple(settings.cors_origins), authenticator.grant_ended
+    )
+    try:
+        if listener is not None:
+            await listener.start()
+        yield
+    finally:
+        stop_listening()
+        if listener is not None:
+            await listener.stop()
+        await hub.close()
+        await sends.close()

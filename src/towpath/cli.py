@@ -103,7 +103,7 @@ def worker_command(
     ] = None,
 ) -> None:
     """Execute runs: claim ready steps from the database until stopped (SIGINT/SIGTERM)."""
-    from towpath.observability.worker import run_worker_process
+    from towpath.worker_process import run_worker_process
 
     settings = load_settings()
     if concurrency is not None:

@@ -9,9 +9,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from towpath.auth.settings import AuthSettings, split_list
 from towpath.events.settings import StreamSettings
+from towpath.steps.settings import StepSettings
 
 
-class Settings(BaseSettings, StreamSettings, AuthSettings):
+class Settings(BaseSettings, StreamSettings, AuthSettings, StepSettings):
     model_config = SettingsConfigDict(env_prefix="TOWPATH_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./towpath.db"
@@ -50,14 +51,8 @@ class Settings(BaseSettings, StreamSettings, AuthSettings):
     rate_limit_address_burst: int = Field(default=400, ge=1)
     rate_limit_credential_per_minute: int = Field(default=0, ge=0)
     rate_limit_credential_burst: int = Field(default=200, ge=1)
-    # Where http_request and agent steps may connect although the address is private,
-    # loopback or link-local: CIDRs, addresses or host names, each optionally with :port.
-    step_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # When set, /metrics answers only `Authorization: Bearer <this>`.
     metrics_token: str = ""
-    # An OpenAI-compatible endpoint for `llm` steps.
-    llm_base_url: str = "https://api.openai.com/v1"
-    llm_api_key: str = ""
     # Template time and rendered characters one write transaction may spend on the pure
     # steps it runs inline; past either, the rest go to a worker, off the writer.
     inline_step_seconds: float = Field(default=0.02, gt=0)

@@ -14,7 +14,7 @@ from tests.runs import API, publish, start, wait_for
 from towpath.app import create_app
 from towpath.events.bus import PublishedEvent
 from towpath.observability.logs import JsonFormatter, log_context
-from towpath.observability.worker import metrics_app
+from towpath.worker_process import metrics_app
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

@@ -29,10 +29,10 @@ if TYPE_CHECKING:
 
     from tests.servers import EchoServer
     from towpath.config import Settings
+    from towpath.engine.runtime import Runtime
     from towpath.engine.sql import Gen
     from towpath.engine.transition import RunTransaction
     from towpath.engine.work import Work
-    from towpath.services.runtime import Runtime
 
 QUEUED = 2000
 

@@ -37,9 +37,9 @@ if TYPE_CHECKING:
     from towpath.config import Settings
     from towpath.engine.execute import Result
     from towpath.engine.results import Applied
+    from towpath.engine.runtime import Runtime
     from towpath.engine.sql import Gen
     from towpath.engine.work import Work
-    from towpath.services.runtime import Runtime
     from towpath.storage.database import Database
 
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     import httpx
     from fastapi import FastAPI
 
-    from towpath.services.runtime import Runtime
+    from towpath.engine.runtime import Runtime
 
 
 async def _expire(app: FastAPI, hours: float) -> list[str]:

@@ -22,7 +22,7 @@ from towpath.storage.models import Workflow
 from towpath.storage.workspaces import ensure_workspace
 
 if TYPE_CHECKING:
-    from towpath.services.runtime import Runtime
+    from towpath.engine.runtime import Runtime
     from towpath.steps.execution import Outcome, StepContext
 
 

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     import httpx
 
     from tests.events.conftest import LiveServer
+    from towpath.engine.runtime import Runtime
     from towpath.engine.sql import Gen
-    from towpath.services.runtime import Runtime
 
 EVENT_KEYS = {"type", "run_id", "workflow_id", "seq", "event_type", "step_id", "timestamp", "data"}
 

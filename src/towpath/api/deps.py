@@ -11,8 +11,8 @@ from towpath.api.rate_limit import mark_authenticated
 from towpath.auth.authenticator import Authenticator
 from towpath.auth.principal import Principal
 from towpath.domain.errors import RateLimited, RoleRequired, Unauthenticated
+from towpath.engine.runtime import Runtime
 from towpath.services.idempotency import KEY_SCHEMA, IdempotencyRequest, checked_key
-from towpath.services.runtime import Runtime
 from towpath.services.workflows import WorkflowRules
 from towpath.storage.database import Database
 

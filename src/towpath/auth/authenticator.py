@@ -15,7 +15,7 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import httpx
 
@@ -32,10 +32,25 @@ if TYPE_CHECKING:
 
     from towpath.auth.settings import AuthSettings
     from towpath.auth.tokens import TokenVerifier, VerifiedToken
-    from towpath.events.access import AccessChange
     from towpath.storage.database import Database
 
 T = TypeVar("T")
+
+
+class ChangedAccess(Protocol):
+    """Access that changed, as the stream of access notices announces it."""
+
+    @property
+    def subject(self) -> str:
+        """The principal's subject: "key:<id>", "user:<sub>"."""
+        ...
+
+    @property
+    def grant(self) -> str:
+        """What the access stood on: "key:<id>" or "member:<id>"."""
+        ...
+
+
 # `last_used_at` is written at most this often per key: a write per request would cost more
 # than the request.
 _TOUCH_INTERVAL = timedelta(minutes=1)
@@ -161,7 +176,7 @@ class Authenticator:
             return "the API key has expired"
         return None
 
-    def access_changed(self, change: AccessChange) -> None:
+    def access_changed(self, change: ChangedAccess) -> None:
         """Forget what is cached about access that changed (here or in another process)."""
         if change.grant.startswith("key:"):
             key_id = change.grant.removeprefix("key:")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from towpath.domain.graph import Graph, topological_order
-from towpath.domain.states import STEP_TERMINAL
+from towpath.domain.states import STEP_TERMINAL, RunStatus, StepStatus
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -25,7 +25,8 @@ class StepState:
 class Plan:
     queue: list[str] = field(default_factory=list)
     skip: list[str] = field(default_factory=list)
-    outcome: Literal["completed", "failed"] | None = None
+    # RunStatus.COMPLETED or RunStatus.FAILED once every step has ended.
+    outcome: RunStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class RunGraph:
 
 
 def _delivers(run_graph: RunGraph, edge: Edge, source: StepState) -> bool:
-    if source.status != "completed":
+    if source.status != StepStatus.COMPLETED:
         return False
     if source.handle is None:
         return True
@@ -71,8 +72,8 @@ def plan(run_graph: RunGraph, states: Mapping[str, StepState]) -> Plan:
     A step runs when all its incoming edges are resolved and at least one delivered; a
     step none of whose edges delivered is skipped, and that may resolve its children.
     """
-    if any(state.status == "failed" for state in states.values()):
-        return Plan(outcome="failed")
+    if any(state.status == StepStatus.FAILED for state in states.values()):
+        return Plan(outcome=RunStatus.FAILED)
     known = dict(states)
     queue, skip = [], []
     for node_id in run_graph.order:
@@ -86,11 +87,11 @@ def plan(run_graph: RunGraph, states: Mapping[str, StepState]) -> Plan:
             _delivers(run_graph, edge, s) for edge, s in zip(edges, sources, strict=True) if s
         ):
             queue.append(node_id)
-            known[node_id] = StepState("queued")
+            known[node_id] = StepState(StepStatus.QUEUED)
         else:
             skip.append(node_id)
-            known[node_id] = StepState("skipped")
+            known[node_id] = StepState(StepStatus.SKIPPED)
     done = all(
         node_id in known and known[node_id].status in STEP_TERMINAL for node_id in run_graph.order
     )
-    return Plan(queue, skip, "completed" if done else None)
+    return Plan(queue, skip, RunStatus.COMPLETED if done else None)

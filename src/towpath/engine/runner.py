@@ -11,9 +11,9 @@ from towpath.engine.bounds import RunLimits
 from towpath.engine.drivers import connect_driver
 from towpath.engine.graphs import WorkflowCache
 from towpath.engine.results import InlineOnly
+from towpath.engine.runtime import Runtime
 from towpath.engine.worker import Worker, WorkerSettings, default_worker_id
 from towpath.events.bus import EventBus
-from towpath.services.runtime import Runtime
 from towpath.steps.services import engine_services
 
 if TYPE_CHECKING:

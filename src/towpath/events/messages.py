@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 
 from pydantic_core import to_json
 
+from towpath.domain.states import RUN_TERMINAL, EventType
 from towpath.events.frames import text_frame
 
 if TYPE_CHECKING:
     from towpath.events.bus import PublishedEvent
 
 # The last event of a run; a run stream closes after sending one.
-RUN_ENDED = frozenset({"run.completed", "run.failed", "run.cancelled"})
-RUN_ENDED_STATUSES = frozenset({"completed", "failed", "cancelled"})
+RUN_ENDED = frozenset({EventType.RUN_COMPLETED, EventType.RUN_FAILED, EventType.RUN_CANCELLED})
+RUN_ENDED_STATUSES = RUN_TERMINAL
 
 PING = '{"type":"ping"}'
 RESYNC = '{"type":"resync"}'

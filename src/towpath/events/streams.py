@@ -1,29 +1,22 @@
-"""Live event streams for a process: started and stopped with the application."""
+"""What the stream endpoints open their live feeds from."""
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from towpath.domain.errors import Unauthenticated
-from towpath.events.access import AccessNotices
 from towpath.events.feeds import LiveFeed, RunFeed
-from towpath.events.hub import EventHub
-from towpath.events.sends import SendWatch
 from towpath.storage.streams import check_workflow
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
     from datetime import datetime
 
-    from fastapi import FastAPI
-
-    from towpath.config import Settings
     from towpath.events.access import GrantCheck, Reader
     from towpath.events.feeds import Feed, SnapshotText
+    from towpath.events.hub import EventHub
+    from towpath.events.sends import SendWatch
     from towpath.events.settings import StreamSettings
-    from towpath.services.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -110,44 +103,3 @@ class Streams:
         if ended is not None:
             feed.close()
             raise Unauthenticated(ended)
-
-
-@asynccontextmanager
-async def streams_running(
-    app: FastAPI, runtime: Runtime, settings: Settings
-) -> AsyncIterator[None]:
-    hub = EventHub(runtime.db, settings.stream_queue_size)
-    stop_listening = runtime.bus.listen(hub.accept)
-    # Access that ends (a key revoked, a member removed) is forgotten by the authenticator
-    # and ends the streams it opened; the use cases that end it announce it here.
-    access = AccessNotices()
-    authenticator = app.state.authenticator
-    access.listen(authenticator.access_changed, authenticator.forget_all)
-    access.listen(hub.access_changed, lambda: hub.access_missed(authenticator.grant_ended))
-    app.state.access_notices = access
-    # Other processes' events arrive by NOTIFY; on SQLite one process writes them all.
-    listener = None
-    if not settings.is_sqlite:
-        # Imported here: a process on the embedded default never loads the PostgreSQL driver.
-        from towpath.events.listener import NotificationListener
-
-        listener = NotificationListener(
-            settings.database_url, hub, settings.stream_heartbeat_seconds, access
-        )
-    # Pings and credential expiries are noticed within a quarter heartbeat (a second at most).
-    hub.start(min(settings.stream_heartbeat_seconds / 4, 1.0))
-    app.state.event_hub = hub
-    sends = SendWatch(settings.stream_send_timeout_seconds)
-    app.state.streams = Streams(
-        hub, settings, sends, tuple(settings.cors_origins), authenticator.grant_ended
-    )
-    try:
-        if listener is not None:
-            await listener.start()
-        yield
-    finally:
-        stop_listening()
-        if listener is not None:
-            await listener.stop()
-        await hub.close()
-        await sends.close()

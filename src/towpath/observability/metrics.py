@@ -9,29 +9,65 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from towpath.domain.clock import utcnow
-from towpath.storage import gauges
+from towpath.domain.states import EventType, RunStatus, StepStatus
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
     from datetime import datetime
 
-    from towpath.events.bus import PublishedEvent
-    from towpath.storage.database import Database
-
-_STEP_ENDS = {"step.completed": "completed", "step.failed": "failed", "step.retrying": "retrying"}
-_STEP_STOPS = {"step.cancelled": "cancelled", "step.skipped": "skipped"}
-_RUN_ENDS = {"run.completed": "completed", "run.failed": "failed", "run.cancelled": "cancelled"}
+E = EventType
+_STEP_ENDS: dict[str, str] = {
+    E.STEP_COMPLETED: StepStatus.COMPLETED,
+    E.STEP_FAILED: StepStatus.FAILED,
+    E.STEP_RETRYING: StepStatus.RETRYING,
+}
+_STEP_STOPS: dict[str, str] = {
+    E.STEP_CANCELLED: StepStatus.CANCELLED,
+    E.STEP_SKIPPED: StepStatus.SKIPPED,
+}
+_RUN_ENDS: dict[str, str] = {
+    E.RUN_COMPLETED: RunStatus.COMPLETED,
+    E.RUN_FAILED: RunStatus.FAILED,
+    E.RUN_CANCELLED: RunStatus.CANCELLED,
+}
+# Its work is over for now: it waits, or a timer parked it.
+_STEP_PAUSES = (E.STEP_WAITING, E.STEP_QUEUED, E.STEP_DELAYED)
 # Steps in flight remembered at once; the oldest are dropped past this.
 _MAX_TRACKED = 100_000
 _DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900)
 
 StepKey = tuple[str, str, int]
 V = TypeVar("V")
+
+
+class CommittedEvent(Protocol):
+    """A run's event as the process's event bus hands it on, after its commit."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def step_id(self) -> str | None: ...
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+class GaugeReading(Protocol):
+    """The database's counts of unfinished work, read at scrape time by the caller."""
+
+    @property
+    def runs(self) -> Mapping[str, int]: ...
+    @property
+    def steps(self) -> Mapping[tuple[str, str], int]: ...
+    @property
+    def ready(self) -> int: ...
 
 
 class Metrics:
@@ -88,7 +124,7 @@ class Metrics:
         finally:
             gauge.dec()
 
-    def on_event(self, event: PublishedEvent) -> None:
+    def on_event(self, event: CommittedEvent) -> None:
         """An EventBus listener: step timings, endings and lease expiries, as committed.
         Only a step at work is remembered (when it started): a step that waits for a
         person, an event or a timer costs this process nothing meanwhile."""
@@ -97,7 +133,7 @@ class Metrics:
         found = data.get("step_type")
         step_type = found if isinstance(found, str) else "unknown"
         kind = event.event_type
-        if kind == "step.started":
+        if kind == E.STEP_STARTED:
             _remember(self._started, key, event.created_at)
             if "reclaimed_from" in data:
                 self.lease_expiries.inc()
@@ -111,28 +147,23 @@ class Metrics:
         elif kind in _STEP_STOPS:
             self.steps_finished.labels(_STEP_STOPS[kind], step_type).inc()
             self._started.pop(key, None)
-        elif kind in ("step.waiting", "step.queued", "step.delayed"):
-            # Its work is over for now: it waits, or a timer parked it.
+        elif kind in _STEP_PAUSES:
             self._started.pop(key, None)
         elif kind in _RUN_ENDS:
             self.runs_finished.labels(_RUN_ENDS[kind]).inc()
 
-    async def read_gauges(self, db: Database) -> None:
-        async with db.read() as session:
-            runs = await gauges.unfinished_runs(session)
-            steps = await gauges.unfinished_steps(session)
-            ready = await gauges.ready_steps(session, utcnow())
+    def set_gauges(self, reading: GaugeReading) -> None:
         self.runs.clear()
-        for status, count in runs.items():
+        for status, count in reading.runs.items():
             self.runs.labels(status).set(count)
         self.steps.clear()
-        for (status, step_type), count in steps.items():
+        for (status, step_type), count in reading.steps.items():
             self.steps.labels(status, step_type).set(count)
-        self.queue_depth.set(ready)
+        self.queue_depth.set(reading.ready)
 
-    async def exposition(self, db: Database) -> bytes:
-        """The text a scrape gets: gauges read now, then everything in this registry."""
-        await self.read_gauges(db)
+    def exposition(self, reading: GaugeReading) -> bytes:
+        """The text a scrape gets: the gauges just read, then everything in this registry."""
+        self.set_gauges(reading)
         return generate_latest(self.registry)
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.clock import utcnow
 from towpath.engine.sql import execute
 from towpath.observability.logs import current
 from towpath.storage import audit as queries
-from towpath.storage.models import AuditEntry
+from towpath.storage.audit import NewEntry
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -21,12 +21,8 @@ if TYPE_CHECKING:
     from towpath.engine.transition import RunTransaction
     from towpath.storage.audit import AuditFilter
     from towpath.storage.database import Database
+    from towpath.storage.models import AuditEntry
     from towpath.storage.pagination import Page, PageRequest
-
-_INSERT = (
-    "INSERT INTO audit_log (workspace_id, actor, action, resource_type, resource_id,"
-    " before, after, request_id, client_address, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
 
 
 @dataclass(frozen=True)
@@ -40,20 +36,7 @@ class Change:
 
 async def record(session: AsyncSession, caller: Principal, change: Change) -> None:
     """Append the change in the caller's session: it commits or rolls back with it."""
-    await queries.add_entry(
-        session,
-        AuditEntry(
-            workspace_id=caller.workspace_id,
-            actor=caller.subject,
-            action=change.action,
-            resource_type=change.resource_type,
-            resource_id=change.resource_id,
-            before=change.before,
-            after=change.after,
-            request_id=current("request_id"),
-            client_address=current("client_address"),
-        ),
-    )
+    await queries.add_entry(session, _entry(caller, change, Origin(), utcnow()))
 
 
 @dataclass(frozen=True)
@@ -69,18 +52,22 @@ def record_in_transition(
     d: Dialect, caller: Principal, change: Change, origin: Origin, now: datetime | None = None
 ) -> Gen[None]:
     """Append the change inside an engine transition: one more statement, no more trips."""
-    yield from execute(
-        _INSERT,
-        caller.workspace_id,
-        caller.subject,
-        change.action,
-        change.resource_type,
-        change.resource_id,
-        d.doc(change.before),
-        d.doc(change.after),
-        origin.request_id,
-        origin.client_address,
-        d.time(now or utcnow()),
+    entry = _entry(caller, change, origin, now or utcnow())
+    yield from execute(queries.INSERT_ENTRY, *entry.values(d.doc, d.time))
+
+
+def _entry(caller: Principal, change: Change, origin: Origin, now: datetime) -> NewEntry:
+    return NewEntry(
+        workspace_id=caller.workspace_id,
+        actor=caller.subject,
+        action=change.action,
+        resource_type=change.resource_type,
+        resource_id=change.resource_id,
+        before=change.before,
+        after=change.after,
+        request_id=origin.request_id,
+        client_address=origin.client_address,
+        created_at=now,
     )
 
 
@@ -98,6 +85,11 @@ class RunAction:
         after = {"status": rt.run.status, "workflow_id": rt.run.workflow_id, **self.details}
         change = Change(self.action, "run", rt.run.id, before, after)
         yield from record_in_transition(rt.d, self.caller, change, self.origin, rt.now)
+
+    def cascaded(self, child: RunTransaction) -> RunAction:
+        return replace(
+            self, action="run.cancel", details={"parent_run_id": child.run.parent_run_id}
+        )
 
 
 async def list_entries(

@@ -23,6 +23,7 @@ from towpath.domain.errors import (
     IdempotencyKeysDiffer,
     InvalidIdempotencyKey,
 )
+from towpath.engine.sql import execute
 from towpath.storage import idempotency as keys
 from towpath.storage.models import IdempotencyKey
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from towpath.auth.principal import Principal
+    from towpath.engine.sql import Dialect, Gen
     from towpath.storage.database import Database
 
 
@@ -146,6 +148,11 @@ async def create_once(
 async def complete_key(session: AsyncSession, key_id: str | None, resource_id: str) -> None:
     if key_id is not None:
         await keys.complete_key(session, key_id, 201, resource_id)
+
+
+def complete_key_in_transition(d: Dialect, key_id: str, resource_id: str) -> Gen[None]:
+    """Mark the key done inside an engine transition: the run it started commits with it."""
+    yield from execute(keys.COMPLETE_KEY, *keys.completion(key_id, 201, resource_id, d.doc))
 
 
 async def _claim(

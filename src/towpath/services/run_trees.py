@@ -16,8 +16,8 @@ from towpath.services.audit import Change, RunAction, record_in_transition
 if TYPE_CHECKING:
     from towpath.auth.principal import Principal
     from towpath.engine.rows import RunRow
+    from towpath.engine.runtime import Runtime
     from towpath.engine.sql import Gen
-    from towpath.services.runtime import Runtime
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from towpath.domain.states import StepStatus
 from towpath.engine import human
 from towpath.engine.fan_out import item_settled
 from towpath.engine.lifecycle import (
@@ -12,9 +13,8 @@ from towpath.engine.lifecycle import (
     start_run,
 )
 from towpath.engine.rows import WHOLE_STEP
-from towpath.engine.sql import execute
 from towpath.services.audit import RunAction
-from towpath.services.idempotency import create_once
+from towpath.services.idempotency import complete_key_in_transition, create_once
 from towpath.storage import runs as queries
 
 if TYPE_CHECKING:
@@ -24,10 +24,10 @@ if TYPE_CHECKING:
     from towpath.engine.graphs import PreparedWorkflow
     from towpath.engine.results import Applied
     from towpath.engine.rows import RunRow
-    from towpath.engine.sql import Dialect, Gen
+    from towpath.engine.runtime import Runtime
+    from towpath.engine.sql import Gen
     from towpath.engine.transition import RunTransaction
     from towpath.services.idempotency import IdempotencyPolicy, IdempotencyRequest
-    from towpath.services.runtime import Runtime
     from towpath.storage.models import Run, RunEvent, RunLog, StepRun
     from towpath.storage.pagination import Page, PageRequest
 
@@ -59,7 +59,7 @@ async def start(
             )
             applied = yield from runtime.carry_on([rt], continuation)
             if key_id is not None:
-                yield from complete_key(d, key_id, rt.run.id)
+                yield from complete_key_in_transition(d, key_id, rt.run.id)
             yield from action.record(rt, None)
             return rt, applied
 
@@ -216,7 +216,7 @@ async def post_event(
             took = False
             for step_id, item_index in steps:
                 current = rt.step(step_id, item_index)
-                if current is None or current.status != "waiting":
+                if current is None or current.status != StepStatus.WAITING:
                     continue
                 rt.emit("event.received", step_id, name=name, key=key)
                 rt.complete_step(current, {"name": name, "key": key, "data": data})
@@ -231,13 +231,3 @@ async def post_event(
         action = RunAction(caller, "run.event", {"step_ids": step_ids, "event": name, "key": key})
         await runtime.change_run(run_id, caller.workspace_id, change, action)
     return answered
-
-
-def complete_key(d: Dialect, key_id: str, run_id: str) -> Gen[None]:
-    """Mark the idempotency key done in the run's own transaction."""
-    yield from execute(
-        "UPDATE idempotency_keys SET locked_at = NULL, response_status = 201,"
-        " response_body = ? WHERE id = ?",
-        d.doc({"id": run_id}),
-        key_id,
-    )

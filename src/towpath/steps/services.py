@@ -14,7 +14,7 @@ from towpath.steps.execution import EngineServices
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from towpath.config import Settings
+    from towpath.steps.settings import StepSettings
 
 # Each hop of a redirect is a new connection, checked like the first one.
 MAX_REDIRECTS = 10
@@ -39,7 +39,7 @@ def step_client(policy: EgressPolicy) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, max_redirects=MAX_REDIRECTS)
 
 
-def egress_policy(settings: Settings) -> EgressPolicy:
+def egress_policy(settings: StepSettings) -> EgressPolicy:
     # The operator chose the LLM endpoint, so its host and port are reachable even when
     # private (a model served on the same machine, say).
     llm = httpx.URL(settings.llm_base_url)
@@ -49,7 +49,7 @@ def egress_policy(settings: Settings) -> EgressPolicy:
 
 
 @asynccontextmanager
-async def engine_services(settings: Settings) -> AsyncIterator[EngineServices]:
+async def engine_services(settings: StepSettings) -> AsyncIterator[EngineServices]:
     async with step_client(egress_policy(settings)) as http:
         yield EngineServices(
             http=http, llm_base_url=settings.llm_base_url, llm_api_key=settings.llm_api_key

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from towpath.domain.states import STEP_ACTIVE
+from towpath.domain.clock import utcnow
+from towpath.domain.states import STEP_ACTIVE, RunStatus, StepStatus
 from towpath.storage.models import Run, StepRun
 
 if TYPE_CHECKING:
@@ -14,9 +16,29 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from towpath.storage.database import Database
+
 # IN lists, not NOT IN: the status indexes then read only the unfinished rows.
-_RUN_UNFINISHED = ("pending", "running", "waiting")
-_STEP_UNFINISHED = ("pending", *sorted(STEP_ACTIVE))
+_RUN_UNFINISHED = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
+_STEP_UNFINISHED = (StepStatus.PENDING, *sorted(STEP_ACTIVE))
+_STEP_READY = (StepStatus.QUEUED, StepStatus.RETRYING)
+
+
+@dataclass(frozen=True)
+class Gauges:
+    """Unfinished runs by status, unfinished steps by status and type, the queue's depth."""
+
+    runs: dict[str, int]
+    steps: dict[tuple[str, str], int]
+    ready: int
+
+
+async def read_gauges(db: Database) -> Gauges:
+    async with db.read() as session:
+        runs = await unfinished_runs(session)
+        steps = await unfinished_steps(session)
+        ready = await ready_steps(session, utcnow())
+    return Gauges(runs, steps, ready)
 
 
 async def unfinished_runs(session: AsyncSession) -> dict[str, int]:
@@ -40,6 +62,6 @@ async def ready_steps(session: AsyncSession, now: datetime) -> int:
     count = await session.scalar(
         select(func.count())
         .select_from(StepRun)
-        .where(StepRun.status.in_(("queued", "retrying")), StepRun.available_at <= now)
+        .where(StepRun.status.in_(_STEP_READY), StepRun.available_at <= now)
     )
     return int(count or 0)

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
 
 from towpath.storage.models import IdempotencyKey
+from towpath.storage.statements import as_is, for_session, positional
+from towpath.storage.types import JSONDoc
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
+
+# A key is done: it now answers with the response its first request got. Run in a
+# session (`complete_key`) and inside a run start's own transition.
+COMPLETE_KEY = (
+    "UPDATE idempotency_keys SET locked_at = NULL, response_status = ?, response_body = ?"
+    " WHERE id = ?"
+)
+_COMPLETE_KEY = for_session(COMPLETE_KEY, None, JSONDoc, None)
 
 
 async def find_key(
@@ -44,12 +55,15 @@ async def relock_key(
     return bool(getattr(result, "rowcount", 0))
 
 
+def completion(
+    key_id: str, status: int, resource_id: str, doc: Callable[[Any], Any] = as_is
+) -> tuple[Any, ...]:
+    """COMPLETE_KEY's values; `doc` encodes the response body for a driver that needs it."""
+    return (status, doc({"id": resource_id}), key_id)
+
+
 async def complete_key(session: AsyncSession, key_id: str, status: int, resource_id: str) -> None:
-    await session.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.id == key_id)
-        .values(locked_at=None, response_status=status, response_body={"id": resource_id})
-    )
+    await session.execute(_COMPLETE_KEY, positional(*completion(key_id, status, resource_id)))
 
 
 async def delete_key(session: AsyncSession, key_id: str) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from towpath.domain.clock import utcnow
 from towpath.domain.ids import new_id
+from towpath.domain.states import RunStatus, StepStatus
 from towpath.storage.types import JSONDoc, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -122,7 +123,7 @@ class Run(Base):
     # The list indexes above start with it.
     workspace_id: Mapped[str] = _workspace(index=False)
     workflow_id: Mapped[str] = mapped_column(ID, ForeignKey("workflows.id"))
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.PENDING)
     trigger_type: Mapped[str] = mapped_column(String(20), default="manual")
     input: Mapped[dict[str, Any]]
     context: Mapped[dict[str, Any]]
@@ -192,7 +193,7 @@ class StepRun(Base):
     # -1 for the step itself; 0..n-1 for the items of a for_each.
     item_index: Mapped[int] = mapped_column(Integer, default=-1)
     step_type: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=StepStatus.PENDING)
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     input: Mapped[dict[str, Any] | None]
     # Any JSON value: a step may output a list, a number or null as well as an object.

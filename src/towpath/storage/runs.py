@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from towpath.domain.errors import NotFound
+from towpath.domain.states import StepStatus
 from towpath.storage.models import Run, RunEvent, RunLog, StepRun
 from towpath.storage.pagination import Page, PageRequest, paginate
 
@@ -70,7 +71,9 @@ async def outputs(session: AsyncSession, run_id: str) -> dict[str, Any]:
     """Each completed step's output under its node id: the run's context."""
     rows = await session.execute(
         select(StepRun.step_id, StepRun.output).where(
-            StepRun.run_id == run_id, StepRun.item_index == -1, StepRun.status == "completed"
+            StepRun.run_id == run_id,
+            StepRun.item_index == -1,
+            StepRun.status == StepStatus.COMPLETED,
         )
     )
     return {step_id: output for step_id, output in rows}
@@ -102,7 +105,7 @@ async def waiting_for_event(session: AsyncSession, workspace_id: str) -> list[St
     rows = await session.scalars(
         select(StepRun).where(
             StepRun.workspace_id == workspace_id,
-            StepRun.status == "waiting",
+            StepRun.status == StepStatus.WAITING,
             StepRun.step_type == "wait_for_event",
         )
     )

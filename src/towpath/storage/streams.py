@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from towpath.domain.states import StepStatus
 from towpath.storage.models import Run, RunEvent, StepRun
 from towpath.storage.runs import get_run
 from towpath.storage.workflows import get_workflow
@@ -64,7 +65,7 @@ async def run_snapshot(session: AsyncSession, run_id: str, workspace_id: str) ->
     context: dict[str, Any] = {}
     for step_id, status, output in rows:
         statuses[step_id] = status
-        if status == "completed":
+        if status == StepStatus.COMPLETED:
             context[step_id] = output
     return RunSnapshot(run, context, statuses, run.last_seq)
 

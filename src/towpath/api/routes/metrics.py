@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from towpath.api.deps import DB
 from towpath.api.schemas.errors import errors
 from towpath.domain.errors import Unauthenticated
+from towpath.storage.gauges import read_gauges
 
 if TYPE_CHECKING:
     from towpath.observability.metrics import Metrics
@@ -33,4 +34,4 @@ async def get_metrics(request: Request, db: DB) -> Response:
         if not hmac.compare_digest(given.encode(), token.encode()):
             raise Unauthenticated("/metrics needs `Authorization: Bearer <metrics token>`")
     found: Metrics = request.app.state.metrics
-    return Response(await found.exposition(db), media_type=CONTENT_TYPE_LATEST)
+    return Response(found.exposition(await read_gauges(db)), media_type=CONTENT_TYPE_LATEST)

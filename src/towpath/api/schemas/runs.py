@@ -8,22 +8,26 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from towpath.api.schemas.strict import RequestModel
+from towpath.domain import states
 from towpath.services.idempotency import KEY_SCHEMA
 
 # The largest number a database column of ours holds (BIGINT): no seq or id is beyond it.
 SEQ_MAX = 2**63 - 1
 
-RunStatus = Literal["pending", "running", "waiting", "completed", "failed", "cancelled"]
+R = states.RunStatus
+S = states.StepStatus
+# Literals, not the enums, so the OpenAPI document lists the values in place.
+RunStatus = Literal[R.PENDING, R.RUNNING, R.WAITING, R.COMPLETED, R.FAILED, R.CANCELLED]
 StepStatus = Literal[
-    "pending",
-    "queued",
-    "running",
-    "waiting",
-    "retrying",
-    "completed",
-    "failed",
-    "skipped",
-    "cancelled",
+    S.PENDING,
+    S.QUEUED,
+    S.RUNNING,
+    S.WAITING,
+    S.RETRYING,
+    S.COMPLETED,
+    S.FAILED,
+    S.SKIPPED,
+    S.CANCELLED,
 ]
 
 # Held to the header's rule where both are read (`one_key`), so either place gets one error.
@@ -151,7 +155,7 @@ def step_run_response(row: Any) -> StepRunResponse:
         output=row.output,
         error=row.error,
         handle=row.handle,
-        request=state if row.status == "waiting" else None,
+        request=state if row.status == S.WAITING else None,
         started_at=row.started_at,
         completed_at=row.completed_at,
     )

@@ -1,11 +1,11 @@
-"""What run services share with the engine in one process: the driver, cache, bus and the
-process's way of carrying runs on (its worker, or inline steps only)."""
+"""The engine's transaction runner for one process: the driver, cache, bus and the
+process's way of carrying runs on (its worker, or inline steps only), as run services use them."""
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from towpath.engine.results import Applied, continue_runs
 from towpath.engine.sql import database_now
@@ -20,8 +20,18 @@ if TYPE_CHECKING:
     from towpath.engine.results import Continuation, LocalExecution
     from towpath.engine.sql import Gen
     from towpath.events.bus import EventBus
-    from towpath.services.audit import RunAction
     from towpath.storage.database import Database
+
+
+class RunAudit(Protocol):
+    """What a caller did to a run, recorded inside the run's own transition (the services
+    know who the caller is; the engine only says when to write it)."""
+
+    def record(self, rt: RunTransaction, before_status: str | None) -> Gen[None]: ...
+
+    def cascaded(self, child: RunTransaction) -> RunAudit:
+        """The same caller's cancellation of a child run the change ended with its parent."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,7 @@ class Runtime:
         run_id: str,
         workspace_id: str,
         change: Callable[[RunTransaction, PreparedWorkflow], Gen[None] | None],
-        audit: RunAction | None = None,
+        audit: RunAudit | None = None,
     ) -> RunTransaction:
         """One run's transition in its own transaction; its events go out after the commit.
         The transition comes back as committed: the run as this change left it. `audit`
@@ -96,10 +106,7 @@ class Runtime:
 
             def audit_child(child: RunTransaction, before: str) -> Gen[None]:
                 if audit is not None:
-                    details = {"parent_run_id": child.run.parent_run_id}
-                    yield from replace(audit, action="run.cancel", details=details).record(
-                        child, before
-                    )
+                    yield from audit.cascaded(child).record(child, before)
 
             self.announce(await cancel_children(self.driver, ended, audit_child))
         return rt

@@ -1,0 +1,18 @@
+"""Settings of the step types that reach the network, mixed into `towpath.config.Settings`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+from pydantic_settings import NoDecode
+
+
+class StepSettings(BaseModel):
+    # Where http_request and agent steps may connect although the address is private,
+    # loopback or link-local: CIDRs, addresses or host names, each optionally with :port.
+    # (A comma-separated list in the environment; `towpath.config` splits it.)
+    step_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # An OpenAI-compatible endpoint for `llm` steps.
+    llm_base_url: str = "https://api.openai.com/v1"
+    llm_api_key: str = ""

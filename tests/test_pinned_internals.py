@@ -1,0 +1,186 @@
+"""The parts of other packages towpath subclasses or reaches into are still there.
+
+pyproject.toml holds each of these packages below its next major version; within that
+range a minor release may still move a private part. Each check fails naming the part
+and the towpath module that relies on it, so an upgrade that breaks one says so here
+rather than as a stray AttributeError in a server."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import TYPE_CHECKING, Any
+
+import httpcore
+import httpx
+import pytest
+import uvicorn
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import StreamingResponse
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
+from websockets.server import ServerProtocol
+
+if TYPE_CHECKING:
+    from starlette.types import Receive, Scope, Send
+
+
+def needs(condition: bool, part: str, user: str) -> None:
+    if not condition:
+        pytest.fail(
+            f"{part} moved or changed, and {user} relies on it: adapt {user} to the new "
+            "release, or hold the package below it in pyproject.toml",
+            pytrace=False,
+        )
+
+
+async def no_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """An ASGI application that is never called: the checks only build what wraps it."""
+
+
+def parameters(function: Any) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+def test_uvicorn_websocket_protocol_internals() -> None:
+    user = "towpath.api.websocket_protocol"
+    for method in ("data_received", "handle_connect", "send"):
+        needs(
+            callable(getattr(WebSocketsSansIOProtocol, method, None)),
+            f"uvicorn's WebSocketsSansIOProtocol.{method}",
+            user,
+        )
+    needs(
+        parameters(WebSocketsSansIOProtocol.handle_connect) == ["self", "event"],
+        "uvicorn's WebSocketsSansIOProtocol.handle_connect(event)",
+        user,
+    )
+    config = uvicorn.Config(app=no_app, ws="websockets-sansio", log_config=None)
+    config.load()
+    loop = asyncio.new_event_loop()
+    try:
+        protocol = WebSocketsSansIOProtocol(
+            config=config, server_state=ServerState(), app_state={}, _loop=loop
+        )
+    except TypeError as exc:
+        needs(False, f"uvicorn's WebSocketsSansIOProtocol constructor ({exc})", user)
+        raise
+    finally:
+        loop.close()
+    for name in ("handshake_initiated", "handshake_complete", "close_sent", "disconnected"):
+        needs(
+            getattr(protocol, name, None) is False,
+            f"uvicorn's WebSocketsSansIOProtocol.{name} flag",
+            user,
+        )
+    needs(protocol.loop is loop, "uvicorn's WebSocketsSansIOProtocol.loop", user)
+    needs(
+        isinstance(getattr(protocol, "writable", None), asyncio.Event),
+        "uvicorn's WebSocketsSansIOProtocol.writable event (write flow control)",
+        user,
+    )
+    needs(
+        isinstance(getattr(protocol, "conn", None), ServerProtocol),
+        "uvicorn's WebSocketsSansIOProtocol.conn (a websockets ServerProtocol)",
+        user,
+    )
+    for method in ("data_to_send", "send_text", "send_binary"):
+        needs(callable(getattr(ServerProtocol, method, None)), f"websockets' {method}", user)
+    needs(hasattr(protocol.conn, "handshake_exc"), "websockets' ServerProtocol.handshake_exc", user)
+
+
+def test_uvicorn_private_types_and_server() -> None:
+    from uvicorn import _types
+
+    needs(
+        hasattr(_types, "ASGISendEvent"),
+        "uvicorn._types.ASGISendEvent",
+        "towpath.api.websocket_protocol",
+    )
+    capture = getattr(uvicorn.Server, "capture_signals", None)
+    needs(
+        capture is not None and parameters(capture) == ["self"],
+        "uvicorn.Server.capture_signals()",
+        "towpath.worker_process",
+    )
+
+
+def test_httpx_transport_pool() -> None:
+    user = "towpath.steps.services"
+    transport = httpx.AsyncHTTPTransport()
+    needs(
+        isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool),
+        "httpx.AsyncHTTPTransport._pool (an httpcore.AsyncConnectionPool)",
+        user,
+    )
+    wanted = {
+        "ssl_context",
+        "max_connections",
+        "max_keepalive_connections",
+        "keepalive_expiry",
+        "network_backend",
+    }
+    needs(
+        wanted <= set(parameters(httpcore.AsyncConnectionPool)),
+        f"httpcore.AsyncConnectionPool's arguments {sorted(wanted)}",
+        user,
+    )
+
+
+def test_httpcore_network_backend() -> None:
+    user = "towpath.steps.egress"
+    backend = httpcore.AsyncNetworkBackend
+    needs(
+        parameters(backend.connect_tcp)
+        == ["self", "host", "port", "timeout", "local_address", "socket_options"],
+        "httpcore.AsyncNetworkBackend.connect_tcp's arguments",
+        user,
+    )
+    needs(
+        parameters(backend.connect_unix_socket) == ["self", "path", "timeout", "socket_options"],
+        "httpcore.AsyncNetworkBackend.connect_unix_socket's arguments",
+        user,
+    )
+    needs(
+        parameters(backend.sleep) == ["self", "seconds"], "httpcore.AsyncNetworkBackend.sleep", user
+    )
+    needs(hasattr(httpcore, "AnyIOBackend"), "httpcore.AnyIOBackend", user)
+
+
+def test_httpx_still_imports_its_command_line() -> None:
+    # towpath/__init__.py stands a stub in for httpx._main, which httpx imports eagerly.
+    source = inspect.getsource(httpx)
+    needs(
+        "from ._main import main" in source,
+        "httpx's eager import of httpx._main",
+        "towpath/__init__.py (its stub is no longer needed; remove it)",
+    )
+
+
+def test_starlette_cors_and_streaming_internals() -> None:
+    user = "towpath.api.cors"
+    needs(
+        parameters(CORSMiddleware.preflight_response) == ["self", "request_headers"],
+        "starlette's CORSMiddleware.preflight_response(request_headers)",
+        user,
+    )
+    middleware = CORSMiddleware(app=no_app, allow_origins=["https://a.example"])
+    asked = {"origin": "https://b.example", "access-control-request-method": "GET"}
+    refused = middleware.preflight_response(Headers(headers=asked))
+    needs(
+        bytes(refused.body).startswith(b"Disallowed CORS "),
+        "starlette's plain-text refusal of a preflight ('Disallowed CORS ...')",
+        user,
+    )
+    user = "towpath.api.routes.streams"
+    needs(
+        parameters(StreamingResponse.stream_response) == ["self", "send"],
+        "starlette's StreamingResponse.stream_response(send)",
+        user,
+    )
+    needs(
+        parameters(StreamingResponse.listen_for_disconnect) == ["self", "receive"],
+        "starlette's StreamingResponse.listen_for_disconnect(receive)",
+        user,
+    )
