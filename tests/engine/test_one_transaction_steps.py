@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from towpath.config import Settings
     from towpath.engine.execute import Result
     from towpath.engine.results import Applied
+    from towpath.engine.runtime import Runtime
     from towpath.engine.sql import Gen
-    from towpath.services.runtime import Runtime
 
 STEPS = 4
 
