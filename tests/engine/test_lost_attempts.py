@@ -108,7 +108,7 @@ async def test_a_lease_that_ran_out_leaves_its_attempt_in_the_history(
         history = await _history(client, run_id)
 
     assert done["status"] == "completed", done["error"]
-    assert [e["event_type"] for e in ignored.changed[0].events] == []
+    assert [e.event_type for e in ignored.changed[0].events] == []
     key = f"{run_id}:call:1"
     assert [r.headers["idempotency-key"] for r in echo_server.requests] == [key, key]
     assert step["attempt"] == 1

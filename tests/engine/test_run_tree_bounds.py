@@ -53,7 +53,7 @@ async def _runs(client: httpx.AsyncClient, workflow_id: str) -> list[dict[str, A
     found: list[dict[str, Any]] = []
     page = 1
     while True:
-        params = {"workflow_id": workflow_id, "per_page": 100, "page": page}
+        params: dict[str, str | int] = {"workflow_id": workflow_id, "per_page": 100, "page": page}
         batch = (await client.get(f"{API}/runs", params=params)).json()
         found += batch
         if len(batch) < 100:
