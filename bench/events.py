@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import functools
 import gc
 import json
 import math
@@ -138,14 +139,16 @@ async def watch(url: str, sockets: int) -> None:
     # what it times would be its own pause.
     gc.disable()
     parsed = urlsplit(url)
+    host, port = parsed.hostname, parsed.port
+    assert host is not None and port is not None, url
     loop = asyncio.get_running_loop()
     watchers = []
     for _ in range(sockets):
-        done = loop.create_future()
+        done: asyncio.Future[None] = loop.create_future()
         _, watcher = await loop.create_connection(
-            lambda done=done: Watcher(f"{parsed.path}?{parsed.query}", parsed.netloc, done),
-            parsed.hostname,
-            parsed.port,
+            functools.partial(Watcher, f"{parsed.path}?{parsed.query}", parsed.netloc, done),
+            host,
+            port,
         )
         watchers.append(watcher)
     for watcher in watchers:

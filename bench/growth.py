@@ -154,7 +154,8 @@ def chunks(
     spacing = SPAN / count
     first = end - SPAN
     when = _sqlite_time if sqlite else (lambda moment: moment)
-    names, weights = zip(*STATUSES, strict=True)
+    names = [name for name, _ in STATUSES]
+    weights = [weight for _, weight in STATUSES]
     offsets = [timedelta(milliseconds=5 + 40 * k) for k in range(2 * STEPS + 2)]
     chunk = Chunk()
     for n in range(count):
@@ -182,7 +183,10 @@ def chunks(
                 times[-1],
             )
         )
-        events = [("run.created", None, INPUT), ("run.started", None, "{}")]
+        events: list[tuple[str, str | None, str]] = [
+            ("run.created", None, INPUT),
+            ("run.started", None, "{}"),
+        ]
         for k in range(STEPS):
             last = k == STEPS - 1
             step_status = status if last else "completed"

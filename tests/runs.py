@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
+from tests.waiting import eventually
 from towpath.services.api_keys import issue_workspace_key
 
 if TYPE_CHECKING:
@@ -47,6 +48,21 @@ async def wait_for(
             return run
         assert time.monotonic() < deadline, f"run stayed {run['status']}, wanted {statuses}"
         await asyncio.sleep(0.02)
+
+
+async def wait_for_step(
+    client: httpx.AsyncClient, run_id: str, step_id: str, *statuses: str, seconds: float = 15.0
+) -> dict[str, Any]:
+    """Poll the run's steps until `step_id` (not an item of a loop) is in one of `statuses`."""
+    step: dict[str, Any] = {}
+
+    async def reached() -> bool:
+        nonlocal step
+        step = (await steps_by_id(client, run_id)).get(step_id, {})
+        return step.get("status") in statuses
+
+    await eventually(reached, seconds, f"step {step_id} in {statuses}")
+    return step
 
 
 async def steps_by_id(client: httpx.AsyncClient, run_id: str) -> dict[str, dict[str, Any]]:

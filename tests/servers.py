@@ -97,10 +97,13 @@ class EchoServer(RecordingServer):
     def __init__(self) -> None:
         super().__init__()
         self._flaky_calls: dict[str, int] = {}
+        # Paths of `/slow` and `/stall` calls whose client left before the answer.
+        self.abandoned: list[str] = []
 
     def reset(self) -> None:
         super().reset()
         self._flaky_calls.clear()
+        self.abandoned.clear()
 
     def calls(self, key: str) -> int:
         """How many times `/flaky/{key}` was called since the last reset."""
@@ -154,6 +157,7 @@ class EchoServer(RecordingServer):
             async with asyncio.timeout(seconds):
                 while (await request.receive())["type"] != "http.disconnect":
                     pass
+                self.abandoned.append(request.url.path)
                 return Response(status_code=499)
         return JSONResponse({"slept": seconds})
 
@@ -208,6 +212,7 @@ class EchoServer(RecordingServer):
                 async with asyncio.timeout(seconds):
                     while (await request.receive())["type"] != "http.disconnect":
                         pass
+                    self.abandoned.append(request.url.path)
                     return Response(status_code=499)
         return JSONResponse({"key": request.path_params["key"], "calls": calls})
 

@@ -34,7 +34,7 @@ def assert_invalid_key(response: httpx.Response, source: str) -> None:
 async def test_a_broken_header_key_is_one_422(client: httpx.AsyncClient, key: str) -> None:
     workflow_id = await publish(client, ONE_STEP)
     # Sent as UTF-8 bytes: a header's text is not ASCII-only on the wire.
-    headers = {"X-Idempotency-Key": key.encode()}
+    headers = {b"X-Idempotency-Key": key.encode()}
 
     created = await client.post(f"{API}/workflows", json={"name": "w"}, headers=headers)
     started = await client.post(f"{API}/workflows/{workflow_id}/run", json={}, headers=headers)

@@ -102,7 +102,7 @@ async def test_a_lone_surrogate_is_refused(client: httpx.AsyncClient) -> None:
 async def test_an_id_with_a_nul_character_is_not_found(
     client: httpx.AsyncClient, method: str, path: str
 ) -> None:
-    body = {"input": {}} if path.endswith("/run") else None
+    body: dict[str, Any] | None = {"input": {}} if path.endswith("/run") else None
     response = await client.request(method, f"{API}{path}", json=body)
 
     assert response.status_code == 404, response.text

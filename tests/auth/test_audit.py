@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from tests.factories import edge, node, workflow_body
-from tests.runs import API, publish, start, steps_by_id, wait_for
+from tests.runs import API, publish, start, wait_for, wait_for_step
 
 if TYPE_CHECKING:
     import httpx
@@ -29,10 +28,7 @@ async def test_every_change_of_a_flow_is_in_the_audit_log(client: httpx.AsyncCli
     run = await start(client, workflow_id)
     await wait_for(client, run["id"], "waiting")
     await client.post(f"{API}/runs/{run['id']}/approve", json={"approved": True})
-    for _ in range(500):
-        if (await steps_by_id(client, run["id"])).get("paid", {}).get("status") == "waiting":
-            break
-        await asyncio.sleep(0.02)
+    await wait_for_step(client, run["id"], "paid", "waiting")
     posted = await client.post(f"{API}/events", json={"name": "payment", "key": "o-1", "data": {}})
     assert posted.json() == {"run_ids": [run["id"]]}, posted.text
     await wait_for(client, run["id"], "completed")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pydantic import BaseModel, ConfigDict
@@ -14,6 +14,9 @@ from towpath.domain.validation import (
     check_size,
     validate_definition,
 )
+
+if TYPE_CHECKING:
+    import builtins
 
 
 class Retry(BaseModel):
@@ -44,7 +47,8 @@ class LoopConfig(BaseModel):
 @dataclass(frozen=True)
 class FakeSpec:
     type: str
-    config_model: type[BaseModel]
+    # Spelled out: the field `type` above shadows the builtin inside the class body.
+    config_model: builtins.type[BaseModel]
     expression_fields: tuple[str, ...] = ()
     handles: frozenset[str] | None = None
     required: bool = False

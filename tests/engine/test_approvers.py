@@ -131,7 +131,10 @@ async def test_resume_is_checked_as_approve_is_and_never_takes_decided_by(
     client: httpx.AsyncClient, as_alice: httpx.AsyncClient
 ) -> None:
     run_id = await _waiting(client, ["alice@example.com"])
-    forged = {"step_id": "review", "data": {"approved": True, "decided_by": "user:alice"}}
+    forged: dict[str, Any] = {
+        "step_id": "review",
+        "data": {"approved": True, "decided_by": "user:alice"},
+    }
     refused = await client.post(f"{API}/runs/{run_id}/resume", json=forged)
     assert refused.status_code == 403, refused.text
     await _still_waiting(client, run_id)

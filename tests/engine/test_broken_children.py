@@ -3,12 +3,10 @@ worker goes on with every other run."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import TYPE_CHECKING
 
 from tests.factories import edge, node
-from tests.runs import API, publish, start, steps_by_id, wait_for
+from tests.runs import API, publish, start, wait_for, wait_for_step
 
 if TYPE_CHECKING:
     import httpx
@@ -53,11 +51,8 @@ async def test_a_child_with_a_dangling_ref_does_not_stop_other_runs(
     other = {"nodes": [node("get", "http_request", {"url": f"{echo_server.url}/echo"})]}
     other_id = await publish(client, {**other, "edges": []}, name="other")
     first = await start(client, parent_id)
-    deadline = time.monotonic() + 5
-    while "call" not in await steps_by_id(client, first["id"]):
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.5)  # the parent's step has been executed and its result applied
+    # The parent's step has been executed and its failure applied.
+    await wait_for_step(client, first["id"], "call", "failed", seconds=5)
 
     later = await start(client, other_id)
     finished = await wait_for(client, later["id"], "completed", "failed", seconds=5)

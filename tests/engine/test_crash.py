@@ -3,7 +3,6 @@ completes, and no completed step runs again."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -17,6 +16,7 @@ from sqlalchemy import select
 
 from tests.factories import edge, node
 from tests.runs import API, admin_headers, publish, wait_for
+from tests.waiting import eventually
 from towpath.app import create_app
 from towpath.config import Settings
 from towpath.storage.models import StepRun
@@ -49,17 +49,17 @@ def _worker(url: str) -> subprocess.Popen[bytes]:
 
 async def _both_workers_busy(db: Database) -> None:
     """Wait until each worker holds a lease, so the kill interrupts steps in flight."""
-    for _ in range(300):
+
+    async def both() -> bool:
         async with db.read() as session:
             owners = set(
                 await session.scalars(
                     select(StepRun.lease_owner).where(StepRun.status == "running")
                 )
             )
-        if len(owners - {None}) == 2:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the two workers never both held work")
+        return len(owners - {None}) == 2
+
+    await eventually(both, 30, "the two workers both held work")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -10,6 +9,7 @@ import pytest
 
 from tests.factories import node
 from tests.runs import API, event_types, publish, start, steps_by_id, wait_for
+from tests.waiting import eventually
 
 if TYPE_CHECKING:
     import httpx
@@ -54,10 +54,11 @@ async def test_an_until_within_the_bound_waits_and_one_past_completes(
     workflow_id = await publish(client, _delay("{{ input.until }}"))
     later = (datetime.now(UTC) + timedelta(days=300)).isoformat()
     waiting = await start(client, workflow_id, {"until": later})
-    deadline = asyncio.get_running_loop().time() + 10
-    while "step.delayed" not in await event_types(client, waiting["id"]):
-        assert asyncio.get_running_loop().time() < deadline, "the delay never parked"
-        await asyncio.sleep(0.02)
+
+    async def parked() -> bool:
+        return "step.delayed" in await event_types(client, waiting["id"])
+
+    await eventually(parked, 10, "the delay parked")
     assert (await client.get(f"{API}/runs/{waiting['id']}")).json()["status"] == "running"
     past = await start(client, workflow_id, {"until": "2000-01-01T00:00:00+05:00"})
     assert (await wait_for(client, past["id"], "completed", "failed"))["status"] == "completed"

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import httpx
 
 from tests.factories import edge, node
-from tests.runs import API, admin_headers, publish, start, steps_by_id, wait_for
+from tests.runs import API, admin_headers, publish, start, steps_by_id, wait_for, wait_for_step
+from tests.waiting import eventually
 from towpath.app import create_app
 
 if TYPE_CHECKING:
@@ -44,16 +45,18 @@ async def test_a_delay_survives_a_restart_without_being_shortened(settings: Sett
     async with server(settings) as client:
         workflow_id = await publish(client, definition)
         run = await start(client, workflow_id)
-        for _ in range(200):
-            steps = await steps_by_id(client, run["id"])
-            wait = steps.get("wait", {})
-            # Parked: it ran once, fixed its due time, and sits queued until then.
-            if wait.get("status") == "queued" and wait.get("started_at"):
-                break
-            await asyncio.sleep(0.01)
+
+        async def parked() -> bool:
+            # It ran once, fixed its due time, and sits queued until then.
+            wait = (await steps_by_id(client, run["id"])).get("wait", {})
+            return wait.get("status") == "queued" and bool(wait.get("started_at"))
+
+        await eventually(parked, what="the delay parked")
+        steps = await steps_by_id(client, run["id"])
         started = datetime.fromisoformat(steps["wait"]["started_at"])
 
-    await asyncio.sleep(0.3)  # the server is down for a while
+    # Time passes with no server up, as in an outage; the behaviour under test.
+    await asyncio.sleep(0.3)
 
     async with server(settings) as client:
         done = await wait_for(client, run["id"], "completed", "failed", seconds=10)
@@ -130,10 +133,7 @@ async def test_a_stopping_worker_hands_its_steps_back(
     async with server(quick) as client:
         workflow_id = await publish(client, definition)
         run = await start(client, workflow_id)
-        for _ in range(300):
-            if (await steps_by_id(client, run["id"])).get("call", {}).get("status") == "running":
-                break
-            await asyncio.sleep(0.01)
+        await wait_for_step(client, run["id"], "call", "running")
 
     async with server(settings) as client:
         done = await wait_for(client, run["id"], "completed", "failed")

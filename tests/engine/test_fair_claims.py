@@ -3,7 +3,6 @@ another workspace's next step; claims take from each workspace in turn."""
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -13,6 +12,7 @@ from sqlalchemy import select
 
 from tests.factories import node
 from tests.runs import admin_headers, publish, start, wait_for
+from tests.waiting import eventually
 from towpath.app import create_app
 from towpath.engine.claim import claim_ready_steps
 from towpath.engine.fair_share import Turns
@@ -143,15 +143,14 @@ async def test_a_busy_workspace_delays_anothers_step_by_a_bounded_number_of_clai
 
 
 async def _steps_running(app: FastAPI, count: int) -> None:
-    for _ in range(500):
+    async def running() -> bool:
         async with app.state.db.read() as session:
-            running = await session.scalar(
+            nth = await session.scalar(
                 select(StepRun.id).where(StepRun.status == "running").offset(count - 1).limit(1)
             )
-        if running is not None:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{count} steps never ran at once")
+        return nth is not None
+
+    await eventually(running, 15, f"{count} steps ran at once")
 
 
 def test_a_batch_is_dealt_one_step_per_workspace_at_a_time() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tests.factories import edge, node
 from tests.runs import API, publish, start, wait_for
@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import httpx
 
 
-def _loop(items: str, inner: dict[str, object], concurrency: int = 2) -> dict[str, object]:
+def _loop(items: str, inner: dict[str, Any], concurrency: int = 2) -> dict[str, Any]:
     return {
         "nodes": [
             node("each", "for_each", {"items": items, "step": inner, "concurrency": concurrency}),

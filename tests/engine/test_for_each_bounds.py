@@ -4,8 +4,6 @@ turn. Another workspace's runs and reads go on at their usual pace meanwhile."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +13,7 @@ from sqlalchemy import func, select
 from tests.factories import node
 from tests.runs import API, publish, start, wait_for
 from tests.tenants import other_workspace, publish_delay, timed_delay_run, timed_get
+from tests.waiting import eventually
 from towpath.engine.transition import open_runs
 from towpath.storage.models import ForEachItem
 
@@ -90,13 +89,11 @@ class TestAtTheLimit:
 
 
 async def _wait_for_item(client: httpx.AsyncClient, run_id: str, index: int) -> None:
-    deadline = time.monotonic() + 15
-    while True:
+    async def waits() -> bool:
         items = await _items(client, run_id)
-        if len(items) > index and items[index]["status"] == "waiting":
-            return
-        assert time.monotonic() < deadline, f"item {index} never waited"
-        await asyncio.sleep(0.02)
+        return len(items) > index and items[index]["status"] == "waiting"
+
+    await eventually(waits, 15, f"item {index} waited")
 
 
 async def test_a_transition_of_a_long_loop_holds_only_the_items_in_flight(

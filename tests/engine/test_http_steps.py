@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from tests.factories import edge, node
-from tests.runs import API, publish, start, steps_by_id, wait_for
+from tests.runs import API, publish, start, steps_by_id, wait_for, wait_for_step
+from tests.waiting import eventually
 
 if TYPE_CHECKING:
     import httpx
@@ -118,13 +118,12 @@ async def test_cancel_abandons_an_http_call_in_flight(
 ) -> None:
     workflow_id = await publish(client, _call(f"{echo_server.url}/slow?seconds=5", timeout=10))
     run = await start(client, workflow_id)
-    for _ in range(200):
-        if (await steps_by_id(client, run["id"])).get("call", {}).get("status") == "running":
-            break
-        await asyncio.sleep(0.01)
+    await wait_for_step(client, run["id"], "call", "running")
+    await eventually(lambda: bool(echo_server.requests), what="the call went out")
 
     cancelled = await client.post(f"{API}/runs/{run['id']}/cancel")
-    await asyncio.sleep(0.3)
+    # The echo server sees the client leave long before its 5 s answer.
+    await eventually(lambda: bool(echo_server.abandoned), what="the call was abandoned")
 
     assert cancelled.json()["status"] == "cancelled"
     steps = await steps_by_id(client, run["id"])

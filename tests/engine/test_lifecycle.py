@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from tests.factories import edge, node
 from tests.runs import API, event_types, publish, start, steps_by_id, wait_for
+from tests.waiting import eventually
 
 if TYPE_CHECKING:
     import httpx
@@ -104,11 +105,20 @@ async def test_each_attempt_records_its_own_start(client: httpx.AsyncClient) -> 
     assert at(second_try["started_at"]) >= at(first_try["ended_at"]), (first_try, second_try)
 
 
+async def _parked(client: httpx.AsyncClient, run_id: str) -> None:
+    """Until the delay has started and parked on its timer."""
+
+    async def on_its_timer() -> bool:
+        return "step.delayed" in await event_types(client, run_id)
+
+    await eventually(on_its_timer, what="the delay parked")
+
+
 async def test_a_delay_keeps_the_run_running_then_completes(client: httpx.AsyncClient) -> None:
     workflow_id = await publish(client, delayed(0.3))
     run = await start(client, workflow_id)
 
-    await asyncio.sleep(0.15)
+    await _parked(client, run["id"])
     during = (await client.get(f"{API}/runs/{run['id']}")).json()
     steps = await steps_by_id(client, run["id"])
     done = await wait_for(client, run["id"], "completed", "failed", seconds=5)
@@ -129,14 +139,14 @@ async def test_a_delay_keeps_the_run_running_then_completes(client: httpx.AsyncC
 async def test_a_run_cancelled_during_a_delay_stays_cancelled(client: httpx.AsyncClient) -> None:
     workflow_id = await publish(client, delayed(0.3))
     run = await start(client, workflow_id)
-    await asyncio.sleep(0.1)
+    await _parked(client, run["id"])
 
     response = await client.post(f"{API}/runs/{run['id']}/cancel")
 
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "cancelled"
     types = await event_types(client, run["id"])
-    # Past the delay's end and a worker poll: nothing woke up.
+    # Past the delay's end and a worker poll: time must pass for a wake-up that should not come.
     await asyncio.sleep(0.8)
     later = (await client.get(f"{API}/runs/{run['id']}")).json()
     assert later["status"] == "cancelled"

@@ -4,7 +4,6 @@ again as the same attempt, with the same idempotency key, and its entry says `re
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import signal
@@ -18,7 +17,8 @@ import httpx
 from sqlalchemy import select
 
 from tests.factories import node
-from tests.runs import API, admin_headers, publish, start, steps_by_id, wait_for
+from tests.runs import API, admin_headers, publish, start, steps_by_id, wait_for, wait_for_step
+from tests.waiting import eventually
 from towpath.app import create_app
 from towpath.engine.claim import claim_ready_steps
 from towpath.engine.execute import execute_work
@@ -108,7 +108,7 @@ async def test_a_lease_that_ran_out_leaves_its_attempt_in_the_history(
         history = await _history(client, run_id)
 
     assert done["status"] == "completed", done["error"]
-    assert [e["event_type"] for e in ignored.changed[0].events] == []
+    assert [e.event_type for e in ignored.changed[0].events] == []
     key = f"{run_id}:call:1"
     assert [r.headers["idempotency-key"] for r in echo_server.requests] == [key, key]
     assert step["attempt"] == 1
@@ -135,12 +135,8 @@ async def test_a_lease_that_ran_out_leaves_its_attempt_in_the_history(
 
 
 async def _in_flight(client: httpx.AsyncClient, echo_server: EchoServer, run_id: str) -> None:
-    for _ in range(500):
-        step = (await steps_by_id(client, run_id)).get("call", {})
-        if step.get("status") == "running" and echo_server.requests:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the call never went out")
+    await wait_for_step(client, run_id, "call", "running")
+    await eventually(lambda: bool(echo_server.requests), 15, "the call went out")
 
 
 async def test_a_call_handed_back_by_a_stopping_worker_is_kept_as_interrupted(
@@ -209,11 +205,7 @@ async def _lease_owners(db: Database) -> set[str | None]:
 
 
 async def _calls_in_flight(echo_server: EchoServer, count: int) -> None:
-    for _ in range(600):
-        if len(echo_server.requests) >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{len(echo_server.requests)} calls arrived, not {count}")
+    await eventually(lambda: len(echo_server.requests) >= count, 40, f"{count} calls arrived")
 
 
 async def test_calls_cut_off_by_a_killed_worker_are_kept_and_sent_again_as_themselves(

@@ -4,7 +4,6 @@ the worker is executing at once, not at the next lease renewal."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -21,12 +21,15 @@ from starlette.routing import Route
 from tests.factories import node
 from tests.runs import API, admin_headers, publish, wait_for
 from tests.servers import _ServerThread
+from tests.waiting import eventually
 from towpath.app import create_app
 from towpath.config import Settings
+from towpath.events.listener import APPLICATION_NAME
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from fastapi import FastAPI
     from starlette.requests import Request
     from starlette.responses import Response
 
@@ -78,12 +81,18 @@ def slow_worker(database_url: str) -> Iterator[subprocess.Popen[bytes]]:
     process.wait(timeout=20)
 
 
-async def _until(condition: object, seconds: float) -> float:
-    began = time.monotonic()
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() - began < seconds, "it did not happen in time"
-        await asyncio.sleep(0.02)
-    return time.monotonic() - began
+async def _worker_listening(app: FastAPI) -> bool:
+    """The worker process has a connection of its own LISTENing for what others commit
+    (this process's event listener, named in pg_stat_activity, does not count)."""
+    async with app.state.db.read() as session:
+        found: int = await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND query LIKE 'LISTEN %towpath_run_events%' AND application_name <> :ours"
+            ),
+            {"ours": APPLICATION_NAME},
+        )
+    return found > 0
 
 
 async def test_a_worker_elsewhere_starts_at_once_and_stops_on_cancel(
@@ -106,13 +115,15 @@ async def test_a_worker_elsewhere_starts_at_once_and_stops_on_cancel(
             transport=transport, base_url="http://t", headers=headers
         ) as client:
             workflow_id = await publish(client, definition)
-            await asyncio.sleep(2)  # the worker is up, has claimed nothing, and polls slowly
+            # The worker is up: it claimed (nothing) from its pool before it opened the
+            # connection that listens, and now polls only every 30 s.
+            await eventually(lambda: _worker_listening(app), 30, "the worker listened")
             run = (await client.post(f"{API}/workflows/{workflow_id}/run", json={})).json()
 
-            picked_up = await _until(lambda: server.arrived, seconds=10)
+            picked_up = await eventually(lambda: bool(server.arrived), 10, "the call arrived")
             cancelled = await client.post(f"{API}/runs/{run['id']}/cancel")
             assert cancelled.status_code == 200, cancelled.text
-            stopped = await _until(lambda: server.left, seconds=10)
+            stopped = await eventually(lambda: bool(server.left), 10, "the call was left")
             final = await wait_for(client, run["id"], "cancelled")
 
     assert slow_worker.poll() is None, "the worker is still running"

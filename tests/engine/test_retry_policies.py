@@ -35,7 +35,7 @@ async def test_retry_on_picks_the_failures_worth_another_attempt(
     status: str,
 ) -> None:
     key = uuid.uuid4().hex
-    retry = {"max_attempts": 3, "backoff_seconds": 0.05, "max_backoff_seconds": 0.1}
+    retry: dict[str, Any] = {"max_attempts": 3, "backoff_seconds": 0.05, "max_backoff_seconds": 0.1}
     if retry_on is not None:
         retry["retry_on"] = retry_on
     run = await start(client, await publish(client, _flaky(echo_server, key, **retry)))

@@ -4,8 +4,6 @@ other workspace's runs and reads go on at their usual pace meanwhile."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -13,6 +11,7 @@ import pytest
 from tests.factories import edge, node
 from tests.runs import API, publish, start, wait_for
 from tests.tenants import in_flight, other_workspace, publish_delay, timed_delay_run, timed_get
+from tests.waiting import eventually
 
 if TYPE_CHECKING:
     import httpx
@@ -43,17 +42,17 @@ def _fork() -> dict[str, Any]:
 
 
 async def _wait_until_quiet(client: httpx.AsyncClient, workflow_id: str) -> None:
-    deadline = time.monotonic() + 60
-    while await in_flight(client, workflow_id):
-        assert time.monotonic() < deadline, "the fork did not stop"
-        await asyncio.sleep(0.05)
+    async def quiet() -> bool:
+        return not await in_flight(client, workflow_id)
+
+    await eventually(quiet, 60, "the fork stopped")
 
 
 async def _runs(client: httpx.AsyncClient, workflow_id: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     page = 1
     while True:
-        params = {"workflow_id": workflow_id, "per_page": 100, "page": page}
+        params: dict[str, str | int] = {"workflow_id": workflow_id, "per_page": 100, "page": page}
         batch = (await client.get(f"{API}/runs", params=params)).json()
         found += batch
         if len(batch) < 100:

@@ -3,12 +3,11 @@ lifecycle event twice for one attempt, in the run and in the child run it starts
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from tests.factories import edge, node
-from tests.runs import API, publish, start, steps_by_id, wait_for
+from tests.runs import API, publish, start, wait_for, wait_for_step
 
 if TYPE_CHECKING:
     import httpx
@@ -46,14 +45,6 @@ def _every_step_type(echo_url: str, child_id: str) -> dict[str, Any]:
     return {"nodes": nodes, "edges": edges}
 
 
-async def _step_reaches(client: httpx.AsyncClient, run_id: str, step_id: str, status: str) -> None:
-    for _ in range(500):
-        if (await steps_by_id(client, run_id)).get(step_id, {}).get("status") == status:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{step_id} never became {status}")
-
-
 def _repeated(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """Lifecycle events a step emitted more than once for the same attempt."""
     attempt: dict[tuple[Any, ...], int] = {}
@@ -75,10 +66,10 @@ async def test_no_step_tells_the_same_transition_twice(
     workflow_id = await publish(client, _every_step_type(echo_server.url, child_id))
     run_id = (await start(client, workflow_id))["id"]
 
-    await _step_reaches(client, run_id, "review", "waiting")
+    await wait_for_step(client, run_id, "review", "waiting")
     approved = await client.post(f"{API}/runs/{run_id}/approve", json={"approved": True})
     assert approved.status_code == 200, approved.text
-    await _step_reaches(client, run_id, "paid", "waiting")
+    await wait_for_step(client, run_id, "paid", "waiting")
     answered = await client.post(f"{API}/events", json={"name": "paid", "key": run_id})
     assert answered.json()["run_ids"] == [run_id]
     done = await wait_for(client, run_id, "completed", "failed", seconds=20)

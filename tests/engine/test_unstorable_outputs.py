@@ -4,8 +4,6 @@ database, and every read of it answers."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import urllib.parse
 from typing import TYPE_CHECKING
 
@@ -13,6 +11,7 @@ import pytest
 
 from tests.factories import node
 from tests.runs import API, publish, start, wait_for
+from tests.waiting import eventually
 
 if TYPE_CHECKING:
     import httpx
@@ -69,14 +68,13 @@ async def test_a_deep_response_leaves_a_run_that_can_be_read(
     workflow_id = await publish(client, definition)
 
     run = await start(client, workflow_id)
-    deadline = time.monotonic() + 5
-    while True:
+
+    async def ended() -> bool:
         read = await client.get(f"{API}/runs/{run['id']}")
         assert read.status_code == 200, read.text
-        if read.json()["status"] in ("completed", "failed"):
-            break
-        assert time.monotonic() < deadline, "the run did not end"
-        await asyncio.sleep(0.02)
+        return read.json()["status"] in ("completed", "failed")
+
+    await eventually(ended, 5, "the run ended")
 
     for path in ("", "/steps", "/events"):
         read = await client.get(f"{API}/runs/{run['id']}{path}")

@@ -31,6 +31,7 @@ class NoConfig(BaseModel):
 
 
 async def _nonsense(config: NoConfig, context: StepContext) -> Outcome:
+    # A broken step type: the wrong return is what the worker must survive.
     return "not an outcome"  # type: ignore[return-value]
 
 

@@ -13,8 +13,11 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.factories import edge, node
 
+# Re-exported for stream tests that import it from here; it lives in tests/waiting.py.
+from tests.waiting import eventually as eventually
+
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
+    from collections.abc import AsyncIterator
 
     import httpx
     from websockets.asyncio.client import ClientConnection
@@ -112,16 +115,6 @@ def assert_follows(messages: list[Message], first: int, run_id: str | None = Non
     """The events (of one run) have seqs first, first + 1, ... with nothing missing or twice."""
     found = seqs(messages, run_id)
     assert found == list(range(first, first + len(found))), found
-
-
-async def eventually(holds: Callable[[], Awaitable[bool] | bool], seconds: float = 10.0) -> None:
-    """Until `holds()` is true; it may be a coroutine function."""
-    async with asyncio.timeout(seconds):
-        while True:
-            found = holds()
-            if found if isinstance(found, bool) else await found:
-                return
-            await asyncio.sleep(0.01)
 
 
 async def history(client: httpx.AsyncClient, run_id: str) -> list[Message]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 import uvicorn
 
-from tests.events.clients import eventually
+from tests.waiting import eventually
 from towpath.api.websocket_protocol import CoalescingWebSocketProtocol
 
 if TYPE_CHECKING:

@@ -17,7 +17,6 @@ from tests.events.clients import (
     approve,
     assert_follows,
     delays,
-    eventually,
     gate,
     history,
     receive,
@@ -27,6 +26,7 @@ from tests.events.clients import (
 )
 from tests.factories import edge
 from tests.runs import publish, start, wait_for
+from tests.waiting import eventually
 from towpath.events.listener import APPLICATION_NAME
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ async def test_a_lost_notification_connection_is_caught_up(
             await session.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE application_name = :name"
+                    " WHERE application_name = :name AND datname = current_database()"
                 ),
                 {"name": APPLICATION_NAME},
             )

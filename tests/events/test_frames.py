@@ -31,7 +31,7 @@ def test_a_frame_reads_back_as_the_text_it_was_made_of(size: int) -> None:
         frame: Frame = done.value
     assert frame.opcode is Opcode.TEXT
     assert frame.fin
-    assert frame.data.decode() == text
+    assert bytes(frame.data).decode() == text
 
 
 @pytest.mark.parametrize("plain", [False, True], ids=["towpath-serve", "plain-uvicorn"])

@@ -6,16 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from tests.events.clients import (
-    approve,
-    assert_follows,
-    eventually,
-    gate,
-    history,
-    receive,
-    socket,
-)
+from tests.events.clients import approve, assert_follows, gate, history, receive, socket
 from tests.runs import publish, start, wait_for
+from tests.waiting import eventually
 
 if TYPE_CHECKING:
     import httpx

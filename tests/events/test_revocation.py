@@ -15,9 +15,10 @@ import jwt
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.events.clients import eventually, gate, receive, socket, until_closed
+from tests.events.clients import gate, receive, socket, until_closed
 from tests.events.test_sse import sse
 from tests.runs import publish, start, wait_for
+from tests.waiting import eventually
 from towpath.domain.clock import utcnow
 from towpath.domain.errors import Unauthenticated
 from towpath.services.api_keys import issue_workspace_key

@@ -16,8 +16,9 @@ import httpx
 import pytest
 from sqlalchemy import select, text, update
 
-from tests.events.clients import eventually, receive, socket, until_closed
+from tests.events.clients import receive, socket, until_closed
 from tests.events.test_revocation import SECRET, bearer, new_key, user_token, waiting_run
+from tests.waiting import eventually
 from towpath.domain.clock import utcnow
 from towpath.events.listener import APPLICATION_NAME
 from towpath.storage.models import ApiKey
@@ -136,8 +137,11 @@ def slow_keepalive(settings: Settings) -> Settings:
 
 async def _listener_gone(db: Database) -> bool:
     async with db.read() as session:
-        found = await session.scalar(
-            text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"),
+        found: int = await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE application_name = :name AND datname = current_database()"
+            ),
             {"name": APPLICATION_NAME},
         )
     return found == 0
@@ -156,7 +160,7 @@ async def test_a_revocation_sent_while_the_listener_was_down_closes_the_stream(
             await session.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE application_name = :name"
+                    " WHERE application_name = :name AND datname = current_database()"
                 ),
                 {"name": APPLICATION_NAME},
             )

@@ -14,7 +14,6 @@ from tests.events.clients import (
     approve,
     assert_follows,
     delays,
-    eventually,
     gate,
     gates,
     history,
@@ -25,6 +24,7 @@ from tests.events.clients import (
     until_closed,
 )
 from tests.runs import publish, start, wait_for
+from tests.waiting import eventually
 from towpath.api.schemas.streams import EventMessage, SnapshotMessage
 from towpath.engine.transition import RunTransaction
 

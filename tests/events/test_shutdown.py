@@ -5,8 +5,9 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
-from tests.events.clients import eventually, socket, until_closed
+from tests.events.clients import socket, until_closed
 from tests.events.conftest import serving
+from tests.waiting import eventually
 from towpath.app import create_app
 
 if TYPE_CHECKING:

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.events.clients import approve, eventually, fan_out, history
+from tests.events.clients import approve, fan_out, history
 from tests.events.conftest import serving
 from tests.factories import edge, node
 from tests.runs import publish, start, wait_for
+from tests.waiting import eventually
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

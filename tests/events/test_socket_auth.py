@@ -13,6 +13,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.events.clients import gate, history, receive, socket, until_closed
 from tests.runs import publish, start, wait_for
+from tests.waiting import eventually
 from towpath.auth.stream_tokens import StreamTokens
 from towpath.domain.clock import utcnow
 from towpath.services.api_keys import issue_workspace_key
@@ -66,10 +67,11 @@ async def _stream_token(client: httpx.AsyncClient) -> str:
 async def _refused(
     server: LiveServer, path: str, headers: dict[str, str], **options: object
 ) -> int:
-    async with socket(server, path, headers, **options) as ws:  # type: ignore[arg-type]
+    async with socket(server, path, headers, **options) as ws:
         with pytest.raises(ConnectionClosed):
             await receive(ws)
-        code: int = ws.close_code  # type: ignore[assignment]
+        code = ws.close_code
+        assert code is not None, "closed without a close frame"
         return code
 
 
@@ -140,7 +142,7 @@ async def test_runs_and_workflows_of_another_workspace_are_not_found(
     for path in (f"/ws/runs/{run_id}", f"/ws/workflows/{workflow_id}"):
         assert await _refused(server, path, other) == 4404
     async with socket(server, "/ws/stream", other) as ws:
-        await asyncio.sleep(0.1)
+        await eventually(lambda: server.hub.subscriber_count() == 1, what="the stream subscribed")
         await client.post(f"/api/v1/runs/{run_id}/cancel")
         # Only pings: the other workspace's events never reach this stream.
         assert await asyncio.wait_for(ws.recv(), 2) == '{"type":"ping"}'

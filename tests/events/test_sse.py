@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from tests.events.clients import approve, eventually, gate, gates, history
+from tests.events.clients import approve, gate, gates, history
 from tests.runs import publish, start, wait_for
+from tests.waiting import eventually
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -99,7 +100,7 @@ async def test_last_event_id_resumes_after_it_and_204_ends_a_finished_run(
 
     resume = {**auth_headers, "Last-Event-ID": "3"}
     async with sse(server, run_id, resume) as (_, events):
-        replayed = []
+        replayed: list[ServerSentEvent] = []
         while len(replayed) < len(stored) - 3:
             event = await anext(events)
             if event.id is not None:

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.events.clients import approve, eventually
+from tests.events.clients import approve
 from tests.events.test_slow_client import burst_run, server, stalling_socket
 from tests.runs import wait_for
+from tests.waiting import eventually
 
 if TYPE_CHECKING:
     import httpx

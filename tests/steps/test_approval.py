@@ -45,5 +45,5 @@ def test_invalid_config_is_refused(config: dict[str, Any]) -> None:
 
 def test_leaves_by_approved_or_rejected_and_a_handle_is_optional() -> None:
     config = ApprovalConfig.model_validate({"message": "Ship it?"})
-    assert STEP.branch_handles(config) == {"approved", "rejected"}
+    assert STEP.branch_handles(config) == frozenset({"approved", "rejected"})
     assert STEP.handle_required() is False

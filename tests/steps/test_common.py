@@ -57,4 +57,5 @@ def test_a_first_backoff_above_the_cap_waits_the_cap() -> None:
 
 def test_policy_is_immutable_so_the_shared_default_is_safe() -> None:
     with pytest.raises(ValidationError, match="frozen"):
+        # The write mypy already refuses is the one checked at run time.
         SINGLE_ATTEMPT.max_attempts = 3  # type: ignore[misc]

@@ -19,7 +19,7 @@ def test_invalid_config_is_refused(config: dict[str, Any]) -> None:
 
 def test_leaves_by_true_or_false_and_a_handle_is_required() -> None:
     config = ConditionConfig.model_validate({"expression": "input.ok"})
-    assert STEP.branch_handles(config) == {"true", "false"}
+    assert STEP.branch_handles(config) == frozenset({"true", "false"})
     assert STEP.handle_required() is True
 
 

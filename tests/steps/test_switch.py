@@ -39,7 +39,7 @@ def test_default_cannot_name_a_case() -> None:
 
 def test_handles_are_the_case_names_and_default() -> None:
     config = SwitchConfig.model_validate({"value": "x", "cases": {"gold": "g", "silver": "s"}})
-    assert STEP.branch_handles(config) == {"gold", "silver", "default"}
+    assert STEP.branch_handles(config) == frozenset({"gold", "silver", "default"})
     assert STEP.handle_required() is True
 
 

@@ -72,6 +72,7 @@ async def test_each_committed_event_is_named_in_order_at_commit(
     async with writer.transaction():
         for seq in (1, 2, 3):
             await _insert(writer, seq)
+        # Time for a notification to arrive were one sent: an absence has no event to await.
         await asyncio.sleep(0.1)
         assert heard.empty(), "nothing is heard before the commit"
 
@@ -89,5 +90,6 @@ async def test_a_rolled_back_event_is_never_heard(
     await _insert(writer, 1)
 
     assert await asyncio.wait_for(heard.get(), 5) == "w1 wf r1 1"
+    # Time for the rolled-back event to arrive were it sent: an absence has no event to await.
     await asyncio.sleep(0.1)
     assert heard.empty()

@@ -123,7 +123,7 @@ async def _fill(
             select(Workflow.workspace_id).where(Workflow.id == workflow_id)
         )
     moment = datetime.now(UTC) - timedelta(hours=hours_ago)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": new_id(),
             "workspace_id": workspace_id,
