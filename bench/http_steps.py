@@ -140,7 +140,11 @@ async def per_step(url: str, server: NoOpServer, runs: int) -> tuple[float, floa
     async with db.read() as session:
         for run_id in run_ids:
             started = sorted(
-                await session.scalars(select(StepRun.started_at).where(StepRun.run_id == run_id))
+                at
+                for at in await session.scalars(
+                    select(StepRun.started_at).where(StepRun.run_id == run_id)
+                )
+                if at is not None
             )
             cycles.append((started[-1] - started[0]).total_seconds() * 1000 / (STEPS - 1))
     await db.dispose()
