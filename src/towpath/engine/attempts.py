@@ -15,8 +15,8 @@ from towpath.engine.work import idempotency_key
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from towpath.engine.rows import StepRow
     from towpath.engine.transition import RunTransaction
+    from towpath.storage.rows import StepRow
 
 # Outcomes of an execution that ended before the step's own answer: its attempt runs again.
 UNFINISHED = frozenset({"lost", "interrupted"})

@@ -17,8 +17,8 @@ from towpath.engine.sql import fetch
 
 if TYPE_CHECKING:
     from towpath.engine.graphs import PreparedWorkflow
-    from towpath.engine.rows import RunRow
     from towpath.engine.sql import Dialect, Gen
+    from towpath.storage.rows import RunRow
 
 # A start refused for runs in flight is worth trying again once some of them ended.
 IN_FLIGHT_RETRY_SECONDS = 5

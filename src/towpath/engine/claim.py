@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from datetime import datetime, timedelta
 
     from towpath.engine.graphs import PreparedWorkflow, WorkflowCache
-    from towpath.engine.rows import StepRow
     from towpath.engine.sql import Dialect, Gen
+    from towpath.storage.rows import StepRow
 
 
 def claim_ready_steps(

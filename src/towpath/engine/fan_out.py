@@ -15,9 +15,9 @@ from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.sql import execute, execute_many, fetch
 
 if TYPE_CHECKING:
-    from towpath.engine.rows import StepRow
     from towpath.engine.sql import Gen
     from towpath.engine.transition import RunTransaction
+    from towpath.storage.rows import StepRow
 
 _ENDED = frozenset({"completed", "failed", "skipped", "cancelled"})
 

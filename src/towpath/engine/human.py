@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from towpath.engine.graphs import PreparedWorkflow
-    from towpath.engine.rows import StepRow
     from towpath.engine.transition import RunTransaction
+    from towpath.storage.rows import StepRow
 
 
 # Steps that wait on the engine itself (their items, their child run), not on a person.

@@ -11,8 +11,9 @@ from towpath.domain.clock import utcnow
 from towpath.domain.errors import Conflict, Unprocessable, WorkflowNotPublished
 from towpath.domain.ids import new_id
 from towpath.engine.bounds import admit_run
-from towpath.engine.rows import WHOLE_STEP, RunRow
+from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.transition import RunTransaction
+from towpath.storage.rows import RunRow
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 
     from towpath.engine.execute import Result
     from towpath.engine.graphs import WorkflowCache
-    from towpath.engine.rows import StepRow
     from towpath.engine.sql import Dialect, Gen
     from towpath.engine.work import Work
     from towpath.steps.common import RetryPolicy
+    from towpath.storage.rows import StepRow
 
 # What a step waits for becomes its own event, for the people who answer it.
 WAIT_EVENTS = {"approval": "approval.requested", "clarification": "clarification.requested"}

@@ -8,14 +8,15 @@ import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from towpath.engine.rows import RUN_MUTABLE, STEP_COLUMNS, step_params
+from towpath.engine.rows import RUN_MUTABLE, step_params
 from towpath.engine.sql import execute
+from towpath.storage.rows import STEP_COLUMNS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-    from towpath.engine.rows import EventRow, RunRow, StepRow
     from towpath.engine.sql import Dialect, Gen
+    from towpath.storage.rows import EventRow, RunRow, StepRow
 
 _TIME = "timestamptz"
 _DOC = "jsonb"

@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 
     from towpath.engine.drivers import TransitionDriver
     from towpath.engine.graphs import WorkflowCache
-    from towpath.engine.rows import StepRow
     from towpath.engine.sql import Dialect, Gen
     from towpath.steps.execution import StartChild
+    from towpath.storage.rows import StepRow
 
 
 def start_child(

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from towpath.engine.graphs import PreparedWorkflow, WorkflowCache
-    from towpath.engine.rows import StepRow
     from towpath.engine.sql import Dialect, Gen
+    from towpath.storage.rows import StepRow
 
 
 def expire_due(

@@ -21,9 +21,6 @@ from towpath.engine.attempts import record_attempt
 from towpath.engine.pg_writes import LOG_COLUMNS, write_all
 from towpath.engine.rows import (
     WHOLE_STEP,
-    EventRow,
-    RunRow,
-    StepRow,
     delete_steps,
     insert_runs,
     load_runs,
@@ -35,6 +32,7 @@ from towpath.engine.rows import (
 )
 from towpath.engine.sql import execute_many
 from towpath.events.bus import PublishedEvent
+from towpath.storage.rows import EventRow, RunRow, StepRow
 from towpath.storage.runs import RunNotFound
 
 if TYPE_CHECKING:

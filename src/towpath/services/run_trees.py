@@ -15,9 +15,9 @@ from towpath.services.audit import Change, RunAction, record_in_transition
 
 if TYPE_CHECKING:
     from towpath.auth.principal import Principal
-    from towpath.engine.rows import RunRow
     from towpath.engine.runtime import Runtime
     from towpath.engine.sql import Gen
+    from towpath.storage.rows import RunRow
 
 
 @dataclass(frozen=True)

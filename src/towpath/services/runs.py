@@ -23,13 +23,13 @@ if TYPE_CHECKING:
     from towpath.auth.principal import Principal
     from towpath.engine.graphs import PreparedWorkflow
     from towpath.engine.results import Applied
-    from towpath.engine.rows import RunRow
     from towpath.engine.runtime import Runtime
     from towpath.engine.sql import Gen
     from towpath.engine.transition import RunTransaction
     from towpath.services.idempotency import IdempotencyPolicy, IdempotencyRequest
-    from towpath.storage.models import Run, RunEvent, RunLog, StepRun
+    from towpath.storage.models import RunEvent, RunLog, StepRun
     from towpath.storage.pagination import Page, PageRequest
+    from towpath.storage.rows import RunRow
 
 
 async def start(
@@ -39,7 +39,7 @@ async def start(
     run_input: dict[str, Any],
     key: IdempotencyRequest | None,
     policy: IdempotencyPolicy,
-) -> tuple[Run | RunRow, dict[str, Any], bool]:
+) -> tuple[RunRow, dict[str, Any], bool]:
     d = runtime.driver.dialect
     action = RunAction(caller, "run.start")
 
@@ -78,7 +78,7 @@ async def start(
     return run, context, created.replayed
 
 
-async def get(runtime: Runtime, caller: Principal, run_id: str) -> tuple[Run, dict[str, Any]]:
+async def get(runtime: Runtime, caller: Principal, run_id: str) -> tuple[RunRow, dict[str, Any]]:
     async with runtime.db.read() as session:
         run = await queries.get_run(session, run_id, caller.workspace_id)
         return run, await queries.outputs(session, run_id)
@@ -93,7 +93,7 @@ async def list_runs(
     status: str | None,
     since: datetime | None,
     until: datetime | None,
-) -> Page[Run]:
+) -> Page[RunRow]:
     async with runtime.db.read() as session:
         return await queries.list_runs(
             session,

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
     from towpath.auth.principal import Principal
     from towpath.storage.database import Database
-    from towpath.storage.models import Run
     from towpath.storage.pagination import Page, PageRequest
+    from towpath.storage.rows import RunRow
 
 DEFAULT_WINDOW = timedelta(days=7)
 
@@ -52,7 +52,7 @@ async def workflow_stats(
 
 @dataclass(frozen=True)
 class RunMetrics:
-    run: Run
+    run: RunRow
     totals: dict[str, Any]
     steps: Page[dict[str, Any]]
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, literal_column, select
 from towpath.domain.errors import InvalidRequest
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,13 +63,15 @@ def _ordered(column: QueryableAttribute[Any], *, descending: bool) -> Any:
 
 async def paginate(
     session: AsyncSession,
-    stmt: Select[T],
+    stmt: Select[Any],
     request: PageRequest,
     sortable: Mapping[str, QueryableAttribute[Any]],
     default_sort: str,
     *,
     tiebreak: QueryableAttribute[Any],
+    shape: Callable[[Any], T] | None = None,
 ) -> Page[T]:
+    """A page of `stmt`'s rows: its entities, or each row made by `shape`."""
     bound = request.page * request.per_page + COUNT_BEYOND_PAGE
     # One more than the bound tells "exactly bound" from "more"; selecting a constant lets
     # the count read an index alone.
@@ -92,6 +94,10 @@ async def paginate(
     )
     offset = (request.page - 1) * request.per_page
     window = ordered.offset(offset).limit(request.per_page)
-    rows: Sequence[T] = (await session.scalars(window)).all()
+    rows: Sequence[T]
+    if shape is None:
+        rows = (await session.scalars(window)).all()
+    else:
+        rows = [shape(row) for row in await session.execute(window)]
     counted = counted or 0
     return Page(items=rows, total=min(counted, bound), exact=counted <= bound)

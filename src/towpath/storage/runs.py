@@ -10,6 +10,7 @@ from towpath.domain.errors import NotFound
 from towpath.domain.states import StepStatus
 from towpath.storage.models import Run, RunEvent, RunLog, StepRun
 from towpath.storage.pagination import Page, PageRequest, paginate
+from towpath.storage.rows import RUN_COLUMNS, RunRow
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -26,14 +27,22 @@ class RunNotFound(NotFound):
         super().__init__(f"run {run_id!r} not found", details={"id": run_id})
 
 
-async def get_run(session: AsyncSession, run_id: str, workspace_id: str | None = None) -> Run:
-    stmt = select(Run).where(Run.id == run_id)
+# A run is read as the engine writes it: one Python type for a run everywhere.
+_RUN_FIELDS = [Run.__table__.c[name] for name in RUN_COLUMNS]
+
+
+def run_row(row: Any) -> RunRow:
+    return RunRow(*row)
+
+
+async def get_run(session: AsyncSession, run_id: str, workspace_id: str | None = None) -> RunRow:
+    stmt = select(*_RUN_FIELDS).where(Run.id == run_id)
     if workspace_id is not None:
         stmt = stmt.where(Run.workspace_id == workspace_id)
-    run: Run | None = await session.scalar(stmt)
-    if run is None:
+    found = (await session.execute(stmt)).first()
+    if found is None:
         raise RunNotFound(run_id)
-    return run
+    return run_row(found)
 
 
 async def list_runs(
@@ -45,8 +54,8 @@ async def list_runs(
     status: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> Page[Run]:
-    stmt = select(Run).where(Run.workspace_id == workspace_id)
+) -> Page[RunRow]:
+    stmt = select(*_RUN_FIELDS).where(Run.workspace_id == workspace_id)
     if workflow_id is not None:
         stmt = stmt.where(Run.workflow_id == workflow_id)
     if status is not None:
@@ -55,7 +64,9 @@ async def list_runs(
         stmt = stmt.where(Run.created_at >= since)
     if until is not None:
         stmt = stmt.where(Run.created_at < until)
-    return await paginate(session, stmt, page, SORTABLE, "-created_at", tiebreak=Run.id)
+    return await paginate(
+        session, stmt, page, SORTABLE, "-created_at", tiebreak=Run.id, shape=run_row
+    )
 
 
 async def step_runs(session: AsyncSession, run_id: str) -> list[StepRun]:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from towpath.domain.states import StepStatus
 from towpath.storage.models import Run, RunEvent, StepRun
+from towpath.storage.rows import RunRow  # noqa: TC001 - a dataclass field type
 from towpath.storage.runs import get_run
 from towpath.storage.workflows import get_workflow
 
@@ -27,7 +28,7 @@ EventRow = tuple[Any, ...]
 class RunSnapshot:
     """A run as one transaction saw it: the row, its context, its steps, its last seq."""
 
-    run: Run
+    run: RunRow
     context: dict[str, Any]
     step_statuses: dict[str, str]
     seq: int
