@@ -20,7 +20,8 @@ class HmacOptions(RequestModel):
     header: str = Field(
         default="X-Signature", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9-]+$"
     )
-    encoding: Encoding = Encoding.HEX
+    # Not strict: an enum's JSON value is its text.
+    encoding: Encoding = Field(default=Encoding.HEX, strict=False)
     prefix: str = Field(
         default="", max_length=40, description="Text before the digest, e.g. `sha256=`"
     )
@@ -31,6 +32,7 @@ class WebhookTriggerCreate(RequestModel):
     workflow_id: str = Field(min_length=1, max_length=36)
     scheme: Scheme = Field(
         default=Scheme.STANDARD,
+        strict=False,
         description="How a delivery proves its sender: Standard Webhooks, GitHub's"
         " X-Hub-Signature-256, Stripe-Signature, an HMAC header, or a bearer token",
     )
