@@ -264,3 +264,21 @@ async def test_input_that_breaks_the_schema_is_refused_and_logged(
     assert await run_count(client) == 0
     [logged] = await deliveries(client, trigger["id"])
     assert (logged["outcome"], logged["reason"]) == ("refused", "INPUT_INVALID")
+
+
+async def test_text_no_database_can_store_is_refused(
+    client: httpx.AsyncClient, sender: httpx.AsyncClient
+) -> None:
+    trigger = await make_trigger(client, scheme="bearer")
+    token = {"Authorization": f"Bearer {trigger['secret']}"}
+    form = {**token, "content-type": "application/x-www-form-urlencoded"}
+
+    text = await sender.post(trigger["path"], content=b"a\x00b", headers=token)
+    encoded = await sender.post(trigger["path"], content=b"a=%00", headers=form)
+    not_utf8 = await sender.post(trigger["path"], content=b"\xff\xfe", headers=token)
+
+    assert (text.status_code, encoded.status_code, not_utf8.status_code) == (400, 400, 400)
+    assert text.json()["error_code"] == "WEBHOOK_BODY_UNREADABLE"
+    assert await run_count(client) == 0
+    logged = await deliveries(client, trigger["id"])
+    assert {d["reason"] for d in logged} == {"WEBHOOK_BODY_UNREADABLE"}

@@ -172,3 +172,15 @@ async def test_deliveries_are_listed_newest_first(
 
     assert [d["outcome"] for d in logged] == ["accepted", "refused"]
     assert logged[0]["run_id"] is not None
+
+
+async def test_an_overlap_is_a_whole_number_of_seconds(client: httpx.AsyncClient) -> None:
+    made = await make_trigger(client)
+    url = f"{TRIGGERS}/{made['id']}/rotate-secret"
+
+    whole = await client.post(url, json={"overlap_seconds": 60.0})
+    fraction = await client.post(url, json={"overlap_seconds": 1.5})
+    text = await client.post(url, json={"overlap_seconds": "60"})
+
+    assert whole.status_code == 200, whole.text
+    assert (fraction.status_code, text.status_code) == (422, 422)

@@ -58,6 +58,7 @@ def parsed_body(body: bytes, content_type: str) -> Any:
     except UnicodeDecodeError as exc:
         raise WebhookBodyUnreadable("the webhook body is not UTF-8 text") from exc
     if _is_json(media_type):
+        # A JSON body was already held to the API's text rules (`RequestDataMiddleware`).
         try:
             return json.loads(text) if text.strip() else {}
         except ValueError as exc:
@@ -65,13 +66,21 @@ def parsed_body(body: bytes, content_type: str) -> Any:
     if media_type == "application/x-www-form-urlencoded":
         fields: dict[str, Any] = {}
         for name, value in parse_qsl(text, keep_blank_values=True):
+            _refuse_nul(name + value)
             if name in fields:
                 earlier = fields[name]
                 fields[name] = [*earlier, value] if isinstance(earlier, list) else [earlier, value]
             else:
                 fields[name] = value
         return fields
+    _refuse_nul(text)
     return text
+
+
+def _refuse_nul(text: str) -> None:
+    # No database stores it in a JSON document.
+    if "\x00" in text:
+        raise WebhookBodyUnreadable("the webhook body holds a NUL character, which text may not")
 
 
 def run_input(parsed: Any) -> dict[str, Any]:
