@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from typing import TYPE_CHECKING
@@ -177,9 +179,6 @@ async def test_stripe_deliveries(client: httpx.AsyncClient, sender: httpx.AsyncC
 async def test_hmac_header_and_bearer_schemes(
     client: httpx.AsyncClient, sender: httpx.AsyncClient
 ) -> None:
-    import hashlib
-    import hmac
-
     signed = await make_trigger(
         client, scheme="hmac", hmac={"header": "X-Shop-Hmac", "prefix": "sha256="}
     )

@@ -23,8 +23,7 @@ if TYPE_CHECKING:
     from towpath.storage.models import WebhookDelivery
     from towpath.storage.pagination import Page, PageRequest
 
-# The id is the delivery URL's only secret part for the bearer-less schemes' senders to
-# find: 192 random bits, so no one finds a trigger by trying ids.
+# A trigger's id is in its public URL: 192 random bits, so no one finds one by trying ids.
 ID_PREFIX = "wh_"
 
 
