@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -281,3 +282,34 @@ async def test_text_no_database_can_store_is_refused(
     assert await run_count(client) == 0
     logged = await deliveries(client, trigger["id"])
     assert {d["reason"] for d in logged} == {"WEBHOOK_BODY_UNREADABLE"}
+
+
+async def test_the_same_delivery_twice_at_once_starts_one_run(
+    client: httpx.AsyncClient, sender: httpx.AsyncClient
+) -> None:
+    trigger = await make_trigger(client)
+    headers = standard_signed(trigger["secret"], BODY, "msg_twice")
+
+    answers = await asyncio.gather(
+        *(sender.post(trigger["path"], content=BODY, headers=headers) for _ in range(2))
+    )
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses in ([200, 201], [201, 409]), [a.text for a in answers]
+    assert await run_count(client) == 1
+
+
+async def test_a_transform_that_fails_on_a_body_starts_nothing(
+    client: httpx.AsyncClient, sender: httpx.AsyncClient
+) -> None:
+    trigger = await make_trigger(client, transform={"who": "{{ body.customer.name }}"})
+
+    response = await sender.post(
+        trigger["path"], content=BODY, headers=standard_signed(trigger["secret"], BODY)
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error_code"] == "WEBHOOK_TRANSFORM_FAILED"
+    assert await run_count(client) == 0
+    [logged] = await deliveries(client, trigger["id"])
+    assert logged["reason"] == "WEBHOOK_TRANSFORM_FAILED"
