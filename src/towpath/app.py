@@ -26,12 +26,14 @@ from towpath.api.routes import (
     catalog,
     events,
     health,
+    hooks,
     members,
     metrics,
     runs,
     stats,
     stream_tokens,
     streams,
+    webhooks,
     workflows,
 )
 from towpath.api.schemas.catalog import StepCatalogEntry
@@ -134,6 +136,7 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
         members,
         audit,
         stream_tokens,
+        webhooks,
     ):
         api.include_router(router.router)
     app.include_router(api)
@@ -141,6 +144,8 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
     stream_errors = {**AUTHENTICATED, **errors(400, 404)}
     app.include_router(streams.api_router, prefix="/api/v1", responses=stream_errors)
     app.include_router(streams.socket_router)
+    # Authenticates on its own: a webhook delivery's signature is its credential.
+    app.include_router(hooks.router, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(metrics.router)
     install_openapi(app, app.state.workflow_rules.limits)

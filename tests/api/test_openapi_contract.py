@@ -30,6 +30,9 @@ OPERATIONS = {
     "list_api_keys", "create_api_key", "get_api_key", "revoke_api_key",
     "list_members", "add_member", "get_member", "change_member_role", "remove_member",
     "list_audit_entries", "create_stream_token", "stream_run",
+    "list_webhook_triggers", "create_webhook_trigger", "get_webhook_trigger",
+    "delete_webhook_trigger", "rotate_webhook_secret", "list_webhook_deliveries",
+    "start_run_from_webhook", "deliver_webhook",
     "get_health", "get_readiness", "get_metrics",
 }  # fmt: skip
 SORTED_BY = {

@@ -68,6 +68,7 @@ def start_run(
     limits: RunLimits,
     *,
     trigger_type: str = "manual",
+    trigger_id: str | None = None,
     idempotency_key: str | None = None,
     created_by: str | None = None,
     parent: RunRow | None = None,
@@ -108,6 +109,7 @@ def start_run(
         updated_at=now,
         root_run_id=(parent.root_run_id or parent.id) if parent else run_id,
         depth=parent.depth + 1 if parent else 0,
+        trigger_id=trigger_id,
     )
     rt = RunTransaction.create(d, run)
     rt.emit("run.created", trigger_type=trigger_type, workflow_id=workflow.workflow_id)

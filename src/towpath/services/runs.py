@@ -39,6 +39,9 @@ async def start(
     run_input: dict[str, Any],
     key: IdempotencyRequest | None,
     policy: IdempotencyPolicy,
+    *,
+    trigger_type: str = "manual",
+    trigger_id: str | None = None,
 ) -> tuple[RunRow, dict[str, Any], bool]:
     d = runtime.driver.dialect
     action = RunAction(caller, "run.start")
@@ -53,6 +56,8 @@ async def start(
                 workflow,
                 run_input,
                 runtime.workflows.limits,
+                trigger_type=trigger_type,
+                trigger_id=trigger_id,
                 idempotency_key=key.key if key else None,
                 created_by=caller.subject,
                 write=False,

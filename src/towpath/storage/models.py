@@ -125,6 +125,8 @@ class Run(Base):
     workflow_id: Mapped[str] = mapped_column(ID, ForeignKey("workflows.id"))
     status: Mapped[str] = mapped_column(String(20), default=RunStatus.PENDING)
     trigger_type: Mapped[str] = mapped_column(String(20), default="manual")
+    # The trigger that started the run (a webhook trigger's id), if one did.
+    trigger_id: Mapped[str | None] = mapped_column(String(64))
     input: Mapped[dict[str, Any]]
     context: Mapped[dict[str, Any]]
     error: Mapped[str | None] = mapped_column(Text)
@@ -366,3 +368,49 @@ class IdempotencyKey(Base):
     response_body: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = _created()
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class WebhookTrigger(Base):
+    """An incoming webhook: deliveries to its unguessable id start runs of one workflow."""
+
+    __tablename__ = "webhook_triggers"
+    __table_args__ = (Index(None, "workspace_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workspace_id: Mapped[str] = _workspace(index=False)
+    name: Mapped[str] = mapped_column(String(200))
+    workflow_id: Mapped[str] = mapped_column(ID, ForeignKey("workflows.id"))
+    scheme: Mapped[str] = mapped_column(String(32))
+    # The generic HMAC scheme's header, encoding and prefix; {} for the others.
+    scheme_options: Mapped[dict[str, Any]]
+    # Kept as it is: an HMAC is checked with the secret itself, not a hash of it.
+    secret: Mapped[str] = mapped_column(String(200))
+    # The secret before the last rotation, still accepted until `previous_expires_at`.
+    previous_secret: Mapped[str | None] = mapped_column(String(200))
+    previous_expires_at: Mapped[datetime | None]
+    transform: Mapped[Any] = mapped_column(JSONDoc, nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    rotated_at: Mapped[datetime | None]
+
+
+class WebhookDelivery(Base):
+    """One request to a webhook trigger: accepted or refused, why, and the run it made."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index(None, "trigger_id", "created_at", "id"),)
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace()
+    trigger_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("webhook_triggers.id", ondelete="CASCADE")
+    )
+    # The sender's id of the delivery (`webhook-id`, `X-GitHub-Delivery`, …), if any.
+    delivery_id: Mapped[str | None] = mapped_column(String(255))
+    # "accepted", "replayed" (a repeated delivery id) or "refused".
+    outcome: Mapped[str] = mapped_column(String(20))
+    # Why it was refused: an error code (`WEBHOOK_REFUSED`, `INPUT_INVALID`…).
+    reason: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(ID)
+    created_at: Mapped[datetime] = _created()

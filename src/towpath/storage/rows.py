@@ -30,6 +30,8 @@ class RunRow:
     updated_at: datetime
     root_run_id: str | None
     depth: int
+    # The trigger that started the run (a webhook trigger's id), if one did.
+    trigger_id: str | None = None
 
 
 @dataclass

@@ -61,6 +61,8 @@ class RunResponse(BaseModel):
     # trigger), and how many sub_workflow levels below it this run is.
     root_run_id: str | None = None
     depth: int = 0
+    # The trigger that started the run (a webhook trigger's id), if one did.
+    trigger_id: str | None = None
 
 
 class RunSummary(BaseModel):

@@ -1,0 +1,1 @@
+"""Runs that start themselves: incoming webhooks, their signatures and delivery log."""
