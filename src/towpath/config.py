@@ -8,11 +8,11 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from towpath.auth.settings import AuthSettings, split_list
+from towpath.engine.settings import EngineSettings
 from towpath.events.settings import StreamSettings
-from towpath.steps.settings import StepSettings
 
 
-class Settings(BaseSettings, StreamSettings, AuthSettings, StepSettings):
+class Settings(BaseSettings, StreamSettings, AuthSettings, EngineSettings):
     model_config = SettingsConfigDict(env_prefix="TOWPATH_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./towpath.db"
@@ -37,14 +37,6 @@ class Settings(BaseSettings, StreamSettings, AuthSettings, StepSettings):
 
     # Run the engine's worker inside the API process (the embedded default).
     run_worker: bool = True
-    worker_concurrency: int = Field(default=64, ge=1, le=10_000)
-    lease_seconds: float = Field(default=30.0, gt=0)
-    poll_seconds: float = Field(default=0.5, gt=0)
-    # Pure steps (transform, condition, switch) run inside the transaction that made them
-    # ready; off, each is claimed and committed on its own like any other step.
-    inline_pure_steps: bool = True
-    # On shutdown, steps in flight get this long to finish before they are handed back.
-    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     # Requests a minute (and the burst allowed at once) per client address and per
     # credential, counted in each API process; 0 turns a limit off.
     rate_limit_address_per_minute: int = Field(default=2400, ge=0)
@@ -53,25 +45,6 @@ class Settings(BaseSettings, StreamSettings, AuthSettings, StepSettings):
     rate_limit_credential_burst: int = Field(default=200, ge=1)
     # When set, /metrics answers only `Authorization: Bearer <this>`.
     metrics_token: str = ""
-    # Template time and rendered characters one write transaction may spend on the pure
-    # steps it runs inline; past either, the rest go to a worker, off the writer.
-    inline_step_seconds: float = Field(default=0.02, gt=0)
-    inline_step_output_chars: int = Field(default=1024 * 1024, gt=0)
-
-    # What one workspace may make the engine do, so that no tenant can starve the others.
-    # A sub_workflow step that would start a run this many levels below its root run
-    # fails, and its run with it.
-    max_sub_workflow_depth: int = Field(default=10, ge=1, le=1000)
-    # Runs one run tree (a run started by a person or trigger, with every run started
-    # from it, waited for or not) may start in all; a start past it fails its step.
-    max_runs_per_tree: int = Field(default=1000, ge=1)
-    # Items one for_each may run; a longer list fails the step.
-    max_for_each_items: int = Field(default=10_000, ge=1)
-    # Runs pending, running or waiting at once, per workspace and per workflow (all
-    # versions of it). A start past one is refused: 429 over the API, a failed step for
-    # a sub_workflow.
-    max_runs_in_flight_per_workspace: int = Field(default=10_000, ge=1)
-    max_runs_in_flight_per_workflow: int = Field(default=1000, ge=1)
     # Off, publishing refuses a workflow that starts its own workflow again, directly or
     # through other published workflows; on, such recursion is allowed and only the
     # depth and tree bounds stop it.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from towpath.domain.states import EventType
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.work import idempotency_key
 
@@ -57,7 +58,7 @@ def lose_attempt(rt: RunTransaction, row: StepRow) -> None:
     data["step_type"] = row.step_type
     if row.item_index != WHOLE_STEP:
         data["item_index"] = row.item_index
-    rt.emit("step.attempt_lost", row.step_id, **data)
+    rt.emit(EventType.STEP_ATTEMPT_LOST, row.step_id, **data)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.ids import new_id
+from towpath.domain.states import EventType, StepStatus
 from towpath.engine.attempts import lose_attempt
 from towpath.engine.fair_share import Turns, take_ready_steps
 from towpath.engine.rows import WHOLE_STEP
@@ -69,14 +70,14 @@ def lease_steps(
 ) -> list[Work]:
     """Lease these steps of one run to a worker, and what it needs to execute them, as many
     as the run's concurrency bound leaves room for."""
-    running = sum(1 for row in rt.steps.values() if row.status == "running")
+    running = sum(1 for row in rt.steps.values() if row.status == StepStatus.RUNNING)
     rows = rows[: max(prepared.max_concurrency - running, 0)]
     variables = _variables(rt)
     claimed = []
     for row in rows:
         event, extra = _start(rt, row)
         rt.set_step_status(
-            row, "running", event=event, attempt=row.attempt, worker=worker_id, **extra
+            row, StepStatus.RUNNING, event=event, attempt=row.attempt, worker=worker_id, **extra
         )
         row.lease_owner = worker_id
         row.lease_token = token
@@ -104,32 +105,32 @@ def lease_steps(
     return claimed
 
 
-def _start(rt: RunTransaction, row: StepRow) -> tuple[str, dict[str, Any]]:
+def _start(rt: RunTransaction, row: StepRow) -> tuple[EventType, dict[str, Any]]:
     """How the step (re)starts, and the event that says so."""
-    if row.status == "running":
+    if row.status == StepStatus.RUNNING:
         # Its lease ran out: the execution in flight is lost, and the same attempt runs
         # again, with the same idempotency key.
         owner = row.lease_owner
         lose_attempt(rt, row)
         row.started_at = rt.now
-        return "step.started", {"reclaimed_from": owner}
-    if row.attempt == 0 or row.status == "retrying":
+        return EventType.STEP_STARTED, {"reclaimed_from": owner}
+    if row.attempt == 0 or row.status == StepStatus.RETRYING:
         row.attempt += 1
         row.started_at = rt.now
-        return "step.started", {}
+        return EventType.STEP_STARTED, {}
     if row.started_at is None:
         # A stopping worker handed it back: the same attempt runs again.
         row.started_at = rt.now
-        return "step.started", {}
+        return EventType.STEP_STARTED, {}
     # A timer parked it: the execution that started it carries on now.
-    return "step.resumed", {"resumed_by": "timer"}
+    return EventType.STEP_RESUMED, {"resumed_by": "timer"}
 
 
 def _still_claimable(row: StepRow, now: datetime) -> bool:
-    if row.status in ("queued", "retrying"):
+    if row.status in (StepStatus.QUEUED, StepStatus.RETRYING):
         return row.available_at is None or row.available_at <= now
     expires = row.lease_expires_at
-    return row.status == "running" and expires is not None and expires < now
+    return row.status == StepStatus.RUNNING and expires is not None and expires < now
 
 
 def _variables(rt: RunTransaction) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from towpath.domain.states import STEP_TERMINAL, StepStatus
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.sql import execute, execute_many, fetch
 
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
     from towpath.engine.sql import Gen
     from towpath.engine.transition import RunTransaction
     from towpath.storage.rows import StepRow
-
-_ENDED = frozenset({"completed", "failed", "skipped", "cancelled"})
 
 
 def fan_out(
@@ -44,14 +43,14 @@ def fan_out(
             f"items gave {len(items)} items; a for_each runs at most {max_items}"
             " (TOWPATH_MAX_FOR_EACH_ITEMS)"
         )
-        rt.set_step_status(parent, "failed", error=parent.error, kind="limit")
+        rt.set_step_status(parent, StepStatus.FAILED, error=parent.error, kind="limit")
         return
     if not items:
         rt.complete_step(parent, [], None)
         return
     parent.state = {"total": len(items), "concurrency": concurrency, "started": 0}
     parent.available_at = None  # it waits for its items, with no deadline of its own
-    rt.set_step_status(parent, "waiting", items=len(items), concurrency=concurrency)
+    rt.set_step_status(parent, StepStatus.WAITING, items=len(items), concurrency=concurrency)
     first = items[:concurrency]
     if rt.run_is_new or any(row is parent for row in rt.new_steps):
         # The values name their step run: it is written first.
@@ -83,7 +82,9 @@ def _live_items(rt: RunTransaction, step_id: str) -> list[StepRow]:
     return [
         row
         for row in rt.steps.values()
-        if row.step_id == step_id and row.item_index != WHOLE_STEP and row.status not in _ENDED
+        if row.step_id == step_id
+        and row.item_index != WHOLE_STEP
+        and row.status not in STEP_TERMINAL
     ]
 
 
@@ -91,7 +92,7 @@ def _start(
     rt: RunTransaction, parent: StepRow, inner_type: str, items: list[tuple[int, Any]]
 ) -> None:
     for index, item in items:
-        row = rt.add_step(parent.step_id, inner_type, "queued", item_index=index)
+        row = rt.add_step(parent.step_id, inner_type, StepStatus.QUEUED, item_index=index)
         row.state = {"item": item}
     if items:
         parent.state = {**parent.state, "started": items[-1][0] + 1}
@@ -100,9 +101,9 @@ def _start(
 def item_settled(rt: RunTransaction, item: StepRow) -> Gen[None]:
     """After an item ended: start the next ones, or end the parent when all have ended."""
     parent = rt.step(item.step_id)
-    if parent is None or parent.status != "waiting" or not isinstance(parent.state, dict):
+    if parent is None or parent.status != StepStatus.WAITING or not isinstance(parent.state, dict):
         return
-    if item.status == "failed":
+    if item.status == StepStatus.FAILED:
         yield from _fail_loop(rt, parent, item)
         return
     state = parent.state
@@ -111,11 +112,13 @@ def item_settled(rt: RunTransaction, item: StepRow) -> Gen[None]:
     # not started yet are `pending`, and start here in order.
     started = int(state.get("started", total))
     live = _live_items(rt, item.step_id)
-    room = int(state.get("concurrency", 1)) - sum(row.status != "pending" for row in live)
-    for row in sorted((r for r in live if r.status == "pending"), key=lambda r: r.item_index):
+    room = int(state.get("concurrency", 1)) - sum(row.status != StepStatus.PENDING for row in live)
+    for row in sorted(
+        (r for r in live if r.status == StepStatus.PENDING), key=lambda r: r.item_index
+    ):
         if room <= 0:
             break
-        rt.set_step_status(row, "queued")
+        rt.set_step_status(row, StepStatus.QUEUED)
         row.available_at = rt.now
         room -= 1
     if room > 0 and started < total:
@@ -129,7 +132,7 @@ def item_settled(rt: RunTransaction, item: StepRow) -> Gen[None]:
         )
         if not values:
             parent.error = f"the values of items {started} and on are missing"
-            rt.set_step_status(parent, "failed", error=parent.error)
+            rt.set_step_status(parent, StepStatus.FAILED, error=parent.error)
             return
         starting = sorted(((i, rt.d.read_doc(v)[0]) for i, v in values), key=lambda p: p[0])
         _start(rt, parent, item.step_type, starting)
@@ -150,7 +153,11 @@ def _outputs(rt: RunTransaction, parent: StepRow, total: int) -> Gen[list[Any]]:
     )
     found = {index: rt.d.read_doc(output) for index, output in rows}
     for row in rt.steps.values():
-        if row.step_id == parent.step_id and row.item_index >= 0 and row.status == "completed":
+        if (
+            row.step_id == parent.step_id
+            and row.item_index >= 0
+            and row.status == StepStatus.COMPLETED
+        ):
             found[row.item_index] = row.output
     return [found.get(index) for index in range(total)]
 
@@ -160,13 +167,13 @@ def _fail_loop(rt: RunTransaction, parent: StepRow, failed: StepRow) -> Gen[None
     items never started are recorded as cancelled too."""
     parent.error = f"item {failed.item_index}: {failed.error}"
     for row in _live_items(rt, parent.step_id):
-        rt.set_step_status(row, "cancelled")
+        rt.set_step_status(row, StepStatus.CANCELLED)
     state = parent.state if isinstance(parent.state, dict) else {}
     total = int(state.get("total", 0))
     started = int(state.get("started", total))
     for index in range(started, total):
-        rt.add_step(parent.step_id, failed.step_type, "cancelled", item_index=index)
+        rt.add_step(parent.step_id, failed.step_type, StepStatus.CANCELLED, item_index=index)
     if started < total:
         parent.state = {**state, "started": total}
         yield from execute("DELETE FROM for_each_items WHERE step_run_id = ?", parent.id)
-    rt.set_step_status(parent, "failed", error=parent.error)
+    rt.set_step_status(parent, StepStatus.FAILED, error=parent.error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.errors import Conflict, Forbidden, Unprocessable
+from towpath.domain.states import EventType, StepStatus
 from towpath.engine.rows import WHOLE_STEP
 
 if TYPE_CHECKING:
@@ -76,14 +77,14 @@ def waiting_step(rt: RunTransaction, step_id: str | None, step_type: str | None)
                 " not by an answer",
                 details=details,
             )
-        if row.status != "waiting" or (step_type and row.step_type != step_type):
+        if row.status != StepStatus.WAITING or (step_type and row.step_type != step_type):
             raise NoWaitingStep(f"step {step_id!r} is not waiting for this answer", details=details)
         return row
     waiting = [
         row
         for (_, item), row in rt.steps.items()
         if item == WHOLE_STEP
-        and row.status == "waiting"
+        and row.status == StepStatus.WAITING
         and row.step_type not in ENGINE_WAITS
         and (step_type is None or row.step_type == step_type)
     ]
@@ -128,7 +129,7 @@ def decide_approval(
     else:
         row.output = output
         row.error = f"rejected by {decided_by}" + (f": {comment}" if comment else "")
-        rt.set_step_status(row, "failed", error=row.error, kind="rejected")
+        rt.set_step_status(row, StepStatus.FAILED, error=row.error, kind="rejected")
     return output
 
 
@@ -197,7 +198,7 @@ def resume_step(
                 details={"step_id": row.step_id},
             )
         check_approver(row, by, has_role)
-        rt.emit("step.resumed", row.step_id, resumed_by=by)
+        rt.emit(EventType.STEP_RESUMED, row.step_id, resumed_by=by)
         # A rejection is a rejection however it arrives: it follows a `rejected` edge or
         # fails the run, as through /approve.
         decide_approval(
@@ -205,8 +206,8 @@ def resume_step(
         )
         return
     if row.step_type == "clarification":
-        rt.emit("step.resumed", row.step_id, resumed_by=by)
+        rt.emit(EventType.STEP_RESUMED, row.step_id, resumed_by=by)
         answer_questions(rt, row, prepared, data, by)
         return
-    rt.emit("step.resumed", row.step_id, resumed_by=by)
+    rt.emit(EventType.STEP_RESUMED, row.step_id, resumed_by=by)
     rt.complete_step(row, data, None)

@@ -10,6 +10,7 @@ from referencing.exceptions import Unresolvable
 from towpath.domain.clock import utcnow
 from towpath.domain.errors import Conflict, Unprocessable, WorkflowNotPublished
 from towpath.domain.ids import new_id
+from towpath.domain.states import EventType, RunStatus, StepStatus
 from towpath.engine.bounds import admit_run
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.transition import RunTransaction
@@ -92,7 +93,7 @@ def start_run(
         id=run_id,
         workspace_id=workflow.workspace_id,
         workflow_id=workflow.workflow_id,
-        status="pending",
+        status=RunStatus.PENDING,
         trigger_type=trigger_type,
         input=run_input,
         context={},
@@ -112,8 +113,8 @@ def start_run(
         trigger_id=trigger_id,
     )
     rt = RunTransaction.create(d, run)
-    rt.emit("run.created", trigger_type=trigger_type, workflow_id=workflow.workflow_id)
-    rt.set_run_status("running", event="run.started")
+    rt.emit(EventType.RUN_CREATED, trigger_type=trigger_type, workflow_id=workflow.workflow_id)
+    rt.set_run_status(RunStatus.RUNNING, event=EventType.RUN_STARTED)
     rt.advance(workflow.graph)
     if write:
         yield from rt.flush()
@@ -121,26 +122,26 @@ def start_run(
 
 
 def cancel_run(rt: RunTransaction, reason: str | None = None) -> None:
-    if rt.run.status not in ("pending", "running", "waiting"):
-        raise RunStateConflict(rt.run, "cancelled")
+    if rt.run.status not in (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING):
+        raise RunStateConflict(rt.run, RunStatus.CANCELLED)
     rt.cancel_active_steps()
-    rt.set_run_status("cancelled", error=reason)
+    rt.set_run_status(RunStatus.CANCELLED, error=reason)
 
 
 def retry_run(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
     """The failed steps run again; completed ones keep their output."""
-    if rt.run.status != "failed":
+    if rt.run.status != RunStatus.FAILED:
         raise RunStateConflict(rt.run, "retried")
     rt.run.error = None
     rt.run.completed_at = None
     if prepared.timeout_seconds is not None:
         # A retried run has its whole time again, from now.
         rt.run.deadline_at = rt.now + timedelta(seconds=prepared.timeout_seconds)
-    rt.set_run_status("running", event="run.retried")
+    rt.set_run_status(RunStatus.RUNNING, event=EventType.RUN_RETRIED)
     retried = {
         row.step_id
         for row in rt.steps.values()
-        if row.item_index == WHOLE_STEP and row.status in ("failed", "cancelled")
+        if row.item_index == WHOLE_STEP and row.status in (StepStatus.FAILED, StepStatus.CANCELLED)
     }
     for row in list(rt.steps.values()):
         if row.item_index != WHOLE_STEP:
@@ -148,7 +149,7 @@ def retry_run(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
             if row.step_id in retried:
                 rt.remove_step(row)
             continue
-        if row.status in ("failed", "cancelled"):
+        if row.status in (StepStatus.FAILED, StepStatus.CANCELLED):
             # The earlier attempts stay in `attempts`; the step starts over.
             row.error = None
             row.output = None
@@ -158,5 +159,5 @@ def retry_run(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
             row.state = None
             row.completed_at = None
             row.available_at = rt.now
-            rt.set_step_status(row, "retrying", attempt=row.attempt)
+            rt.set_step_status(row, StepStatus.RETRYING, attempt=row.attempt)
     rt.advance(prepared.graph)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from towpath.domain.states import STEP_TERMINAL
+from towpath.domain.states import STEP_TERMINAL, EventType, StepStatus
 from towpath.engine.attempts import record_attempt
 from towpath.engine.fan_out import fan_out, item_settled, kept_state
 from towpath.engine.rows import WHOLE_STEP
@@ -91,13 +91,15 @@ def _fail_or_retry(
         row.available_at = rt.now + timedelta(seconds=delay)
         rt.set_step_status(
             row,
-            "retrying",
+            StepStatus.RETRYING,
             attempt=row.attempt,
             error=failed.error,
             retry_in_seconds=round(delay, 3),
         )
         return
-    rt.set_step_status(row, "failed", attempt=row.attempt, error=failed.error, kind=failed.kind)
+    rt.set_step_status(
+        row, StepStatus.FAILED, attempt=row.attempt, error=failed.error, kind=failed.kind
+    )
 
 
 def _wait(rt: RunTransaction, row: StepRow, waiting: Waiting) -> None:
@@ -106,7 +108,7 @@ def _wait(rt: RunTransaction, row: StepRow, waiting: Waiting) -> None:
         row.available_at = rt.now + timedelta(seconds=waiting.timeout_seconds)
     else:
         row.available_at = None
-    rt.set_step_status(row, "waiting", request=dict(waiting.request))
+    rt.set_step_status(row, StepStatus.WAITING, request=dict(waiting.request))
     wait_event = WAIT_EVENTS.get(row.step_type)
     if wait_event is not None and row.item_index == WHOLE_STEP:
         rt.emit(wait_event, row.step_id, **dict(waiting.request))
@@ -116,7 +118,9 @@ def _park(rt: RunTransaction, row: StepRow, deferred: Deferred) -> None:
     row.state = {**kept_state(row), **deferred.saved}
     row.available_at = deferred.until
     # Back in the queue until it is due, but not a new start: its own event says so.
-    rt.set_step_status(row, "queued", event="step.delayed", until=deferred.until.isoformat())
+    rt.set_step_status(
+        row, StepStatus.QUEUED, event=EventType.STEP_DELAYED, until=deferred.until.isoformat()
+    )
 
 
 def release_leases(d: Dialect, works: list[Work]) -> Gen[list[RunTransaction]]:
@@ -127,12 +131,12 @@ def release_leases(d: Dialect, works: list[Work]) -> Gen[list[RunTransaction]]:
         row = rt.step(work.step_id, work.item_index) if rt is not None else None
         if rt is None or row is None:
             continue
-        if row.status != "running" or row.lease_token != work.lease_token:
+        if row.status != StepStatus.RUNNING or row.lease_token != work.lease_token:
             continue
         record_attempt(row, "interrupted", rt.now, reason="the worker stopped")
         row.available_at = rt.now
         # Not started until another worker starts it again, as the same attempt.
         row.started_at = None
-        rt.set_step_status(row, "queued", reason="the worker stopped")
+        rt.set_step_status(row, StepStatus.QUEUED, reason="the worker stopped")
     yield from flush_runs(d, opened.values())
     return list(opened.values())

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from towpath.domain.ids import new_id
+from towpath.domain.states import EventType, StepStatus
 from towpath.engine.claim import lease_steps
 from towpath.engine.execute import execute_inline
 from towpath.engine.inline_budget import (
@@ -133,19 +134,19 @@ def _proceed(
             continue  # the run is gone: nothing is left to record the result in
         row = rt.step(work.step_id, work.item_index)
         # Fencing: only the holder of the current lease may write the step's result.
-        if row is None or row.status != "running" or row.lease_token != work.lease_token:
+        if row is None or row.status != StepStatus.RUNNING or row.lease_token != work.lease_token:
             continue
         for level, message in result.logs:
             logs.append(
                 [rt.run.workspace_id, rt.run.id, work.step_id, level, message, d.time(rt.now)]
             )
             # Watchers of the run see the line as it is written, like any other event.
-            rt.emit("step.log", work.step_id, level=level, message=message)
+            rt.emit(EventType.STEP_LOG, work.step_id, level=level, message=message)
         applied.changed += yield from record_result(d, rt, row, result, workflows, rng)
         yield from _carry_on(d, rt, workflows, continuation, now, applied, pending, budget)
     for rt in opened.values():
         applied.left_ready = applied.left_ready or any(
-            row.status in ("queued", "retrying") for row in rt.steps.values()
+            row.status in (StepStatus.QUEUED, StepStatus.RETRYING) for row in rt.steps.values()
         )
     # The attempts' log lines ride in the same writes as their results.
     yield from flush_runs(d, opened.values(), logs)
@@ -175,7 +176,7 @@ def _carry_on(
     ready = [
         row
         for row in rt.steps.values()
-        if row.status == "queued"
+        if row.status == StepStatus.QUEUED
         and (row.available_at is None or row.available_at <= rt.now)
         and (continuation.inline_only is None or continuation.inline_only(row.step_type))
     ][:room]
@@ -210,7 +211,9 @@ def _give_back(rt: RunTransaction, work: Work) -> None:
     row = rt.step(work.step_id, work.item_index)
     if row is not None:
         row.available_at = rt.now
-        rt.set_step_status(row, "queued", reason="its templates need longer than a transaction")
+        rt.set_step_status(
+            row, StepStatus.QUEUED, reason="its templates need longer than a transaction"
+        )
 
 
 class InlineOnly:

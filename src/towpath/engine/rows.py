@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from towpath.domain.states import STEP_TERMINAL
 from towpath.engine.sql import execute, execute_many, fetch
 from towpath.storage.models import LIVE_STEPS
 from towpath.storage.rows import (
@@ -103,11 +104,10 @@ _STEP_SELECT = f"SELECT {', '.join(STEP_COLUMNS)} FROM step_runs"
 # predicate of the partial index `ix_step_runs_live`: SQLite uses such an index only for
 # a query that repeats it.
 _LIVE = f"({LIVE_STEPS})"
-_ENDED = frozenset({"completed", "failed", "skipped", "cancelled"})
 
 
 def is_live(row: StepRow) -> bool:
-    return row.item_index < 0 or row.status not in _ENDED
+    return row.item_index < 0 or row.status not in STEP_TERMINAL
 
 
 def load_runs(

@@ -12,14 +12,15 @@ from towpath.engine.drivers import connect_driver
 from towpath.engine.graphs import WorkflowCache
 from towpath.engine.results import InlineOnly
 from towpath.engine.runtime import Runtime
-from towpath.engine.worker import Worker, WorkerSettings, default_worker_id
+from towpath.engine.settings import WorkerSettings, default_worker_id
+from towpath.engine.worker import Worker
 from towpath.events.bus import EventBus
 from towpath.steps.services import engine_services
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from towpath.config import Settings
+    from towpath.engine.settings import EngineSettings
     from towpath.steps.execution import EngineServices
     from towpath.steps.registry import StepRegistry
     from towpath.storage.database import Database
@@ -27,9 +28,10 @@ if TYPE_CHECKING:
 
 @asynccontextmanager
 async def engine_running(
-    db: Database, registry: StepRegistry, settings: Settings, *, with_worker: bool
+    db: Database, registry: StepRegistry, settings: EngineSettings, *, with_worker: bool
 ) -> AsyncIterator[Runtime]:
-    driver = await connect_driver(settings.database_url, settings.sqlite_synchronous)
+    # The engine's own connections, to the same database as `db`.
+    driver = await connect_driver(db.url, db.sqlite_synchronous)
     workflows = WorkflowCache(limits=run_limits(settings))
     bus = EventBus()
     try:
@@ -66,7 +68,7 @@ async def engine_running(
 
 
 def _inline_only(
-    registry: StepRegistry, services: EngineServices, settings: Settings
+    registry: StepRegistry, services: EngineServices, settings: EngineSettings
 ) -> InlineOnly | None:
     """A process without a worker still runs on the steps that do no I/O."""
     if not settings.inline_pure_steps:
@@ -83,7 +85,7 @@ def _inline_only(
     )
 
 
-def run_limits(settings: Settings) -> RunLimits:
+def run_limits(settings: EngineSettings) -> RunLimits:
     return RunLimits(
         sub_workflow_depth=settings.max_sub_workflow_depth,
         runs_per_tree=settings.max_runs_per_tree,

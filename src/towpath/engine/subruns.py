@@ -6,7 +6,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from towpath.domain.errors import TowpathError
-from towpath.domain.states import RUN_TERMINAL
+from towpath.domain.states import RUN_TERMINAL, EventType, RunStatus, StepStatus
 from towpath.engine.fan_out import item_settled, kept_state
 from towpath.engine.lifecycle import cancel_run, start_run
 from towpath.engine.rows import WHOLE_STEP
@@ -46,12 +46,12 @@ def start_child(
         )
     except TowpathError as exc:
         row.error = f"could not start workflow {child.workflow_id!r}: {exc.message}"
-        rt.set_step_status(row, "failed", error=row.error)
+        rt.set_step_status(row, StepStatus.FAILED, error=row.error)
         return None
     if child.wait:
         row.state = {**kept_state(row), "child_run_id": child_rt.run.id}
         row.available_at = None  # it waits for the child, with no deadline of its own
-        rt.set_step_status(row, "waiting", child_run_id=child_rt.run.id)
+        rt.set_step_status(row, StepStatus.WAITING, child_run_id=child_rt.run.id)
     else:
         rt.complete_step(row, {"run_id": child_rt.run.id, "status": child_rt.run.status})
     return child_rt
@@ -85,7 +85,7 @@ def _settle_parent(
             r
             for r in parent.steps.values()
             if r.step_id == run.parent_step_id
-            and r.status == "waiting"
+            and r.status == StepStatus.WAITING
             and isinstance(r.state, dict)
             and r.state.get("child_run_id") == run.id
         ),
@@ -93,13 +93,13 @@ def _settle_parent(
     )
     if row is None:
         return None
-    if run.status == "completed":
+    if run.status == RunStatus.COMPLETED:
         output = child.outputs()
         parent.complete_step(row, {"run_id": run.id, "status": run.status, "output": output})
     else:
         reason = f": {run.error}" if run.error else ""
         row.error = f"sub-workflow run {run.id} {run.status}{reason}"
-        parent.set_step_status(row, "failed", error=row.error)
+        parent.set_step_status(row, StepStatus.FAILED, error=row.error)
     if row.item_index != WHOLE_STEP:
         yield from item_settled(parent, row)
     prepared = yield from workflows.get(d, parent.run.workflow_id)
@@ -111,10 +111,13 @@ def _settle_parent(
 def ended_runs(transactions: list[RunTransaction]) -> dict[str, str]:
     """The runs these transitions failed or cancelled, with how they ended in words."""
     return {
-        rt.run.id: "failed" if rt.run.status == "failed" else "was cancelled"
+        rt.run.id: "failed" if rt.run.status == RunStatus.FAILED else "was cancelled"
         for rt in transactions
-        if rt.run.status in ("failed", "cancelled")
-        and any(event.event_type in ("run.failed", "run.cancelled") for event in rt.events)
+        if rt.run.status in (RunStatus.FAILED, RunStatus.CANCELLED)
+        and any(
+            event.event_type in (EventType.RUN_FAILED, EventType.RUN_CANCELLED)
+            for event in rt.events
+        )
     }
 
 
@@ -197,7 +200,7 @@ def _cancel_child(
     also: Callable[[RunTransaction, str], Gen[None]] | None,
 ) -> Gen[RunTransaction | None]:
     rt = yield from RunTransaction.open(d, child_id)
-    if rt.run.status not in ("pending", "running", "waiting"):
+    if rt.run.status not in (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING):
         return None
     before = rt.run.status
     cancel_run(rt, reason)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from towpath.domain.states import RunStatus, StepStatus
 from towpath.engine.fan_out import item_settled
 from towpath.engine.human import decide_approval
 from towpath.engine.rows import WHOLE_STEP
@@ -42,7 +43,13 @@ def expire_due(
         rt = opened.get(run_id)
         row = next((r for r in rt.steps.values() if r.id == step_run_id), None) if rt else None
         due_at = row.available_at if row is not None else None
-        if rt is None or row is None or row.status != "waiting" or due_at is None or due_at > now:
+        if (
+            rt is None
+            or row is None
+            or row.status != StepStatus.WAITING
+            or due_at is None
+            or due_at > now
+        ):
             continue
         prepared = yield from workflows.get(d, rt.run.workflow_id)
         config = prepared.nodes[row.step_id].config
@@ -57,7 +64,7 @@ def expire_due(
     for (run_id,) in due_runs:
         # Runs past their deadline fail, and what they were doing is cancelled.
         rt = opened.get(run_id)
-        if rt is not None and rt.run.status in ("running", "waiting"):
+        if rt is not None and rt.run.status in (RunStatus.RUNNING, RunStatus.WAITING):
             rt.fail_run("the run took longer than its timeout")
             changed[run_id] = rt
     yield from flush_runs(d, changed.values())
@@ -84,4 +91,4 @@ def _time_out(
         rt.complete_step(row, {}, None)
         return
     row.error = f"no answer within the step's timeout ({row.step_type})"
-    rt.set_step_status(row, "failed", error=row.error, kind="timeout")
+    rt.set_step_status(row, StepStatus.FAILED, error=row.error, kind="timeout")

@@ -14,6 +14,9 @@ from towpath.domain.states import (
     RUN_TERMINAL,
     STEP_ACTIVE,
     STEP_TERMINAL,
+    EventType,
+    RunStatus,
+    StepStatus,
     check_run_transition,
     check_step_transition,
 )
@@ -69,7 +72,7 @@ class RunCache:
         for rt in transactions:
             # Only runs with work in hand: a run that waits (for a person, a timer, a
             # child) may wait for days, and must cost this worker no memory meanwhile.
-            if rt.run.status in RUN_TERMINAL or rt.run.status == "waiting":
+            if rt.run.status in RUN_TERMINAL or rt.run.status == RunStatus.WAITING:
                 self._runs.pop(rt.run.id, None)
                 continue
             self._runs[rt.run.id] = (rt.run.last_seq, list(rt.steps.values()))
@@ -208,14 +211,14 @@ class RunTransaction:
     # --- the run -----------------------------------------------------------------------
 
     def set_run_status(
-        self, status: str, *, error: str | None = None, event: str | None = None
+        self, status: RunStatus, *, error: str | None = None, event: EventType | None = None
     ) -> None:
         check_run_transition(self.run.status, status)
         self.run.status = status
         self.run.updated_at = self.now
-        if status == "running" and self.run.started_at is None:
+        if status == RunStatus.RUNNING and self.run.started_at is None:
             self.run.started_at = self.now
-        if status in ("completed", "failed", "cancelled"):
+        if status in RUN_TERMINAL:
             self.run.completed_at = self.now
             self.run.error = error
         data: dict[str, Any] = {"status": status}
@@ -232,7 +235,7 @@ class RunTransaction:
         self,
         step_id: str,
         step_type: str,
-        status: str,
+        status: StepStatus,
         *,
         item_index: int = WHOLE_STEP,
         available_at: datetime | None = None,
@@ -270,14 +273,14 @@ class RunTransaction:
         return row
 
     def set_step_status(
-        self, row: StepRow, status: str, *, event: str | None = None, **data: Any
+        self, row: StepRow, status: StepStatus, *, event: EventType | None = None, **data: Any
     ) -> None:
         check_step_transition(row.status, status)
-        if row.status == "running" and status == "cancelled":
+        if row.status == StepStatus.RUNNING and status == StepStatus.CANCELLED:
             # The execution in flight is stopped: its entry says how it ended.
-            record_attempt(row, "cancelled", self.now)
+            record_attempt(row, StepStatus.CANCELLED, self.now)
         row.status = status
-        if status != "running":
+        if status != StepStatus.RUNNING:
             row.lease_owner = None
             row.lease_token = None
             row.lease_expires_at = None
@@ -296,7 +299,7 @@ class RunTransaction:
         data: dict[str, Any] = {"attempt": row.attempt}
         if handle is not None:
             data["handle"] = handle
-        self.set_step_status(row, "completed", **data)
+        self.set_step_status(row, StepStatus.COMPLETED, **data)
 
     def remove_step(self, row: StepRow) -> None:
         """Take a step row out of the run (a for_each's items, before it runs again)."""
@@ -311,7 +314,7 @@ class RunTransaction:
         return {
             step_id: row.output
             for (step_id, item), row in self.steps.items()
-            if item == WHOLE_STEP and row.status == "completed"
+            if item == WHOLE_STEP and row.status == StepStatus.COMPLETED
         }
 
     def states(self) -> dict[str, StepState]:
@@ -325,20 +328,20 @@ class RunTransaction:
 
     def advance(self, run_graph: RunGraph) -> Plan:
         """Queue what became ready, skip what cannot run, end the run when all has ended."""
-        if self.run.status not in ("running", "waiting"):
+        if self.run.status not in (RunStatus.RUNNING, RunStatus.WAITING):
             return Plan()
         next_steps = plan(run_graph, self.states())
         for step_id in next_steps.queue:
-            self.add_step(step_id, run_graph.step_types[step_id], "queued")
+            self.add_step(step_id, run_graph.step_types[step_id], StepStatus.QUEUED)
         for step_id in next_steps.skip:
-            self.add_step(step_id, run_graph.step_types[step_id], "skipped")
-        if next_steps.outcome == "failed":
+            self.add_step(step_id, run_graph.step_types[step_id], StepStatus.SKIPPED)
+        if next_steps.outcome == RunStatus.FAILED:
             self.fail_run(self._first_error())
-        elif next_steps.outcome == "completed":
-            if self.run.status == "waiting":
+        elif next_steps.outcome == RunStatus.COMPLETED:
+            if self.run.status == RunStatus.WAITING:
                 # The answer to its last waiting step resumed the run, and it is done.
-                self.set_run_status("running", event="run.resumed")
-            self.set_run_status("completed")
+                self.set_run_status(RunStatus.RUNNING, event=EventType.RUN_RESUMED)
+            self.set_run_status(RunStatus.COMPLETED)
         else:
             self._settle_waiting()
         return next_steps
@@ -346,22 +349,22 @@ class RunTransaction:
     def _settle_waiting(self) -> None:
         """The run waits while nothing but waiting steps remain, and runs otherwise."""
         active = {row.status for row in self.steps.values() if row.status in STEP_ACTIVE}
-        if self.run.status == "running" and active == {"waiting"}:
-            self.set_run_status("waiting")
-        elif self.run.status == "waiting" and active - {"waiting"}:
-            self.set_run_status("running", event="run.resumed")
+        if self.run.status == RunStatus.RUNNING and active == {StepStatus.WAITING}:
+            self.set_run_status(RunStatus.WAITING)
+        elif self.run.status == RunStatus.WAITING and active - {StepStatus.WAITING}:
+            self.set_run_status(RunStatus.RUNNING, event=EventType.RUN_RESUMED)
 
     def fail_run(self, error: str) -> None:
         self.cancel_active_steps()
-        self.set_run_status("failed", error=error)
+        self.set_run_status(RunStatus.FAILED, error=error)
 
     def cancel_active_steps(self) -> None:
         for row in self.steps.values():
-            if row.status in STEP_ACTIVE or row.status == "pending":
-                self.set_step_status(row, "cancelled")
+            if row.status in STEP_ACTIVE or row.status == StepStatus.PENDING:
+                self.set_step_status(row, StepStatus.CANCELLED)
 
     def _first_error(self) -> str:
-        failed = [row for row in self.steps.values() if row.status == "failed"]
+        failed = [row for row in self.steps.values() if row.status == StepStatus.FAILED]
         if not failed:
             return "the run failed"
         row = min(failed, key=lambda r: r.completed_at or self.now)

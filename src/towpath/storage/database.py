@@ -20,6 +20,7 @@ class Database:
 
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
         self.url = url
+        self.sqlite_synchronous = sqlite_synchronous
         self.is_sqlite = url.startswith("sqlite")
         self.engine = create_async_engine(url, pool_pre_ping=not self.is_sqlite)
         if self.is_sqlite:
