@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from towpath.api.schemas.runs import RunStatus, StepStatus
-from towpath.domain.states import RunStatus as Run
+from towpath.domain import states
 
 if TYPE_CHECKING:
     from towpath.services.stats import RunMetrics, Window
@@ -66,7 +66,7 @@ class RunMetricsResponse(BaseModel):
 
 def stats_response(workflow_id: str, span: Window, found: WorkflowStats) -> WorkflowStatsResponse:
     counts = found.by_status
-    ended = counts.get(Run.COMPLETED, 0) + counts.get(Run.FAILED, 0)
+    ended = counts.get(states.RunStatus.COMPLETED, 0) + counts.get(states.RunStatus.FAILED, 0)
     d = found.durations
     return WorkflowStatsResponse(
         workflow_id=workflow_id,
@@ -74,7 +74,7 @@ def stats_response(workflow_id: str, span: Window, found: WorkflowStats) -> Work
         until=span.until,
         total_runs=sum(counts.values()),
         by_status=counts,
-        success_rate=round(counts.get(Run.COMPLETED, 0) / ended, 6) if ended else None,
+        success_rate=round(counts.get(states.RunStatus.COMPLETED, 0) / ended, 6) if ended else None,
         duration_seconds=Durations(count=d.count, min=d.min, avg=d.avg, p95=d.p95, max=d.max),
     )
 
