@@ -59,7 +59,11 @@ class PostgresDriver:
             }
         )
         driver._pool = await asyncpg.create_pool(
-            **driver._connect_args, min_size=1, max_size=size, init=driver._init_connection
+            **driver._connect_args,
+            min_size=1,
+            max_size=size,
+            init=driver._init_connection,
+            reset=_leave_as_it_is,
         )
         return driver
 
@@ -145,3 +149,11 @@ async def _run_pg(conn: PoolConnectionProxy[Record], op: Op) -> Any:
     if isinstance(op, ExecuteMany):
         await conn.executemany(_pg_sql(op.sql), op.rows)
     return None
+
+
+async def _leave_as_it_is(conn: asyncpg.Connection) -> None:
+    """What a connection needs when it goes back to the pool: nothing. The engine's
+    transactions leave no session state behind (no SET, LISTEN, cursor or advisory lock;
+    notifications have connections of their own), and asyncpg rolls back a transaction
+    left open before it calls this. Its default reset query would cost every transaction
+    one more round trip."""
