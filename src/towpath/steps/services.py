@@ -10,6 +10,7 @@ import httpx
 
 from towpath.steps.egress import EgressPolicy, GuardedBackend
 from towpath.steps.execution import EngineServices
+from towpath.steps.http_pools import SpreadTransport
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -20,23 +21,32 @@ if TYPE_CHECKING:
 MAX_REDIRECTS = 10
 
 
+# 25 pools of 4 connections: see `steps.http_pools` for why not one pool of 100.
+POOLS = 25
+CONNECTIONS_PER_POOL = 4
+
+
 def step_client(policy: EgressPolicy) -> httpx.AsyncClient:
     """An HTTP client that connects only where the policy allows (see `steps.egress`)."""
-    # One TLS context for the transport and its pool: loading the certificates is the
-    # costly part, in time and in memory.
+    # One TLS context for every pool: loading the certificates is the costly part, in
+    # time and in memory.
     tls = httpx.create_ssl_context()
-    transport = httpx.AsyncHTTPTransport(verify=tls)
-    # httpx takes no network backend of its own; its connection pool does.
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=tls,
-        max_connections=100,
-        # As many kept as may be open: with fewer, steps in flight beyond them each open
-        # (and the guard checks) a new connection per call.
-        max_keepalive_connections=100,
-        keepalive_expiry=5.0,
-        network_backend=GuardedBackend(policy),
-    )
-    return httpx.AsyncClient(transport=transport, max_redirects=MAX_REDIRECTS)
+    backend = GuardedBackend(policy)
+    pools = []
+    for _ in range(POOLS):
+        transport = httpx.AsyncHTTPTransport(verify=tls)
+        # httpx takes no network backend of its own; its connection pool does.
+        transport._pool = httpcore.AsyncConnectionPool(
+            ssl_context=tls,
+            max_connections=CONNECTIONS_PER_POOL,
+            # As many kept as may be open: with fewer, calls beyond them would each
+            # open (and the guard check) a new connection.
+            max_keepalive_connections=CONNECTIONS_PER_POOL,
+            keepalive_expiry=5.0,
+            network_backend=backend,
+        )
+        pools.append(transport)
+    return httpx.AsyncClient(transport=SpreadTransport(pools), max_redirects=MAX_REDIRECTS)
 
 
 def egress_policy(settings: StepSettings) -> EgressPolicy:
