@@ -116,12 +116,22 @@ async def per_step(url: str, runs: int, *, inline: bool) -> float:
     return median(timings)
 
 
-async def throughput_in_process(url: str, total: int, in_flight: int) -> float:
-    """(b) steps per second with `in_flight` runs in flight, engine in this process."""
+async def throughput_in_process(
+    url: str,
+    total: int,
+    in_flight: int,
+    definition: dict[str, Any] | None = None,
+    allowed_hosts: list[str] | None = None,
+) -> float:
+    """(b) steps per second with `in_flight` runs in flight, engine in this process:
+    runs of `definition` (a chain of STEPS transforms), whose steps may reach
+    `allowed_hosts`."""
     await migrate(url)
     db = Database(url)
-    caller = await publish(db, chain(STEPS))
-    settings = Settings(database_url=url, worker_concurrency=in_flight)
+    caller = await publish(db, definition or chain(STEPS))
+    settings = Settings(
+        database_url=url, worker_concurrency=in_flight, step_allowed_hosts=allowed_hosts or []
+    )
     async with engine_running(db, default_registry(), settings, with_worker=True) as runtime:
         completions = Completions(runtime)
         gate = asyncio.Semaphore(in_flight)
@@ -137,12 +147,22 @@ async def throughput_in_process(url: str, total: int, in_flight: int) -> float:
     return total * STEPS / elapsed
 
 
-async def throughput_workers(url: str, workers: int, total: int, in_flight: int) -> float:
-    """(b) steps per second with `workers` `towpath worker` processes sharing the runs."""
+async def throughput_workers(
+    url: str,
+    workers: int,
+    total: int,
+    in_flight: int,
+    definition: dict[str, Any] | None = None,
+    allowed_hosts: list[str] | None = None,
+) -> float:
+    """(b) steps per second with `workers` `towpath worker` processes sharing the runs
+    (of `definition`, as `throughput_in_process`)."""
     await migrate(url)
     db = Database(url)
-    caller = await publish(db, chain(STEPS))
+    caller = await publish(db, definition or chain(STEPS))
     env = {"TOWPATH_DATABASE_URL": url, "TOWPATH_POLL_SECONDS": "0.05"}
+    if allowed_hosts:
+        env["TOWPATH_STEP_ALLOWED_HOSTS"] = ",".join(allowed_hosts)
     processes = [towpath("worker", "--concurrency", "256", env=env) for _ in range(workers)]
     # The runs are started here and executed by the workers: nothing runs inline here.
     settings = Settings(database_url=url, run_worker=False, inline_pure_steps=False)

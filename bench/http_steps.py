@@ -52,9 +52,8 @@ from bench.common import (
     postgres_floor,
     sqlite_floor,
     sqlite_url,
-    towpath,
 )
-from bench.engine import Completions, _count, publish, start
+from bench.engine import Completions, publish, start, throughput_in_process, throughput_workers
 from towpath.config import Settings
 from towpath.engine.runner import engine_running
 from towpath.steps.catalog import default_registry
@@ -151,61 +150,6 @@ async def per_step(url: str, server: NoOpServer, runs: int) -> tuple[float, floa
     return median(cycles), median(walls), median(trips)
 
 
-async def throughput_in_process(url: str, server: NoOpServer, total: int, in_flight: int) -> float:
-    await migrate(url)
-    db = Database(url)
-    caller = await publish(db, http_chain(server.url))
-    settings = _settings(url, server, worker_concurrency=in_flight)
-    async with engine_running(db, default_registry(), settings, with_worker=True) as rt:
-        completions = Completions(rt)
-        gate = asyncio.Semaphore(in_flight)
-
-        async def one() -> None:
-            async with gate:
-                await completions.wait(await start(rt, caller))
-
-        began = time.perf_counter()
-        await asyncio.gather(*(one() for _ in range(total)))
-        elapsed = time.perf_counter() - began
-    await db.dispose()
-    return total * STEPS / elapsed
-
-
-async def throughput_workers(
-    url: str, server: NoOpServer, workers: int, total: int, in_flight: int
-) -> float:
-    await migrate(url)
-    db = Database(url)
-    caller = await publish(db, http_chain(server.url))
-    env = {
-        "TOWPATH_DATABASE_URL": url,
-        "TOWPATH_POLL_SECONDS": "0.05",
-        "TOWPATH_STEP_ALLOWED_HOSTS": f"127.0.0.1:{server.port}",
-    }
-    processes = [towpath("worker", "--concurrency", "256", env=env) for _ in range(workers)]
-    settings = _settings(url, server, run_worker=False, inline_pure_steps=False)
-    try:
-        await asyncio.sleep(2.5)  # let every worker start before the clock does
-        async with engine_running(db, default_registry(), settings, with_worker=False) as rt:
-            began = time.perf_counter()
-            started = 0
-            while True:
-                done = await _count(db, "completed")
-                if done >= total:
-                    break
-                top_up = max(min(in_flight - (started - done), total - started), 0)
-                await asyncio.gather(*(start(rt, caller) for _ in range(top_up)))
-                started += top_up
-                await asyncio.sleep(0.02)
-            elapsed = time.perf_counter() - began
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=30)
-        await db.dispose()
-    return total * STEPS / elapsed
-
-
 def dbos_python() -> Path:
     python = DBOS_VENV / "bin" / "python"
     if not python.exists():
@@ -284,7 +228,9 @@ async def main() -> None:
 
         wall = await _per_step_figures("", sqlite_db, server, args, floor_ms)
         rates = [
-            await throughput_in_process(sqlite_url(), server, args.total, 200)
+            await throughput_in_process(
+                sqlite_url(), args.total, 200, http_chain(server.url), [f"127.0.0.1:{server.port}"]
+            )
             for _ in range(args.repeat)
         ]
         rate = median(rates)
@@ -327,7 +273,16 @@ async def main() -> None:
         for _ in range(args.repeat):
             url = await fresh_postgres(args.postgres)
             try:
-                prates.append(await throughput_workers(url, server, 2, args.total, 200))
+                prates.append(
+                    await throughput_workers(
+                        url,
+                        2,
+                        args.total,
+                        200,
+                        http_chain(server.url),
+                        [f"127.0.0.1:{server.port}"],
+                    )
+                )
             finally:
                 await drop_postgres(args.postgres, url)
         prate = median(prates)

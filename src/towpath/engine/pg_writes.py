@@ -8,9 +8,9 @@ import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from towpath.engine.rows import RUN_MUTABLE, step_params
+from towpath.engine.rows import LOG_COLUMNS, RUN_MUTABLE, changed_steps, step_params
 from towpath.engine.sql import execute
-from towpath.storage.rows import STEP_COLUMNS
+from towpath.storage.rows import EVENT_COLUMNS, STEP_COLUMNS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -37,9 +37,7 @@ _STEP_TYPES = {
 _RUN_TYPES = {"error": "text", "last_seq": "bigint"} | {
     c: _TIME for c in ("deadline_at", "started_at", "completed_at", "updated_at")
 }
-_EVENT_COLUMNS = ["workspace_id", "run_id", "seq", "event_type", "step_id", "data", "created_at"]
 _EVENT_TYPES = {"seq": "bigint", "data": _DOC, "created_at": _TIME}
-LOG_COLUMNS = ["workspace_id", "run_id", "step_id", "level", "message", "created_at"]
 _LOG_TYPES = {"message": "text", "created_at": _TIME}
 
 
@@ -111,23 +109,14 @@ def write_all(
         params += _columns([step_params(d, s) for s in new_steps], STEP_COLUMNS, _STEP_TYPES)
         for step in new_steps:
             step.__dict__["changed"] = set()
-    updates: dict[tuple[str, ...], list[list[Any]]] = {}
-    for step in loaded_steps:
-        state = step.__dict__
-        changed = state["changed"]
-        if not changed:
-            continue
-        columns = tuple(sorted(changed & _STEP_COLUMN_SET))
-        updates.setdefault(columns, []).append([step.id, *(state[c] for c in columns)])
-        state["changed"] = set()
-    for columns, rows in updates.items():
-        if columns:
-            parts.append(_update("step_runs", columns, step_types))
-            params += _columns(rows, ["id", *columns], _STEP_TYPES)
+    for columns, steps in changed_steps(loaded_steps).items():
+        rows = [[step.id, *(step.__dict__[c] for c in columns)] for step in steps]
+        parts.append(_update("step_runs", columns, step_types))
+        params += _columns(rows, ["id", *columns], _STEP_TYPES)
     if events:
-        rows = [[getattr(e, c) for c in _EVENT_COLUMNS] for e in events]
-        parts.append(_insert("run_events", tuple(_EVENT_COLUMNS), tuple(_EVENT_TYPES.items())))
-        params += _columns(rows, _EVENT_COLUMNS, _EVENT_TYPES)
+        rows = [[getattr(e, c) for c in EVENT_COLUMNS] for e in events]
+        parts.append(_insert("run_events", tuple(EVENT_COLUMNS), tuple(_EVENT_TYPES.items())))
+        params += _columns(rows, EVENT_COLUMNS, _EVENT_TYPES)
     if logs:
         parts.append(_insert("run_logs", tuple(LOG_COLUMNS), tuple(_LOG_TYPES.items())))
         params += _columns(logs, LOG_COLUMNS, _LOG_TYPES)
@@ -139,6 +128,3 @@ def write_all(
     # Every data-modifying CTE runs to completion, whether or not the query reads it.
     ctes = ", ".join(f"w{i} AS ({part})" for i, part in enumerate(parts))
     yield from execute(f"WITH {ctes} SELECT 1", *params)
-
-
-_STEP_COLUMN_SET = frozenset(STEP_COLUMNS) - {"id"}

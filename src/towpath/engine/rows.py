@@ -205,6 +205,12 @@ _STEP_INSERT = (
     f"INSERT INTO step_runs ({', '.join(STEP_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in STEP_COLUMNS)})"
 )
+# The columns of a log line, in the order the rows an attempt's logs make give them.
+LOG_COLUMNS = ["workspace_id", "run_id", "step_id", "level", "message", "created_at"]
+_LOG_INSERT = (
+    f"INSERT INTO run_logs ({', '.join(LOG_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in LOG_COLUMNS)})"
+)
 _EVENT_INSERT = (
     f"INSERT INTO run_events ({', '.join(EVENT_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
@@ -217,29 +223,45 @@ def write_steps(d: Dialect, new: list[StepRow], loaded: Iterable[StepRow]) -> Ge
     yield from execute_many(_STEP_INSERT, [step_params(d, s) for s in new])
     for step in new:
         step.__dict__["changed"] = set()
-    updates: dict[tuple[str, ...], list[list[Any]]] = {}
+    for columns, steps in changed_steps(loaded).items():
+        rows = []
+        for step in steps:
+            state = step.__dict__
+            params = []
+            for column in columns:
+                value = state[column]
+                codec = _step_codec(d, column)
+                params.append(value if codec is None or value is None else codec(value))
+            params.append(step.id)
+            rows.append(params)
+        assignments = ", ".join(f"{c} = ?" for c in columns)
+        yield from execute_many(f"UPDATE step_runs SET {assignments} WHERE id = ?", rows)
+
+
+def changed_steps(loaded: Iterable[StepRow]) -> dict[tuple[str, ...], list[StepRow]]:
+    """The loaded rows that changed, by the set of columns that changed together (an
+    update statement each); each is marked clean, as it is about to be written."""
+    found: dict[tuple[str, ...], list[StepRow]] = {}
     for step in loaded:
-        changed = step.__dict__["changed"]
+        state = step.__dict__
+        changed = state["changed"]
         if not changed:
             continue
         columns = tuple(sorted(changed & _STEP_COLUMN_SET))
-        state = step.__dict__
-        params = []
-        for column in columns:
-            value = state[column]
-            codec = _step_codec(d, column)
-            params.append(value if codec is None or value is None else codec(value))
-        params.append(step.id)
-        updates.setdefault(columns, []).append(params)
-        step.__dict__["changed"] = set()
-    for columns, rows in updates.items():
-        assignments = ", ".join(f"{c} = ?" for c in columns)
-        yield from execute_many(f"UPDATE step_runs SET {assignments} WHERE id = ?", rows)
+        state["changed"] = set()
+        if columns:
+            found.setdefault(columns, []).append(step)
+    return found
 
 
 def delete_steps(d: Dialect, step_run_ids: list[str]) -> Gen[None]:
     if step_run_ids:
         yield from execute(f"DELETE FROM step_runs WHERE {d.any_of('id')}", d.ids(step_run_ids))
+
+
+def write_logs(logs: Sequence[Sequence[Any]]) -> Gen[None]:
+    """Append log lines, rows of LOG_COLUMNS."""
+    yield from execute_many(_LOG_INSERT, logs)
 
 
 def write_events(d: Dialect, events: list[EventRow]) -> Gen[None]:

@@ -21,7 +21,7 @@ from towpath.domain.states import (
     check_step_transition,
 )
 from towpath.engine.attempts import record_attempt
-from towpath.engine.pg_writes import LOG_COLUMNS, write_all
+from towpath.engine.pg_writes import write_all
 from towpath.engine.rows import (
     WHOLE_STEP,
     delete_steps,
@@ -31,9 +31,9 @@ from towpath.engine.rows import (
     refresh_leases,
     update_runs,
     write_events,
+    write_logs,
     write_steps,
 )
-from towpath.engine.sql import execute_many
 from towpath.events.bus import PublishedEvent
 from towpath.storage.rows import EventRow, RunRow, StepRow
 from towpath.storage.runs import RunNotFound
@@ -149,13 +149,7 @@ def flush_runs(
     yield from update_runs(d, changed_runs)
     yield from write_steps(d, new_steps, loaded_steps)
     yield from write_events(d, events)
-    yield from execute_many(_LOG_INSERT, logs)
-
-
-_LOG_INSERT = (
-    f"INSERT INTO run_logs ({', '.join(LOG_COLUMNS)})"
-    f" VALUES ({', '.join('?' for _ in LOG_COLUMNS)})"
-)
+    yield from write_logs(logs)
 
 
 @dataclass
