@@ -76,14 +76,33 @@ class WorkflowCache:
     ) -> Gen[PreparedWorkflow]:
         found = self._entries.get(workflow_id)
         if found is None:
-            found = yield from self._load(d, workflow_id)
+            found = yield from self._load(d, workflow_id, workspace_id)
         else:
             self._entries.move_to_end(workflow_id)
         if workspace_id is not None and found.workspace_id != workspace_id:
             raise WorkflowNotFound(workflow_id)
         return found
 
-    def _load(self, d: Dialect, workflow_id: str) -> Gen[PreparedWorkflow]:
+    def latest(self, d: Dialect, workflow_id: str, workspace_id: str) -> Gen[PreparedWorkflow]:
+        """The newest published version of the lineage `workflow_id` belongs to (any of its
+        versions' ids, the lineage's id among them), read when it is asked for: what a
+        trigger runs unless it pins a version."""
+        rows = yield from fetch(
+            "SELECT latest.id FROM workflows AS named JOIN workflows AS latest"
+            " ON latest.lineage_id = named.lineage_id"
+            " WHERE named.id = ? AND named.workspace_id = ? AND latest.status = 'published'"
+            " AND latest.deleted_at IS NULL ORDER BY latest.version DESC LIMIT 1",
+            workflow_id,
+            workspace_id,
+        )
+        if not rows:
+            # No published version: the named one says why (not found, or a draft).
+            return (yield from self.get(d, workflow_id, workspace_id))
+        return (yield from self.get(d, rows[0][0], workspace_id))
+
+    def _load(
+        self, d: Dialect, workflow_id: str, workspace_id: str | None
+    ) -> Gen[PreparedWorkflow]:
         rows = yield from fetch(
             "SELECT workspace_id, status, definition, input_schema, lineage_id FROM workflows"
             " WHERE id = ? AND deleted_at IS NULL",
@@ -91,13 +110,16 @@ class WorkflowCache:
         )
         if not rows:
             raise WorkflowNotFound(workflow_id)
-        workspace_id, status, definition, schema, lineage_id = rows[0]
+        owner, status, definition, schema, lineage_id = rows[0]
+        if workspace_id is not None and owner != workspace_id:
+            # Another workspace's draft is as unknown as any other of its workflows.
+            raise WorkflowNotFound(workflow_id)
         if status != "published":
             # A draft may hold any half-made graph: it is refused before anything is built.
             raise WorkflowNotPublished(workflow_id, status)
         prepared = PreparedWorkflow(
             workflow_id,
-            workspace_id,
+            owner,
             status,
             d.read_doc(definition),
             d.read_doc(schema),

@@ -42,7 +42,10 @@ async def start(
     *,
     trigger_type: str = "manual",
     trigger_id: str | None = None,
+    latest: bool = False,
 ) -> tuple[RunRow, dict[str, Any], bool]:
+    """A run of `workflow_id`, or with `latest` of the newest published version of its
+    lineage at this moment (how triggers that do not pin a version start runs)."""
     d = runtime.driver.dialect
     action = RunAction(caller, "run.start")
 
@@ -50,7 +53,11 @@ async def start(
         continuation = runtime.continuation()
 
         def transition() -> Gen[tuple[RunTransaction, Applied]]:
-            workflow = yield from runtime.workflows.get(d, workflow_id, caller.workspace_id)
+            workflows = runtime.workflows
+            if latest:
+                workflow = yield from workflows.latest(d, workflow_id, caller.workspace_id)
+            else:
+                workflow = yield from workflows.get(d, workflow_id, caller.workspace_id)
             rt = yield from start_run(
                 d,
                 workflow,
