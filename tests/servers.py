@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -36,11 +35,14 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
+from towpath.steps.egress import EgressPolicy
 from towpath.steps.execution import EngineServices, StepContext
+from towpath.steps.http_client import step_session
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
 
+    import aiohttp
     from starlette.requests import Request
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -122,6 +124,7 @@ class EchoServer(RecordingServer):
                 Route("/stall/{key}", self._stall, methods=ALL_METHODS),
                 Route("/redirect", self._redirect, methods=ALL_METHODS),
                 Route("/loop", self._loop, methods=ALL_METHODS),
+                Route("/cookie", self._cookie, methods=ALL_METHODS),
             ]
         )
 
@@ -160,6 +163,13 @@ class EchoServer(RecordingServer):
                 self.abandoned.append(request.url.path)
                 return Response(status_code=499)
         return JSONResponse({"slept": seconds})
+
+    async def _cookie(self, request: Request) -> Response:
+        """Sets a session cookie, as a site a step logs in to would."""
+        await self.record(request)
+        response = JSONResponse({"signed_in": True})
+        response.set_cookie("session", "of-the-first-caller", path="/")
+        return response
 
     async def _text(self, request: Request) -> Response:
         await self.record(request)
@@ -464,6 +474,9 @@ def refused_url() -> Iterator[str]:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
 
 
+LOCAL = EgressPolicy.parse(["127.0.0.0/8", "::1"])
+
+
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
     # Loading the CA bundle takes a fifth of a second; one context serves every client.
@@ -471,9 +484,9 @@ def _tls_context() -> ssl.SSLContext:
 
 
 @pytest.fixture
-async def http_client() -> AsyncIterator[httpx.AsyncClient]:
-    """The shared client a worker hands its steps; redirects off, as httpx's default."""
-    async with httpx.AsyncClient(verify=_tls_context()) as client:
+async def http_client() -> AsyncIterator[aiohttp.ClientSession]:
+    """The shared client a worker hands its steps, allowed to reach this machine's servers."""
+    async with step_session(LOCAL, _tls_context()) as client:
         yield client
 
 

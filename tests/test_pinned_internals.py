@@ -11,6 +11,7 @@ import asyncio
 import inspect
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import httpcore
 import httpx
 import pytest
@@ -21,6 +22,9 @@ from starlette.responses import StreamingResponse
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 from websockets.server import ServerProtocol
+
+from towpath.steps.egress import DestinationRefused, EgressPolicy
+from towpath.steps.http_client import step_session
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
@@ -106,26 +110,33 @@ def test_uvicorn_private_types_and_server() -> None:
     )
 
 
-def test_httpx_transport_pool() -> None:
-    user = "towpath.steps.services"
-    transport = httpx.AsyncHTTPTransport()
+def test_aiohttp_connector_resolves_every_host_through_one_method() -> None:
+    user = "towpath.steps.http_client"
+    resolve = getattr(aiohttp.TCPConnector, "_resolve_host", None)
     needs(
-        isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool),
-        "httpx.AsyncHTTPTransport._pool (an httpcore.AsyncConnectionPool)",
+        inspect.iscoroutinefunction(resolve),
+        "aiohttp.TCPConnector._resolve_host (a coroutine)",
         user,
     )
-    wanted = {
-        "ssl_context",
-        "max_connections",
-        "max_keepalive_connections",
-        "keepalive_expiry",
-        "network_backend",
-    }
     needs(
-        wanted <= set(parameters(httpcore.AsyncConnectionPool)),
-        f"httpcore.AsyncConnectionPool's arguments {sorted(wanted)}",
+        parameters(resolve) == ["self", "host", "port", "traces"],
+        "aiohttp.TCPConnector._resolve_host(host, port, traces)",
         user,
     )
+    # Every direct connection asks it for its addresses, a literal IP included.
+    source = inspect.getsource(aiohttp.TCPConnector._create_direct_connection)
+    needs(
+        "self._resolve_host(" in source,
+        "aiohttp.TCPConnector._create_direct_connection calling _resolve_host",
+        user,
+    )
+
+
+async def test_aiohttp_connector_refuses_a_literal_address_the_policy_refuses() -> None:
+    policy = EgressPolicy.parse([])
+    async with step_session(policy) as session:
+        with pytest.raises(DestinationRefused):
+            await session.get("http://127.0.0.1:9/")
 
 
 def test_httpcore_network_backend() -> None:

@@ -22,6 +22,7 @@ from towpath.steps.execution import EngineServices, Failed
 from towpath.steps.llm import LlmConfig, execute
 
 if TYPE_CHECKING:
+    import aiohttp
     from fastapi import FastAPI
 
 ONE_STEP = {"nodes": [node("a", "transform", {"output": {"ok": True}})], "edges": []}
@@ -140,7 +141,7 @@ async def test_an_llm_json_schema_pattern_re2_cannot_match_is_refused(
 
 
 async def test_an_llm_answer_is_checked_against_a_backtracking_pattern_at_once(
-    http_client: httpx.AsyncClient, llm_server: LlmServer
+    http_client: aiohttp.ClientSession, llm_server: LlmServer
 ) -> None:
     schema = {"type": "object", "properties": {"code": {"type": "string", "pattern": EXPONENTIAL}}}
     config = LlmConfig.model_validate(

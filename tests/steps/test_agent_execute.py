@@ -12,7 +12,7 @@ from towpath.steps.agent import STEP, AgentConfig, execute
 from towpath.steps.execution import Completed, EngineServices, Failed, Waiting
 
 if TYPE_CHECKING:
-    import httpx
+    import aiohttp
 
     from towpath.steps.execution import Outcome
 
@@ -23,7 +23,7 @@ refused_url = servers.refused_url
 
 
 async def call(
-    client: httpx.AsyncClient, agent_urls: dict[str, str], config: dict[str, Any]
+    client: aiohttp.ClientSession, agent_urls: dict[str, str], config: dict[str, Any]
 ) -> Outcome:
     services = EngineServices(http=client, agent_base_urls=agent_urls)
     return await execute(AgentConfig.model_validate(config), step_context(services))
@@ -40,7 +40,7 @@ def test_the_step_type_registers_its_execute() -> None:
 
 
 async def test_an_unknown_agent_fails_for_good(
-    http_client: httpx.AsyncClient, agent_server: AgentServer
+    http_client: aiohttp.ClientSession, agent_server: AgentServer
 ) -> None:
     outcome = await call(http_client, registered(agent_server), {"agent": "ghost"})
 
@@ -50,7 +50,7 @@ async def test_an_unknown_agent_fails_for_good(
 
 @pytest.mark.parametrize("reference", [{"agent": "echo"}, {"agent_id": "agent_0123"}])
 async def test_an_agent_found_by_name_or_id_completes_with_its_answer(
-    http_client: httpx.AsyncClient, agent_server: AgentServer, reference: dict[str, str]
+    http_client: aiohttp.ClientSession, agent_server: AgentServer, reference: dict[str, str]
 ) -> None:
     config = {**reference, "input": {"question": "why?", "n": 2}}
     outcome = await call(http_client, registered(agent_server), config)
@@ -59,7 +59,7 @@ async def test_an_agent_found_by_name_or_id_completes_with_its_answer(
 
 
 async def test_the_request_names_the_run_step_attempt_and_input(
-    http_client: httpx.AsyncClient, agent_server: AgentServer
+    http_client: aiohttp.ClientSession, agent_server: AgentServer
 ) -> None:
     await call(http_client, registered(agent_server), {"agent": "echo", "input": [1, 2]})
 
@@ -70,7 +70,7 @@ async def test_the_request_names_the_run_step_attempt_and_input(
 
 
 async def test_a_text_answer_completes_as_text(
-    http_client: httpx.AsyncClient, agent_server: AgentServer
+    http_client: aiohttp.ClientSession, agent_server: AgentServer
 ) -> None:
     config = {"agent": "echo", "input": {"text": "plain words"}}
     outcome = await call(http_client, registered(agent_server), config)
@@ -79,7 +79,7 @@ async def test_a_text_answer_completes_as_text(
 
 
 async def test_an_accepted_call_waits_for_the_callback(
-    http_client: httpx.AsyncClient, agent_server: AgentServer
+    http_client: aiohttp.ClientSession, agent_server: AgentServer
 ) -> None:
     config = {"agent": "echo", "input": {"async": True}, "wait_for_callback": True}
     outcome = await call(http_client, registered(agent_server), config)
@@ -94,7 +94,7 @@ async def test_an_accepted_call_waits_for_the_callback(
 
 
 async def test_an_agent_that_answers_at_once_completes_even_when_a_callback_was_offered(
-    http_client: httpx.AsyncClient, agent_server: AgentServer
+    http_client: aiohttp.ClientSession, agent_server: AgentServer
 ) -> None:
     config = {"agent": "echo", "input": "now", "wait_for_callback": True}
     outcome = await call(http_client, registered(agent_server), config)
@@ -103,7 +103,7 @@ async def test_an_agent_that_answers_at_once_completes_even_when_a_callback_was_
 
 
 async def test_without_wait_for_callback_an_accepted_answer_completes_the_step(
-    http_client: httpx.AsyncClient, agent_server: AgentServer
+    http_client: aiohttp.ClientSession, agent_server: AgentServer
 ) -> None:
     config = {"agent": "echo", "input": {"async": True}}
     outcome = await call(http_client, registered(agent_server), config)
@@ -118,7 +118,7 @@ async def test_without_wait_for_callback_an_accepted_answer_completes_the_step(
     [(500, "5xx", True), (503, "5xx", True), (429, "error", True), (422, "error", False)],
 )
 async def test_an_agent_error_fails_with_its_kind(
-    http_client: httpx.AsyncClient,
+    http_client: aiohttp.ClientSession,
     agent_server: AgentServer,
     status: int,
     kind: str,
@@ -134,7 +134,7 @@ async def test_an_agent_error_fails_with_its_kind(
 
 
 async def test_a_non_2xx_success_status_fails_for_good(
-    http_client: httpx.AsyncClient, agent_server: AgentServer
+    http_client: aiohttp.ClientSession, agent_server: AgentServer
 ) -> None:
     outcome = await call(
         http_client, registered(agent_server), {"agent": "echo", "input": {"status": 302}}
@@ -145,7 +145,7 @@ async def test_a_non_2xx_success_status_fails_for_good(
 
 
 async def test_an_unreachable_agent_fails_as_a_retryable_network_error(
-    http_client: httpx.AsyncClient, refused_url: str
+    http_client: aiohttp.ClientSession, refused_url: str
 ) -> None:
     outcome = await call(http_client, {"echo": refused_url}, {"agent": "echo"})
 

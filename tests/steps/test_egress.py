@@ -133,3 +133,18 @@ async def test_a_run_calling_a_private_address_fails_without_retrying(
     assert done["status"] == "failed"
     assert "refusing to connect" in done["error"]
     assert echo_server.requests == []
+
+
+async def test_a_cookie_one_call_was_given_never_rides_on_another(echo_server: EchoServer) -> None:
+    port = echo_server.url.rsplit(":", 1)[1]
+    allowed = Settings(step_allowed_hosts=[f"127.0.0.1:{port}"])
+    async with engine_services(allowed) as services:
+        signed_in = HttpRequestConfig(url=f"{echo_server.url}/cookie")
+        first = await execute(signed_in, step_context(services, run_id="run-of-workspace-a"))
+        assert isinstance(first, Completed)
+        assert "session=" in first.output["headers"]["set-cookie"]
+        later = HttpRequestConfig(url=f"{echo_server.url}/echo")
+        await execute(later, step_context(services, run_id="run-of-workspace-b"))
+
+    assert echo_server.requests[-1].path == "/echo"
+    assert "cookie" not in echo_server.requests[-1].headers

@@ -14,6 +14,8 @@ from towpath.steps.http_call import MAX_BODY_BYTES
 from towpath.steps.http_request import STEP, HttpRequestConfig, execute
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from towpath.steps.execution import Outcome
 
 # The servers' fixtures, until the root conftest registers tests.servers as a plugin.
@@ -22,19 +24,19 @@ http_client = servers.http_client
 refused_url = servers.refused_url
 
 
-async def call(client: httpx.AsyncClient, config: dict[str, Any], attempt: int = 1) -> Outcome:
+async def call(client: aiohttp.ClientSession, config: dict[str, Any], attempt: int = 1) -> Outcome:
     parsed = HttpRequestConfig.model_validate(config)
     return await execute(parsed, step_context(EngineServices(http=client), attempt=attempt))
 
 
-async def completed(client: httpx.AsyncClient, config: dict[str, Any]) -> dict[str, Any]:
+async def completed(client: aiohttp.ClientSession, config: dict[str, Any]) -> dict[str, Any]:
     outcome = await call(client, config)
     assert isinstance(outcome, Completed), outcome
     output: dict[str, Any] = outcome.output
     return output
 
 
-async def failed(client: httpx.AsyncClient, config: dict[str, Any]) -> Failed:
+async def failed(client: aiohttp.ClientSession, config: dict[str, Any]) -> Failed:
     outcome = await call(client, config)
     assert isinstance(outcome, Failed), outcome
     return outcome
@@ -45,7 +47,7 @@ def test_the_step_type_registers_its_execute() -> None:
 
 
 async def test_a_get_outputs_status_headers_and_parsed_json(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     output = await completed(http_client, {"url": f"{echo_server.url}/echo?page=2"})
 
@@ -58,7 +60,7 @@ async def test_a_get_outputs_status_headers_and_parsed_json(
 
 
 async def test_every_attempt_sends_its_idempotency_key(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     await call(http_client, {"url": f"{echo_server.url}/echo"}, attempt=1)
     await call(http_client, {"url": f"{echo_server.url}/echo"}, attempt=2)
@@ -68,7 +70,7 @@ async def test_every_attempt_sends_its_idempotency_key(
 
 
 async def test_an_idempotency_key_the_config_sets_is_kept(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     config = {"url": f"{echo_server.url}/echo", "headers": {"idempotency-key": "order-42"}}
     output = await completed(http_client, config)
@@ -77,7 +79,7 @@ async def test_an_idempotency_key_the_config_sets_is_kept(
 
 
 async def test_config_headers_are_sent(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     headers = {"Authorization": "Bearer s3cret", "X-Trace": "abc"}
     await completed(http_client, {"url": f"{echo_server.url}/echo", "headers": headers})
@@ -89,7 +91,7 @@ async def test_config_headers_are_sent(
 
 @pytest.mark.parametrize("body", [{"name": "Ada", "tags": [1, None]}, [1, "two"], 42, False])
 async def test_a_json_value_body_is_sent_as_json(
-    http_client: httpx.AsyncClient, echo_server: EchoServer, body: Any
+    http_client: aiohttp.ClientSession, echo_server: EchoServer, body: Any
 ) -> None:
     output = await completed(
         http_client, {"method": "post", "url": f"{echo_server.url}/echo", "body": body}
@@ -101,7 +103,7 @@ async def test_a_json_value_body_is_sent_as_json(
 
 
 async def test_a_string_body_is_sent_as_text(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     config = {"method": "PUT", "url": f"{echo_server.url}/echo", "body": "naïve {not json"}
     await completed(http_client, config)
@@ -112,7 +114,7 @@ async def test_a_string_body_is_sent_as_text(
 
 
 async def test_a_string_body_keeps_the_content_type_the_config_gives(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     config = {
         "method": "POST",
@@ -126,7 +128,9 @@ async def test_a_string_body_keeps_the_content_type_the_config_gives(
     assert output["body"]["body"] == "a=1&b=2"
 
 
-async def test_no_body_sends_none(http_client: httpx.AsyncClient, echo_server: EchoServer) -> None:
+async def test_no_body_sends_none(
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
+) -> None:
     await completed(http_client, {"method": "DELETE", "url": f"{echo_server.url}/echo"})
 
     assert echo_server.requests[0].method == "DELETE"
@@ -134,7 +138,7 @@ async def test_no_body_sends_none(http_client: httpx.AsyncClient, echo_server: E
 
 
 async def test_a_text_response_body_is_its_text(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     output = await completed(http_client, {"url": f"{echo_server.url}/text"})
 
@@ -153,7 +157,7 @@ async def test_a_text_response_body_is_its_text(
     ],
 )
 async def test_the_body_is_parsed_only_when_labelled_json_and_valid(
-    http_client: httpx.AsyncClient,
+    http_client: aiohttp.ClientSession,
     echo_server: EchoServer,
     content_type: str,
     body: str,
@@ -166,7 +170,7 @@ async def test_the_body_is_parsed_only_when_labelled_json_and_valid(
 
 
 async def test_a_head_request_has_an_empty_body(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     output = await completed(http_client, {"method": "HEAD", "url": f"{echo_server.url}/echo"})
 
@@ -175,7 +179,7 @@ async def test_a_head_request_has_an_empty_body(
 
 
 async def test_a_redirect_is_followed(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     output = await completed(http_client, {"url": f"{echo_server.url}/redirect?to=/echo"})
 
@@ -195,7 +199,7 @@ async def test_a_redirect_is_followed(
     ],
 )
 async def test_an_error_status_fails_with_its_kind(
-    http_client: httpx.AsyncClient,
+    http_client: aiohttp.ClientSession,
     echo_server: EchoServer,
     status: int,
     kind: str,
@@ -210,7 +214,7 @@ async def test_an_error_status_fails_with_its_kind(
 
 
 async def test_an_error_message_quotes_at_most_500_characters_of_the_body(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     url = f"{echo_server.url}/status/500?body=é&repeat=3000"
     failure = await failed(http_client, {"url": url})
@@ -219,7 +223,7 @@ async def test_an_error_message_quotes_at_most_500_characters_of_the_body(
 
 
 async def test_an_allowed_error_status_completes(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     config = {"url": f"{echo_server.url}/status/404", "allow_status": [404, 409]}
     output = await completed(http_client, config)
@@ -229,7 +233,7 @@ async def test_an_allowed_error_status_completes(
 
 
 async def test_a_slow_server_fails_as_a_retryable_timeout(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     url = f"{echo_server.url}/slow?seconds=3"
     failure = await failed(http_client, {"url": url, "timeout": 0.2})
@@ -241,7 +245,7 @@ async def test_a_slow_server_fails_as_a_retryable_timeout(
 
 
 async def test_a_refused_connection_fails_as_a_retryable_network_error(
-    http_client: httpx.AsyncClient, refused_url: str
+    http_client: aiohttp.ClientSession, refused_url: str
 ) -> None:
     failure = await failed(http_client, {"url": refused_url})
 
@@ -251,7 +255,7 @@ async def test_a_refused_connection_fails_as_a_retryable_network_error(
 
 
 @pytest.mark.parametrize("url", ["not a url", "ftp://example.test/file", "http://[::1/"])
-async def test_an_invalid_url_fails_for_good(http_client: httpx.AsyncClient, url: str) -> None:
+async def test_an_invalid_url_fails_for_good(http_client: aiohttp.ClientSession, url: str) -> None:
     failure = await failed(http_client, {"url": url})
 
     assert failure.kind == "error"
@@ -260,7 +264,7 @@ async def test_an_invalid_url_fails_for_good(http_client: httpx.AsyncClient, url
 
 
 async def test_a_header_that_cannot_be_sent_fails_for_good(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     config = {"url": f"{echo_server.url}/echo", "headers": {"X-Name": "José"}}
     failure = await failed(http_client, config)
@@ -271,7 +275,7 @@ async def test_a_header_that_cannot_be_sent_fails_for_good(
 
 
 async def test_a_header_name_http_forbids_fails_for_good(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     config = {"url": f"{echo_server.url}/echo", "headers": {"X Bad Name": "1"}}
     failure = await failed(http_client, config)
@@ -281,7 +285,7 @@ async def test_a_header_name_http_forbids_fails_for_good(
 
 
 async def test_endless_redirects_fail_for_good(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     failure = await failed(http_client, {"url": f"{echo_server.url}/loop"})
 
@@ -291,7 +295,7 @@ async def test_endless_redirects_fail_for_good(
 
 
 async def test_a_body_that_cannot_be_decoded_fails_for_good(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     query = {"content_encoding": "gzip", "body": "not gzip at all"}
     url = httpx.URL(f"{echo_server.url}/raw", params=query)
@@ -302,7 +306,7 @@ async def test_a_body_that_cannot_be_decoded_fails_for_good(
 
 
 async def test_a_body_of_exactly_the_cap_is_kept(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     output = await completed(http_client, {"url": f"{echo_server.url}/big?mb=10"})
 
@@ -310,7 +314,7 @@ async def test_a_body_of_exactly_the_cap_is_kept(
 
 
 async def test_a_body_over_the_cap_fails_for_good(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     url = f"{echo_server.url}/big?mb=50"
     failure = await failed(http_client, {"url": url})
@@ -321,7 +325,7 @@ async def test_a_body_over_the_cap_fails_for_good(
 
 
 async def test_a_flaky_endpoint_fails_then_succeeds_and_counts_its_calls(
-    http_client: httpx.AsyncClient, echo_server: EchoServer
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
 ) -> None:
     config = {"url": f"{echo_server.url}/flaky/charge?failures=1"}
 

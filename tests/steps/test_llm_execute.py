@@ -13,7 +13,7 @@ from towpath.steps.execution import Completed, EngineServices, Failed
 from towpath.steps.llm import STEP, LlmConfig, execute
 
 if TYPE_CHECKING:
-    import httpx
+    import aiohttp
 
     from towpath.steps.execution import Outcome
 
@@ -34,14 +34,14 @@ PERSON_SCHEMA = {
 
 
 async def call(
-    client: httpx.AsyncClient, base_url: str, config: dict[str, Any], api_key: str = "sk-test"
+    client: aiohttp.ClientSession, base_url: str, config: dict[str, Any], api_key: str = "sk-test"
 ) -> Outcome:
     services = EngineServices(http=client, llm_base_url=base_url, llm_api_key=api_key)
     return await execute(LlmConfig.model_validate(config), step_context(services))
 
 
 async def completed(
-    client: httpx.AsyncClient, server: LlmServer, config: dict[str, Any]
+    client: aiohttp.ClientSession, server: LlmServer, config: dict[str, Any]
 ) -> dict[str, Any]:
     outcome = await call(client, server.base_url, config)
     assert isinstance(outcome, Completed), outcome
@@ -49,7 +49,9 @@ async def completed(
     return output
 
 
-async def failed(client: httpx.AsyncClient, server: LlmServer, config: dict[str, Any]) -> Failed:
+async def failed(
+    client: aiohttp.ClientSession, server: LlmServer, config: dict[str, Any]
+) -> Failed:
     outcome = await call(client, server.base_url, config)
     assert isinstance(outcome, Failed), outcome
     return outcome
@@ -60,7 +62,7 @@ def test_the_step_type_registers_its_execute() -> None:
 
 
 async def test_a_text_completion_outputs_text_model_usage_and_finish_reason(
-    http_client: httpx.AsyncClient, llm_server: LlmServer
+    http_client: aiohttp.ClientSession, llm_server: LlmServer
 ) -> None:
     output = await completed(
         http_client, llm_server, {"model": "gpt-test", "prompt": "say hello to Ada"}
@@ -75,7 +77,7 @@ async def test_a_text_completion_outputs_text_model_usage_and_finish_reason(
 
 
 async def test_the_request_carries_the_config_the_key_and_the_idempotency_key(
-    http_client: httpx.AsyncClient, llm_server: LlmServer
+    http_client: aiohttp.ClientSession, llm_server: LlmServer
 ) -> None:
     config = {
         "model": "gpt-test",
@@ -102,7 +104,7 @@ async def test_the_request_carries_the_config_the_key_and_the_idempotency_key(
 
 
 async def test_unset_options_are_left_out_and_no_key_sends_no_authorization(
-    http_client: httpx.AsyncClient, llm_server: LlmServer
+    http_client: aiohttp.ClientSession, llm_server: LlmServer
 ) -> None:
     outcome = await call(
         http_client, llm_server.base_url + "/", {"model": "m", "prompt": "hi"}, api_key=""
@@ -115,7 +117,7 @@ async def test_unset_options_are_left_out_and_no_key_sends_no_authorization(
 
 
 async def test_json_format_asks_for_a_json_object_and_outputs_the_parsed_answer(
-    http_client: httpx.AsyncClient, llm_server: LlmServer
+    http_client: aiohttp.ClientSession, llm_server: LlmServer
 ) -> None:
     llm_server.reply('{"name": "Ada", "age": 36}')
     config = {"model": "m", "prompt": "who?", "response_format": "json"}
@@ -127,7 +129,7 @@ async def test_json_format_asks_for_a_json_object_and_outputs_the_parsed_answer(
 
 
 async def test_text_format_has_no_json_output_even_for_json_text(
-    http_client: httpx.AsyncClient, llm_server: LlmServer
+    http_client: aiohttp.ClientSession, llm_server: LlmServer
 ) -> None:
     llm_server.reply('{"name": "Ada"}')
     output = await completed(http_client, llm_server, {"model": "m", "prompt": "who?"})
@@ -137,7 +139,7 @@ async def test_text_format_has_no_json_output_even_for_json_text(
 
 
 async def test_json_in_a_markdown_fence_is_parsed(
-    http_client: httpx.AsyncClient, llm_server: LlmServer
+    http_client: aiohttp.ClientSession, llm_server: LlmServer
 ) -> None:
     llm_server.reply('```json\n{"name": "Ada", "age": 36}\n```')
     config = {"model": "m", "prompt": "who?", "response_format": "json"}
@@ -147,7 +149,7 @@ async def test_json_in_a_markdown_fence_is_parsed(
 
 
 async def test_an_answer_that_is_not_json_fails_retryably(
-    http_client: httpx.AsyncClient, llm_server: LlmServer
+    http_client: aiohttp.ClientSession, llm_server: LlmServer
 ) -> None:
     llm_server.reply("Sure! Ada is 36.")
     config = {"model": "m", "prompt": "who?", "response_format": "json"}
@@ -159,7 +161,7 @@ async def test_an_answer_that_is_not_json_fails_retryably(
 
 
 async def test_a_json_answer_cut_off_at_max_tokens_says_so(
-    http_client: httpx.AsyncClient, llm_server: LlmServer
+    http_client: aiohttp.ClientSession, llm_server: LlmServer
 ) -> None:
     llm_server.reply('{"name": "Ad', finish_reason="length")
     config = {"model": "m", "prompt": "who?", "response_format": "json", "max_tokens": 3}
@@ -169,7 +171,7 @@ async def test_a_json_answer_cut_off_at_max_tokens_says_so(
 
 
 async def test_an_answer_matching_the_schema_completes(
-    http_client: httpx.AsyncClient, llm_server: LlmServer
+    http_client: aiohttp.ClientSession, llm_server: LlmServer
 ) -> None:
     answer = {"name": "Ada", "age": 36, "pets": [{"kind": "cat"}]}
     llm_server.reply(json.dumps(answer))
@@ -203,7 +205,7 @@ async def test_an_answer_matching_the_schema_completes(
     ],
 )
 async def test_an_answer_breaking_the_schema_fails_retryably_naming_the_path(
-    http_client: httpx.AsyncClient, llm_server: LlmServer, answer: Any, message: str
+    http_client: aiohttp.ClientSession, llm_server: LlmServer, answer: Any, message: str
 ) -> None:
     llm_server.reply(json.dumps(answer))
     config = {
@@ -224,7 +226,7 @@ async def test_an_answer_breaking_the_schema_fails_retryably_naming_the_path(
     [(429, "error", True), (500, "5xx", True), (503, "5xx", True), (400, "error", False)],
 )
 async def test_an_error_status_fails_with_its_kind(
-    http_client: httpx.AsyncClient,
+    http_client: aiohttp.ClientSession,
     llm_server: LlmServer,
     status: int,
     kind: str,
@@ -240,7 +242,7 @@ async def test_an_error_status_fails_with_its_kind(
 
 
 async def test_a_wrong_api_key_fails_for_good(
-    http_client: httpx.AsyncClient, llm_server: LlmServer
+    http_client: aiohttp.ClientSession, llm_server: LlmServer
 ) -> None:
     llm_server.require_api_key("sk-right")
     failure = await failed(http_client, llm_server, {"model": "m", "prompt": "hi"})
@@ -259,7 +261,7 @@ async def test_a_wrong_api_key_fails_for_good(
     ],
 )
 async def test_an_answer_that_is_not_a_completion_fails_for_good(
-    http_client: httpx.AsyncClient, llm_server: LlmServer, body: str, content_type: str
+    http_client: aiohttp.ClientSession, llm_server: LlmServer, body: str, content_type: str
 ) -> None:
     llm_server.answer_next_raw(body, content_type=content_type)
     failure = await failed(http_client, llm_server, {"model": "m", "prompt": "hi"})
@@ -271,7 +273,7 @@ async def test_an_answer_that_is_not_a_completion_fails_for_good(
 
 
 async def test_a_completion_without_usage_outputs_unknown_counts(
-    http_client: httpx.AsyncClient, llm_server: LlmServer
+    http_client: aiohttp.ClientSession, llm_server: LlmServer
 ) -> None:
     completion = {"choices": [{"message": {"role": "assistant", "content": "ok"}}]}
     llm_server.answer_next_raw(json.dumps(completion))
@@ -286,7 +288,7 @@ async def test_a_completion_without_usage_outputs_unknown_counts(
 
 
 async def test_an_unreachable_endpoint_fails_as_a_retryable_network_error(
-    http_client: httpx.AsyncClient, refused_url: str
+    http_client: aiohttp.ClientSession, refused_url: str
 ) -> None:
     outcome = await call(http_client, refused_url, {"model": "m", "prompt": "hi"})
 

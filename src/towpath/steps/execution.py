@@ -9,14 +9,14 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
     from datetime import datetime
 
-    import httpx
+    import aiohttp
 
 
 @dataclass(frozen=True)
 class EngineServices:
     """Shared clients and settings the engine hands every step."""
 
-    http: httpx.AsyncClient
+    http: aiohttp.ClientSession
     llm_base_url: str = "https://api.openai.com/v1"
     llm_api_key: str = ""
     agent_base_urls: Mapping[str, str] = field(default_factory=dict)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import httpx
+import aiohttp
+from aiohttp.http_exceptions import ContentEncodingError
+from multidict import CIMultiDict
+from yarl import URL
 
 from towpath.steps.egress import DestinationRefused
 from towpath.steps.execution import Failed
+from towpath.steps.http_client import MAX_REDIRECTS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping
@@ -22,6 +28,8 @@ ERROR_BODY_CHARS = 500
 # UTF-8 spends at most four bytes on a character: enough bytes for the quoted part.
 _ERROR_BODY_BYTES = 4 * ERROR_BODY_CHARS
 _CHUNK_BYTES = 64 * 1024
+# RFC 9110's token: the characters a header name may hold.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 def _refuse_constant(name: str) -> Any:
@@ -65,7 +73,7 @@ class HttpAnswer:
 
 
 async def send(
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
     method: str,
     url: str,
     *,
@@ -115,7 +123,7 @@ def _without_query(url: str) -> str:
 
 
 async def _attempt(
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
     method: str,
     url: str,
     *,
@@ -129,76 +137,114 @@ async def _attempt(
 ) -> HttpAnswer | Failed:
     shown = _without_query(url)
     try:
-        request_headers = httpx.Headers(headers or {})
-        request_headers.setdefault("Idempotency-Key", idempotency_key)
-        if json_body is None and text_body is not None:
-            request_headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-        request = client.build_request(
-            method,
-            url,
-            headers=request_headers,
-            json=json_body,
-            content=text_body if json_body is None else None,
-            timeout=httpx.Timeout(timeout_seconds),
-        )
-    except httpx.InvalidURL as error:
+        target = URL(url)
+    except ValueError as error:
         return Failed(f"invalid URL {shown!r}: {error}", kind="error", retryable=False)
+    bad_name = next((name for name in headers or {} if not _TOKEN.fullmatch(name)), None)
+    if bad_name is not None:
+        # We could not even phrase the request.
+        message = f"cannot send the request to {shown}: {bad_name!r} is not a valid header name"
+        return Failed(message, kind="error", retryable=False)
+    try:
+        request_headers = _request_headers(headers, idempotency_key)
+        data = _body(request_headers, json_body, text_body)
     except ValueError as error:
         # A header that is not ASCII, or a number JSON cannot carry (NaN): the config's fault.
         return Failed(
             f"cannot build the request to {shown}: {error}", kind="error", retryable=False
         )
+    if target.scheme not in ("http", "https") or not target.host:
+        reason = "not an http or https URL" if target.host else "no host"
+        return Failed(f"invalid URL {shown!r}: {reason}", kind="error", retryable=False)
     try:
-        response = await client.send(request, stream=True, follow_redirects=follow_redirects)
-        try:
+        async with client.request(
+            method,
+            target,
+            headers=request_headers,
+            data=data,
+            allow_redirects=follow_redirects,
+            max_redirects=MAX_REDIRECTS,
+            timeout=aiohttp.ClientTimeout(total=timeout_seconds),
+        ) as response:
             return await _read_answer(response, shown, allow_status)
-        finally:
-            await response.aclose()
     except DestinationRefused as error:
         return Failed(str(error), kind="error", retryable=False)
-    except httpx.TimeoutException:
+    except TimeoutError:
         message = f"no answer from {shown} within {timeout_seconds:g} seconds"
         return Failed(message, kind="timeout", retryable=True)
-    except httpx.UnsupportedProtocol as error:
+    except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as error:
         return Failed(f"invalid URL {shown!r}: {error}", kind="error", retryable=False)
-    except httpx.LocalProtocolError as error:
-        # We could not even phrase the request (e.g. a header name with a space in it).
-        message = f"cannot send the request to {shown}: {error}"
+    except aiohttp.TooManyRedirects:
+        message = f"request to {shown} failed: more than {MAX_REDIRECTS} redirects"
         return Failed(message, kind="error", retryable=False)
-    except httpx.TransportError as error:
+    except aiohttp.ClientPayloadError as error:
+        if isinstance(error.__cause__, ContentEncodingError) or "encoding" in str(error).lower():
+            return Failed(f"request to {shown} failed: {error}", kind="error", retryable=False)
+        return Failed(f"request to {shown} failed: {error}", kind="network", retryable=True)
+    except (aiohttp.ClientError, OSError) as error:
         message = f"request to {shown} failed: {str(error) or type(error).__name__}"
         return Failed(message, kind="network", retryable=True)
-    except (httpx.TooManyRedirects, httpx.DecodingError) as error:
-        return Failed(f"request to {shown} failed: {error}", kind="error", retryable=False)
+
+
+def _request_headers(given: Mapping[str, str] | None, idempotency_key: str) -> CIMultiDict[str]:
+    """The config's headers, refused (ValueError) when HTTP cannot carry them as written."""
+    headers: CIMultiDict[str] = CIMultiDict()
+    for name, value in (given or {}).items():
+        if not value.isascii() or "\r" in value or "\n" in value or "\0" in value:
+            raise ValueError(f"the value of header {name!r} is not printable ASCII")
+        headers.add(name, value)
+    headers.setdefault("Idempotency-Key", idempotency_key)
+    return headers
+
+
+def _body(headers: CIMultiDict[str], json_body: Any, text_body: str | None) -> bytes | None:
+    if json_body is not None:
+        # As httpx encodes JSON: compact, UTF-8, no NaN.
+        encoded = json.dumps(json_body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        headers.setdefault("Content-Type", "application/json")
+        return encoded.encode()
+    if text_body is not None:
+        headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+        return text_body.encode()
+    return None
 
 
 async def _read_answer(
-    response: httpx.Response, url: str, allow_status: Collection[int]
+    response: aiohttp.ClientResponse, url: str, allow_status: Collection[int]
 ) -> HttpAnswer | Failed:
-    status = response.status_code
+    status = response.status
     succeeded = status < 400 or status in allow_status
     # A failure's message quotes only the start of the body: read no more than that.
     limit = MAX_BODY_BYTES if succeeded else _ERROR_BODY_BYTES
     content, complete = await _read_capped(response, limit)
-    text = content.decode(response.encoding or "utf-8", errors="replace")
+    text = content.decode(_encoding(response.charset), errors="replace")
     if not succeeded:
         return status_failure(status, url, text)
     if not complete:
         message = f"the response from {url} is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB"
         return Failed(message, kind="error", retryable=False)
     media_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
-    return HttpAnswer(
-        status=status,
-        headers={name.lower(): value for name, value in response.headers.items()},
-        text=text,
-        media_type=media_type,
-    )
+    found: dict[str, str] = {}
+    for name, value in response.headers.items():
+        key = name.lower()
+        found[key] = f"{found[key]}, {value}" if key in found else value
+    return HttpAnswer(status=status, headers=found, text=text, media_type=media_type)
 
 
-async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+def _encoding(charset: str | None) -> str:
+    """The charset the response names when Python knows it, else UTF-8 (as httpx reads)."""
+    if charset:
+        try:
+            return codecs.lookup(charset).name
+        except LookupError:
+            pass
+    return "utf-8"
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
     """Up to `limit` bytes of the (decoded) body, and whether that was all of it."""
     content = bytearray()
-    async for chunk in response.aiter_bytes(_CHUNK_BYTES):
+    async for chunk in response.content.iter_chunked(_CHUNK_BYTES):
         content += chunk
         if len(content) > limit:
             return bytes(content[:limit]), False
