@@ -119,3 +119,47 @@ async def test_a_result_whose_lease_was_lost_neither_records_nor_leases_on(
     assert [e.event_type for rt in ignored.changed for e in rt.events] == []
     assert steps["call"]["status"] == "running"
     assert "next" not in steps
+
+
+async def test_on_postgresql_a_batch_of_results_is_two_statements_between_begin_and_commit(
+    settings: Settings, echo_server: EchoServer
+) -> None:
+    async with serving(settings) as (app, client):
+        runtime: Runtime = app.state.runtime
+        driver = runtime.driver
+        run_transition = driver.run
+        statements: list[list[str]] = []
+
+        async def counting(transition: Callable[[], Gen[Any]]) -> Any:
+            if "_apply" not in getattr(transition, "__qualname__", ""):
+                return await run_transition(transition)
+
+            def counted() -> Gen[Any]:
+                sent: Any = None
+                seen: list[str] = []
+                statements.append(seen)
+                gen = transition()
+                while True:
+                    try:
+                        op = gen.send(sent)
+                    except StopIteration as done:
+                        return done.value
+                    seen.append(op.sql.split()[0])
+                    sent = yield op
+
+            return await run_transition(counted)
+
+        workflow_id = await publish(client, _chain(echo_server.url))
+        driver.run = counting  # type: ignore[method-assign]
+        try:
+            run = await start(client, workflow_id)
+            done = await wait_for(client, run["id"], "completed", "failed")
+        finally:
+            driver.run = run_transition  # type: ignore[method-assign]
+
+    assert done["status"] == "completed", done["error"]
+    assert len(statements) == STEPS
+    if driver.dialect.is_postgres:
+        # The time, the run locks and the steps in one statement, every write in another:
+        # with BEGIN and COMMIT, four round trips.
+        assert statements == [["WITH", "WITH"]] * STEPS

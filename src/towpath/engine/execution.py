@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from towpath.engine.execute import Result, execute_inline, execute_work
 from towpath.engine.results import Applied, Continuation, apply_results
-from towpath.engine.sql import database_now
 from towpath.engine.subruns import cancel_children, ended_runs
 from towpath.engine.transition import published
 from towpath.observability.logs import log_context
@@ -150,10 +149,9 @@ class Execution:
         continuation = self.continuation(finishing=len(batch))
 
         def apply() -> Gen[Applied]:
-            now = yield from database_now(self.d)
             return (
                 yield from apply_results(
-                    self.d, self.workflows, batch, self._rng, now, continuation, self.runs
+                    self.d, self.workflows, batch, self._rng, None, continuation, self.runs
                 )
             )
 

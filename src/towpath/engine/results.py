@@ -25,7 +25,7 @@ from towpath.engine.inline_budget import (
 )
 from towpath.engine.outcomes import record_result
 from towpath.engine.subruns import settle_parents
-from towpath.engine.transition import RunCache, RunTransaction, flush_runs, open_runs
+from towpath.engine.transition import RunCache, RunTransaction, flush_runs, open_runs_at
 
 if TYPE_CHECKING:
     import random
@@ -87,12 +87,15 @@ def apply_results(
     workflows: WorkflowCache,
     results: list[Result],
     rng: random.Random,
-    now: datetime,
+    now: datetime | None = None,
     continuation: Continuation | None = None,
     cache: RunCache | None = None,
 ) -> Gen[Applied]:
-    """Apply results in one transaction; a result whose lease was lost changes nothing."""
-    opened = yield from open_runs(d, {result.work.run_id for result in results}, cache=cache)
+    """Apply results in one transaction; a result whose lease was lost changes nothing.
+    Without `now`, the database's time read with the runs."""
+    run_ids = {result.work.run_id for result in results}
+    opened, clock = yield from open_runs_at(d, run_ids, cache=cache)
+    now = now or clock
     return (yield from _proceed(d, workflows, opened, results, [], rng, now, continuation))
 
 

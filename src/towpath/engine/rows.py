@@ -23,6 +23,7 @@ from towpath.storage.rows import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
+    from datetime import datetime
 
     from towpath.engine.sql import Dialect, Gen
 
@@ -278,3 +279,63 @@ def write_events(d: Dialect, events: list[EventRow]) -> Gen[None]:
         for e in events
     ]
     yield from execute_many(_EVENT_INSERT, rows)
+
+
+def _pg_lock_and_load(scoped: bool) -> str:
+    """Lock the runs and read, in the same statement, the database's time, each run's
+    `last_seq` as the statement's snapshot saw it, and their live steps: a row per run
+    ('r') and one per step ('s'), the other kind's columns null."""
+    runs = ", ".join(RUN_COLUMNS)
+    steps = ", ".join(f"s.{c}" for c in STEP_COLUMNS)
+    no_runs = ", ".join("NULL" for _ in RUN_COLUMNS)
+    no_steps = ", ".join("NULL" for _ in STEP_COLUMNS)
+    scope = " AND workspace_id = $2" if scoped else ""
+    return (
+        f"WITH locked AS (SELECT {runs} FROM runs WHERE id = ANY($1::varchar[]){scope}"
+        " ORDER BY id FOR UPDATE)"
+        " SELECT 'r', now(), (SELECT seen.last_seq FROM runs seen WHERE seen.id = locked.id),"
+        f" locked.*, {no_steps} FROM locked"
+        f" UNION ALL SELECT 's', NULL, NULL, {no_runs}, {steps} FROM step_runs s"
+        f" WHERE s.run_id = ANY($1::varchar[]) AND {_LIVE}"
+    )
+
+
+def lock_and_load(
+    d: Dialect, run_ids: Iterable[str], workspace_id: str | None = None
+) -> Gen[tuple[list[RunRow], dict[str, list[StepRow]], datetime | None]]:
+    """`load_runs` and `load_steps` in one round trip on PostgreSQL, with the database's
+    time (None when no run was found).
+
+    The steps are read in the statement's snapshot, taken before the run locks are granted:
+    a run whose lock was held by another transaction that has since committed may have
+    changed. Every change to a run raises its `last_seq`, so a run whose locked `last_seq`
+    differs from the snapshot's has its steps read again, after the lock."""
+    ids = sorted(set(run_ids))
+    if not ids:
+        return [], {}, None
+    params = (ids, workspace_id) if workspace_id else (ids,)
+    rows = yield from fetch(_PG_LOAD[bool(workspace_id)], *params)
+    runs: list[RunRow] = []
+    steps: dict[str, list[StepRow]] = {}
+    stale: list[str] = []
+    now = None
+    width = len(RUN_COLUMNS)
+    for row in rows:
+        if row[0] == "r":
+            run = run_from(d, row[3 : 3 + width])
+            runs.append(run)
+            steps[run.id] = []
+            now = row[1]
+            if row[2] != run.last_seq:
+                stale.append(run.id)
+        else:
+            step = step_from(d, row[3 + width :])
+            steps.setdefault(step.run_id, []).append(step)
+    if stale:
+        steps.update((yield from load_steps(d, stale)))
+    # Steps of a run that was not found (another workspace's) are left out.
+    found = {run.id for run in runs}
+    return runs, {run_id: rows for run_id, rows in steps.items() if run_id in found}, now
+
+
+_PG_LOAD = {scoped: _pg_lock_and_load(scoped) for scoped in (False, True)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.clock import utcnow
@@ -28,12 +29,14 @@ from towpath.engine.rows import (
     insert_runs,
     load_runs,
     load_steps,
+    lock_and_load,
     refresh_leases,
     update_runs,
     write_events,
     write_logs,
     write_steps,
 )
+from towpath.engine.sql import database_now
 from towpath.events.bus import PublishedEvent
 from towpath.storage.rows import EventRow, RunRow, StepRow
 from towpath.storage.runs import RunNotFound
@@ -89,20 +92,37 @@ def open_runs(
 ) -> Gen[dict[str, RunTransaction]]:
     """Lock and load these runs with their steps, in a few statements whatever their
     number; a run that does not exist (or is another workspace's) is left out."""
+    opened, _ = yield from open_runs_at(d, run_ids, workspace_id, cache)
+    return opened
+
+
+def open_runs_at(
+    d: Dialect,
+    run_ids: Iterable[str],
+    workspace_id: str | None = None,
+    cache: RunCache | None = None,
+) -> Gen[tuple[dict[str, RunTransaction], datetime]]:
+    """`open_runs`, and the database's time. On PostgreSQL the time, the run locks and the
+    steps are one round trip, so the cache of step rows is not read there."""
     # The run row's lock serialises every transition of one run, across processes.
-    runs = yield from load_runs(d, run_ids, workspace_id)
-    cached: dict[str, list[StepRow]] = {}
-    if cache is not None:
-        for run in runs:
-            rows = cache.take(run)
-            if rows is not None:
-                cached[run.id] = rows
-    refreshed = yield from refresh_leases(d, cached)
-    kept = {run_id: rows for run_id, rows in refreshed.items() if rows is not None}
-    missing = [run.id for run in runs if run.id not in kept]
-    loaded = yield from load_steps(d, missing)
+    kept: dict[str, list[StepRow]] = {}
+    if d.is_postgres:
+        runs, loaded, at = yield from lock_and_load(d, run_ids, workspace_id)
+        clock = (yield from database_now(d)) if at is None else at.astimezone(UTC)
+    else:
+        runs = yield from load_runs(d, run_ids, workspace_id)
+        cached: dict[str, list[StepRow]] = {}
+        if cache is not None:
+            for run in runs:
+                rows = cache.take(run)
+                if rows is not None:
+                    cached[run.id] = rows
+        refreshed = yield from refresh_leases(d, cached)
+        kept = {run_id: rows for run_id, rows in refreshed.items() if rows is not None}
+        loaded = yield from load_steps(d, [run.id for run in runs if run.id not in kept])
+        clock = yield from database_now(d)
     now = utcnow()
-    return {
+    opened = {
         run.id: RunTransaction(
             d,
             run,
@@ -111,6 +131,7 @@ def open_runs(
         )
         for run in runs
     }
+    return opened, clock
 
 
 def flush_runs(
