@@ -56,30 +56,65 @@ async def test_each_result_leases_the_next_step_to_the_same_worker_in_its_transa
         assert following["seq"] > result["seq"]
 
 
-async def test_a_chain_of_calls_costs_one_transaction_a_step(
-    settings: Settings, echo_server: EchoServer
-) -> None:
+async def _watched_chain(
+    settings: Settings, url: str
+) -> tuple[dict[str, Any], list[tuple[str, list[str]]], bool]:
+    """A chain run to its end; each transition it took (its name, its statements' first
+    words), and whether the database is PostgreSQL."""
     async with serving(settings) as (app, client):
-        runtime: Runtime = app.state.runtime
-        driver = runtime.driver
+        driver = app.state.runtime.driver
         run_transition = driver.run
-        transitions: list[str] = []
+        transitions: list[tuple[str, list[str]]] = []
 
-        async def counting(transition: Callable[[], Gen[Any]]) -> Any:
-            transitions.append(getattr(transition, "__qualname__", ""))
-            return await run_transition(transition)
+        async def watching(transition: Callable[[], Gen[Any]]) -> Any:
+            seen: list[str] = []
+            transitions.append((getattr(transition, "__qualname__", ""), seen))
 
-        workflow_id = await publish(client, _chain(echo_server.url))
-        driver.run = counting  # type: ignore[method-assign]
+            def counted() -> Gen[Any]:
+                sent: Any = None
+                gen = transition()
+                while True:
+                    try:
+                        op = gen.send(sent)
+                    except StopIteration as done:
+                        return done.value
+                    seen.append(op.sql.split()[0])
+                    sent = yield op
+
+            return await run_transition(counted)
+
+        workflow_id = await publish(client, _chain(url))
+        driver.run = watching
         try:
             run = await start(client, workflow_id)
             done = await wait_for(client, run["id"], "completed", "failed")
         finally:
-            driver.run = run_transition  # type: ignore[method-assign]
+            driver.run = run_transition
+    return done, transitions, driver.dialect.is_postgres
+
+
+async def test_a_chain_of_calls_costs_one_transaction_a_step(
+    settings: Settings, echo_server: EchoServer
+) -> None:
+    done, transitions, _ = await _watched_chain(settings, echo_server.url)
 
     assert done["status"] == "completed", done["error"]
     # The start leased the first step; each result recorded itself and leased the next.
-    assert sum("_apply" in name for name in transitions) == STEPS
+    assert sum("_apply" in name for name, _ in transitions) == STEPS
+
+
+async def test_on_postgresql_a_batch_of_results_is_two_statements_between_begin_and_commit(
+    settings: Settings, echo_server: EchoServer
+) -> None:
+    done, transitions, postgres = await _watched_chain(settings, echo_server.url)
+
+    assert done["status"] == "completed", done["error"]
+    applied = [statements for name, statements in transitions if "_apply" in name]
+    assert len(applied) == STEPS
+    if postgres:
+        # The time, the run locks and the steps in one statement, every write in another:
+        # with BEGIN and COMMIT, four round trips.
+        assert applied == [["WITH", "WITH"]] * STEPS
 
 
 async def _record(runtime: Runtime, result: Result, continuation: Continuation) -> Applied:
@@ -119,47 +154,3 @@ async def test_a_result_whose_lease_was_lost_neither_records_nor_leases_on(
     assert [e.event_type for rt in ignored.changed for e in rt.events] == []
     assert steps["call"]["status"] == "running"
     assert "next" not in steps
-
-
-async def test_on_postgresql_a_batch_of_results_is_two_statements_between_begin_and_commit(
-    settings: Settings, echo_server: EchoServer
-) -> None:
-    async with serving(settings) as (app, client):
-        runtime: Runtime = app.state.runtime
-        driver = runtime.driver
-        run_transition = driver.run
-        statements: list[list[str]] = []
-
-        async def counting(transition: Callable[[], Gen[Any]]) -> Any:
-            if "_apply" not in getattr(transition, "__qualname__", ""):
-                return await run_transition(transition)
-
-            def counted() -> Gen[Any]:
-                sent: Any = None
-                seen: list[str] = []
-                statements.append(seen)
-                gen = transition()
-                while True:
-                    try:
-                        op = gen.send(sent)
-                    except StopIteration as done:
-                        return done.value
-                    seen.append(op.sql.split()[0])
-                    sent = yield op
-
-            return await run_transition(counted)
-
-        workflow_id = await publish(client, _chain(echo_server.url))
-        driver.run = counting  # type: ignore[method-assign]
-        try:
-            run = await start(client, workflow_id)
-            done = await wait_for(client, run["id"], "completed", "failed")
-        finally:
-            driver.run = run_transition  # type: ignore[method-assign]
-
-    assert done["status"] == "completed", done["error"]
-    assert len(statements) == STEPS
-    if driver.dialect.is_postgres:
-        # The time, the run locks and the steps in one statement, every write in another:
-        # with BEGIN and COMMIT, four round trips.
-        assert statements == [["WITH", "WITH"]] * STEPS
