@@ -38,13 +38,13 @@ from bench.common import (
 from towpath.auth.principal import Principal
 from towpath.config import Settings
 from towpath.domain.ids import new_id
-from towpath.engine.bounds import RunLimits
 from towpath.engine.claim import claim_ready_steps
 from towpath.engine.drivers import connect_driver
 from towpath.engine.fair_share import Turns, take_ready_steps
 from towpath.engine.graphs import WorkflowCache
 from towpath.engine.lifecycle import start_run
 from towpath.engine.runner import engine_running
+from towpath.engine.settings import RunLimits
 from towpath.engine.sql import database_now
 from towpath.engine.transition import flush_runs
 from towpath.services import runs as run_service

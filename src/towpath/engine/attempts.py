@@ -7,7 +7,7 @@ the same attempt again, with the same idempotency key, and its entry says `rerun
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from towpath.domain.states import EventType
 from towpath.engine.rows import WHOLE_STEP
@@ -16,11 +16,18 @@ from towpath.engine.work import idempotency_key
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from towpath.engine.transition import RunTransaction
     from towpath.storage.rows import StepRow
 
 # Outcomes of an execution that ended before the step's own answer: its attempt runs again.
 UNFINISHED = frozenset({"lost", "interrupted"})
+
+
+class Transition(Protocol):
+    """What of a run's transition (`engine.transition.RunTransaction`) a lost attempt uses."""
+
+    now: datetime
+
+    def emit(self, event_type: str, step_id: str | None = None, **data: Any) -> None: ...
 
 
 def record_attempt(
@@ -43,7 +50,7 @@ def record_attempt(
     return entry
 
 
-def lose_attempt(rt: RunTransaction, row: StepRow) -> None:
+def lose_attempt(rt: Transition, row: StepRow) -> None:
     """The worker executing `row` let its lease run out: it died, or hung. What it did
     may have reached the outside world; the entry and an event say so."""
     entry = record_attempt(

@@ -9,7 +9,6 @@ at most the number of start transactions in flight at once, never more.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from towpath.domain.errors import Conflict, RateLimited, Unprocessable
@@ -17,22 +16,12 @@ from towpath.engine.sql import fetch
 
 if TYPE_CHECKING:
     from towpath.engine.graphs import PreparedWorkflow
+    from towpath.engine.settings import RunLimits
     from towpath.engine.sql import Dialect, Gen
     from towpath.storage.rows import RunRow
 
 # A start refused for runs in flight is worth trying again once some of them ended.
 IN_FLIGHT_RETRY_SECONDS = 5
-
-
-@dataclass(frozen=True)
-class RunLimits:
-    """The settings' bounds (`TOWPATH_MAX_…`), as the engine applies them."""
-
-    sub_workflow_depth: int = 10
-    runs_per_tree: int = 1000
-    for_each_items: int = 10_000
-    in_flight_per_workspace: int = 10_000
-    in_flight_per_workflow: int = 1000
 
 
 class WorkflowPaused(Conflict):

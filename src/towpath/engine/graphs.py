@@ -11,7 +11,7 @@ from towpath.domain.definition import Node, WorkflowDefinition
 from towpath.domain.errors import WorkflowInvalid, WorkflowNotFound, WorkflowNotPublished
 from towpath.domain.json_schema import offline_validator
 from towpath.domain.scheduler import RunGraph
-from towpath.engine.bounds import RunLimits
+from towpath.engine.settings import RunLimits
 from towpath.engine.sql import fetch
 
 if TYPE_CHECKING:

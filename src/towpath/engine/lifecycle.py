@@ -19,8 +19,8 @@ from towpath.storage.rows import RunRow
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
-    from towpath.engine.bounds import RunLimits
     from towpath.engine.graphs import PreparedWorkflow
+    from towpath.engine.settings import RunLimits
     from towpath.engine.sql import Dialect, Gen
 
 

@@ -7,12 +7,11 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from towpath.engine.bounds import RunLimits
 from towpath.engine.drivers import connect_driver
 from towpath.engine.graphs import WorkflowCache
 from towpath.engine.results import InlineOnly
 from towpath.engine.runtime import Runtime
-from towpath.engine.settings import WorkerSettings, default_worker_id
+from towpath.engine.settings import RunLimits, WorkerSettings, default_worker_id
 from towpath.engine.worker import Worker
 from towpath.events.bus import EventBus
 from towpath.steps.services import engine_services

@@ -63,3 +63,14 @@ class WorkerSettings:
     shutdown_grace_seconds: float = 10.0
     # What other processes commit wakes this worker at most this often (PostgreSQL).
     notice_seconds: float = 0.02
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """The settings' bounds (`TOWPATH_MAX_…`), as the engine applies them."""
+
+    sub_workflow_depth: int = 10
+    runs_per_tree: int = 1000
+    for_each_items: int = 10_000
+    in_flight_per_workspace: int = 10_000
+    in_flight_per_workflow: int = 1000
