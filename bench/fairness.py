@@ -43,10 +43,10 @@ from towpath.engine.drivers import connect_driver
 from towpath.engine.fair_share import Turns, take_ready_steps
 from towpath.engine.graphs import WorkflowCache
 from towpath.engine.lifecycle import start_run
+from towpath.engine.run_io import flush_runs
 from towpath.engine.runner import engine_running
 from towpath.engine.settings import RunLimits
 from towpath.engine.sql import database_now
-from towpath.engine.transition import flush_runs
 from towpath.services import runs as run_service
 from towpath.services.idempotency import IdempotencyPolicy
 from towpath.steps.catalog import default_registry

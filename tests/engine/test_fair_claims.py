@@ -17,8 +17,8 @@ from towpath.app import create_app
 from towpath.engine.claim import claim_ready_steps
 from towpath.engine.fair_share import Turns
 from towpath.engine.lifecycle import start_run
+from towpath.engine.run_io import flush_runs
 from towpath.engine.sql import database_now
-from towpath.engine.transition import flush_runs
 from towpath.services.api_keys import issue_workspace_key
 from towpath.storage.models import Run, StepRun
 

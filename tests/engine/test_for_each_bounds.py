@@ -14,7 +14,7 @@ from tests.factories import node
 from tests.runs import API, publish, start, wait_for
 from tests.tenants import other_workspace, publish_delay, timed_delay_run, timed_get
 from tests.waiting import eventually
-from towpath.engine.transition import open_runs
+from towpath.engine.run_io import open_runs
 from towpath.storage.models import ForEachItem
 
 if TYPE_CHECKING:

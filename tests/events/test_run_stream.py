@@ -26,7 +26,7 @@ from tests.events.clients import (
 from tests.runs import publish, start, wait_for
 from tests.waiting import eventually
 from towpath.api.schemas.streams import EventMessage, SnapshotMessage
-from towpath.engine.transition import RunTransaction
+from towpath.engine.run_io import flush_run, open_run
 
 if TYPE_CHECKING:
     import httpx
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from tests.events.conftest import LiveServer
     from towpath.engine.runtime import Runtime
     from towpath.engine.sql import Gen
+    from towpath.engine.transition import RunTransaction
 
 EVENT_KEYS = {"type", "run_id", "workflow_id", "seq", "event_type", "step_id", "timestamp", "data"}
 
@@ -216,9 +217,9 @@ async def _commit_unannounced(runtime: Runtime, run_id: str) -> None:
     d = runtime.driver.dialect
 
     def note() -> Gen[RunTransaction]:
-        rt = yield from RunTransaction.open(d, run_id)
+        rt = yield from open_run(d, run_id)
         rt.emit("test.note", None, said="committed, not announced")
-        yield from rt.flush()
+        yield from flush_run(rt)
         return rt
 
     await runtime.driver.run(note)

@@ -9,8 +9,8 @@ from towpath.domain.states import EventType, StepStatus
 from towpath.engine.attempts import lose_attempt
 from towpath.engine.fair_share import Turns, take_ready_steps
 from towpath.engine.rows import WHOLE_STEP
+from towpath.engine.run_io import RunCache, flush_runs, open_runs
 from towpath.engine.sql import fetch
-from towpath.engine.transition import RunCache, RunTransaction, flush_runs, open_runs
 from towpath.engine.work import Work
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from towpath.engine.graphs import PreparedWorkflow, WorkflowCache
     from towpath.engine.sql import Dialect, Gen
+    from towpath.engine.transition import RunTransaction
     from towpath.storage.rows import StepRow
 
 

@@ -21,9 +21,10 @@ if TYPE_CHECKING:
     from towpath.engine.drivers import TransitionDriver
     from towpath.engine.graphs import WorkflowCache
     from towpath.engine.leases import Leases
+    from towpath.engine.run_io import RunCache
     from towpath.engine.settings import WorkerSettings
     from towpath.engine.sql import Gen
-    from towpath.engine.transition import RunCache, RunTransaction
+    from towpath.engine.transition import RunTransaction
     from towpath.engine.work import Work
     from towpath.events.bus import EventBus
     from towpath.steps.execution import EngineServices

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from towpath.domain.states import STEP_TERMINAL, StepStatus
 from towpath.engine.rows import WHOLE_STEP
+from towpath.engine.run_io import flush_run
 from towpath.engine.sql import execute, execute_many, fetch
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def fan_out(
     first = items[:concurrency]
     if rt.run_is_new or any(row is parent for row in rt.new_steps):
         # The values name their step run: it is written first.
-        yield from rt.flush()
+        yield from flush_run(rt)
     # Each value in a list of one: SQLite's JSON column would read a bare number back as
     # a number (its type has numeric affinity), and a large one as a float.
     waiting = [

@@ -13,6 +13,7 @@ from towpath.domain.ids import new_id
 from towpath.domain.states import EventType, RunStatus, StepStatus
 from towpath.engine.bounds import admit_run
 from towpath.engine.rows import WHOLE_STEP
+from towpath.engine.run_io import flush_run
 from towpath.engine.transition import RunTransaction
 from towpath.storage.rows import RunRow
 
@@ -117,7 +118,7 @@ def start_run(
     rt.set_run_status(RunStatus.RUNNING, event=EventType.RUN_STARTED)
     rt.advance(workflow.graph)
     if write:
-        yield from rt.flush()
+        yield from flush_run(rt)
     return rt
 
 

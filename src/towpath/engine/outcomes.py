@@ -9,8 +9,8 @@ from towpath.domain.states import STEP_TERMINAL, EventType, StepStatus
 from towpath.engine.attempts import record_attempt
 from towpath.engine.fan_out import fan_out, item_settled, kept_state
 from towpath.engine.rows import WHOLE_STEP
+from towpath.engine.run_io import flush_runs, open_runs
 from towpath.engine.subruns import start_child
-from towpath.engine.transition import RunTransaction, flush_runs, open_runs
 from towpath.steps.execution import Completed, Deferred, Failed, FanOut, Waiting
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from towpath.engine.execute import Result
     from towpath.engine.graphs import WorkflowCache
     from towpath.engine.sql import Dialect, Gen
+    from towpath.engine.transition import RunTransaction
     from towpath.engine.work import Work
     from towpath.steps.common import RetryPolicy
     from towpath.storage.rows import StepRow

@@ -24,8 +24,8 @@ from towpath.engine.inline_budget import (
     InlineBudget,
 )
 from towpath.engine.outcomes import record_result
+from towpath.engine.run_io import RunCache, flush_runs, open_runs_at
 from towpath.engine.subruns import settle_parents
-from towpath.engine.transition import RunCache, RunTransaction, flush_runs, open_runs_at
 
 if TYPE_CHECKING:
     import random
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from towpath.engine.execute import Result
     from towpath.engine.graphs import WorkflowCache
     from towpath.engine.sql import Dialect, Gen
+    from towpath.engine.transition import RunTransaction
     from towpath.engine.work import Work
     from towpath.steps.execution import EngineServices
     from towpath.steps.registry import StepRegistry

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from towpath.engine.results import Applied, continue_runs
+from towpath.engine.run_io import flush_run, open_run
 from towpath.engine.sql import database_now
 from towpath.engine.subruns import cancel_children, ended_runs, settle_parents
 from towpath.engine.transition import RunTransaction, published
@@ -57,7 +58,7 @@ class Runtime:
         d = self.driver.dialect
         if continuation is None:
             for rt in transactions:
-                yield from rt.flush()
+                yield from flush_run(rt)
             parents = yield from settle_parents(d, transactions, self.workflows)
             return Applied(changed=[*transactions, *parents])
         now = yield from database_now(d)
@@ -85,7 +86,7 @@ class Runtime:
         continuation = self.continuation()
 
         def transition() -> Gen[tuple[RunTransaction, Applied]]:
-            rt = yield from RunTransaction.open(d, run_id, workspace_id)
+            rt = yield from open_run(d, run_id, workspace_id)
             before = rt.run.status
             prepared = yield from self.workflows.get(d, rt.run.workflow_id)
             reading = change(rt, prepared)

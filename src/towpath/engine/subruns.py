@@ -10,8 +10,8 @@ from towpath.domain.states import RUN_TERMINAL, EventType, RunStatus, StepStatus
 from towpath.engine.fan_out import item_settled, kept_state
 from towpath.engine.lifecycle import cancel_run, start_run
 from towpath.engine.rows import WHOLE_STEP
+from towpath.engine.run_io import flush_run, open_run
 from towpath.engine.sql import fetch
-from towpath.engine.transition import RunTransaction
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from towpath.engine.drivers import TransitionDriver
     from towpath.engine.graphs import WorkflowCache
     from towpath.engine.sql import Dialect, Gen
+    from towpath.engine.transition import RunTransaction
     from towpath.steps.execution import StartChild
     from towpath.storage.rows import StepRow
 
@@ -30,7 +31,7 @@ def start_child(
     if rt.run_is_new:
         # A child names its parent: a run starting a child in its own start is written
         # first.
-        yield from rt.flush()
+        yield from flush_run(rt)
     try:
         # Every check comes before the first write, so a refusal leaves nothing behind.
         workflow = yield from workflows.get(d, child.workflow_id, rt.run.workspace_id)
@@ -78,7 +79,7 @@ def _settle_parent(
     if run.parent_run_id is None or run.parent_step_id is None or run.status not in RUN_TERMINAL:
         return None
     # Child first, then parent: the order every transition takes two run locks in.
-    parent = yield from RunTransaction.open(d, run.parent_run_id)
+    parent = yield from open_run(d, run.parent_run_id)
     # The step, or the for_each item, that started this child and waits for it.
     row = next(
         (
@@ -104,7 +105,7 @@ def _settle_parent(
         yield from item_settled(parent, row)
     prepared = yield from workflows.get(d, parent.run.workflow_id)
     parent.advance(prepared.graph)
-    yield from parent.flush()
+    yield from flush_run(parent)
     return parent
 
 
@@ -199,12 +200,12 @@ def _cancel_child(
     reason: str,
     also: Callable[[RunTransaction, str], Gen[None]] | None,
 ) -> Gen[RunTransaction | None]:
-    rt = yield from RunTransaction.open(d, child_id)
+    rt = yield from open_run(d, child_id)
     if rt.run.status not in (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING):
         return None
     before = rt.run.status
     cancel_run(rt, reason)
-    yield from rt.flush()
+    yield from flush_run(rt)
     if also is not None:
         yield from also(rt, before)
     return rt

@@ -8,15 +8,16 @@ from towpath.domain.states import RunStatus, StepStatus
 from towpath.engine.fan_out import item_settled
 from towpath.engine.human import decide_approval
 from towpath.engine.rows import WHOLE_STEP
+from towpath.engine.run_io import flush_runs, open_runs
 from towpath.engine.sql import fetch
 from towpath.engine.subruns import settle_parents
-from towpath.engine.transition import RunTransaction, flush_runs, open_runs
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from towpath.engine.graphs import PreparedWorkflow, WorkflowCache
     from towpath.engine.sql import Dialect, Gen
+    from towpath.engine.transition import RunTransaction
     from towpath.storage.rows import StepRow
 
 

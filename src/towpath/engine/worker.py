@@ -12,10 +12,11 @@ from towpath.engine.claiming import Claiming
 from towpath.engine.execution import Execution
 from towpath.engine.leases import Leases
 from towpath.engine.notices import Notices
+from towpath.engine.run_io import RunCache
 from towpath.engine.settings import WorkerSettings, default_worker_id
 from towpath.engine.sql import database_now
 from towpath.engine.timers import expire_due
-from towpath.engine.transition import RunCache, published
+from towpath.engine.transition import published
 
 if TYPE_CHECKING:
     from towpath.engine.drivers import TransitionDriver

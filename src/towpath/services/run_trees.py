@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING, Any
 from towpath.domain.states import RUN_TERMINAL
 from towpath.engine.lifecycle import cancel_run
 from towpath.engine.results import Applied
+from towpath.engine.run_io import open_run
 from towpath.engine.subruns import cancel_children, cancel_descendants, ended_runs
-from towpath.engine.transition import RunTransaction
 from towpath.services.audit import Change, RunAction, record_in_transition
 
 if TYPE_CHECKING:
     from towpath.auth.principal import Principal
     from towpath.engine.runtime import Runtime
     from towpath.engine.sql import Gen
+    from towpath.engine.transition import RunTransaction
     from towpath.storage.rows import RunRow
 
 
@@ -42,7 +43,7 @@ async def cancel_tree(
     continuation = runtime.continuation()
 
     def cancel_top() -> Gen[tuple[RunTransaction, Applied, str]]:
-        rt = yield from RunTransaction.open(d, run_id, caller.workspace_id)
+        rt = yield from open_run(d, run_id, caller.workspace_id)
         before = rt.run.status
         if before in RUN_TERMINAL:
             return rt, Applied(), before
