@@ -135,6 +135,7 @@ class Execution:
             self.leases.lease,
             max(room, 0),
             inline=self._inline if self.settings.inline_pure_steps else None,
+            can_inline=self._can_inline,
             inline_seconds=self.settings.inline_seconds,
             inline_output_chars=self.settings.inline_output_chars,
         )
@@ -195,6 +196,10 @@ class Execution:
 
     def _inline(self, work: Work) -> Result | None:
         return execute_inline(work, self.registry, self.services)
+
+    def _can_inline(self, step_type: str) -> bool:
+        found = self.registry.get(step_type)
+        return found is not None and found.inline is not None
 
     def _forget(self, batch: list[Result]) -> None:
         for result in batch:

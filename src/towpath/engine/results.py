@@ -63,6 +63,8 @@ class Continuation:
     inline: Callable[[Work], Result | None] | None = None
     # Where no worker takes the rest: only the step types this says yes to are leased.
     inline_only: Callable[[str], bool] | None = None
+    # Which step types `inline` may run: the others are not even tried (and timed).
+    can_inline: Callable[[str], bool] | None = None
     # A long chain of inline steps must not hold the write lock for long.
     inline_budget: int = INLINE_STEPS
     # Nor can slow or large templates: what one transaction may spend rendering inline.
@@ -190,8 +192,11 @@ def _carry_on(
     expires = now + continuation.lease
     inline, owner = continuation.inline, continuation.worker_id
     if continuation.inline_only is None:
+        can_inline = continuation.can_inline
         for work in lease_steps(rt, prepared, ready, owner, new_id(), expires):
-            done = budget.run(inline, work) if inline and not budget.spent else None
+            done = None
+            if inline and not budget.spent and (can_inline is None or can_inline(work.step_type)):
+                done = budget.run(inline, work)
             if done is not None:
                 pending.append(done)
             else:
