@@ -63,6 +63,8 @@ class RunResponse(BaseModel):
     depth: int = 0
     # The trigger that started the run (a webhook trigger's id), if one did.
     trigger_id: str | None = None
+    # The tick a schedule started the run for, if one did.
+    scheduled_at: datetime | None = None
 
 
 class RunSummary(BaseModel):
@@ -139,7 +141,10 @@ class CancelInput(RequestModel):
 
 
 def run_response(run: Any, context: dict[str, Any]) -> RunResponse:
-    fields = {name: getattr(run, name) for name in RunResponse.model_fields if name != "context"}
+    # `scheduled_at` is read where the run row holds it (the ORM model), else absent.
+    fields = {
+        name: getattr(run, name, None) for name in RunResponse.model_fields if name != "context"
+    }
     return RunResponse(**fields, context=context)
 
 
