@@ -140,7 +140,7 @@ async def skip_missed(
     """Move past ticks missed beyond the catch-up window, noted once at the first of them."""
     d = runtime.driver.dialect
     until = advance.next_fire_at.isoformat() if advance.next_fire_at else "the end"
-    detail = f"missed beyond the catch-up window, with the ticks after it until {until}"
+    detail = f"missed beyond the catch-up window, as were the ticks after it until {until}"
 
     def transition() -> Gen[str | None]:
         return (yield from claim(d, target, tick, "schedule", now, advance, "missed", detail))

@@ -53,7 +53,10 @@ class ScheduleSpec:
         object.__setattr__(self, "zone", zone)
         for index, expression in enumerate(self.cron):
             if not croniter.is_valid(expression) or len(expression.split()) > 5:
-                message = f"{expression!r} is not a cron expression of 5 fields"
+                message = (
+                    f"{expression!r} is not a cron expression of 5 fields"
+                    " (minute hour day-of-month month day-of-week)"
+                )
                 raise ScheduleSpecInvalid(f"spec.cron[{index}]", message)
         if self.start_at and self.end_at and self.end_at <= self.start_at:
             raise ScheduleSpecInvalid("spec.end_at", "the end is not after the start")
