@@ -13,6 +13,7 @@ import pytest
 from tests.runs import API, publish, wait_for
 from tests.tenants import other_workspace
 from tests.triggers.schedules import ECHO, SCHEDULES, body, make_schedule
+from tests.waiting import eventually
 from towpath.services.api_keys import issue_workspace_key
 
 if TYPE_CHECKING:
@@ -172,3 +173,17 @@ async def test_a_viewer_reads_and_an_operator_fires_but_neither_edits(
             )
 
     assert answers == {"viewer": (200, 403, 403), "operator": (200, 403, 201)}
+
+
+async def test_the_servers_own_scheduler_takes_the_ticks(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    spec = {"intervals": [{"every_seconds": 1}]}
+    made = await make_schedule(client, await publish(client, ECHO), spec=spec, overlap="allow_all")
+
+    async def two_runs() -> bool:
+        listed = await client.get(f"{SCHEDULES}/{made['id']}/fires")
+        return sum(1 for fire in listed.json() if fire["run_status"] == "completed") >= 2
+
+    await eventually(two_runs, what="two ticks taken by the app's scheduler")
+    await client.post(f"{SCHEDULES}/{made['id']}/pause")

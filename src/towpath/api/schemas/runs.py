@@ -141,11 +141,14 @@ class CancelInput(RequestModel):
 
 
 def run_response(run: Any, context: dict[str, Any]) -> RunResponse:
-    # `scheduled_at` is read where the run row holds it (the ORM model), else absent.
     fields = {
-        name: getattr(run, name, None) for name in RunResponse.model_fields if name != "context"
+        name: getattr(run, name)
+        for name in RunResponse.model_fields
+        if name not in ("context", "scheduled_at")
     }
-    return RunResponse(**fields, context=context)
+    # A run row without the column answers null: runs read as `RunRow` do not carry it yet.
+    scheduled_at = getattr(run, "scheduled_at", None)
+    return RunResponse(**fields, context=context, scheduled_at=scheduled_at)
 
 
 def step_run_response(row: Any) -> StepRunResponse:
