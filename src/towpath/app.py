@@ -30,6 +30,7 @@ from towpath.api.routes import (
     members,
     metrics,
     runs,
+    schedules,
     stats,
     stream_tokens,
     streams,
@@ -54,6 +55,7 @@ from towpath.steps.catalog import default_registry
 from towpath.storage.database import Database
 from towpath.storage.secrets import server_secret
 from towpath.storage.workspaces import ensure_workspace
+from towpath.triggers.scheduler import scheduler_running
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -81,6 +83,8 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
             async with (
                 authenticator_running(db, settings) as authenticator,
                 engine_running(db, registry, settings, with_worker=settings.run_worker) as rt,
+                # Ticks are taken wherever runs are worked on.
+                scheduler_running(rt, enabled=settings.run_worker),
             ):
                 app.state.authenticator = authenticator
                 app.state.runtime = rt
@@ -137,6 +141,7 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
         audit,
         stream_tokens,
         webhooks,
+        schedules,
     ):
         api.include_router(router.router)
     app.include_router(api)

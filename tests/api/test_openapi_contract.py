@@ -14,7 +14,7 @@ from tests.factories import node
 from tests.runs import API, publish, start
 from towpath.api.openapi import NO_NUL, check_operation_ids
 from towpath.api.paging import sort_values
-from towpath.storage import api_keys, audit, members, runs, workflows
+from towpath.storage import api_keys, audit, members, runs, schedules, workflows
 
 if TYPE_CHECKING:
     import httpx
@@ -33,6 +33,9 @@ OPERATIONS = {
     "list_webhook_triggers", "create_webhook_trigger", "get_webhook_trigger",
     "delete_webhook_trigger", "rotate_webhook_secret", "list_webhook_deliveries",
     "start_run_from_webhook", "deliver_webhook",
+    "put_schedule_trigger", "list_schedules", "create_schedule", "get_schedule",
+    "update_schedule", "delete_schedule", "pause_schedule", "unpause_schedule",
+    "trigger_schedule", "backfill_schedule", "list_schedule_fires",
     "get_health", "get_readiness", "get_metrics",
 }  # fmt: skip
 SORTED_BY = {
@@ -42,6 +45,7 @@ SORTED_BY = {
     "list_api_keys": api_keys.SORTABLE,
     "list_members": members.SORTABLE,
     "list_audit_entries": audit.SORTABLE,
+    "list_schedules": schedules.SORTABLE,
     "get_run_metrics": ("created_at", "step_id", "duration_seconds"),
 }
 ENVELOPE = {"$ref": "#/components/schemas/ErrorResponse"}

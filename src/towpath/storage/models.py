@@ -144,6 +144,8 @@ class Run(Base):
     # empty for runs older than the column), and how many levels below it this run is.
     root_run_id: Mapped[str | None] = mapped_column(ID, index=True)
     depth: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The tick a schedule started the run for, if one did.
+    scheduled_at: Mapped[datetime | None]
 
 
 # The queue: step runs waiting for a worker's claim.
@@ -274,18 +276,63 @@ class Agent(Base):
 
 
 class Schedule(Base):
+    """Runs of a workflow lineage (or one pinned version) at cron or interval times."""
+
     __tablename__ = "schedules"
-    __table_args__ = (Index(None, "enabled", "next_run_at"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "name"),
+        Index(None, "workspace_id", "created_at", "id"),
+        # The scheduler's one question: which schedules are due now.
+        Index(None, "paused", "next_due_at"),
+    )
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace(index=False)
+    name: Mapped[str] = mapped_column(String(200))
+    workflow_id: Mapped[str] = mapped_column(ID, ForeignKey("workflows.id"))
+    # A pinned version runs as it is; without one, the lineage's newest published version.
+    version_id: Mapped[str | None] = mapped_column(ID, ForeignKey("workflows.id"))
+    # Cron expressions, intervals, time zone, start, end and jitter (triggers.schedule_spec).
+    spec: Mapped[dict[str, Any]]
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    input: Mapped[dict[str, Any]]
+    overlap: Mapped[str] = mapped_column(String(20), default="skip")
+    catchup_window_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    pause_on_failure: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    # The next tick not yet taken, and when it is due (its time plus its jitter); None
+    # once the schedule has ended.
+    next_fire_at: Mapped[datetime | None]
+    next_due_at: Mapped[datetime | None]
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ScheduleFire(Base):
+    """One tick of a schedule, taken once: the unique key is what makes it exactly once."""
+
+    __tablename__ = "schedule_fires"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "scheduled_at"),
+        Index(None, "schedule_id", "outcome"),
+        Index(None, "in_flight"),
+    )
 
     id: Mapped[str] = _id()
     workspace_id: Mapped[str] = _workspace()
-    workflow_id: Mapped[str] = mapped_column(ID, ForeignKey("workflows.id"))
-    cron: Mapped[str] = mapped_column(String(120))
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    input: Mapped[dict[str, Any]]
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    next_run_at: Mapped[datetime | None]
-    last_run_at: Mapped[datetime | None]
+    schedule_id: Mapped[str] = mapped_column(ID, ForeignKey("schedules.id", ondelete="CASCADE"))
+    scheduled_at: Mapped[datetime]
+    # `schedule`, `trigger` (fired by hand) or `backfill`.
+    source: Mapped[str] = mapped_column(String(20))
+    # `started`, `skipped`, `buffered` (waits for the run in flight), `failed` (no run).
+    outcome: Mapped[str] = mapped_column(String(20))
+    run_id: Mapped[str | None] = mapped_column(ID)
+    # The run's end, once it has ended; `in_flight` until then.
+    run_status: Mapped[str | None] = mapped_column(String(20))
+    in_flight: Mapped[bool] = mapped_column(Boolean, default=False)
+    detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created()
 
 

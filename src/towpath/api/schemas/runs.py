@@ -63,6 +63,8 @@ class RunResponse(BaseModel):
     depth: int = 0
     # The trigger that started the run (a webhook trigger's id), if one did.
     trigger_id: str | None = None
+    # The tick a schedule started the run for, if one did.
+    scheduled_at: datetime | None = None
 
 
 class RunSummary(BaseModel):
@@ -139,8 +141,14 @@ class CancelInput(RequestModel):
 
 
 def run_response(run: Any, context: dict[str, Any]) -> RunResponse:
-    fields = {name: getattr(run, name) for name in RunResponse.model_fields if name != "context"}
-    return RunResponse(**fields, context=context)
+    fields = {
+        name: getattr(run, name)
+        for name in RunResponse.model_fields
+        if name not in ("context", "scheduled_at")
+    }
+    # A run row without the column answers null: runs read as `RunRow` do not carry it yet.
+    scheduled_at = getattr(run, "scheduled_at", None)
+    return RunResponse(**fields, context=context, scheduled_at=scheduled_at)
 
 
 def step_run_response(row: Any) -> StepRunResponse:
