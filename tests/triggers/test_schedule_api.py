@@ -106,6 +106,7 @@ async def test_fire_now_starts_a_run_that_records_its_tick(client: httpx.AsyncCl
     assert run["trigger_type"] == "schedule"
     assert run["trigger_id"] == made["id"]
     assert run["input"] == {"n": 7}
+    assert run["scheduled_at"] == fired.json()["scheduled_at"]
     assert found["recent"][0]["run_id"] == run["id"]
     assert listed.headers["X-Total-Count"] == "1"
 

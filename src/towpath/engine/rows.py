@@ -29,7 +29,14 @@ if TYPE_CHECKING:
 
 WHOLE_STEP = -1
 
-_RUN_TIMES = {"deadline_at", "started_at", "completed_at", "created_at", "updated_at"}
+_RUN_TIMES = {
+    "deadline_at",
+    "started_at",
+    "completed_at",
+    "created_at",
+    "updated_at",
+    "scheduled_at",
+}
 _RUN_DOCS = {"input", "context"}
 _STEP_TIMES = {"available_at", "lease_expires_at", "started_at", "completed_at", "created_at"}
 _STEP_DOCS = {"input", "output", "attempts", "state"}

@@ -32,6 +32,8 @@ class RunRow:
     depth: int
     # The trigger that started the run (a webhook trigger's id), if one did.
     trigger_id: str | None = None
+    # The tick a schedule started the run for.
+    scheduled_at: datetime | None = None
 
 
 @dataclass
