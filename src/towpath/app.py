@@ -33,6 +33,7 @@ from towpath.api.routes import (
     stats,
     stream_tokens,
     streams,
+    subscriptions,
     webhooks,
     workflows,
 )
@@ -54,6 +55,7 @@ from towpath.steps.catalog import default_registry
 from towpath.storage.database import Database
 from towpath.storage.secrets import server_secret
 from towpath.storage.workspaces import ensure_workspace
+from towpath.triggers.outbox import outbox_running
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -81,6 +83,8 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
             async with (
                 authenticator_running(db, settings) as authenticator,
                 engine_running(db, registry, settings, with_worker=settings.run_worker) as rt,
+                # Outgoing webhooks go out from every process that runs a worker.
+                outbox_running(db, rt.bus, settings, settings, enabled=settings.run_worker),
             ):
                 app.state.authenticator = authenticator
                 app.state.runtime = rt
@@ -137,6 +141,7 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
         audit,
         stream_tokens,
         webhooks,
+        subscriptions,
     ):
         api.include_router(router.router)
     app.include_router(api)

@@ -1,0 +1,345 @@
+"""The dispatcher: sends the outbox's due deliveries, signed the Standard Webhooks way,
+through the egress guard, and records each attempt; retries with backoff, gives up after
+the schedule, and disables a subscription that keeps failing.
+
+Delivery is at least once: a send whose result was not recorded (the process died) is
+sent again once its claim lapses, with the same `webhook-id`, so a receiver can tell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from towpath.auth.principal import Principal
+from towpath.domain.clock import utcnow
+from towpath.services.audit import Change, record
+from towpath.steps.egress import DestinationRefused
+from towpath.steps.services import egress_policy, step_client
+from towpath.storage import outbox as queries
+from towpath.storage.models import DeliveryAttempt
+from towpath.triggers.signatures import sign_standard
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from towpath.events.bus import EventBus, PublishedEvent
+    from towpath.steps.settings import StepSettings
+    from towpath.storage.database import Database
+    from towpath.storage.models import WebhookSubscription
+    from towpath.storage.outbox import Outgoing
+    from towpath.triggers.outbox_settings import OutboxSettings
+
+log = logging.getLogger("towpath.outbox")
+
+# The most of a receiver's answer an attempt reads and keeps in its error.
+ANSWER_BYTES = 4096
+ERROR_CHARS = 500
+# A claim lasts the send's timeout and this much more before another process may take it.
+CLAIM_MARGIN = timedelta(seconds=30)
+USER_AGENT = "towpath-webhooks"
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What one attempt came to."""
+
+    # "delivered", "failed", or "refused" (the guard kept it from the address: not sent).
+    outcome: str
+    status_code: int | None = None
+    latency_ms: int | None = None
+    error: str | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.outcome == "delivered"
+
+
+def payload(item: Outgoing) -> dict[str, Any]:
+    timestamp = item.timestamp.isoformat() if item.timestamp is not None else None
+    return {
+        "type": item.event_type,
+        "timestamp": timestamp,
+        "data": {
+            "run_id": item.run_id,
+            "workflow_id": item.workflow_id,
+            "seq": item.seq,
+            "step_id": item.step_id,
+            "data": item.data,
+        },
+    }
+
+
+def message_id(run_id: str, seq: int) -> str:
+    """The same for every attempt of a delivery, and for the event at every subscription."""
+    return f"msg_{run_id}_{seq}"
+
+
+def signing_secrets(item: Outgoing, now: datetime) -> list[str]:
+    """The current secret, and the one before a rotation while its overlap lasts: a
+    receiver still holding the old one verifies the delivery by its signature."""
+    found = [item.secret]
+    if (
+        item.previous_secret is not None
+        and item.previous_expires_at is not None
+        and now < item.previous_expires_at
+    ):
+        found.append(item.previous_secret)
+    return found
+
+
+def signed_request(item: Outgoing, now: datetime) -> tuple[dict[str, str], bytes]:
+    body = json.dumps(payload(item), separators=(",", ":")).encode()
+    msg_id = message_id(item.run_id, item.seq)
+    stamp = int(now.timestamp())
+    signatures = " ".join(sign_standard(s, msg_id, stamp, body) for s in signing_secrets(item, now))
+    headers = {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": signatures,
+    }
+    return headers, body
+
+
+def retry_wait(schedule: list[float], attempts: int) -> timedelta | None:
+    """The wait after the `attempts`-th failed attempt, or None: give up."""
+    if attempts > len(schedule):
+        return None
+    return timedelta(seconds=schedule[attempts - 1])
+
+
+def disable_reason(
+    subscription: WebhookSubscription, now: datetime, settings: OutboxSettings
+) -> str | None:
+    """Why a subscription that just failed again is to be disabled, if it is."""
+    if subscription.given_up_in_row >= settings.outbox_disable_after_given_up:
+        return (
+            f"{subscription.given_up_in_row} deliveries in a row were given up after every"
+            " retry failed"
+        )
+    since = subscription.failing_since
+    limit = timedelta(seconds=settings.outbox_disable_after_seconds)
+    if since is not None and now - since >= limit:
+        return (
+            f"every delivery attempt has failed since {since.isoformat()}"
+            f" ({subscription.failed_attempts} attempts)"
+        )
+    return None
+
+
+class Outbox:
+    """Sends due deliveries; `deliver_due` is one pass, `run` the loop around it."""
+
+    def __init__(
+        self,
+        db: Database,
+        http: httpx.AsyncClient,
+        settings: OutboxSettings,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._db = db
+        self._http = http
+        self._settings = settings
+        self._clock = clock
+        self._wake = asyncio.Event()
+        # Whether any subscription is enabled, as the last pass saw: without one, the
+        # engine's events need not wake the dispatcher.
+        self._watching = True
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def on_event(self, event: PublishedEvent) -> None:
+        """A committed event may have filled the outbox: look at once, not at the next poll."""
+        if self._watching:
+            self._wake.set()
+
+    async def deliver_due(self) -> int:
+        """Claim what is due, send it, record each attempt; how many were sent."""
+        now = self._clock()
+        # Looked at in a read first: on SQLite a write transaction holds the one write
+        # lock the engine commits under, so none is taken when nothing is due.
+        async with self._db.read() as session:
+            self._watching = await queries.any_enabled(session)
+            if not self._watching or not await queries.any_due(session, now):
+                return 0
+        lease = timedelta(seconds=self._settings.outbox_timeout_seconds) + CLAIM_MARGIN
+        async with self._db.transaction() as session:
+            ids = await queries.claim_due(
+                session,
+                now,
+                now + lease,
+                self._settings.outbox_concurrency,
+                skip_locked=not self._db.is_sqlite,
+            )
+            outgoing = await queries.load_outgoing(session, ids)
+        if outgoing:
+            await asyncio.gather(*(self._deliver(item) for item in outgoing))
+        return len(outgoing)
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                sent = await self.deliver_due()
+            except Exception:
+                log.warning("delivering webhooks failed; trying again", exc_info=True)
+                sent = 0
+            if sent:
+                continue
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._settings.outbox_poll_seconds):
+                    await self._wake.wait()
+
+    async def _deliver(self, item: Outgoing) -> None:
+        started = self._clock()
+        if item.data is None:
+            sent = Sent("failed", error="the event no longer exists (its run was deleted)")
+        else:
+            sent = await self._send(item, started)
+        await self._record(item, sent, started)
+
+    async def _send(self, item: Outgoing, now: datetime) -> Sent:
+        headers, body = signed_request(item, now)
+        began = time.perf_counter()
+
+        def took() -> int:
+            return round((time.perf_counter() - began) * 1000)
+
+        try:
+            async with self._http.stream(
+                "POST",
+                item.url,
+                headers=headers,
+                content=body,
+                timeout=self._settings.outbox_timeout_seconds,
+            ) as response:
+                answer = await _first_bytes(response)
+        except DestinationRefused as exc:
+            return Sent("refused", latency_ms=took(), error=str(exc))
+        except httpx.TimeoutException:
+            seconds = self._settings.outbox_timeout_seconds
+            return Sent("failed", latency_ms=took(), error=f"no answer within {seconds:g} s")
+        except httpx.HTTPError as exc:
+            return Sent("failed", latency_ms=took(), error=f"{type(exc).__name__}: {exc}"[:500])
+        code = response.status_code
+        if response.is_success:
+            return Sent("delivered", code, took())
+        text = answer.decode(errors="replace")[:ERROR_CHARS]
+        return Sent("failed", code, took(), f"{code} {response.reason_phrase}: {text}".strip())
+
+    async def _record(self, item: Outgoing, sent: Sent, started: datetime) -> None:
+        now = self._clock()
+        lock = not self._db.is_sqlite
+        async with self._db.transaction() as session:
+            # The subscription first: attempts of its deliveries change its streak in turn.
+            subscription = await queries.lock_subscription(
+                session, item.subscription_id, for_update=lock
+            )
+            delivery = await queries.get_delivery(session, item.id)
+            if subscription is None or delivery is None:
+                return  # deleted while the request was out
+            attempt = delivery.attempts + 1
+            session.add(
+                DeliveryAttempt(
+                    delivery_id=delivery.id,
+                    subscription_id=subscription.id,
+                    attempt=attempt,
+                    outcome=sent.outcome,
+                    status_code=sent.status_code,
+                    latency_ms=sent.latency_ms,
+                    error=sent.error,
+                    started_at=started,
+                )
+            )
+            if delivery.status != "pending":
+                # Sent twice (a claim lapsed while the first send was out): already settled.
+                return
+            delivery.attempts = attempt
+            delivery.last_status_code = sent.status_code
+            delivery.last_error = sent.error
+            if sent.delivered:
+                delivery.status = "delivered"
+                delivery.finished_at = now
+                subscription.failing_since = None
+                subscription.failed_attempts = 0
+                subscription.given_up_in_row = 0
+                return
+            wait = retry_wait(self._settings.outbox_retry_seconds, attempt)
+            if wait is None:
+                delivery.status = "failed"
+                delivery.finished_at = now
+                subscription.given_up_in_row += 1
+            else:
+                delivery.next_attempt_at = now + wait
+            subscription.failed_attempts += 1
+            subscription.failing_since = subscription.failing_since or started
+            reason = disable_reason(subscription, now, self._settings)
+            if reason is not None and subscription.enabled:
+                await _disable(session, subscription, reason, now)
+
+
+async def _first_bytes(response: httpx.Response) -> bytes:
+    """The start of the answer: a receiver's error text, never a whole large body."""
+    kept = bytearray()
+    async for chunk in response.aiter_bytes():
+        kept += chunk
+        if len(kept) >= ANSWER_BYTES:
+            break
+    return bytes(kept[:ANSWER_BYTES])
+
+
+async def _disable(
+    session: AsyncSession, subscription: WebhookSubscription, reason: str, now: datetime
+) -> None:
+    subscription.enabled = False
+    subscription.disabled_reason = reason
+    subscription.disabled_at = now
+    log.warning("webhook subscription %s disabled: %s", subscription.id, reason)
+    # The dispatcher acts for the workspace; the audit log names it as the actor.
+    system = Principal("system:outbox", subscription.workspace_id, "admin", kind="system")
+    before = {"enabled": True}
+    after = {"enabled": False, "disabled_reason": reason}
+    change = Change("subscription.disable", "subscription", subscription.id, before, after)
+    await record(session, system, change)
+
+
+@asynccontextmanager
+async def outbox_running(
+    db: Database,
+    bus: EventBus,
+    settings: OutboxSettings,
+    steps: StepSettings,
+    *,
+    enabled: bool = True,
+) -> AsyncIterator[Outbox | None]:
+    """The dispatcher of a process that runs a worker (`enabled`), woken by the events
+    the process commits; the egress guard is the steps' own, with their allowed hosts."""
+    if not enabled:
+        yield None
+        return
+    async with step_client(egress_policy(steps)) as http:
+        outbox = Outbox(db, http, settings)
+        stop_listening = bus.listen(outbox.on_event)
+        task = asyncio.create_task(outbox.run())
+        try:
+            yield outbox
+        finally:
+            stop_listening()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
