@@ -130,3 +130,9 @@ async def lock_subscription(
 async def get_delivery(session: AsyncSession, delivery_id: int) -> SubscriptionDelivery | None:
     found: SubscriptionDelivery | None = await session.get(D, delivery_id)
     return found
+
+
+async def release(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
+    await session.execute(
+        update(D).where(D.id.in_(ids), D.status == PENDING).values(next_attempt_at=now)
+    )

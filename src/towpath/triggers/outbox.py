@@ -47,8 +47,9 @@ log = logging.getLogger("towpath.outbox")
 # The most of a receiver's answer an attempt reads and keeps in its error.
 ANSWER_BYTES = 4096
 ERROR_CHARS = 500
-# A claim lasts the send's timeout and this much more before another process may take it.
-CLAIM_MARGIN = timedelta(seconds=30)
+# A claim lasts the send's timeout and this much more (to record the attempt) before
+# another process may take it: only a process that died holds one that long.
+CLAIM_MARGIN = timedelta(seconds=10)
 USER_AGENT = "towpath-webhooks"
 
 
@@ -159,6 +160,11 @@ class Outbox:
         # Whether any subscription is enabled, as the last pass saw: without one, the
         # engine's events need not wake the dispatcher.
         self._watching = True
+        # Claimed and not yet recorded: handed back if the process stops meanwhile.
+        self._in_flight: set[int] = set()
+        # Stopping cancels only the requests out, never a transaction half done.
+        self._stopping = False
+        self._sends: set[asyncio.Task[Sent]] = set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -187,12 +193,15 @@ class Outbox:
                 skip_locked=not self._db.is_sqlite,
             )
             outgoing = await queries.load_outgoing(session, ids)
+        self._in_flight.update(ids)
         if outgoing:
             await asyncio.gather(*(self._deliver(item) for item in outgoing))
         return len(outgoing)
 
     async def run(self) -> None:
-        while True:
+        """Until `stop()`: a pass whenever woken or every poll interval, at once again
+        after a pass that sent something."""
+        while not self._stopping:
             self._wake.clear()
             try:
                 sent = await self.deliver_due()
@@ -205,13 +214,42 @@ class Outbox:
                 async with asyncio.timeout(self._settings.outbox_poll_seconds):
                     await self._wake.wait()
 
+    def stop(self) -> None:
+        """End `run` soon: requests out are abandoned (and handed back by `release`)."""
+        self._stopping = True
+        self._wake.set()
+        for send in self._sends:
+            send.cancel()
+
+    async def release(self) -> None:
+        """Hand back what was claimed and not recorded, due at once: a process stopping
+        mid-send leaves it to the next one without waiting for the claim to lapse."""
+        if not self._in_flight:
+            return
+        async with self._db.transaction() as session:
+            await queries.release(session, sorted(self._in_flight), self._clock())
+        self._in_flight.clear()
+
     async def _deliver(self, item: Outgoing) -> None:
         started = self._clock()
         if item.data is None:
             sent = Sent("failed", error="the event no longer exists (its run was deleted)")
         else:
-            sent = await self._send(item, started)
+            if self._stopping:
+                return
+            send = asyncio.create_task(self._send(item, started))
+            self._sends.add(send)
+            try:
+                sent = await send
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if send.cancelled() and current is not None and not current.cancelling():
+                    return  # stopped: `release` hands it back
+                raise
+            finally:
+                self._sends.discard(send)
         await self._record(item, sent, started)
+        self._in_flight.discard(item.id)
 
     async def _send(self, item: Outgoing, now: datetime) -> Sent:
         headers, body = signed_request(item, now)
@@ -220,19 +258,24 @@ class Outbox:
         def took() -> int:
             return round((time.perf_counter() - began) * 1000)
 
+        seconds = self._settings.outbox_timeout_seconds
         try:
-            async with self._http.stream(
-                "POST",
-                item.url,
-                headers=headers,
-                content=body,
-                timeout=self._settings.outbox_timeout_seconds,
-            ) as response:
+            # The whole exchange, not each read: a receiver dripping bytes cannot outlast
+            # the claim.
+            async with (
+                asyncio.timeout(seconds),
+                self._http.stream(
+                    "POST",
+                    item.url,
+                    headers=headers,
+                    content=body,
+                    timeout=seconds,
+                ) as response,
+            ):
                 answer = await _first_bytes(response)
         except DestinationRefused as exc:
             return Sent("refused", latency_ms=took(), error=str(exc))
-        except httpx.TimeoutException:
-            seconds = self._settings.outbox_timeout_seconds
+        except (TimeoutError, httpx.TimeoutException):
             return Sent("failed", latency_ms=took(), error=f"no answer within {seconds:g} s")
         except httpx.HTTPError as exc:
             return Sent("failed", latency_ms=took(), error=f"{type(exc).__name__}: {exc}"[:500])
@@ -340,6 +383,6 @@ async def outbox_running(
             yield outbox
         finally:
             stop_listening()
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            outbox.stop()
+            await task
+            await outbox.release()
