@@ -478,9 +478,10 @@ class SubscriptionDelivery(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ID)
-    subscription_id: Mapped[str] = mapped_column(
-        ID, ForeignKey("webhook_subscriptions.id", ondelete="CASCADE")
-    )
+    # No foreign key: its check would lock the subscription's row from the engine's
+    # transaction, and would fail that transaction if the subscription were deleted
+    # meanwhile. A delivery left without its subscription is never sent.
+    subscription_id: Mapped[str] = mapped_column(ID)
     # The `run_events` row delivered; its data is read when it is sent.
     event_id: Mapped[int] = mapped_column(BigInteger)
     run_id: Mapped[str] = mapped_column(ID)

@@ -122,7 +122,9 @@ async def lock_subscription(
 ) -> WebhookSubscription | None:
     stmt = select(S).where(S.id == subscription_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        # NO KEY UPDATE: the lock the update of its streak takes anyway, held from the
+        # read so two attempts' results count one after the other.
+        stmt = stmt.with_for_update(key_share=True)
     found: WebhookSubscription | None = await session.scalar(stmt)
     return found
 

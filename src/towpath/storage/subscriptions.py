@@ -62,8 +62,7 @@ async def add_subscription(
 
 
 async def delete_subscription(session: AsyncSession, subscription: WebhookSubscription) -> None:
-    # Explicit, child tables first: SQLite enforces ON DELETE CASCADE only with its
-    # foreign-key pragma, which another connection may not have set.
+    # Explicit, the attempts first: deliveries have no foreign key to cascade from.
     await session.execute(
         delete(DeliveryAttempt).where(DeliveryAttempt.subscription_id == subscription.id)
     )

@@ -143,12 +143,6 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", MOMENT, nullable=False),
         sa.Column("finished_at", MOMENT, nullable=True),
-        sa.ForeignKeyConstraint(
-            ["subscription_id"],
-            ["webhook_subscriptions.id"],
-            name=op.f("fk_subscription_deliveries_subscription_id_webhook_subscriptions"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subscription_deliveries")),
         sa.UniqueConstraint(
             "subscription_id",
