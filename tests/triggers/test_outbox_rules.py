@@ -200,8 +200,10 @@ async def test_a_subscription_failing_for_a_day_is_disabled_and_says_why(
     assert "every delivery attempt has failed since" in disabled["disabled_reason"]
     assert "(25 attempts)" in disabled["disabled_reason"]
     assert disabled["disabled_at"] is not None
-    # Disabled, it sends nothing and queues nothing new.
+    # Disabled, it sends nothing and queues nothing new; what is pending waits for it.
     assert await box.deliver_due() == 0
+    (parked,) = await deliveries_of(client, made["id"])
+    assert (parked["status"], parked["next_attempt_at"]) == ("pending", None)
     assert await _count(db) == queued == 1
     audit = (await client.get(f"{API}/audit", params={"action": "subscription.disable"})).json()
     assert [(e["action"], e["actor"]) for e in audit] == [("subscription.disable", "system:outbox")]

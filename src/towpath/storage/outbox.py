@@ -138,3 +138,21 @@ async def release(session: AsyncSession, ids: Sequence[int], now: datetime) -> N
     await session.execute(
         update(D).where(D.id.in_(ids), D.status == PENDING).values(next_attempt_at=now)
     )
+
+
+async def hold_followers(
+    session: AsyncSession, subscription_id: str, run_id: str, seq: int, until: datetime
+) -> None:
+    """The run's later deliveries to the subscription wait for the one before them: not
+    due before it is, so a look for due deliveries does not step over them meanwhile."""
+    await session.execute(
+        update(D)
+        .where(
+            D.subscription_id == subscription_id,
+            D.run_id == run_id,
+            D.status == PENDING,
+            D.seq > seq,
+            D.next_attempt_at < until,
+        )
+        .values(next_attempt_at=until)
+    )

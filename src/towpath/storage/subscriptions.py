@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
@@ -13,13 +14,15 @@ from towpath.storage.scoped import get_scoped
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
 SORTABLE = {"created_at": WebhookSubscription.created_at, "url": WebhookSubscription.url}
 DELIVERIES_SORTABLE = {"created_at": SubscriptionDelivery.created_at}
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
+# The due time of a disabled subscription's pending deliveries: never, until it is enabled
+# again, so the dispatcher's look for due deliveries does not step over them every time.
+PARKED = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class SubscriptionNotFound(NotFound):
@@ -71,6 +74,11 @@ async def delete_subscription(session: AsyncSession, subscription: WebhookSubscr
     )
     await session.delete(subscription)
     await session.flush()
+
+
+async def park_deliveries(session: AsyncSession, subscription_id: str) -> None:
+    """The pending deliveries of a subscription being disabled wait until it is enabled."""
+    await resume_deliveries(session, subscription_id, PARKED)
 
 
 async def resume_deliveries(session: AsyncSession, subscription_id: str, now: datetime) -> None:

@@ -27,6 +27,7 @@ from towpath.steps.egress import DestinationRefused
 from towpath.steps.services import egress_policy, step_client
 from towpath.storage import outbox as queries
 from towpath.storage.models import DeliveryAttempt
+from towpath.storage.subscriptions import park_deliveries
 from towpath.triggers.signatures import sign_standard
 
 if TYPE_CHECKING:
@@ -194,8 +195,13 @@ class Outbox:
             )
             outgoing = await queries.load_outgoing(session, ids)
         self._in_flight.update(ids)
-        if outgoing:
-            await asyncio.gather(*(self._deliver(item) for item in outgoing))
+        results = await asyncio.gather(
+            *(self._deliver(item) for item in outgoing), return_exceptions=True
+        )
+        for item, result in zip(outgoing, results, strict=True):
+            if isinstance(result, Exception):
+                # Its claim lapses and it is sent again.
+                log.warning("recording delivery %s failed", item.id, exc_info=result)
         return len(outgoing)
 
     async def run(self) -> None:
@@ -329,6 +335,9 @@ class Outbox:
                 subscription.given_up_in_row += 1
             else:
                 delivery.next_attempt_at = now + wait
+                await queries.hold_followers(
+                    session, subscription.id, delivery.run_id, delivery.seq, now + wait
+                )
             subscription.failed_attempts += 1
             subscription.failing_since = subscription.failing_since or started
             reason = disable_reason(subscription, now, self._settings)
@@ -352,6 +361,7 @@ async def _disable(
     subscription.enabled = False
     subscription.disabled_reason = reason
     subscription.disabled_at = now
+    await park_deliveries(session, subscription.id)
     log.warning("webhook subscription %s disabled: %s", subscription.id, reason)
     # The dispatcher acts for the workspace; the audit log names it as the actor.
     system = Principal("system:outbox", subscription.workspace_id, "admin", kind="system")

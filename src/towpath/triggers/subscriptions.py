@@ -142,6 +142,7 @@ async def update(
             subscription.enabled = False
             subscription.disabled_reason = f"disabled by {caller.subject}"
             subscription.disabled_at = now
+            await queries.park_deliveries(session, subscription.id)
         await session.flush()
         after = _summary(subscription)
         await record(

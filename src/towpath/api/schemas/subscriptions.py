@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, Field, Strict
 
 from towpath.api.schemas.strict import RequestModel
 from towpath.domain.states import EventType
+from towpath.storage.subscriptions import PARKED
 from towpath.triggers.outbox import message_id
 
 MAX_URL_CHARS = 2048
@@ -160,7 +161,8 @@ def created_response(subscription: Any, secret: str) -> SubscriptionCreated:
 
 
 def delivery_response(delivery: Any, attempts: list[Any]) -> DeliveryResponse:
-    pending = delivery.status == "pending"
+    # Pending but parked: its subscription is disabled, and nothing is due.
+    pending = delivery.status == "pending" and delivery.next_attempt_at < PARKED
     return DeliveryResponse(
         id=delivery.id,
         message_id=message_id(delivery.run_id, delivery.seq),
