@@ -26,6 +26,7 @@ from towpath.services.audit import Change, record
 from towpath.steps.egress import DestinationRefused
 from towpath.steps.services import egress_policy, step_client
 from towpath.storage import outbox as queries
+from towpath.storage.database import Database
 from towpath.storage.models import DeliveryAttempt
 from towpath.storage.subscriptions import park_deliveries
 from towpath.triggers.signatures import sign_standard
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
     from towpath.events.bus import EventBus, PublishedEvent
     from towpath.steps.settings import StepSettings
-    from towpath.storage.database import Database
     from towpath.storage.models import WebhookSubscription
     from towpath.storage.outbox import Outgoing
     from towpath.triggers.outbox_settings import OutboxSettings
@@ -385,14 +385,20 @@ async def outbox_running(
     if not enabled:
         yield None
         return
-    async with step_client(egress_policy(steps)) as http:
-        outbox = Outbox(db, http, settings)
-        stop_listening = bus.listen(outbox.on_event)
-        task = asyncio.create_task(outbox.run())
-        try:
-            yield outbox
-        finally:
-            stop_listening()
-            outbox.stop()
-            await task
-            await outbox.release()
+    # Connections of its own, as the engine has: its polls and sends neither wait for a
+    # request's connection nor appear among them.
+    own = Database(db.url, sqlite_synchronous=db.sqlite_synchronous)
+    try:
+        async with step_client(egress_policy(steps)) as http:
+            outbox = Outbox(own, http, settings)
+            stop_listening = bus.listen(outbox.on_event)
+            task = asyncio.create_task(outbox.run())
+            try:
+                yield outbox
+            finally:
+                stop_listening()
+                outbox.stop()
+                await task
+                await outbox.release()
+    finally:
+        await own.dispose()

@@ -75,10 +75,10 @@ async def get_subscription(subscription_id: str, db: DB, caller: Viewer) -> Subs
 
 @router.patch("/{subscription_id}", responses={**WITH_BODY, **errors(404)})
 async def update_subscription(
-    subscription_id: str, body: SubscriptionUpdate, db: DB, caller: Editor
+    subscription_id: str, db: DB, caller: Editor, body: SubscriptionUpdate | None = None
 ) -> SubscriptionResponse:
     """Change the URL, event types, workflow or description; enable or disable it."""
-    changes = SubscriptionChanges(body.changes())
+    changes = SubscriptionChanges(body.changes() if body is not None else {})
     return subscription_response(await service.update(db, caller, subscription_id, changes))
 
 
