@@ -34,6 +34,7 @@ from towpath.api.routes import (
     stats,
     stream_tokens,
     streams,
+    subscriptions,
     webhooks,
     workflows,
 )
@@ -55,6 +56,7 @@ from towpath.steps.catalog import default_registry
 from towpath.storage.database import Database
 from towpath.storage.secrets import server_secret
 from towpath.storage.workspaces import ensure_workspace
+from towpath.triggers.outbox import outbox_running
 from towpath.triggers.scheduler import scheduler_running
 
 if TYPE_CHECKING:
@@ -85,6 +87,8 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
                 engine_running(db, registry, settings, with_worker=settings.run_worker) as rt,
                 # Ticks are taken wherever runs are worked on.
                 scheduler_running(rt, enabled=settings.run_worker),
+                # Outgoing webhooks go out from every process that runs a worker.
+                outbox_running(db, rt.bus, settings, settings, enabled=settings.run_worker),
             ):
                 app.state.authenticator = authenticator
                 app.state.runtime = rt
@@ -142,6 +146,7 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
         stream_tokens,
         webhooks,
         schedules,
+        subscriptions,
     ):
         api.include_router(router.router)
     app.include_router(api)

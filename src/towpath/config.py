@@ -10,9 +10,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from towpath.auth.settings import AuthSettings, split_list
 from towpath.engine.settings import EngineSettings
 from towpath.events.settings import StreamSettings
+from towpath.triggers.outbox_settings import OutboxSettings
 
 
-class Settings(BaseSettings, StreamSettings, AuthSettings, EngineSettings):
+class Settings(BaseSettings, StreamSettings, AuthSettings, EngineSettings, OutboxSettings):
     model_config = SettingsConfigDict(env_prefix="TOWPATH_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./towpath.db"

@@ -16,6 +16,7 @@ from towpath.engine.runner import engine_running
 from towpath.observability.metrics import Metrics
 from towpath.steps.catalog import default_registry
 from towpath.storage.database import Database
+from towpath.triggers.outbox import outbox_running
 from towpath.triggers.scheduler import scheduler_running
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ async def run_worker_process(settings: Settings, metrics_port: int | None = None
         async with (
             engine_running(db, default_registry(), settings, with_worker=True) as runtime,
             scheduler_running(runtime),
+            outbox_running(db, runtime.bus, settings, settings),
             _serving(app, settings.host, metrics_port),
         ):
             runtime.bus.listen(found.on_event)

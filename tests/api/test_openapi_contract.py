@@ -14,7 +14,15 @@ from tests.factories import node
 from tests.runs import API, publish, start
 from towpath.api.openapi import NO_NUL, check_operation_ids
 from towpath.api.paging import sort_values
-from towpath.storage import api_keys, audit, members, runs, schedules, workflows
+from towpath.storage import (
+    api_keys,
+    audit,
+    members,
+    runs,
+    schedules,
+    subscriptions,
+    workflows,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -36,6 +44,8 @@ OPERATIONS = {
     "put_schedule_trigger", "list_schedules", "create_schedule", "get_schedule",
     "update_schedule", "delete_schedule", "pause_schedule", "unpause_schedule",
     "trigger_schedule", "backfill_schedule", "list_schedule_fires",
+    "list_subscriptions", "create_subscription", "get_subscription", "update_subscription",
+    "delete_subscription", "rotate_subscription_secret", "list_subscription_deliveries",
     "get_health", "get_readiness", "get_metrics",
 }  # fmt: skip
 SORTED_BY = {
@@ -47,6 +57,7 @@ SORTED_BY = {
     "list_audit_entries": audit.SORTABLE,
     "list_schedules": schedules.SORTABLE,
     "get_run_metrics": ("created_at", "step_id", "duration_seconds"),
+    "list_subscriptions": subscriptions.SORTABLE,
 }
 ENVELOPE = {"$ref": "#/components/schemas/ErrorResponse"}
 

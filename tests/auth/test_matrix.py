@@ -71,6 +71,13 @@ POLICY = {
     ("POST", "/api/v1/triggers/webhooks/{trigger_id}/rotate-secret"): "editor",
     ("GET", "/api/v1/triggers/webhooks/{trigger_id}/deliveries"): "viewer",
     ("POST", "/api/v1/triggers/webhook/{workflow_id}"): "operator",
+    ("GET", "/api/v1/subscriptions"): "viewer",
+    ("POST", "/api/v1/subscriptions"): "editor",
+    ("GET", "/api/v1/subscriptions/{subscription_id}"): "viewer",
+    ("PATCH", "/api/v1/subscriptions/{subscription_id}"): "editor",
+    ("DELETE", "/api/v1/subscriptions/{subscription_id}"): "editor",
+    ("POST", "/api/v1/subscriptions/{subscription_id}/rotate-secret"): "editor",
+    ("GET", "/api/v1/subscriptions/{subscription_id}/deliveries"): "viewer",
 }
 # Routes whose request proves itself with a signature instead of a credential
 # (tests/triggers covers them).

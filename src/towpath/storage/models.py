@@ -461,3 +461,108 @@ class WebhookDelivery(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     run_id: Mapped[str | None] = mapped_column(ID)
     created_at: Mapped[datetime] = _created()
+
+
+class WebhookSubscription(Base):
+    """An outgoing webhook: committed run events of the chosen types are delivered to its
+    URL, signed the Standard Webhooks way with its secret."""
+
+    __tablename__ = "webhook_subscriptions"
+    __table_args__ = (
+        Index(None, "workspace_id", "created_at", "id"),
+        # What the `run_events` trigger asks of every event: any enabled subscription here?
+        Index(None, "workspace_id", "enabled"),
+    )
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace(index=False)
+    url: Mapped[str] = mapped_column(String(2048))
+    # The event types wanted, a JSON list of `EventType` values.
+    event_types: Mapped[list[str]] = mapped_column(JSONDoc)
+    # Only runs of this workflow lineage (every version of it); None for every workflow.
+    workflow_lineage_id: Mapped[str | None] = mapped_column(ID)
+    description: Mapped[str] = mapped_column(Text, default="")
+    # Kept as it is: an HMAC is made with the secret itself, not a hash of it.
+    secret: Mapped[str] = mapped_column(String(200))
+    # The secret before the last rotation: deliveries carry its signature too until then.
+    previous_secret: Mapped[str | None] = mapped_column(String(200))
+    previous_expires_at: Mapped[datetime | None]
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    disabled_at: Mapped[datetime | None]
+    # The failing streak, reset by any delivered attempt: since when every attempt failed,
+    # how many attempts, and how many deliveries were given up in a row.
+    failing_since: Mapped[datetime | None]
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    given_up_in_row: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    rotated_at: Mapped[datetime | None]
+
+
+# Deliveries still to make: the dispatcher's queue.
+DELIVERY_PENDING = "status = 'pending'"
+
+
+class SubscriptionDelivery(Base):
+    """One event to deliver to one subscription: written by a trigger on `run_events` in
+    the event's own transaction (the outbox), then sent until delivered or given up."""
+
+    __tablename__ = "subscription_deliveries"
+    __table_args__ = (
+        # A run's deliveries to a subscription go in seq order: the first pending one is
+        # the only one sendable, found through this index.
+        UniqueConstraint("subscription_id", "run_id", "seq"),
+        Index(None, "subscription_id", "created_at", "id"),
+        Index(
+            "ix_subscription_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=text(DELIVERY_PENDING),
+            sqlite_where=text(DELIVERY_PENDING),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ID)
+    # No foreign key: its check would lock the subscription's row from the engine's
+    # transaction, and would fail that transaction if the subscription were deleted
+    # meanwhile. A delivery left without its subscription is never sent.
+    subscription_id: Mapped[str] = mapped_column(ID)
+    # The `run_events` row delivered; its data is read when it is sent.
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    run_id: Mapped[str] = mapped_column(ID)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    event_type: Mapped[str] = mapped_column(String(64))
+    # "pending", "delivered", or "failed" (given up).
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When a pending delivery may be sent next; pushed past a send in flight, so one whose
+    # sender died is sent again once that passes.
+    next_attempt_at: Mapped[datetime]
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created()
+    finished_at: Mapped[datetime | None]
+
+
+class DeliveryAttempt(Base):
+    """One try at sending a delivery: what came back, how long it took, or why it failed."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (Index(None, "delivery_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("subscription_deliveries.id", ondelete="CASCADE"),
+    )
+    subscription_id: Mapped[str] = mapped_column(ID, index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    # "delivered", "failed" (an answer outside 2xx, a timeout, a broken connection) or
+    # "refused" (the egress guard would not let it reach the address: nothing was sent).
+    outcome: Mapped[str] = mapped_column(String(20))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime]
