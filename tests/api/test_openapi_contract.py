@@ -14,7 +14,7 @@ from tests.factories import node
 from tests.runs import API, publish, start
 from towpath.api.openapi import NO_NUL, check_operation_ids
 from towpath.api.paging import sort_values
-from towpath.storage import api_keys, audit, members, runs, workflows
+from towpath.storage import api_keys, audit, event_triggers, members, runs, workflows
 
 if TYPE_CHECKING:
     import httpx
@@ -33,6 +33,7 @@ OPERATIONS = {
     "list_webhook_triggers", "create_webhook_trigger", "get_webhook_trigger",
     "delete_webhook_trigger", "rotate_webhook_secret", "list_webhook_deliveries",
     "start_run_from_webhook", "deliver_webhook",
+    "list_event_triggers", "create_event_trigger", "get_event_trigger", "delete_event_trigger",
     "get_health", "get_readiness", "get_metrics",
 }  # fmt: skip
 SORTED_BY = {
@@ -42,6 +43,7 @@ SORTED_BY = {
     "list_api_keys": api_keys.SORTABLE,
     "list_members": members.SORTABLE,
     "list_audit_entries": audit.SORTABLE,
+    "list_event_triggers": event_triggers.SORTABLE,
     "get_run_metrics": ("created_at", "step_id", "duration_seconds"),
 }
 ENVELOPE = {"$ref": "#/components/schemas/ErrorResponse"}

@@ -392,6 +392,8 @@ class WebhookTrigger(Base):
     created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = _created()
     rotated_at: Mapped[datetime | None]
+    # False: a delivery runs the lineage's newest published version; True: this version.
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class WebhookDelivery(Base):
@@ -413,4 +415,44 @@ class WebhookDelivery(Base):
     reason: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
     run_id: Mapped[str | None] = mapped_column(ID)
+    created_at: Mapped[datetime] = _created()
+
+
+class EventTrigger(Base):
+    """A subscription: every event posted under `event_name` (that passes `filter`) starts
+    a run of the workflow's lineage, its newest published version unless `pinned`."""
+
+    __tablename__ = "event_triggers"
+    __table_args__ = (
+        Index(None, "workspace_id", "event_name"),
+        Index(None, "workspace_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace(index=False)
+    name: Mapped[str] = mapped_column(String(200))
+    event_name: Mapped[str] = mapped_column(String(200))
+    workflow_id: Mapped[str] = mapped_column(ID, ForeignKey("workflows.id"))
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A sandboxed expression over the event; None lets every event through.
+    filter: Mapped[str | None] = mapped_column(Text)
+    # Templates building the run input from the event; None makes the event's data the input.
+    input_template: Mapped[Any] = mapped_column(JSONDoc, nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+
+
+class PostedEvent(Base):
+    """An event posted with an id, and what its post did: the same id again answers this."""
+
+    __tablename__ = "posted_events"
+    __table_args__ = (UniqueConstraint("workspace_id", "event_id"),)
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace(index=False)
+    event_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(200))
+    # The name, key and data hashed: the same id with another event is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = _created()
