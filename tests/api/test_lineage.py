@@ -42,6 +42,8 @@ async def test_runs_and_stats_of_a_lineage_cover_every_version(
     bad = await client.get(f"{API}/workflows/{second}/stats?versions=some")
 
     assert {run["id"] for run in lineage} == {old["id"], new["id"]}
+    assert {run["lineage_id"] for run in lineage} == {first}
+    assert (new["workflow_id"], new["lineage_id"]) == (second, first)
     assert [run["id"] for run in one_version] == [old["id"]]
     # The lineage's id is its first version's id; a later version's id names no lineage.
     assert by_second_id == []

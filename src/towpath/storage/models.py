@@ -117,6 +117,7 @@ class Run(Base):
         Index(None, "workspace_id", "workflow_id", "status", "created_at", "id"),
         Index(None, "workspace_id", "status", "id"),
         Index(None, "workspace_id", "completed_at", "id"),
+        Index(None, "workspace_id", "lineage_id", "created_at", "id"),
     )
 
     id: Mapped[str] = _id()
@@ -144,6 +145,8 @@ class Run(Base):
     # empty for runs older than the column), and how many levels below it this run is.
     root_run_id: Mapped[str | None] = mapped_column(ID, index=True)
     depth: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Its workflow's lineage, the same for the runs of every version.
+    lineage_id: Mapped[str | None] = mapped_column(ID)
 
 
 # The queue: step runs waiting for a worker's claim.

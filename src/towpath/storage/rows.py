@@ -32,6 +32,8 @@ class RunRow:
     depth: int
     # The trigger that started the run (a webhook trigger's id), if one did.
     trigger_id: str | None = None
+    # The workflow's lineage (every version of it shares it): lists and statistics by it.
+    lineage_id: str | None = None
 
 
 @dataclass

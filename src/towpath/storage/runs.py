@@ -8,14 +8,13 @@ from sqlalchemy import select
 
 from towpath.domain.errors import NotFound
 from towpath.domain.states import StepStatus
-from towpath.storage.models import Run, RunEvent, RunLog, StepRun, Workflow
+from towpath.storage.models import Run, RunEvent, RunLog, StepRun
 from towpath.storage.pagination import Page, PageRequest, paginate
 from towpath.storage.rows import RUN_COLUMNS, RunRow
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
 SORTABLE = {"created_at": Run.created_at, "status": Run.status, "completed_at": Run.completed_at}
@@ -61,7 +60,7 @@ async def list_runs(
     if workflow_id is not None:
         stmt = stmt.where(Run.workflow_id == workflow_id)
     if lineage_id is not None:
-        stmt = stmt.where(Run.workflow_id.in_(lineage_versions(workspace_id, lineage_id)))
+        stmt = stmt.where(Run.lineage_id == lineage_id)
     if status is not None:
         stmt = stmt.where(Run.status == status)
     if since is not None:
@@ -70,13 +69,6 @@ async def list_runs(
         stmt = stmt.where(Run.created_at < until)
     return await paginate(
         session, stmt, page, SORTABLE, "-created_at", tiebreak=Run.id, shape=run_row
-    )
-
-
-def lineage_versions(workspace_id: str, lineage_id: str) -> Select[str]:
-    """The ids of every version of one lineage, deleted ones too: their runs remain."""
-    return select(Workflow.id).where(
-        Workflow.workspace_id == workspace_id, Workflow.lineage_id == lineage_id
     )
 
 

@@ -15,7 +15,6 @@ from sqlalchemy import and_, case, func, literal, select
 from towpath.domain.states import RUN_TERMINAL
 from towpath.storage.models import Run, StepRun
 from towpath.storage.pagination import Page, PageRequest, UnknownSortField
-from towpath.storage.runs import lineage_versions
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -58,9 +57,7 @@ async def workflow_stats(
 ) -> WorkflowStats:
     """The runs of one version, or with `lineage_id` of every version of that lineage."""
     of_workflow = (
-        Run.workflow_id == workflow_id
-        if lineage_id is None
-        else Run.workflow_id.in_(lineage_versions(workspace_id, lineage_id))
+        Run.workflow_id == workflow_id if lineage_id is None else Run.lineage_id == lineage_id
     )
     window = and_(
         Run.workspace_id == workspace_id,

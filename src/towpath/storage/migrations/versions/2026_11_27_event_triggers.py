@@ -1,4 +1,5 @@
-"""Event triggers, posted events kept by their id, and webhook triggers that pin a version.
+"""Event triggers, posted events kept by their id, webhook triggers that pin a version,
+and the lineage of each run's workflow on the run.
 
 Revision ID: event_triggers_3b7f
 Revises: webhook_triggers_5d1a
@@ -21,6 +22,17 @@ MOMENT = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    op.add_column("runs", sa.Column("lineage_id", sa.String(length=36), nullable=True))
+    op.execute(
+        "UPDATE runs SET lineage_id ="
+        " (SELECT workflows.lineage_id FROM workflows WHERE workflows.id = runs.workflow_id)"
+    )
+    op.create_index(
+        op.f("ix_runs_workspace_id_lineage_id_created_at_id"),
+        "runs",
+        ["workspace_id", "lineage_id", "created_at", "id"],
+        unique=False,
+    )
     op.add_column(
         "webhook_triggers",
         sa.Column("pinned", sa.Boolean(), server_default=sa.false(), nullable=False),
@@ -87,3 +99,5 @@ def downgrade() -> None:
     op.drop_table("event_triggers")
     # A plain DROP COLUMN (SQLite 3.35 and later), as the webhook migration drops its own.
     op.drop_column("webhook_triggers", "pinned")
+    op.drop_index(op.f("ix_runs_workspace_id_lineage_id_created_at_id"), table_name="runs")
+    op.drop_column("runs", "lineage_id")
