@@ -70,6 +70,10 @@ POLICY = {
     ("DELETE", "/api/v1/triggers/webhooks/{trigger_id}"): "editor",
     ("POST", "/api/v1/triggers/webhooks/{trigger_id}/rotate-secret"): "editor",
     ("GET", "/api/v1/triggers/webhooks/{trigger_id}/deliveries"): "viewer",
+    ("GET", "/api/v1/triggers/events"): "viewer",
+    ("POST", "/api/v1/triggers/events"): "editor",
+    ("GET", "/api/v1/triggers/events/{trigger_id}"): "viewer",
+    ("DELETE", "/api/v1/triggers/events/{trigger_id}"): "editor",
     ("POST", "/api/v1/triggers/webhook/{workflow_id}"): "operator",
 }
 # Routes whose request proves itself with a signature instead of a credential
