@@ -17,6 +17,7 @@ from towpath.api.paging import sort_values
 from towpath.storage import (
     api_keys,
     audit,
+    event_triggers,
     members,
     runs,
     schedules,
@@ -46,6 +47,7 @@ OPERATIONS = {
     "trigger_schedule", "backfill_schedule", "list_schedule_fires",
     "list_subscriptions", "create_subscription", "get_subscription", "update_subscription",
     "delete_subscription", "rotate_subscription_secret", "list_subscription_deliveries",
+    "list_event_triggers", "create_event_trigger", "get_event_trigger", "delete_event_trigger",
     "get_health", "get_readiness", "get_metrics",
 }  # fmt: skip
 SORTED_BY = {
@@ -56,6 +58,7 @@ SORTED_BY = {
     "list_members": members.SORTABLE,
     "list_audit_entries": audit.SORTABLE,
     "list_schedules": schedules.SORTABLE,
+    "list_event_triggers": event_triggers.SORTABLE,
     "get_run_metrics": ("created_at", "step_id", "duration_seconds"),
     "list_subscriptions": subscriptions.SORTABLE,
 }

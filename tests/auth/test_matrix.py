@@ -70,6 +70,10 @@ POLICY = {
     ("DELETE", "/api/v1/triggers/webhooks/{trigger_id}"): "editor",
     ("POST", "/api/v1/triggers/webhooks/{trigger_id}/rotate-secret"): "editor",
     ("GET", "/api/v1/triggers/webhooks/{trigger_id}/deliveries"): "viewer",
+    ("GET", "/api/v1/triggers/events"): "viewer",
+    ("POST", "/api/v1/triggers/events"): "editor",
+    ("GET", "/api/v1/triggers/events/{trigger_id}"): "viewer",
+    ("DELETE", "/api/v1/triggers/events/{trigger_id}"): "editor",
     ("POST", "/api/v1/triggers/webhook/{workflow_id}"): "operator",
     ("GET", "/api/v1/subscriptions"): "viewer",
     ("POST", "/api/v1/subscriptions"): "editor",
@@ -78,6 +82,17 @@ POLICY = {
     ("DELETE", "/api/v1/subscriptions/{subscription_id}"): "editor",
     ("POST", "/api/v1/subscriptions/{subscription_id}/rotate-secret"): "editor",
     ("GET", "/api/v1/subscriptions/{subscription_id}/deliveries"): "viewer",
+    ("POST", "/api/v1/triggers/schedule"): "editor",
+    ("GET", "/api/v1/schedules"): "viewer",
+    ("POST", "/api/v1/schedules"): "editor",
+    ("GET", "/api/v1/schedules/{schedule_id}"): "viewer",
+    ("PUT", "/api/v1/schedules/{schedule_id}"): "editor",
+    ("DELETE", "/api/v1/schedules/{schedule_id}"): "editor",
+    ("POST", "/api/v1/schedules/{schedule_id}/pause"): "editor",
+    ("POST", "/api/v1/schedules/{schedule_id}/unpause"): "editor",
+    ("POST", "/api/v1/schedules/{schedule_id}/trigger"): "operator",
+    ("POST", "/api/v1/schedules/{schedule_id}/backfill"): "operator",
+    ("GET", "/api/v1/schedules/{schedule_id}/fires"): "viewer",
 }
 # Routes whose request proves itself with a signature instead of a credential
 # (tests/triggers covers them).
@@ -91,6 +106,15 @@ BODIES = {
     "/api/v1/runs/{run_id}/clarify": {"answers": {}},
     "/api/v1/runs/{run_id}/resume": {"data": {}},
     "/api/v1/members/{member_id}": {"role": "viewer"},
+    "/api/v1/schedules/{schedule_id}": {
+        "name": "s",
+        "workflow_id": MISSING,
+        "spec": {"cron": ["0 9 * * *"]},
+    },
+    "/api/v1/schedules/{schedule_id}/backfill": {
+        "start": "2026-11-02T00:00:00Z",
+        "end": "2026-11-03T00:00:00Z",
+    },
 }
 _PARAM = re.compile(r"\{(\w+)\}")
 

@@ -112,6 +112,7 @@ def start_run(
         root_run_id=(parent.root_run_id or parent.id) if parent else run_id,
         depth=parent.depth + 1 if parent else 0,
         trigger_id=trigger_id,
+        lineage_id=workflow.lineage_id,
     )
     rt = RunTransaction.create(d, run)
     rt.emit(EventType.RUN_CREATED, trigger_type=trigger_type, workflow_id=workflow.workflow_id)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from towpath.domain.states import STEP_TERMINAL, EventType, StepStatus
 from towpath.engine.attempts import record_attempt
+from towpath.engine.event_gate import hold_event_name
 from towpath.engine.fan_out import fan_out, item_settled, kept_state
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.run_io import flush_runs, open_runs
@@ -60,6 +61,9 @@ def record_result(
         _fail_or_retry(rt, row, result, outcome, rng)
     elif isinstance(outcome, Waiting):
         _wait(rt, row, outcome)
+        event_name = outcome.request.get("event_name")
+        if row.step_type == "wait_for_event" and isinstance(event_name, str):
+            yield from hold_event_name(d, rt.run.workspace_id, event_name, alone=False)
     elif isinstance(outcome, Deferred):
         _park(rt, row, outcome)
     elif isinstance(outcome, FanOut):

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from towpath.domain.states import StepStatus
 from towpath.engine import human
-from towpath.engine.fan_out import item_settled
 from towpath.engine.lifecycle import (
     cancel_run,
     retry_run,
     start_run,
 )
-from towpath.engine.rows import WHOLE_STEP
 from towpath.services.audit import RunAction
 from towpath.services.idempotency import complete_key_in_transition, create_once
 from towpath.storage import runs as queries
@@ -105,6 +102,7 @@ async def list_runs(
     status: str | None,
     since: datetime | None,
     until: datetime | None,
+    lineage_id: str | None = None,
 ) -> Page[RunRow]:
     async with runtime.db.read() as session:
         return await queries.list_runs(
@@ -115,6 +113,7 @@ async def list_runs(
             status=status,
             since=since,
             until=until,
+            lineage_id=lineage_id,
         )
 
 
@@ -204,42 +203,3 @@ async def retry(runtime: Runtime, caller: Principal, run_id: str) -> tuple[RunRo
 def _answer(rt: RunTransaction) -> tuple[RunRow, dict[str, Any]]:
     """The run as the transition left it, answered without another query (or race)."""
     return rt.run, rt.outputs()
-
-
-async def post_event(
-    runtime: Runtime, caller: Principal, name: str, key: str | None, data: dict[str, Any]
-) -> list[str]:
-    """Answer every wait_for_event step waiting for this name and key; their run ids."""
-    async with runtime.db.read() as session:
-        waiting = await queries.waiting_for_event(session, caller.workspace_id)
-    by_run: dict[str, list[tuple[str, int]]] = {}
-    for row in waiting:
-        state = row.state if isinstance(row.state, dict) else {}
-        if state.get("event_name") == name and state.get("key") == key:
-            by_run.setdefault(row.run_id, []).append((row.step_id, row.item_index))
-    answered = []
-    for run_id, steps in by_run.items():
-
-        def change(
-            rt: RunTransaction,
-            prepared: PreparedWorkflow,
-            steps: list[tuple[str, int]] = steps,
-        ) -> Gen[None]:
-            took = False
-            for step_id, item_index in steps:
-                current = rt.step(step_id, item_index)
-                if current is None or current.status != StepStatus.WAITING:
-                    continue
-                rt.emit("event.received", step_id, name=name, key=key)
-                rt.complete_step(current, {"name": name, "key": key, "data": data})
-                if item_index != WHOLE_STEP:
-                    yield from item_settled(rt, current)
-                took = True
-            if took:
-                rt.advance(prepared.graph)
-                answered.append(rt.run.id)
-
-        step_ids = sorted({step_id for step_id, _ in steps})
-        action = RunAction(caller, "run.event", {"step_ids": step_ids, "event": name, "key": key})
-        await runtime.change_run(run_id, caller.workspace_id, change, action)
-    return answered

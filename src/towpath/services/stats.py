@@ -41,12 +41,18 @@ def window(since: datetime | None, until: datetime | None) -> Window:
 
 
 async def workflow_stats(
-    db: Database, caller: Principal, workflow_id: str, span: Window
+    db: Database, caller: Principal, workflow_id: str, span: Window, *, lineage: bool = False
 ) -> stats.WorkflowStats:
+    """One version's runs, or with `lineage` those of every version of its workflow."""
     async with db.read() as session:
-        await workflows.get_workflow(session, caller.workspace_id, workflow_id)
+        found = await workflows.get_workflow(session, caller.workspace_id, workflow_id)
         return await stats.workflow_stats(
-            session, caller.workspace_id, workflow_id, span.since, span.until
+            session,
+            caller.workspace_id,
+            workflow_id,
+            span.since,
+            span.until,
+            found.lineage_id if lineage else None,
         )
 
 

@@ -117,6 +117,7 @@ class Run(Base):
         Index(None, "workspace_id", "workflow_id", "status", "created_at", "id"),
         Index(None, "workspace_id", "status", "id"),
         Index(None, "workspace_id", "completed_at", "id"),
+        Index(None, "workspace_id", "lineage_id", "created_at", "id"),
     )
 
     id: Mapped[str] = _id()
@@ -146,6 +147,8 @@ class Run(Base):
     depth: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The tick a schedule started the run for, if one did.
     scheduled_at: Mapped[datetime | None]
+    # Its workflow's lineage, the same for the runs of every version.
+    lineage_id: Mapped[str | None] = mapped_column(ID)
 
 
 # The queue: step runs waiting for a worker's claim.
@@ -439,6 +442,8 @@ class WebhookTrigger(Base):
     created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = _created()
     rotated_at: Mapped[datetime | None]
+    # False: a delivery runs the lineage's newest published version; True: this version.
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class WebhookDelivery(Base):
@@ -566,3 +571,43 @@ class DeliveryAttempt(Base):
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime]
+
+
+class EventTrigger(Base):
+    """A subscription: every event posted under `event_name` (that passes `filter`) starts
+    a run of the workflow's lineage, its newest published version unless `pinned`."""
+
+    __tablename__ = "event_triggers"
+    __table_args__ = (
+        Index(None, "workspace_id", "event_name"),
+        Index(None, "workspace_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace(index=False)
+    name: Mapped[str] = mapped_column(String(200))
+    event_name: Mapped[str] = mapped_column(String(200))
+    workflow_id: Mapped[str] = mapped_column(ID, ForeignKey("workflows.id"))
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A sandboxed expression over the event; None lets every event through.
+    filter: Mapped[str | None] = mapped_column(Text)
+    # Templates building the run input from the event; None makes the event's data the input.
+    input_template: Mapped[Any] = mapped_column(JSONDoc, nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+
+
+class PostedEvent(Base):
+    """An event posted with an id, and what its post did: the same id again answers this."""
+
+    __tablename__ = "posted_events"
+    __table_args__ = (UniqueConstraint("workspace_id", "event_id"),)
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace(index=False)
+    event_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(200))
+    # The name, key and data hashed: the same id with another event is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = _created()

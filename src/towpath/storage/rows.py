@@ -34,6 +34,8 @@ class RunRow:
     trigger_id: str | None = None
     # The tick a schedule started the run for.
     scheduled_at: datetime | None = None
+    # The workflow's lineage (every version of it shares it): lists and statistics by it.
+    lineage_id: str | None = None
 
 
 @dataclass

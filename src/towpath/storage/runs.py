@@ -54,10 +54,13 @@ async def list_runs(
     status: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    lineage_id: str | None = None,
 ) -> Page[RunRow]:
     stmt = select(*_RUN_FIELDS).where(Run.workspace_id == workspace_id)
     if workflow_id is not None:
         stmt = stmt.where(Run.workflow_id == workflow_id)
+    if lineage_id is not None:
+        stmt = stmt.where(Run.lineage_id == lineage_id)
     if status is not None:
         stmt = stmt.where(Run.status == status)
     if since is not None:

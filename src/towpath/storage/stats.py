@@ -48,11 +48,20 @@ class WorkflowStats:
 
 
 async def workflow_stats(
-    session: AsyncSession, workspace_id: str, workflow_id: str, since: datetime, until: datetime
+    session: AsyncSession,
+    workspace_id: str,
+    workflow_id: str,
+    since: datetime,
+    until: datetime,
+    lineage_id: str | None = None,
 ) -> WorkflowStats:
+    """The runs of one version, or with `lineage_id` of every version of that lineage."""
+    of_workflow = (
+        Run.workflow_id == workflow_id if lineage_id is None else Run.lineage_id == lineage_id
+    )
     window = and_(
         Run.workspace_id == workspace_id,
-        Run.workflow_id == workflow_id,
+        of_workflow,
         Run.created_at >= since,
         Run.created_at < until,
     )

@@ -161,6 +161,7 @@ async def _start(
         policy,
         trigger_type=TRIGGER_TYPE,
         trigger_id=trigger.id,
+        latest=not trigger.pinned,
     )
     return Started(run, context, replayed)
 

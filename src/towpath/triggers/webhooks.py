@@ -34,6 +34,8 @@ class TriggerSpec:
     scheme: Scheme
     scheme_options: dict[str, Any]
     transform: Any
+    # Run exactly `workflow_id`, not the newest published version of its lineage.
+    pinned: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ def _summary(trigger: WebhookTrigger) -> dict[str, Any]:
         "workflow_id": trigger.workflow_id,
         "scheme": trigger.scheme,
         "transform": trigger.transform is not None,
+        "pinned": trigger.pinned,
     }
 
 
@@ -68,6 +71,7 @@ async def create(db: Database, caller: Principal, spec: TriggerSpec) -> TriggerW
             scheme_options=spec.scheme_options,
             secret=secret,
             transform=spec.transform,
+            pinned=spec.pinned,
             created_by=caller.subject,
         )
         await queries.add_trigger(session, trigger)

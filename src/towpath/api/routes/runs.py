@@ -44,6 +44,16 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 Since = Annotated[Moment | None, Query(description=f"Created at or after this: {MOMENT_RULE}")]
 Until = Annotated[Moment | None, Query(description=f"Created before this: {MOMENT_RULE}")]
 RunPages = Annotated[PageRequest, paging(SORTABLE, "-created_at")]
+WorkflowVersion = Annotated[
+    str | None, Query(description="Only the runs of this one version of a workflow")
+]
+Lineage = Annotated[
+    str | None,
+    Query(
+        description="Only the runs of every version of one workflow: its lineage id, the"
+        " id of its version 1 (`lineage_id` of any version)"
+    ),
+]
 
 # What a client does next with a run it holds.
 RUN_LINKS = links(
@@ -100,13 +110,21 @@ async def list_runs(
     caller: Viewer,
     page: RunPages,
     response: Response,
-    workflow_id: str | None = None,
+    workflow_id: WorkflowVersion = None,
     status: RunStatus | None = None,
     since: Since = None,
     until: Until = None,
+    lineage_id: Lineage = None,
 ) -> list[RunSummary]:
     found = await service.list_runs(
-        runtime, caller, page, workflow_id=workflow_id, status=status, since=since, until=until
+        runtime,
+        caller,
+        page,
+        workflow_id=workflow_id,
+        status=status,
+        since=since,
+        until=until,
+        lineage_id=lineage_id,
     )
     set_total(response, found)
     return [RunSummary.model_validate(run) for run in found.items]

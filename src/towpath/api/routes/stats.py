@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -30,6 +30,13 @@ Until = Annotated[
     Moment | None,
     Query(description=f"The window's end, not in it: {MOMENT_RULE}; by default now"),
 ]
+Versions = Annotated[
+    Literal["one", "all"],
+    Query(
+        description="`one`: the runs of this version only; `all`: of every version of"
+        " its workflow (its lineage)"
+    ),
+]
 # The step runs' columns a run's metrics sort by (storage.stats.step_metrics).
 StepPages = Annotated[
     PageRequest, paging(("created_at", "step_id", "duration_seconds"), "created_at")
@@ -42,12 +49,19 @@ METRICS: Responses = {
 
 @router.get("/workflows/{workflow_id}/stats", responses=errors(400, 404))
 async def get_workflow_stats(
-    workflow_id: str, db: DB, caller: Viewer, since: Since = None, until: Until = None
+    workflow_id: str,
+    db: DB,
+    caller: Viewer,
+    since: Since = None,
+    until: Until = None,
+    versions: Versions = "one",
 ) -> WorkflowStatsResponse:
     """Runs created in the window; `since` after `until` is a 400, `since` equal to
-    `until` an empty window."""
+    `until` an empty window. `versions=all` counts the runs of every version of the
+    workflow `workflow_id` is a version of (any version's id names the same lineage)."""
     span = service.window(since, until)
-    found = await service.workflow_stats(db, caller, workflow_id, span)
+    lineage = versions == "all"
+    found = await service.workflow_stats(db, caller, workflow_id, span, lineage=lineage)
     return stats_response(workflow_id, span, found)
 
 

@@ -60,7 +60,9 @@ async def create_webhook_trigger(
 ) -> WebhookTriggerCreated:
     """A trigger that starts runs of the workflow; deliver to its `path`."""
     options = body.hmac.model_dump(mode="json") if body.hmac else {}
-    spec = TriggerSpec(body.name, body.workflow_id, body.scheme, options, body.transform)
+    spec = TriggerSpec(
+        body.name, body.workflow_id, body.scheme, options, body.transform, body.pinned
+    )
     made = await service.create(db, caller, spec)
     return created_response(made.trigger, made.secret)
 

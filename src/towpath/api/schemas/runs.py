@@ -61,10 +61,12 @@ class RunResponse(BaseModel):
     # trigger), and how many sub_workflow levels below it this run is.
     root_run_id: str | None = None
     depth: int = 0
-    # The trigger that started the run (a webhook trigger's id), if one did.
+    # The trigger that started the run (a webhook or event trigger's id), if one did.
     trigger_id: str | None = None
     # The tick a schedule started the run for, if one did.
     scheduled_at: datetime | None = None
+    # Every version of the run's workflow shares it: `GET /runs?lineage_id=` lists them.
+    lineage_id: str | None = None
 
 
 class RunSummary(BaseModel):
@@ -78,6 +80,8 @@ class RunSummary(BaseModel):
     started_at: datetime | None
     completed_at: datetime | None
     created_at: datetime
+    trigger_id: str | None = None
+    lineage_id: str | None = None
 
 
 class StepRunResponse(BaseModel):

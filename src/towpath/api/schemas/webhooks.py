@@ -39,7 +39,13 @@ class HmacOptions(RequestModel):
 
 class WebhookTriggerCreate(RequestModel):
     name: str = Field(min_length=1, max_length=200)
-    workflow_id: str = Field(min_length=1, max_length=36)
+    workflow_id: str = Field(
+        min_length=1,
+        max_length=36,
+        description="Any version of the workflow: a delivery runs its lineage's newest"
+        " published version at that moment, unless `pinned`",
+    )
+    pinned: bool = Field(default=False, description="Run exactly the version `workflow_id` names")
     scheme: Scheme = Field(
         default=Scheme.STANDARD,
         strict=False,
@@ -70,6 +76,8 @@ class WebhookTriggerResponse(BaseModel):
     id: str
     name: str
     workflow_id: str
+    # True: deliveries run exactly `workflow_id`; False: its lineage's newest published version.
+    pinned: bool = False
     scheme: Scheme
     scheme_options: dict[str, Any]
     transform: dict[str, Any] | None
@@ -104,6 +112,7 @@ def trigger_response(trigger: Any) -> WebhookTriggerResponse:
         id=trigger.id,
         name=trigger.name,
         workflow_id=trigger.workflow_id,
+        pinned=trigger.pinned,
         scheme=trigger.scheme,
         scheme_options=trigger.scheme_options,
         transform=trigger.transform,
