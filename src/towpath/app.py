@@ -21,6 +21,7 @@ from towpath.api.rate_limit import AddressLimitMiddleware, RateLimiter
 from towpath.api.request_data import RequestDataMiddleware
 from towpath.api.request_id import RequestIdMiddleware
 from towpath.api.routes import (
+    agents,
     api_keys,
     audit,
     catalog,
@@ -31,6 +32,7 @@ from towpath.api.routes import (
     metrics,
     runs,
     stats,
+    step_callbacks,
     stream_tokens,
     streams,
     webhooks,
@@ -48,6 +50,7 @@ from towpath.events.hub import EventHub
 from towpath.events.sends import SendWatch
 from towpath.events.streams import Streams
 from towpath.observability.metrics import Metrics
+from towpath.services.agent_health import agent_health_running
 from towpath.services.idempotency import IdempotencyPolicy
 from towpath.services.workflows import WorkflowRules
 from towpath.steps.catalog import default_registry
@@ -81,7 +84,15 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
             async with (
                 authenticator_running(db, settings) as authenticator,
                 engine_running(db, registry, settings, with_worker=settings.run_worker) as rt,
+                agent_health_running(
+                    db,
+                    settings,
+                    interval=settings.agent_health_interval_seconds,
+                    keep=settings.agent_health_keep,
+                    on_check=metrics_registry.agent_checked,
+                ) as agent_health,
             ):
+                app.state.agent_health = agent_health
                 app.state.authenticator = authenticator
                 app.state.runtime = rt
                 stop_counting = rt.bus.listen(metrics_registry.on_event)
@@ -137,6 +148,7 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
         audit,
         stream_tokens,
         webhooks,
+        agents,
     ):
         api.include_router(router.router)
     app.include_router(api)
@@ -146,6 +158,8 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
     app.include_router(streams.socket_router)
     # Authenticates on its own: a webhook delivery's signature is its credential.
     app.include_router(hooks.router, prefix="/api/v1")
+    # Authenticates on its own: the token sent with an agent call is the callback's credential.
+    app.include_router(step_callbacks.router, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(metrics.router)
     install_openapi(app, app.state.workflow_rules.limits)

@@ -1,0 +1,49 @@
+"""Where an agent that answered 202 completes its step later. No API key: the token sent
+with that attempt's call is the credential, good for that step's attempt only."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from towpath.api.deps import RuntimeDep
+from towpath.api.schemas.agents import (
+    CallbackAnswer,
+    CallbackComplete,
+    CallbackFail,
+    CallbackHeartbeat,
+)
+from towpath.api.schemas.errors import WITH_BODY, errors
+from towpath.services import agent_callbacks as service
+
+router = APIRouter(prefix="/runs/{run_id}/steps/{step_id}", tags=["agents"])
+REFUSED = {**WITH_BODY, **errors(403, 404, 409)}
+
+
+def _answer(answered: object) -> CallbackAnswer:
+    return CallbackAnswer.model_validate(answered, from_attributes=True)
+
+
+@router.post("/complete", responses=REFUSED)
+async def complete_agent_step(
+    run_id: str, step_id: str, body: CallbackComplete, runtime: RuntimeDep
+) -> CallbackAnswer:
+    """The agent's result: it becomes the step's output and the run goes on."""
+    return _answer(await service.complete(runtime, run_id, step_id, body.token, body.output))
+
+
+@router.post("/fail", responses=REFUSED)
+async def fail_agent_step(
+    run_id: str, step_id: str, body: CallbackFail, runtime: RuntimeDep
+) -> CallbackAnswer:
+    """The agent could not do it: the step fails with its error."""
+    return _answer(await service.fail(runtime, run_id, step_id, body.token, body.error))
+
+
+@router.post("/heartbeat", responses=REFUSED)
+async def agent_step_heartbeat(
+    run_id: str, step_id: str, body: CallbackHeartbeat, runtime: RuntimeDep
+) -> CallbackAnswer:
+    """Still at work: the step's deadline moves to `extend_seconds` from now."""
+    return _answer(
+        await service.heartbeat(runtime, run_id, step_id, body.token, body.extend_seconds)
+    )
