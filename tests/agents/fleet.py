@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 
 class AgentFleet(RecordingServer):
     """`POST /agents/{name}`: `fast` echoes, `slow` answers after `input.sleep` seconds,
-    `flaky` answers 503 to its first `input.failures` calls, `accepting` answers 202.
-    `GET /health/{name}`: `ok` 200, `sick` 503, `slow` after 3 seconds."""
+        `flaky` answers 503 to its first `input.failures` calls (any agent does, given
+    `failures`), `accepting` answers 202.
+        `GET /health/{name}`: `ok` 200, `sick` 503, `slow` after 3 seconds."""
 
     def url_for(self, name: str) -> str:
         return f"{self.url}/agents/{name}"
@@ -47,7 +48,8 @@ class AgentFleet(RecordingServer):
         given = given if isinstance(given, dict) else {}
         if name == "slow":
             await asyncio.sleep(float(given.get("sleep", 2)))
-        if name == "flaky" and self.calls("flaky") <= int(given.get("failures", 1)):
+        failures = int(given.get("failures", 1 if name == "flaky" else 0))
+        if self.calls(name) <= failures:
             return JSONResponse({"error": "busy"}, 503)
         if name == "accepting":
             return JSONResponse({"task": f"task-{payload.get('attempt')}"}, 202)
