@@ -14,6 +14,7 @@ from tests.factories import node
 from tests.runs import API, publish, start
 from towpath.api.openapi import NO_NUL, check_operation_ids
 from towpath.api.paging import sort_values
+from towpath.storage import agents as agent_queries
 from towpath.storage import api_keys, audit, members, runs, workflows
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ OPERATIONS = {
     "delete_webhook_trigger", "rotate_webhook_secret", "list_webhook_deliveries",
     "start_run_from_webhook", "deliver_webhook",
     "get_health", "get_readiness", "get_metrics",
+    "list_agents", "create_agent", "get_agent", "replace_agent", "update_agent", "delete_agent",
+    "check_agent_health", "complete_agent_step", "fail_agent_step", "agent_step_heartbeat",
 }  # fmt: skip
 SORTED_BY = {
     "list_workflows": workflows.SORTABLE,
@@ -43,6 +46,7 @@ SORTED_BY = {
     "list_members": members.SORTABLE,
     "list_audit_entries": audit.SORTABLE,
     "get_run_metrics": ("created_at", "step_id", "duration_seconds"),
+    "list_agents": agent_queries.SORTABLE,
 }
 ENVELOPE = {"$ref": "#/components/schemas/ErrorResponse"}
 

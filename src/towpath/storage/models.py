@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -285,7 +286,7 @@ class Agent(Base):
     capabilities: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
     # Header values may be templates naming `secrets`: rendered per call, never stored rendered.
     headers: Mapped[dict[str, Any]]
-    timeout_seconds: Mapped[float]
+    timeout_seconds: Mapped[float] = mapped_column(Float)
     # A retry policy as a step's `retry` is written; steps may override it.
     retry: Mapped[dict[str, Any]]
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)

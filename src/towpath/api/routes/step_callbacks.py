@@ -16,7 +16,8 @@ from towpath.api.schemas.errors import WITH_BODY, errors
 from towpath.services import agent_callbacks as service
 
 router = APIRouter(prefix="/runs/{run_id}/steps/{step_id}", tags=["agents"])
-REFUSED = {**WITH_BODY, **errors(403, 404, 409)}
+# What any operation under /api/v1 documents; a wrong token is 403, a stale one 409.
+REFUSED = {**WITH_BODY, **errors(401, 403, 404, 409, 422, 429, 500)}
 
 
 def _answer(answered: object) -> CallbackAnswer:
