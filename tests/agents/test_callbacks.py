@@ -217,3 +217,18 @@ async def test_without_a_public_url_a_step_waiting_for_a_callback_fails_saying_s
 
     assert "TOWPATH_PUBLIC_URL" in done["error"]
     assert agent_fleet.requests == []
+
+
+async def test_an_output_no_database_can_hold_is_refused_and_the_step_keeps_waiting(
+    client: httpx.AsyncClient, agent: httpx.AsyncClient, agent_fleet: AgentFleet
+) -> None:
+    run_id = await accepted_run(client, agent_fleet, waiting_on("ask"))
+    call = sent_to(agent_fleet, "ask")
+
+    refused = await agent.post(
+        call["callback_url"], json={"token": call["callback_token"], "output": {"a": "nul\u0000"}}
+    )
+
+    assert refused.status_code == 422
+    assert "output" in refused.text
+    assert (await steps_by_id(client, run_id))["ask"]["status"] == "waiting"

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from towpath.domain.errors import Conflict, Forbidden, NotFound
+from towpath.domain.errors import Conflict, Forbidden, NotFound, Unprocessable
 from towpath.domain.states import StepStatus
+from towpath.engine.documents import unstorable
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.work import idempotency_key
 from towpath.steps.callback_tokens import token_attempt, token_matches
@@ -39,6 +40,10 @@ class CallbackRunNotFound(NotFound):
 
 class CallbackTokenInvalid(Forbidden):
     code = "CALLBACK_TOKEN_INVALID"
+
+
+class CallbackOutputInvalid(Unprocessable):
+    code = "CALLBACK_OUTPUT_INVALID"
 
 
 class CallbackStale(Conflict):
@@ -103,6 +108,10 @@ async def _answer(
 async def complete(
     runtime: Runtime, run_id: str, step_id: str, token: str, output: Any
 ) -> Answered:
+    problem = unstorable(output, "output")
+    if problem is not None:
+        raise CallbackOutputInvalid(problem, details={"field": "output"})
+
     def apply(rt: RunTransaction, row: StepRow, prepared: PreparedWorkflow) -> None:
         rt.emit("agent.callback", step_id, outcome="completed", attempt=row.attempt)
         rt.complete_step(row, output)
