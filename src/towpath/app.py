@@ -21,6 +21,7 @@ from towpath.api.rate_limit import AddressLimitMiddleware, RateLimiter
 from towpath.api.request_data import RequestDataMiddleware
 from towpath.api.request_id import RequestIdMiddleware
 from towpath.api.routes import (
+    agents,
     api_keys,
     audit,
     catalog,
@@ -32,6 +33,7 @@ from towpath.api.routes import (
     runs,
     schedules,
     stats,
+    step_callbacks,
     stream_tokens,
     streams,
     subscriptions,
@@ -50,6 +52,7 @@ from towpath.events.hub import EventHub
 from towpath.events.sends import SendWatch
 from towpath.events.streams import Streams
 from towpath.observability.metrics import Metrics
+from towpath.services.agent_health import agent_health_running
 from towpath.services.idempotency import IdempotencyPolicy
 from towpath.services.workflows import WorkflowRules
 from towpath.steps.catalog import default_registry
@@ -89,7 +92,15 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
                 scheduler_running(rt, enabled=settings.run_worker),
                 # Outgoing webhooks go out from every process that runs a worker.
                 outbox_running(db, rt.bus, settings, settings, enabled=settings.run_worker),
+                agent_health_running(
+                    db,
+                    settings,
+                    interval=settings.agent_health_interval_seconds,
+                    keep=settings.agent_health_keep,
+                    on_check=metrics_registry.agent_checked,
+                ) as agent_health,
             ):
+                app.state.agent_health = agent_health
                 app.state.authenticator = authenticator
                 app.state.runtime = rt
                 stop_counting = rt.bus.listen(metrics_registry.on_event)
@@ -147,6 +158,7 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
         webhooks,
         schedules,
         subscriptions,
+        agents,
     ):
         api.include_router(router.router)
     app.include_router(api)
@@ -156,6 +168,8 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
     app.include_router(streams.socket_router)
     # Authenticates on its own: a webhook delivery's signature is its credential.
     app.include_router(hooks.router, prefix="/api/v1")
+    # Authenticates on its own: the token sent with an agent call is the callback's credential.
+    app.include_router(step_callbacks.router, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(metrics.router)
     install_openapi(app, app.state.workflow_rules.limits)

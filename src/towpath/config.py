@@ -50,6 +50,10 @@ class Settings(BaseSettings, StreamSettings, AuthSettings, EngineSettings, Outbo
     # through other published workflows; on, such recursion is allowed and only the
     # depth and tree bounds stop it.
     allow_recursive_workflows: bool = False
+    # Every enabled agent's health URL is called this often (seconds; 0 turns it off), and
+    # the last `agent_health_keep` results of each are kept for the API and /metrics.
+    agent_health_interval_seconds: float = Field(default=60.0, ge=0)
+    agent_health_keep: int = Field(default=20, ge=1, le=1000)
 
     @field_validator("cors_origins", "step_allowed_hosts", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from tests.factories import node
 from tests.runs import API, publish, start
 from towpath.api.openapi import NO_NUL, check_operation_ids
 from towpath.api.paging import sort_values
+from towpath.storage import agents as agent_queries
 from towpath.storage import (
     api_keys,
     audit,
@@ -49,6 +50,8 @@ OPERATIONS = {
     "delete_subscription", "rotate_subscription_secret", "list_subscription_deliveries",
     "list_event_triggers", "create_event_trigger", "get_event_trigger", "delete_event_trigger",
     "get_health", "get_readiness", "get_metrics",
+    "list_agents", "create_agent", "get_agent", "replace_agent", "update_agent", "delete_agent",
+    "check_agent_health", "complete_agent_step", "fail_agent_step", "agent_step_heartbeat",
 }  # fmt: skip
 SORTED_BY = {
     "list_workflows": workflows.SORTABLE,
@@ -61,6 +64,7 @@ SORTED_BY = {
     "list_event_triggers": event_triggers.SORTABLE,
     "get_run_metrics": ("created_at", "step_id", "duration_seconds"),
     "list_subscriptions": subscriptions.SORTABLE,
+    "list_agents": agent_queries.SORTABLE,
 }
 ENVELOPE = {"$ref": "#/components/schemas/ErrorResponse"}
 

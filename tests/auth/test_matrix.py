@@ -93,10 +93,23 @@ POLICY = {
     ("POST", "/api/v1/schedules/{schedule_id}/trigger"): "operator",
     ("POST", "/api/v1/schedules/{schedule_id}/backfill"): "operator",
     ("GET", "/api/v1/schedules/{schedule_id}/fires"): "viewer",
+    ("GET", "/api/v1/agents"): "viewer",
+    ("POST", "/api/v1/agents"): "editor",
+    ("GET", "/api/v1/agents/{agent_id}"): "viewer",
+    ("PUT", "/api/v1/agents/{agent_id}"): "editor",
+    ("PATCH", "/api/v1/agents/{agent_id}"): "editor",
+    ("DELETE", "/api/v1/agents/{agent_id}"): "editor",
+    ("GET", "/api/v1/agents/{agent_id}/health"): "viewer",
 }
 # Routes whose request proves itself with a signature instead of a credential
 # (tests/triggers covers them).
-SIGNED = {("POST", "/api/v1/hooks/{hook_id}")}
+SIGNED = {
+    ("POST", "/api/v1/hooks/{hook_id}"),
+    # An agent's callbacks prove themselves with the attempt's token (tests/agents).
+    ("POST", "/api/v1/runs/{run_id}/steps/{step_id}/complete"),
+    ("POST", "/api/v1/runs/{run_id}/steps/{step_id}/fail"),
+    ("POST", "/api/v1/runs/{run_id}/steps/{step_id}/heartbeat"),
+}
 MISSING = "00000000-0000-7000-8000-000000000000"
 # Valid bodies for the routes of one resource, so that an allowed call reaches the lookup
 # (and its 404); routes without an id get `{}` and answer 422, creating nothing.
@@ -111,6 +124,7 @@ BODIES = {
         "workflow_id": MISSING,
         "spec": {"cron": ["0 9 * * *"]},
     },
+    "/api/v1/agents/{agent_id}": {"name": "a", "url": "https://agent.example.com/"},
     "/api/v1/schedules/{schedule_id}/backfill": {
         "start": "2026-11-02T00:00:00Z",
         "end": "2026-11-03T00:00:00Z",
@@ -130,7 +144,7 @@ class Call:
     async def send(
         self, client: httpx.AsyncClient, headers: dict[str, str], ids: dict[str, str] | None = None
     ) -> httpx.Response:
-        body = BODIES.get(self.template, {}) if self.method in ("POST", "PUT") else None
+        body = BODIES.get(self.template, {}) if self.method in ("POST", "PUT", "PATCH") else None
         return await client.request(self.method, self.path(ids or {}), json=body, headers=headers)
 
 

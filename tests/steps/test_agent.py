@@ -26,7 +26,9 @@ def test_agent_by_name_has_defaults() -> None:
     config = AgentConfig.model_validate({"agent": "summariser"})
     assert config.wait_for_callback is False
     assert config.input is None
-    assert config.timeout == 30
+    # Unset, the agent's own timeout and retry policy apply.
+    assert config.timeout is None
+    assert config.retry is None
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests import servers
 from tests.servers import AgentServer, step_context
+from towpath.domain.agents import AgentTarget
 from towpath.steps.agent import STEP, AgentConfig, execute
 from towpath.steps.execution import Completed, EngineServices, Failed, Waiting
 
@@ -22,17 +24,31 @@ http_client = servers.http_client
 refused_url = servers.refused_url
 
 
-async def call(
-    client: aiohttp.ClientSession, agent_urls: dict[str, str], config: dict[str, Any]
-) -> Outcome:
-    services = EngineServices(http=client, agent_base_urls=agent_urls)
+@dataclass(frozen=True)
+class Directory:
+    """The registry as the engine hands it to steps, here a dict of ids and names."""
+
+    agents: dict[str, AgentTarget]
+
+    async def find(self, run_id: str, reference: str) -> AgentTarget | None:
+        return self.agents.get(reference)
+
+
+async def call(client: aiohttp.ClientSession, agents: Directory, config: dict[str, Any]) -> Outcome:
+    services = EngineServices(
+        http=client, agents=agents, public_url="https://towpath.test", callback_key=b"key"
+    )
     return await execute(AgentConfig.model_validate(config), step_context(services))
 
 
-def registered(server: AgentServer) -> dict[str, str]:
-    """The engine's map of agent id and name to URL, for one agent named "echo"."""
-    url = server.url_for("echo")
-    return {"agent_0123": url, "echo": url}
+def at(url: str) -> Directory:
+    agent = AgentTarget(id="agent_0123", name="echo", url=url)
+    return Directory({"agent_0123": agent, "echo": agent})
+
+
+def registered(server: AgentServer) -> Directory:
+    """One agent named "echo" with the id agent_0123."""
+    return at(server.url_for("echo"))
 
 
 def test_the_step_type_registers_its_execute() -> None:
@@ -87,10 +103,12 @@ async def test_an_accepted_call_waits_for_the_callback(
     assert isinstance(outcome, Waiting)
     assert outcome.request == {
         "agent": "echo",
+        "agent_id": "agent_0123",
         "accepted": {"accepted": True, "agent": "echo", "task": "task-1"},
     }
     sent = agent_server.requests[0].json
-    assert "callback_url" in sent
+    assert sent["callback_url"] == "https://towpath.test/api/v1/runs/run-1/steps/step-1/complete"
+    assert sent["callback_token"].startswith("1.")
 
 
 async def test_an_agent_that_answers_at_once_completes_even_when_a_callback_was_offered(
@@ -147,7 +165,7 @@ async def test_a_non_2xx_success_status_fails_for_good(
 async def test_an_unreachable_agent_fails_as_a_retryable_network_error(
     http_client: aiohttp.ClientSession, refused_url: str
 ) -> None:
-    outcome = await call(http_client, {"echo": refused_url}, {"agent": "echo"})
+    outcome = await call(http_client, at(refused_url), {"agent": "echo"})
 
     assert isinstance(outcome, Failed)
     assert outcome.kind == "network"

@@ -111,7 +111,10 @@ async def execute_work(work: Work, registry: StepRegistry, services: EngineServi
         outcome = Failed(f"the step took longer than its timeout of {timeout}s", kind="timeout")
     except TemplateError as exc:
         outcome = Failed(str(exc), retryable=False)
-    return _storable(Result(work, outcome, prepared.retry, prepared.logs, prepared.rendered))
+    # A step may learn its retry policy only while executing (an agent's defaults).
+    learned = outcome.retry if isinstance(outcome, Failed) else None
+    policy = learned if learned is not None else prepared.retry
+    return _storable(Result(work, outcome, policy, prepared.logs, prepared.rendered))
 
 
 def _documents(outcome: Outcome) -> list[tuple[Any, str]]:

@@ -15,6 +15,7 @@ from towpath.engine.settings import RunLimits, WorkerSettings, default_worker_id
 from towpath.engine.worker import Worker
 from towpath.events.bus import EventBus
 from towpath.steps.services import engine_services
+from towpath.storage.agents import AgentDirectory, callback_key
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -34,7 +35,9 @@ async def engine_running(
     workflows = WorkflowCache(limits=run_limits(settings))
     bus = EventBus()
     try:
-        async with engine_services(settings) as services:
+        agents = AgentDirectory(db)
+        key = await callback_key(db)
+        async with engine_services(settings, agents=agents, callback_key=key) as services:
             if not with_worker:
                 yield Runtime(
                     db, driver, workflows, bus, _inline_only(registry, services, settings)

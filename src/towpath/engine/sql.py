@@ -102,7 +102,9 @@ class Dialect:
         return _encode(value)
 
     def read_doc(self, value: Any) -> Any:
-        if value is None or self.is_postgres:
+        # SQLite gives a JSON column numeric affinity: a document that is a bare number
+        # comes back as that number, not its text.
+        if value is None or self.is_postgres or isinstance(value, int | float):
             return value
         return json.loads(value)
 

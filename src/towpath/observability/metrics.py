@@ -70,6 +70,19 @@ class GaugeReading(Protocol):
     def ready(self) -> int: ...
 
 
+class AgentCheck(Protocol):
+    """One health check of a registered agent."""
+
+    @property
+    def agent_id(self) -> str: ...
+    @property
+    def agent_name(self) -> str: ...
+    @property
+    def up(self) -> bool: ...
+    @property
+    def latency_ms(self) -> float: ...
+
+
 class Metrics:
     def __init__(self) -> None:
         # A registry per app, not the global one: tests and workers make several.
@@ -112,6 +125,18 @@ class Metrics:
         self.open_sockets = Gauge(
             "towpath_open_sockets", "Open WebSocket and SSE streams", ["kind"], registry=r
         )
+        self.agent_up = Gauge(
+            "towpath_agent_up", "1 when the agent's last health check answered 2xx, else 0",
+            ["agent_id", "agent"], registry=r,
+        )  # fmt: skip
+        self.agent_latency = Gauge(
+            "towpath_agent_health_latency_seconds", "How long the agent's last health check took",
+            ["agent_id", "agent"], registry=r,
+        )  # fmt: skip
+        self.agent_checks = Counter(
+            "towpath_agent_health_checks", "Agent health checks by outcome (up or down)",
+            ["agent_id", "agent", "status"], registry=r,
+        )  # fmt: skip
         self._started: OrderedDict[StepKey, datetime] = OrderedDict()
 
     @contextmanager
@@ -151,6 +176,13 @@ class Metrics:
             self._started.pop(key, None)
         elif kind in _RUN_ENDS:
             self.runs_finished.labels(_RUN_ENDS[kind]).inc()
+
+    def agent_checked(self, check: AgentCheck) -> None:
+        """An agent health check's result, handed in by whoever made it."""
+        labels = (check.agent_id, check.agent_name)
+        self.agent_up.labels(*labels).set(1 if check.up else 0)
+        self.agent_latency.labels(*labels).set(check.latency_ms / 1000)
+        self.agent_checks.labels(*labels, "up" if check.up else "down").inc()
 
     def set_gauges(self, reading: GaugeReading) -> None:
         self.runs.clear()

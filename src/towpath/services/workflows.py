@@ -20,6 +20,7 @@ from towpath.domain.validation import (
     check_size,
     validate_definition,
 )
+from towpath.services.agent_references import missing_agents
 from towpath.services.audit import Change, record
 from towpath.services.idempotency import complete_key, create_once, fingerprint
 from towpath.services.workflow_cycles import SubWorkflowCycle, find_loop
@@ -171,12 +172,23 @@ def judge(workflow: Workflow, rules: WorkflowRules) -> ValidationResult:
     return ValidationResult(valid=not errors, errors=errors)
 
 
+async def _agents_named(
+    session: AsyncSession, workspace_id: str, workflow: Workflow, result: ValidationResult
+) -> ValidationResult:
+    """The result, with an error for each agent step naming an agent not registered."""
+    missing = await missing_agents(session, workspace_id, workflow.definition)
+    if not missing:
+        return result
+    return ValidationResult(valid=False, errors=[*result.errors, *missing])
+
+
 async def validate_workflow(
     db: Database, caller: Principal, workflow_id: str, rules: WorkflowRules
 ) -> ValidationResult:
     async with db.read() as session:
         workflow = await queries.get_workflow(session, caller.workspace_id, workflow_id)
         result = judge(workflow, rules)
+        result = await _agents_named(session, caller.workspace_id, workflow, result)
         loop = None if rules.allow_recursion else await find_loop(session, workflow)
     if loop is None:
         return result
@@ -193,6 +205,7 @@ async def publish_workflow(
         if workflow.status != "draft":
             raise WorkflowPublished(workflow_id)
         result = judge(workflow, rules)
+        result = await _agents_named(session, caller.workspace_id, workflow, result)
         if not result.valid:
             raise WorkflowInvalid([error.to_dict() for error in result.errors])
         loop = None if rules.allow_recursion else await find_loop(session, workflow)

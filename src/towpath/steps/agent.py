@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any, Self
 
-from pydantic import ConfigDict, Field, JsonValue, model_validator
+from pydantic import ConfigDict, Field, JsonValue, ValidationError, model_validator
 
+from towpath.domain.templates import render_value
+from towpath.steps.callback_tokens import callback_token
 from towpath.steps.common import (
-    DEFAULT_TIMEOUT_SECONDS,
     SINGLE_ATTEMPT,
     Retry,
+    RetryPolicy,
     StepConfig,
     Text,
     Timeout,
+    WaitTimeout,
     exactly_one_of,
 )
 from towpath.steps.execution import Completed, Failed, Waiting
@@ -20,6 +24,7 @@ from towpath.steps.http_call import send
 from towpath.steps.registry import StepType
 
 if TYPE_CHECKING:
+    from towpath.domain.agents import AgentTarget
     from towpath.steps.execution import Outcome, StepContext
 
 
@@ -37,12 +42,17 @@ class AgentConfig(StepConfig):
     input: JsonValue = Field(
         default=None, description="Input sent to the agent (any JSON); strings may be templates."
     )
-    timeout: Timeout = DEFAULT_TIMEOUT_SECONDS
+    timeout: Timeout | None = Field(
+        default=None, description="Seconds the call may take; unset uses the agent's timeout."
+    )
     wait_for_callback: bool = Field(
         default=False,
         description="Keep the step waiting until the agent posts its result to the callback.",
     )
-    retry: Retry = SINGLE_ATTEMPT
+    callback_timeout: WaitTimeout = None
+    retry: Retry | None = Field(
+        default=None, description="Retry policy for failed calls; unset uses the agent's."
+    )
 
     @model_validator(mode="after")
     def _exactly_one_agent_reference(self) -> Self:
@@ -58,11 +68,46 @@ class AgentConfig(StepConfig):
         return reference
 
 
+def callback_base(public_url: str, run_id: str, step_id: str) -> str:
+    return f"{public_url.rstrip('/')}/api/v1/runs/{run_id}/steps/{step_id}"
+
+
+def _policy(config: AgentConfig, agent: AgentTarget) -> RetryPolicy:
+    if config.retry is not None:
+        return config.retry
+    try:
+        return RetryPolicy.model_validate(agent.retry)
+    except ValidationError:
+        return SINGLE_ATTEMPT
+
+
+def _callback(context: StepContext) -> dict[str, Any] | Failed:
+    services = context.services
+    if not services.public_url:
+        return Failed(
+            "this agent step waits for a callback, but towpath has no public URL to give"
+            " the agent: set TOWPATH_PUBLIC_URL",
+            retryable=False,
+        )
+    base = callback_base(services.public_url, context.run_id, context.step_id)
+    token = callback_token(services.callback_key, context.idempotency_key, context.attempt)
+    return {
+        "callback_url": f"{base}/complete",
+        "fail_url": f"{base}/fail",
+        "heartbeat_url": f"{base}/heartbeat",
+        "callback_token": token,
+    }
+
+
 async def execute(config: AgentConfig, context: StepContext) -> Outcome:
     """Call the agent once: its answer completes the step, or a 202 leaves it waiting."""
-    url = context.services.agent_base_urls.get(config.reference)
-    if url is None:
+    lookup = context.services.agents
+    agent = await lookup.find(context.run_id, config.reference) if lookup else None
+    if agent is None:
         return Failed(f"agent {config.reference!r} is not registered", retryable=False)
+    if not agent.enabled:
+        return Failed(f"agent {agent.name!r} is disabled", retryable=False)
+    policy = _policy(config, agent)
     payload: dict[str, Any] = {
         "run_id": context.run_id,
         "step_id": context.step_id,
@@ -70,26 +115,37 @@ async def execute(config: AgentConfig, context: StepContext) -> Outcome:
         "input": config.input,
     }
     if config.wait_for_callback:
-        # EngineServices does not know towpath's public callback address yet.
-        payload["callback_url"] = None
+        callback = _callback(context)
+        if isinstance(callback, Failed):
+            return callback
+        payload.update(callback)
+    # Header values may name secrets: rendered now, with the run's template context.
+    rendered = render_value(agent.headers, context.variables)
+    headers = {name: str(value) for name, value in rendered.items()}
     answer = await send(
         context.services.http,
         "POST",
-        url,
+        agent.url,
         idempotency_key=context.idempotency_key,
-        timeout_seconds=config.timeout,
+        timeout_seconds=config.timeout or agent.timeout_seconds,
+        headers=headers,
         json_body=payload,
         log=context.log,
     )
     if isinstance(answer, Failed):
-        return answer
+        return dataclasses.replace(answer, retry=policy)
     if not 200 <= answer.status < 300:
         # Redirects are not followed: a POST must not silently turn into a GET elsewhere.
-        message = f"HTTP {answer.status} from {url}: agents answer with a 2xx status"
+        message = f"HTTP {answer.status} from agent {agent.name!r}: agents answer with a 2xx"
         return Failed(message, kind="error", retryable=False)
     is_json, value = answer.json_value()
     if config.wait_for_callback and answer.status == 202:
-        return Waiting({"agent": config.reference, "accepted": value if is_json else None})
+        request = {
+            "agent": agent.name,
+            "agent_id": agent.id,
+            "accepted": value if is_json else None,
+        }
+        return Waiting(request, timeout_seconds=config.callback_timeout)
     return Completed(value if is_json else {"text": answer.text})
 
 

@@ -11,6 +11,16 @@ if TYPE_CHECKING:
 
     import aiohttp
 
+    from towpath.domain.agents import AgentTarget
+    from towpath.steps.common import RetryPolicy
+
+
+class AgentLookup(Protocol):
+    """Finds the registered agent a run's step names, by id or name, in the run's
+    workspace; None when there is none (or it was deleted)."""
+
+    async def find(self, run_id: str, reference: str) -> AgentTarget | None: ...
+
 
 @dataclass(frozen=True)
 class EngineServices:
@@ -19,7 +29,11 @@ class EngineServices:
     http: aiohttp.ClientSession
     llm_base_url: str = "https://api.openai.com/v1"
     llm_api_key: str = ""
-    agent_base_urls: Mapping[str, str] = field(default_factory=dict)
+    agents: AgentLookup | None = None
+    # towpath's address as agents reach it (TOWPATH_PUBLIC_URL): callback URLs start here.
+    public_url: str | None = None
+    # Signs the per-attempt tokens sent with callback URLs (steps/callback_tokens.py).
+    callback_key: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,9 @@ class Failed:
     # "timeout", "network", "5xx" or "error".
     kind: str = "error"
     retryable: bool = True
+    # A retry policy learned only while executing (a registered agent's defaults); it is
+    # used instead of the config's.
+    retry: RetryPolicy | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from towpath.steps.http_client import step_session
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from towpath.steps.execution import AgentLookup
     from towpath.steps.settings import StepSettings
 
 
@@ -28,8 +29,15 @@ def egress_policy(settings: StepSettings) -> EgressPolicy:
 
 
 @asynccontextmanager
-async def engine_services(settings: StepSettings) -> AsyncIterator[EngineServices]:
+async def engine_services(
+    settings: StepSettings, *, agents: AgentLookup | None = None, callback_key: bytes = b""
+) -> AsyncIterator[EngineServices]:
     async with step_session(egress_policy(settings)) as http:
         yield EngineServices(
-            http=http, llm_base_url=settings.llm_base_url, llm_api_key=settings.llm_api_key
+            http=http,
+            llm_base_url=settings.llm_base_url,
+            llm_api_key=settings.llm_api_key,
+            agents=agents,
+            public_url=settings.public_url,
+            callback_key=callback_key,
         )

@@ -16,3 +16,6 @@ class StepSettings(BaseModel):
     # An OpenAI-compatible endpoint for `llm` steps.
     llm_base_url: str = "https://api.openai.com/v1"
     llm_api_key: str = ""
+    # towpath's address as agents reach it (https://towpath.example.com): the callback URLs
+    # `agent` steps that wait for a callback send start here. Without it, such a step fails.
+    public_url: str | None = None

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -264,15 +265,37 @@ class RunLog(Base):
 
 
 class Agent(Base):
+    """A registered agent: an HTTP endpoint `agent` steps call by id or name."""
+
     __tablename__ = "agents"
-    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+    __table_args__ = (
+        # A deleted agent's name may be used again: unique among the living only.
+        Index(
+            None,
+            "workspace_id",
+            "name",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = _id()
     workspace_id: Mapped[str] = _workspace()
     name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(64), default="http")
     description: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str] = mapped_column(String(2048))
+    health_url: Mapped[str | None] = mapped_column(String(2048))
     config: Mapped[dict[str, Any]]
+    capabilities: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
+    # Header values may be templates naming `secrets`: rendered per call, never stored rendered.
+    headers: Mapped[dict[str, Any]]
+    timeout_seconds: Mapped[float] = mapped_column(Float)
+    # A retry policy as a step's `retry` is written; steps may override it.
+    retry: Mapped[dict[str, Any]]
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None]
