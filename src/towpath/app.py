@@ -36,6 +36,7 @@ from towpath.api.routes import (
     webhooks,
     workflows,
 )
+from towpath.api.routes import secrets as secret_routes
 from towpath.api.schemas.catalog import StepCatalogEntry
 from towpath.api.schemas.errors import AUTHENTICATED, errors
 from towpath.auth.authenticator import authenticator_running
@@ -52,6 +53,7 @@ from towpath.services.idempotency import IdempotencyPolicy
 from towpath.services.workflows import WorkflowRules
 from towpath.steps.catalog import default_registry
 from towpath.storage.database import Database
+from towpath.storage.secret_keys import load_secret_keys
 from towpath.storage.secrets import server_secret
 from towpath.storage.workspaces import ensure_workspace
 
@@ -77,10 +79,13 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
         secret = await server_secret(db, "stream_tokens")
         lifetime = timedelta(seconds=settings.stream_token_seconds)
         app.state.stream_tokens = StreamTokens(secret, lifetime, utcnow)
+        keys = app.state.secret_keys = await load_secret_keys(db, settings.secrets_key)
         try:
             async with (
                 authenticator_running(db, settings) as authenticator,
-                engine_running(db, registry, settings, with_worker=settings.run_worker) as rt,
+                engine_running(
+                    db, registry, settings, with_worker=settings.run_worker, secret_keys=keys
+                ) as rt,
             ):
                 app.state.authenticator = authenticator
                 app.state.runtime = rt
@@ -137,6 +142,7 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
         audit,
         stream_tokens,
         webhooks,
+        secret_routes,
     ):
         api.include_router(router.router)
     app.include_router(api)

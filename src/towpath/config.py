@@ -49,6 +49,10 @@ class Settings(BaseSettings, StreamSettings, AuthSettings, EngineSettings):
     # through other published workflows; on, such recursion is allowed and only the
     # depth and tree bounds stop it.
     allow_recursive_workflows: bool = False
+    # Fernet keys for workspace secrets, comma-separated, the newest first: the first
+    # encrypts, all decrypt. Unset, a key the server makes once and keeps in its database
+    # is used; production should set its own (and keep it apart from the database).
+    secrets_key: str = Field(default="", repr=False)
 
     @field_validator("cors_origins", "step_allowed_hosts", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from towpath.engine.runner import engine_running
 from towpath.observability.metrics import Metrics
 from towpath.steps.catalog import default_registry
 from towpath.storage.database import Database
+from towpath.storage.secret_keys import load_secret_keys
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -64,8 +65,11 @@ async def run_worker_process(settings: Settings, metrics_port: int | None = None
         loop.add_signal_handler(signum, stop.set)
     app = metrics_app(db, found, settings.metrics_token)
     try:
+        keys = await load_secret_keys(db, settings.secrets_key)
         async with (
-            engine_running(db, default_registry(), settings, with_worker=True) as runtime,
+            engine_running(
+                db, default_registry(), settings, with_worker=True, secret_keys=keys
+            ) as runtime,
             _serving(app, settings.host, metrics_port),
         ):
             runtime.bus.listen(found.on_event)

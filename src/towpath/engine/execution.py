@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from towpath.engine.drivers import TransitionDriver
     from towpath.engine.graphs import WorkflowCache
     from towpath.engine.leases import Leases
+    from towpath.engine.secret_values import SecretValues
     from towpath.engine.settings import WorkerSettings
     from towpath.engine.sql import Gen
     from towpath.engine.transition import RunCache, RunTransaction
@@ -44,6 +45,7 @@ class Execution:
         leases: Leases,
         runs: RunCache,
         stopping: asyncio.Event,
+        secrets: SecretValues | None = None,
     ) -> None:
         self.driver = driver
         self.d = driver.dialect
@@ -55,6 +57,7 @@ class Execution:
         self.leases = leases
         self.runs = runs
         self.stopping = stopping
+        self.secrets = secrets
         self.results: asyncio.Queue[Result] = asyncio.Queue()
         self._rng = random.Random()  # noqa: S311 - jitter, not secrets
         # The last claim filled the worker's room: ready steps may still be waiting.
@@ -70,6 +73,8 @@ class Execution:
         # What is logged while the step runs says which run and step it was for.
         with log_context(run_id=work.run_id, step_id=work.step_id):
             try:
+                if self.secrets is not None:
+                    work = await self.secrets.attach(work)
                 result = await execute_work(work, self.registry, self.services)
             except asyncio.CancelledError:
                 raise

@@ -414,3 +414,20 @@ class WebhookDelivery(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     run_id: Mapped[str | None] = mapped_column(ID)
     created_at: Mapped[datetime] = _created()
+
+
+class WorkspaceSecret(Base):
+    """A named secret of one workspace; only its ciphertext is kept (Fernet, a key from
+    settings or the server's own)."""
+
+    __tablename__ = "workspace_secrets"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace(index=False)
+    name: Mapped[str] = mapped_column(String(100))
+    ciphertext: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    rotated_at: Mapped[datetime | None]
