@@ -14,7 +14,7 @@ from tests.factories import node
 from tests.runs import API, publish, start
 from towpath.api.openapi import NO_NUL, check_operation_ids
 from towpath.api.paging import sort_values
-from towpath.storage import api_keys, audit, members, runs, workflows
+from towpath.storage import api_keys, audit, members, runs, secrets_store, workflows
 
 if TYPE_CHECKING:
     import httpx
@@ -33,6 +33,7 @@ OPERATIONS = {
     "list_webhook_triggers", "create_webhook_trigger", "get_webhook_trigger",
     "delete_webhook_trigger", "rotate_webhook_secret", "list_webhook_deliveries",
     "start_run_from_webhook", "deliver_webhook",
+    "list_secrets", "create_secret", "get_secret", "rotate_secret", "delete_secret",
     "get_health", "get_readiness", "get_metrics",
 }  # fmt: skip
 SORTED_BY = {
@@ -43,6 +44,7 @@ SORTED_BY = {
     "list_members": members.SORTABLE,
     "list_audit_entries": audit.SORTABLE,
     "get_run_metrics": ("created_at", "step_id", "duration_seconds"),
+    "list_secrets": secrets_store.SORTABLE,
 }
 ENVELOPE = {"$ref": "#/components/schemas/ErrorResponse"}
 

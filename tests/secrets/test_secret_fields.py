@@ -46,7 +46,7 @@ def test_a_secret_in_another_field_is_refused_naming_node_and_field() -> None:
 def test_secrets_read_by_a_computed_name_are_refused() -> None:
     config = {"url": "https://example.com", "headers": {"X": "{{ secrets[input.name] }}"}}
     (error,) = errors_of(one_call(config), frozenset())
-    assert error.code == "template_not_allowed"
+    assert error.code == "secret_not_by_name"
     assert error.path == "config.headers.X"
 
 

@@ -364,7 +364,7 @@ def referenced_secrets(template_or_expr: str, *, expression: bool = False) -> se
     names, otherwise = secret_reads(tree)
     if otherwise:
         message = f"template {_quoted(template_or_expr)} reads secrets other than as secrets.NAME"
-        raise TemplateError(message, template_or_expr, code="template_not_allowed")
+        raise TemplateError(message, template_or_expr, code="secret_not_by_name")
     return names
 
 

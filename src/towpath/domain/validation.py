@@ -282,10 +282,11 @@ def _secret_errors(
     try:
         names = referenced_secrets(text, expression=expression)
     except TemplateError as exc:
-        yield DefinitionError(
-            exc.code, f"node {scope.node_id!r}: {path}: {exc}", scope.node_id, path=path
-        )
-        return
+        if exc.code == "secret_not_by_name":
+            yield DefinitionError(
+                exc.code, f"node {scope.node_id!r}: {path}: {exc}", scope.node_id, path=path
+            )
+        return  # any other problem of the template, _reference_errors reports
     if names and not capable:
         message = (
             f"node {scope.node_id!r}: {path}: secrets may be read only in a secret-capable"
