@@ -40,7 +40,9 @@ async def list_secrets(
 
 @router.post("", status_code=201, responses={**WITH_BODY, **errors(409)})
 async def create_secret(body: SecretCreate, db: DB, keys: Keys, caller: Editor) -> SecretResponse:
-    """Store a value, encrypted; templates read it as `{{ secrets.NAME }}`."""
+    """Store a value, encrypted; templates read it as `{{ secrets.NAME }}`. No
+    `X-Idempotency-Key`: its record would keep a digest of the body, the value in it; a
+    repeated name is a 409 instead."""
     new = service.NewSecret(body.name, body.value, body.description)
     return SecretResponse.model_validate(await service.create(db, keys, caller, new))
 
