@@ -71,6 +71,11 @@ POLICY = {
     ("POST", "/api/v1/triggers/webhooks/{trigger_id}/rotate-secret"): "editor",
     ("GET", "/api/v1/triggers/webhooks/{trigger_id}/deliveries"): "viewer",
     ("POST", "/api/v1/triggers/webhook/{workflow_id}"): "operator",
+    ("GET", "/api/v1/secrets"): "viewer",
+    ("POST", "/api/v1/secrets"): "editor",
+    ("GET", "/api/v1/secrets/{name}"): "viewer",
+    ("POST", "/api/v1/secrets/{name}/rotate"): "editor",
+    ("DELETE", "/api/v1/secrets/{name}"): "editor",
 }
 # Routes whose request proves itself with a signature instead of a credential
 # (tests/triggers covers them).
@@ -84,6 +89,7 @@ BODIES = {
     "/api/v1/runs/{run_id}/clarify": {"answers": {}},
     "/api/v1/runs/{run_id}/resume": {"data": {}},
     "/api/v1/members/{member_id}": {"role": "viewer"},
+    "/api/v1/secrets/{name}/rotate": {"value": "v"},
 }
 _PARAM = re.compile(r"\{(\w+)\}")
 
