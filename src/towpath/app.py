@@ -40,6 +40,7 @@ from towpath.api.routes import (
     webhooks,
     workflows,
 )
+from towpath.api.routes import secrets as secret_routes
 from towpath.api.schemas.catalog import StepCatalogEntry
 from towpath.api.schemas.errors import AUTHENTICATED, errors
 from towpath.auth.authenticator import authenticator_running
@@ -57,6 +58,7 @@ from towpath.services.idempotency import IdempotencyPolicy
 from towpath.services.workflows import WorkflowRules
 from towpath.steps.catalog import default_registry
 from towpath.storage.database import Database
+from towpath.storage.secret_keys import load_secret_keys
 from towpath.storage.secrets import server_secret
 from towpath.storage.workspaces import ensure_workspace
 from towpath.triggers.outbox import outbox_running
@@ -84,10 +86,13 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
         secret = await server_secret(db, "stream_tokens")
         lifetime = timedelta(seconds=settings.stream_token_seconds)
         app.state.stream_tokens = StreamTokens(secret, lifetime, utcnow)
+        keys = app.state.secret_keys = await load_secret_keys(db, settings.secrets_key)
         try:
             async with (
                 authenticator_running(db, settings) as authenticator,
-                engine_running(db, registry, settings, with_worker=settings.run_worker) as rt,
+                engine_running(
+                    db, registry, settings, with_worker=settings.run_worker, secret_keys=keys
+                ) as rt,
                 # Ticks are taken wherever runs are worked on.
                 scheduler_running(rt, enabled=settings.run_worker),
                 # Outgoing webhooks go out from every process that runs a worker.
@@ -159,6 +164,7 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
         schedules,
         subscriptions,
         agents,
+        secret_routes,
     ):
         api.include_router(router.router)
     app.include_router(api)

@@ -166,3 +166,25 @@ def keys_create(
 def version() -> None:
     """Print the version."""
     console.print(__version__)
+
+
+async def _reencrypt_secrets() -> int:
+    from towpath.services.secrets import reencrypt_all
+    from towpath.storage.database import Database
+    from towpath.storage.secret_keys import load_secret_keys
+
+    settings = load_settings()
+    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        return await reencrypt_all(db, await load_secret_keys(db, settings.secrets_key))
+    finally:
+        await db.dispose()
+
+
+@db_app.command("reencrypt-secrets")
+def reencrypt_secrets() -> None:
+    """Encrypt every workspace secret again with the first key of TOWPATH_SECRETS_KEY, so
+    an older key can then be removed from it."""
+    _upgrade_in_child()
+    count = asyncio.run(_reencrypt_secrets())
+    notes.print(f"{count} secrets encrypted with the first key", style="dim")

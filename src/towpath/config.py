@@ -54,6 +54,10 @@ class Settings(BaseSettings, StreamSettings, AuthSettings, EngineSettings, Outbo
     # the last `agent_health_keep` results of each are kept for the API and /metrics.
     agent_health_interval_seconds: float = Field(default=60.0, ge=0)
     agent_health_keep: int = Field(default=20, ge=1, le=1000)
+    # Fernet keys for workspace secrets, comma-separated, the newest first: the first
+    # encrypts, all decrypt. Unset, a key the server makes once and keeps in its database
+    # is used; production should set its own (and keep it apart from the database).
+    secrets_key: str = Field(default="", repr=False)
 
     @field_validator("cors_origins", "step_allowed_hosts", mode="before")
     @classmethod

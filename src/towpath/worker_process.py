@@ -18,6 +18,7 @@ from towpath.steps.catalog import default_registry
 from towpath.storage.database import Database
 from towpath.triggers.outbox import outbox_running
 from towpath.triggers.scheduler import scheduler_running
+from towpath.storage.secret_keys import load_secret_keys
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -66,8 +67,11 @@ async def run_worker_process(settings: Settings, metrics_port: int | None = None
         loop.add_signal_handler(signum, stop.set)
     app = metrics_app(db, found, settings.metrics_token)
     try:
+        keys = await load_secret_keys(db, settings.secrets_key)
         async with (
-            engine_running(db, default_registry(), settings, with_worker=True) as runtime,
+            engine_running(
+                db, default_registry(), settings, with_worker=True, secret_keys=keys
+            ) as runtime,
             scheduler_running(runtime),
             outbox_running(db, runtime.bus, settings, settings),
             _serving(app, settings.host, metrics_port),

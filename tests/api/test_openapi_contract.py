@@ -25,6 +25,7 @@ from towpath.storage import (
     subscriptions,
     workflows,
 )
+from towpath.storage import secrets_store
 
 if TYPE_CHECKING:
     import httpx
@@ -49,6 +50,7 @@ OPERATIONS = {
     "list_subscriptions", "create_subscription", "get_subscription", "update_subscription",
     "delete_subscription", "rotate_subscription_secret", "list_subscription_deliveries",
     "list_event_triggers", "create_event_trigger", "get_event_trigger", "delete_event_trigger",
+    "list_secrets", "create_secret", "get_secret", "rotate_secret", "delete_secret",
     "get_health", "get_readiness", "get_metrics",
     "list_agents", "create_agent", "get_agent", "replace_agent", "update_agent", "delete_agent",
     "check_agent_health", "complete_agent_step", "fail_agent_step", "agent_step_heartbeat",
@@ -65,6 +67,7 @@ SORTED_BY = {
     "get_run_metrics": ("created_at", "step_id", "duration_seconds"),
     "list_subscriptions": subscriptions.SORTABLE,
     "list_agents": agent_queries.SORTABLE,
+    "list_secrets": secrets_store.SORTABLE,
 }
 ENVELOPE = {"$ref": "#/components/schemas/ErrorResponse"}
 

@@ -100,6 +100,11 @@ POLICY = {
     ("PATCH", "/api/v1/agents/{agent_id}"): "editor",
     ("DELETE", "/api/v1/agents/{agent_id}"): "editor",
     ("GET", "/api/v1/agents/{agent_id}/health"): "viewer",
+    ("GET", "/api/v1/secrets"): "viewer",
+    ("POST", "/api/v1/secrets"): "editor",
+    ("GET", "/api/v1/secrets/{name}"): "viewer",
+    ("POST", "/api/v1/secrets/{name}/rotate"): "editor",
+    ("DELETE", "/api/v1/secrets/{name}"): "editor",
 }
 # Routes whose request proves itself with a signature instead of a credential
 # (tests/triggers covers them).
@@ -129,6 +134,7 @@ BODIES = {
         "start": "2026-11-02T00:00:00Z",
         "end": "2026-11-03T00:00:00Z",
     },
+    "/api/v1/secrets/{name}/rotate": {"value": "v"},
 }
 _PARAM = re.compile(r"\{(\w+)\}")
 

@@ -129,7 +129,7 @@ def test_a_realistic_react_flow_definition_is_valid() -> None:
                     "color": "#ffaa00",
                 },
             },
-            node("greet", value="Hello {{ fetch_user.body.name }} ({{ secrets.TOKEN }})"),
+            node("greet", value="Hello {{ fetch_user.body.name }} ({{ run.id }})"),
             node("notify", value="{{ steps['is_admin'] }} {{ run.id }}"),
             node(
                 "each_tag",

@@ -132,6 +132,10 @@ def test_config_schema_uses_only_json_schema_keywords(step_type: str) -> None:
         "maxItems",
         "minProperties",
         "maxProperties",
+        # towpath's annotations: fields that may read secrets, or name one.
+        "secret_capable",
+        "secret_name",
+        "default_secret",
     }
 
     assert _keywords(step.config_schema()) - vocabulary == set()

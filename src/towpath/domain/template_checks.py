@@ -137,3 +137,32 @@ def refused_use(tree: nodes.Template) -> str | None:
         if (problem := _node_problem(node)) is not None:
             return problem
     return None
+
+
+def _secret_name(node: nodes.Node) -> str | None:
+    """NAME, when `node` is `secrets.NAME` or `secrets['NAME']`."""
+    if not isinstance(node, nodes.Getattr | nodes.Getitem):
+        return None
+    target = node.node
+    if not (isinstance(target, nodes.Name) and target.name == "secrets"):
+        return None
+    if isinstance(node, nodes.Getattr):
+        return node.attr
+    if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+        return node.arg.value
+    return None
+
+
+def secret_reads(tree: nodes.Template) -> tuple[set[str], bool]:
+    """The secret names `tree` reads as `secrets.NAME` or `secrets['NAME']`, and whether it
+    reads `secrets` any other way (a name from data, the whole mapping)."""
+    named = [
+        name
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem))
+        if (name := _secret_name(node)) is not None
+    ]
+    loads = sum(
+        1 for node in tree.find_all(nodes.Name) if node.name == "secrets" and node.ctx == "load"
+    )
+    # Each named read holds one `secrets`; any `secrets` beyond those is read otherwise.
+    return set(named), loads > len(named)

@@ -14,7 +14,7 @@ from jinja2 import Template, Undefined, meta, nodes
 from jinja2 import exceptions as jinja_errors
 from jinja2.parser import Parser
 
-from towpath.domain.template_checks import refused_use
+from towpath.domain.template_checks import refused_use, secret_reads
 from towpath.domain.template_sandbox import (
     RenderBudget,
     RenderCapReached,
@@ -37,6 +37,7 @@ __all__ = [
     "TemplateLimits",
     "evaluate_expression",
     "referenced_names",
+    "referenced_secrets",
     "referenced_steps",
     "render_time_cap",
     "render_value",
@@ -354,6 +355,17 @@ def referenced_steps(template_or_expr: str, *, expression: bool = False) -> set[
     tree = _parsed(template_or_expr, expression=expression)
     bare = _undeclared_names(tree, template_or_expr) - _BUILTIN_NAMES - RESERVED_NAMES
     return bare | _steps_subscripts(tree)
+
+
+def referenced_secrets(template_or_expr: str, *, expression: bool = False) -> set[str]:
+    """The secret names a template reads; one that reads `secrets` other than by a written
+    name (`secrets[input.x]`, the whole mapping) is refused: what it reads is unknowable."""
+    tree = _parsed(template_or_expr, expression=expression)
+    names, otherwise = secret_reads(tree)
+    if otherwise:
+        message = f"template {_quoted(template_or_expr)} reads secrets other than as secrets.NAME"
+        raise TemplateError(message, template_or_expr, code="secret_not_by_name")
+    return names
 
 
 def template_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:

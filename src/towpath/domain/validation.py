@@ -12,11 +12,13 @@ from pydantic import BaseModel, ValidationError
 from towpath.domain.definition import Edge, Node
 from towpath.domain.graph import Graph, walk
 from towpath.domain.json_schema import check_schema, dangling_references, pattern_problems
+from towpath.domain.secrets import SECRET_CAPABLE, SECRET_NAMING
 from towpath.domain.step_spec import AS_WRITTEN
 from towpath.domain.templates import (
     RESERVED_NAMES,
     TemplateError,
     referenced_names,
+    referenced_secrets,
     referenced_steps,
     template_strings,
 )
@@ -222,6 +224,8 @@ class _TemplateScope:
     node_ids: frozenset[str]
     ancestors: frozenset[str]
     in_for_each: bool = False
+    # The workspace's secret names; None when the check of names is left out.
+    secrets: frozenset[str] | None = None
 
 
 def _config_errors(
@@ -265,6 +269,41 @@ def _reference_errors(
         yield DefinitionError("template_not_upstream", message, node_id, path=path)
 
 
+def _marked(spec: StepSpec | None, key: str, mark: str) -> bool:
+    field = spec.config_model.model_fields.get(key) if spec is not None else None
+    extra = field.json_schema_extra if field is not None else None
+    return isinstance(extra, dict) and extra.get(mark) is True
+
+
+def _secret_errors(
+    text: str, path: str, scope: _TemplateScope, *, capable: bool, expression: bool
+) -> Iterator[DefinitionError]:
+    """Secrets are read only in fields marked secret-capable, and only ones that exist."""
+    try:
+        names = referenced_secrets(text, expression=expression)
+    except TemplateError as exc:
+        if exc.code == "secret_not_by_name":
+            yield DefinitionError(
+                exc.code, f"node {scope.node_id!r}: {path}: {exc}", scope.node_id, path=path
+            )
+        return  # any other problem of the template, _reference_errors reports
+    if names and not capable:
+        message = (
+            f"node {scope.node_id!r}: {path}: secrets may be read only in a secret-capable"
+            " field (headers, auth, URL)"
+        )
+        yield DefinitionError("secret_not_allowed", message, scope.node_id, path=path)
+    yield from _unknown_secrets(names, path, scope)
+
+
+def _unknown_secrets(
+    names: set[str], path: str, scope: _TemplateScope
+) -> Iterator[DefinitionError]:
+    for name in sorted(names - scope.secrets if scope.secrets is not None else set()):
+        message = f"node {scope.node_id!r}: {path}: no secret named {name!r} in this workspace"
+        yield DefinitionError("unknown_secret", message, scope.node_id, path=path)
+
+
 def _template_errors(
     config: dict[str, Any],
     path: str,
@@ -277,11 +316,16 @@ def _template_errors(
     expressions = set(spec.expression_fields) if spec is not None else set()
     for key, value in config.items():
         where = f"{path}.{key}"
+        capable = _marked(spec, key, SECRET_CAPABLE)
         if key in expressions and isinstance(value, str):
             yield from _reference_errors(value, where, scope, expression=True)
+            yield from _secret_errors(value, where, scope, capable=capable, expression=True)
         elif key != inner:
             for text_path, text in template_strings(value, where):
                 yield from _reference_errors(text, text_path, scope, expression=False)
+                yield from _secret_errors(text, text_path, scope, capable=capable, expression=False)
+            if _marked(spec, key, SECRET_NAMING) and isinstance(value, str):
+                yield from _unknown_secrets({value}, where, scope)
 
 
 def _step_errors(
@@ -341,11 +385,14 @@ def _handle_errors(
             yield DefinitionError("unknown_handle", message, node.id, edge.id)
 
 
-def _node_errors(node: Node, specs: Mapping[str, StepSpec], graph: Graph) -> list[DefinitionError]:
+def _node_errors(
+    node: Node, specs: Mapping[str, StepSpec], graph: Graph, secrets: frozenset[str] | None
+) -> list[DefinitionError]:
     scope = _TemplateScope(
         node.id,
         frozenset(graph.node_ids),
         frozenset(walk(node.id, graph.parents, include_start=False)),
+        secrets=secrets,
     )
     model, errors = _step_errors(node.type, node.config, "", specs, scope)
     spec = specs.get(node.type)
@@ -387,8 +434,10 @@ def validate_definition(
     *,
     input_schema: Any = None,
     limits: DefinitionLimits = DEFAULT_DEFINITION_LIMITS,
+    secrets: frozenset[str] | None = None,
 ) -> list[DefinitionError]:
-    """Every problem of a definition; an empty list means it can be published.
+    """Every problem of a definition; an empty list means it can be published. `secrets`
+    names the workspace's secrets: a template reading another is an error.
 
     A definition over the size limits is not looked into further.
     """
@@ -399,7 +448,8 @@ def validate_definition(
     if not isinstance(definition, dict):
         message = "definition must be a JSON object"
         return [DefinitionError("malformed_definition", message), *schema_errors]
-    return _graph_errors(definition, specs) + _setting_errors(definition) + schema_errors
+    graph_errors = _graph_errors(definition, specs, secrets)
+    return graph_errors + _setting_errors(definition) + schema_errors
 
 
 # Run-wide settings a definition may carry beside its nodes and edges.
@@ -424,7 +474,7 @@ def _setting_errors(definition: dict[str, Any]) -> list[DefinitionError]:
 
 
 def _graph_errors(
-    definition: dict[str, Any], specs: Mapping[str, StepSpec]
+    definition: dict[str, Any], specs: Mapping[str, StepSpec], secrets: frozenset[str] | None
 ) -> list[DefinitionError]:
     errors: list[DefinitionError] = []
     raw_nodes = _raw_list(definition, "nodes", errors)
@@ -442,5 +492,5 @@ def _graph_errors(
     for node in nodes:
         first_of_each_id.setdefault(node.id, node)
     for node in first_of_each_id.values():
-        errors.extend(_node_errors(node, specs, graph))
+        errors.extend(_node_errors(node, specs, graph, secrets))
     return errors

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from towpath.engine.graphs import WorkflowCache
     from towpath.engine.leases import Leases
     from towpath.engine.run_io import RunCache
+    from towpath.engine.secret_values import SecretValues
     from towpath.engine.settings import WorkerSettings
     from towpath.engine.sql import Gen
     from towpath.engine.transition import RunTransaction
@@ -45,6 +46,7 @@ class Execution:
         leases: Leases,
         runs: RunCache,
         stopping: asyncio.Event,
+        secrets: SecretValues | None = None,
     ) -> None:
         self.driver = driver
         self.d = driver.dialect
@@ -56,6 +58,7 @@ class Execution:
         self.leases = leases
         self.runs = runs
         self.stopping = stopping
+        self.secrets = secrets
         self.results: asyncio.Queue[Result] = asyncio.Queue()
         self._rng = random.Random()  # noqa: S311 - jitter, not secrets
         # The last claim filled the worker's room: ready steps may still be waiting.
@@ -71,6 +74,8 @@ class Execution:
         # What is logged while the step runs says which run and step it was for.
         with log_context(run_id=work.run_id, step_id=work.step_id):
             try:
+                if self.secrets is not None:
+                    work = await self.secrets.attach(work)
                 result = await execute_work(work, self.registry, self.services)
             except asyncio.CancelledError:
                 raise

@@ -11,6 +11,7 @@ from towpath.engine.event_gate import hold_event_name
 from towpath.engine.fan_out import fan_out, item_settled, kept_state
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.run_io import flush_runs, open_runs
+from towpath.engine.secret_values import redacted
 from towpath.engine.subruns import start_child
 from towpath.steps.execution import Completed, Deferred, Failed, FanOut, Waiting
 
@@ -50,6 +51,8 @@ def record_result(
     workflows: WorkflowCache,
     rng: random.Random,
 ) -> Gen[list[RunTransaction]]:
+    # Every result is recorded here: no secret value it may hold is ever written.
+    result = redacted(result)
     _record_attempt(row, result, rt)
     if result.input is not None:
         row.input = result.input

@@ -11,11 +11,13 @@ from towpath.engine.drivers import connect_driver
 from towpath.engine.graphs import WorkflowCache
 from towpath.engine.results import InlineOnly
 from towpath.engine.runtime import Runtime
+from towpath.engine.secret_values import SecretValues
 from towpath.engine.settings import RunLimits, WorkerSettings, default_worker_id
 from towpath.engine.worker import Worker
 from towpath.events.bus import EventBus
 from towpath.steps.services import engine_services
 from towpath.storage.agents import AgentDirectory, callback_key
+from towpath.storage.secret_keys import load_secret_keys
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -24,12 +26,19 @@ if TYPE_CHECKING:
     from towpath.steps.execution import EngineServices
     from towpath.steps.registry import StepRegistry
     from towpath.storage.database import Database
+    from towpath.storage.secret_keys import SecretKeys
 
 
 @asynccontextmanager
 async def engine_running(
-    db: Database, registry: StepRegistry, settings: EngineSettings, *, with_worker: bool
+    db: Database,
+    registry: StepRegistry,
+    settings: EngineSettings,
+    *,
+    with_worker: bool,
+    secret_keys: SecretKeys | None = None,
 ) -> AsyncIterator[Runtime]:
+    """`secret_keys` decrypt workspace secrets; without them, the server's own key does."""
     # The engine's own connections, to the same database as `db`.
     driver = await connect_driver(db.url, db.sqlite_synchronous)
     workflows = WorkflowCache(limits=run_limits(settings))
@@ -58,6 +67,7 @@ async def engine_running(
                     inline_output_chars=settings.inline_step_output_chars,
                     shutdown_grace_seconds=settings.shutdown_grace_seconds,
                 ),
+                SecretValues(driver, registry, secret_keys or await load_secret_keys(db, "")),
             )
             task = asyncio.create_task(worker.run())
             try:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from towpath.engine.drivers import TransitionDriver
     from towpath.engine.graphs import WorkflowCache
     from towpath.engine.results import Applied, Continuation
+    from towpath.engine.secret_values import SecretValues
     from towpath.engine.sql import Gen
     from towpath.engine.transition import RunTransaction
     from towpath.events.bus import EventBus
@@ -42,6 +43,7 @@ class Worker:
         workflows: WorkflowCache,
         bus: EventBus,
         settings: WorkerSettings,
+        secrets: SecretValues | None = None,
     ) -> None:
         self.driver = driver
         self.workflows = workflows
@@ -51,7 +53,16 @@ class Worker:
         runs = RunCache()
         self.leases = Leases(driver, bus, settings.worker_id, settings.lease_seconds)
         self.execution = Execution(
-            driver, registry, services, workflows, bus, settings, self.leases, runs, self._stopping
+            driver,
+            registry,
+            services,
+            workflows,
+            bus,
+            settings,
+            self.leases,
+            runs,
+            self._stopping,
+            secrets,
         )
         self.claiming = Claiming(
             driver, workflows, bus, settings, self.leases, runs, self.execution

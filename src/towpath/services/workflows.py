@@ -26,6 +26,7 @@ from towpath.services.idempotency import complete_key, create_once, fingerprint
 from towpath.services.workflow_cycles import SubWorkflowCycle, find_loop
 from towpath.storage import workflows as queries
 from towpath.storage.models import Workflow
+from towpath.storage.secrets_store import secret_names
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -165,9 +166,15 @@ async def delete_workflow(db: Database, caller: Principal, workflow_id: str) -> 
         await record(session, caller, change)
 
 
-def judge(workflow: Workflow, rules: WorkflowRules) -> ValidationResult:
+def judge(
+    workflow: Workflow, rules: WorkflowRules, secrets: frozenset[str] | None = None
+) -> ValidationResult:
     errors = validate_definition(
-        workflow.definition, rules.specs, input_schema=workflow.input_schema, limits=rules.limits
+        workflow.definition,
+        rules.specs,
+        input_schema=workflow.input_schema,
+        limits=rules.limits,
+        secrets=secrets,
     )
     return ValidationResult(valid=not errors, errors=errors)
 
@@ -187,7 +194,7 @@ async def validate_workflow(
 ) -> ValidationResult:
     async with db.read() as session:
         workflow = await queries.get_workflow(session, caller.workspace_id, workflow_id)
-        result = judge(workflow, rules)
+        result = judge(workflow, rules, await secret_names(session, caller.workspace_id))
         result = await _agents_named(session, caller.workspace_id, workflow, result)
         loop = None if rules.allow_recursion else await find_loop(session, workflow)
     if loop is None:
@@ -204,7 +211,7 @@ async def publish_workflow(
         )
         if workflow.status != "draft":
             raise WorkflowPublished(workflow_id)
-        result = judge(workflow, rules)
+        result = judge(workflow, rules, await secret_names(session, caller.workspace_id))
         result = await _agents_named(session, caller.workspace_id, workflow, result)
         if not result.valid:
             raise WorkflowInvalid([error.to_dict() for error in result.errors])

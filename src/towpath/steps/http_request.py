@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, JsonValue, ValidationInfo, field_validator
 
+from towpath.domain.secrets import SECRET_CAPABLE
 from towpath.domain.step_spec import is_as_written
 from towpath.steps.common import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -45,10 +46,12 @@ class HttpRequestConfig(StepConfig):
             'http:// or https:// URL to call; may be a template, e.g. "https://x/{{ input.id'
             ' }}". A template that gives the scheme too is checked once rendered.'
         ),
-        json_schema_extra={"pattern": WRITTEN_URL.pattern},
+        json_schema_extra={"pattern": WRITTEN_URL.pattern, SECRET_CAPABLE: True},
     )
     headers: dict[str, Text] = Field(
-        default_factory=dict, description="Request headers; values may be templates."
+        default_factory=dict,
+        description="Request headers; values may be templates, `{{ secrets.NAME }}` among them.",
+        json_schema_extra={SECRET_CAPABLE: True},
     )
     body: JsonValue = Field(
         default=None, description="Request body (any JSON value); strings may be templates."

@@ -16,6 +16,12 @@ from towpath.domain.json_schema import (
     offline_validator,
     pattern_problems,
 )
+from towpath.domain.secrets import (
+    DEFAULT_SECRET,
+    LLM_API_KEY_SECRET,
+    SECRET_NAME,
+    SECRET_NAMING,
+)
 from towpath.steps.common import (
     DEFAULT_TIMEOUT_SECONDS,
     SINGLE_ATTEMPT,
@@ -80,6 +86,15 @@ class LlmConfig(StepConfig):
             " a valid schema whose every $ref resolves inside it, which validation checks"
             " and this schema cannot."
         ),
+    )
+    api_key_secret: str | None = Field(
+        default=None,
+        pattern=SECRET_NAME.pattern,
+        description=(
+            f"Name of the workspace secret holding the API key; unset uses the secret"
+            f" {LLM_API_KEY_SECRET}, else the server's key."
+        ),
+        json_schema_extra={SECRET_NAMING: True, DEFAULT_SECRET: LLM_API_KEY_SECRET},
     )
     timeout: Timeout = DEFAULT_TIMEOUT_SECONDS
     retry: Retry = SINGLE_ATTEMPT
@@ -153,11 +168,27 @@ def _parse_answer(config: LlmConfig, text: str, finish_reason: str | None) -> An
     return value
 
 
+def _api_key(config: LlmConfig, context: StepContext) -> str | Failed:
+    """The step's secret, else the workspace's default secret, else the server's key."""
+    secrets = context.variables.get("secrets") or {}
+    if config.api_key_secret is not None:
+        found = secrets.get(config.api_key_secret)
+        if found is None:
+            message = f"config.api_key_secret: no secret named {config.api_key_secret!r}"
+            return Failed(message, retryable=False)
+        return str(found)
+    default = secrets.get(LLM_API_KEY_SECRET)
+    return str(default) if default is not None else context.services.llm_api_key
+
+
 async def execute(config: LlmConfig, context: StepContext) -> Outcome:
     """Ask the model once; output its text (and JSON), the model, token usage, finish reason."""
     services = context.services
     url = services.llm_base_url.rstrip("/") + "/chat/completions"
-    headers = {"Authorization": f"Bearer {services.llm_api_key}"} if services.llm_api_key else {}
+    api_key = _api_key(config, context)
+    if isinstance(api_key, Failed):
+        return api_key
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     answer = await send(
         services.http,
         "POST",

@@ -634,3 +634,20 @@ class PostedEvent(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     answer: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = _created()
+
+
+class WorkspaceSecret(Base):
+    """A named secret of one workspace; only its ciphertext is kept (Fernet, a key from
+    settings or the server's own)."""
+
+    __tablename__ = "workspace_secrets"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace(index=False)
+    name: Mapped[str] = mapped_column(String(100))
+    ciphertext: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    rotated_at: Mapped[datetime | None]

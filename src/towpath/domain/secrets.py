@@ -1,0 +1,83 @@
+"""Workspace secrets as the rest of towpath sees them: the names a secret may take, its
+size limit, and redaction, which replaces a value (and its base64 and URL-encoded forms)
+wherever it would be stored or shown."""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, quote_plus
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+# A secret's name is what a template writes after `secrets.`: an identifier.
+SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+MAX_SECRET_BYTES = 64 * 1024
+# The workspace's default key for the `llm` step, when a step names none.
+LLM_API_KEY_SECRET = "LLM_API_KEY"  # noqa: S105 - a name, not a value
+# A config field marked so may read `{{ secrets.NAME }}`; the catalog shows the mark.
+SECRET_CAPABLE = "secret_capable"  # noqa: S105 - a schema mark
+# A config field marked so holds a secret's name (the `llm` step's `api_key_secret`).
+SECRET_NAMING = "secret_name"  # noqa: S105 - a schema mark
+# Beside SECRET_NAMING: the secret read when the field is unset, if the workspace has it.
+DEFAULT_SECRET = "default_secret"  # noqa: S105 - a schema mark
+
+
+def placeholder(name: str) -> str:
+    """What a secret's value reads as wherever it would have been stored or shown."""
+    return f"[secret:{name}]"
+
+
+def _forms(value: str) -> set[str]:
+    raw = value.encode()
+    encoded = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()}
+    unpadded = {form.rstrip("=") for form in encoded}
+    return {value, quote(value, safe=""), quote(value), quote_plus(value), *encoded, *unpadded}
+
+
+class Redactor:
+    """Replaces every form of each secret's value; built once per step execution."""
+
+    def __init__(self, secrets: Mapping[str, str]) -> None:
+        found: dict[str, str] = {}
+        for name, value in secrets.items():
+            if not value:
+                continue
+            for form in _forms(value):
+                found.setdefault(form, placeholder(name))
+        # Longest first, so a value containing another is replaced whole.
+        self._forms = sorted(found.items(), key=lambda item: -len(item[0]))
+        self._pattern = (
+            re.compile("|".join(re.escape(form) for form, _ in self._forms)) if found else None
+        )
+        self._names = dict(self._forms)
+
+    def __bool__(self) -> bool:
+        return self._pattern is not None
+
+    def text(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda match: self._names[match.group(0)], text)
+
+    def value(self, value: Any) -> Any:
+        """`value` with every string in it (keys too) redacted; other values as they are."""
+        if self._pattern is None:
+            return value
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {
+                self.text(k) if isinstance(k, str) else k: self.value(v) for k, v in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self.value(item) for item in value]
+        return value
+
+
+def redact(value: Any, secrets: Mapping[str, str]) -> Any:
+    """`value` with each secret's value, and its base64 and URL-encoded forms, replaced by
+    `[secret:NAME]`."""
+    return Redactor(secrets).value(value)
