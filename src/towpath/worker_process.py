@@ -16,9 +16,9 @@ from towpath.engine.runner import engine_running
 from towpath.observability.metrics import Metrics
 from towpath.steps.catalog import default_registry
 from towpath.storage.database import Database
+from towpath.storage.secret_keys import load_secret_keys
 from towpath.triggers.outbox import outbox_running
 from towpath.triggers.scheduler import scheduler_running
-from towpath.storage.secret_keys import load_secret_keys
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator

@@ -22,10 +22,10 @@ from towpath.storage import (
     members,
     runs,
     schedules,
+    secrets_store,
     subscriptions,
     workflows,
 )
-from towpath.storage import secrets_store
 
 if TYPE_CHECKING:
     import httpx
