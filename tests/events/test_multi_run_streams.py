@@ -76,3 +76,37 @@ async def test_a_multi_run_stream_starts_live(
 
     assert_follows(messages, joined_at + 1, run_id)
     assert messages[-1]["seq"] == len(await history(client, run_id))
+
+
+async def _new_version(client: httpx.AsyncClient, workflow_id: str) -> str:
+    made = await client.post(f"/api/v1/workflows/{workflow_id}/duplicate")
+    assert made.status_code == 201, made.text
+    version: str = made.json()["id"]
+    assert (await client.post(f"/api/v1/workflows/{version}/publish")).status_code == 200
+    return version
+
+
+async def test_a_workflow_stream_of_every_version_carries_the_runs_of_each(
+    server: LiveServer, client: httpx.AsyncClient, auth_headers: dict[str, str]
+) -> None:
+    first = await publish(client, gate(), name="versioned")
+    second = await _new_version(client, first)
+    other = await publish(client, gate(), name="other")
+    async with (
+        socket(server, f"/ws/workflows/{second}?versions=all", auth_headers) as lineage,
+        socket(server, f"/ws/workflows/{second}", auth_headers) as one_version,
+    ):
+        await eventually(lambda: server.hub.subscriber_count() == 2)
+        runs = [(await start(client, w))["id"] for w in (first, other, second)]
+        await asyncio.gather(*(finish(client, run_id) for run_id in runs))
+        of_lineage = await until_runs_end(lineage, 2)
+        of_version = await until_runs_end(one_version, 1)
+
+    assert {m["run_id"] for m in of_lineage} == {runs[0], runs[2]}
+    assert {m["workflow_id"] for m in of_lineage} == {first, second}
+    assert {m["run_id"] for m in of_version} == {runs[2]}
+    for run_id in (runs[0], runs[2]):
+        sent = [m for m in of_lineage if m["run_id"] == run_id]
+        assert_follows(sent, 1, run_id)
+        assert len(sent) == len(await history(client, run_id))
+    await server.subscribers_gone()

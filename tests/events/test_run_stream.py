@@ -172,6 +172,8 @@ async def test_a_run_that_has_ended_gets_its_snapshot_and_a_normal_close(
         ("/ws/runs/{run}?after=x", 4400),
         ("/ws/runs/{run}?after=999", 4400),
         ("/ws/workflows/no-such-workflow", 4404),
+        ("/ws/workflows/no-such-workflow?versions=all", 4404),
+        ("/ws/workflows/no-such-workflow?versions=some", 4400),
     ],
 )
 async def test_a_stream_that_cannot_be_served_is_closed_with_its_reason(

@@ -240,6 +240,7 @@ def published(transactions: list[RunTransaction]) -> list[PublishedEvent]:
             step_id=event.step_id,
             data=event.data,
             created_at=event.created_at,
+            lineage_id=rt.run.lineage_id,
         )
         for rt in transactions
         for event in rt.events

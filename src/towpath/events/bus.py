@@ -19,6 +19,8 @@ class PublishedEvent:
     step_id: str | None
     data: dict[str, Any]
     created_at: datetime
+    # The run's workflow lineage: a stream of every version of the workflow follows it.
+    lineage_id: str | None = None
 
 
 Listener = Callable[[PublishedEvent], None]

@@ -39,6 +39,8 @@ class EventHub:
         self.queue_size = queue_size
         self._runs: dict[str, set[Subscription]] = {}
         self._workflows: dict[str, set[Subscription]] = {}
+        # Every version of a workflow: keyed by its lineage.
+        self._lineages: dict[str, set[Subscription]] = {}
         self._workspaces: dict[str, set[Subscription]] = {}
         self._count = 0
         # The last seq fanned out, per run wanted since: a later event must follow it.
@@ -71,11 +73,25 @@ class EventHub:
         """Open subscriptions in this process: one per open socket or event stream."""
         return self._count
 
-    def wants(self, workspace_id: str, workflow_id: str, run_id: str) -> bool:
+    def wants(self, event: PublishedEvent) -> bool:
+        return (
+            event.run_id in self._runs
+            or event.workflow_id in self._workflows
+            or event.workspace_id in self._workspaces
+            or (event.lineage_id is not None and event.lineage_id in self._lineages)
+        )
+
+    def wants_notice(self, workspace_id: str, workflow_id: str, run_id: str) -> bool:
+        """What another process's notification names (no lineage) may be wanted: a stream
+        of every version of a workflow in the workspace takes any of its runs' events, to
+        tell once they are read."""
         return (
             run_id in self._runs
             or workflow_id in self._workflows
             or workspace_id in self._workspaces
+            or any(
+                sub.workspace_id == workspace_id for subs in self._lineages.values() for sub in subs
+            )
         )
 
     def last_seq(self, run_id: str) -> int | None:
@@ -100,7 +116,7 @@ class EventHub:
         return cursors
 
     def end_all(self, end: End, *, multi_run_only: bool = False) -> None:
-        topics = [self._workflows, self._workspaces]
+        topics = [self._workflows, self._lineages, self._workspaces]
         if not multi_run_only:
             topics.append(self._runs)
         for topic in topics:
@@ -148,22 +164,25 @@ class EventHub:
                     sub.end(end)
 
     def _subscriptions(self) -> list[Subscription]:
-        return [
-            sub
-            for topic in (self._runs, self._workflows, self._workspaces)
-            for subs in topic.values()
-            for sub in subs
-        ]
+        return [sub for topic in self._topics() for subs in topic.values() for sub in subs]
+
+    def _topics(self) -> tuple[dict[str, set[Subscription]], ...]:
+        return (self._runs, self._workflows, self._lineages, self._workspaces)
 
     def _topic(self, kind: str) -> dict[str, set[Subscription]]:
-        return {"run": self._runs, "workflow": self._workflows, "workspace": self._workspaces}[kind]
+        return {
+            "run": self._runs,
+            "workflow": self._workflows,
+            "lineage": self._lineages,
+            "workspace": self._workspaces,
+        }[kind]
 
     # --- events in -----------------------------------------------------------------------
 
     def accept(self, event: PublishedEvent) -> None:
         """A committed event, from whichever path; duplicates and gaps are handled here."""
         run_id = event.run_id
-        if not self.wants(event.workspace_id, event.workflow_id, run_id):
+        if not self.wants(event):
             self.forget(run_id)
             return
         waiting = self._filling.get(run_id)
@@ -219,7 +238,7 @@ class EventHub:
             if last is not None and event.seq != last + 1:
                 # Not in the database even now (the run was deleted): go on from here.
                 log.warning("run %s: events %d-%d are missing", run_id, last + 1, event.seq - 1)
-            if self.wants(event.workspace_id, event.workflow_id, run_id):
+            if self.wants(event):
                 self._fan_out(event)
 
     def _lost(self, run_id: str) -> None:
@@ -228,7 +247,7 @@ class EventHub:
         for sub in self._runs.get(run_id, ()):
             sub.overflow()
         lost = End(close_codes.RECONNECT, "events could not be read; reconnect")
-        for topic in (self._workflows, self._workspaces):
+        for topic in (self._workflows, self._lineages, self._workspaces):
             for subs in topic.values():
                 for sub in subs:
                     sub.end(lost)
@@ -243,9 +262,10 @@ class EventHub:
         for topic, key in (
             (self._runs, run_id),
             (self._workflows, event.workflow_id),
+            (self._lineages, event.lineage_id),
             (self._workspaces, event.workspace_id),
         ):
-            for sub in topic.get(key, ()):
+            for sub in topic.get(key or "", ()):
                 sub.offer(message)
 
     # --- lifetime ------------------------------------------------------------------------
@@ -259,7 +279,7 @@ class EventHub:
         while True:
             await asyncio.sleep(tick)
             now = loop.time()
-            for topic in (self._runs, self._workflows, self._workspaces):
+            for topic in self._topics():
                 for subs in list(topic.values()):
                     for sub in subs:
                         sub.wake_if_due(now)

@@ -70,7 +70,7 @@ class NotificationListener:
         except ValueError:
             log.warning("unexpected run event notification %r", payload)
             return
-        if not self._hub.wants(workspace_id, workflow_id, run_id):
+        if not self._hub.wants_notice(workspace_id, workflow_id, run_id):
             self._hub.forget(run_id)
             return
         self._notice(run_id, seq, seq)

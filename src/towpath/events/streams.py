@@ -63,7 +63,16 @@ class Streams:
         workspace_id: str,
         expires_at: datetime | None = None,
         reader: Reader | None = None,
+        *,
+        every_version: bool = False,
     ) -> LiveFeed:
+        """The live events of the runs of one version, or with `every_version` of every
+        version of the workflow `workflow_id` is one of."""
+        if every_version:
+            # The lineage never changes: read it, then watch it.
+            async with self.hub.db.read() as session:
+                lineage_id = await check_workflow(session, workflow_id, workspace_id)
+            return await self._live("lineage", lineage_id, workspace_id, expires_at, reader)
         feed = await self._live("workflow", workflow_id, workspace_id, expires_at, reader)
         try:
             async with self.hub.db.read() as session:

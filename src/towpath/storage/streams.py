@@ -79,16 +79,17 @@ async def replay_page(
     return ReplayPage(run.status, run.last_seq, events)
 
 
-async def check_workflow(session: AsyncSession, workflow_id: str, workspace_id: str) -> None:
-    """Raises WorkflowNotFound unless the workflow is visible in the workspace."""
-    await get_workflow(session, workspace_id, workflow_id)
+async def check_workflow(session: AsyncSession, workflow_id: str, workspace_id: str) -> str:
+    """The workflow's lineage; raises WorkflowNotFound unless it is visible in the workspace."""
+    return (await get_workflow(session, workspace_id, workflow_id)).lineage_id
 
 
 async def events_since(
     session: AsyncSession, cursors: Mapping[str, int], limit: int
 ) -> list[EventRow]:
     """Events with a seq above each run's cursor, run by run, each run's in seq order; each
-    as (workspace_id, run_id, workflow_id, seq, event_type, step_id, data, created_at)."""
+    as (workspace_id, run_id, workflow_id, seq, event_type, step_id, data, created_at,
+    lineage_id)."""
     if not cursors:
         return []
     past = [and_(RunEvent.run_id == run, RunEvent.seq > after) for run, after in cursors.items()]
@@ -102,6 +103,7 @@ async def events_since(
             RunEvent.step_id,
             RunEvent.data,
             RunEvent.created_at,
+            Run.lineage_id,
         )
         .join(Run, Run.id == RunEvent.run_id)
         .where(or_(*past))

@@ -69,9 +69,14 @@ async def watch_run(websocket: WebSocket, run_id: str) -> None:
 
 @socket_router.websocket("/ws/workflows/{workflow_id}")
 async def watch_workflow(websocket: WebSocket, workflow_id: str) -> None:
+    """The runs of this version; with `?versions=all`, of every version of its workflow."""
+
     async def workflow_feed(streams: Streams, caller: SocketCaller) -> Feed:
+        every = _every_version(websocket.query_params.get("versions"))
         who = caller.principal
-        return await streams.workflow_feed(workflow_id, who.workspace_id, caller.expires_at, who)
+        return await streams.workflow_feed(
+            workflow_id, who.workspace_id, caller.expires_at, who, every_version=every
+        )
 
     await serve_socket(websocket, workflow_feed)
 
@@ -214,6 +219,12 @@ async def _close(websocket: WebSocket, code: int, reason: str, seconds: float) -
             await websocket.close(code, reason.encode()[:123].decode(errors="ignore"))
     except (TimeoutError, WebSocketDisconnect, RuntimeError):
         pass
+
+
+def _every_version(value: str | None) -> bool:
+    if value not in (None, "one", "all"):
+        raise InvalidRequest("versions must be one or all", details={"versions": value})
+    return value == "all"
 
 
 def _after(value: str | None) -> int | None:
