@@ -184,3 +184,22 @@ async def test_an_overlap_is_a_whole_number_of_seconds(client: httpx.AsyncClient
 
     assert whole.status_code == 200, whole.text
     assert (fraction.status_code, text.status_code) == (422, 422)
+
+
+async def test_hmac_options_for_another_scheme_are_refused(client: httpx.AsyncClient) -> None:
+    workflow_id = await publish(client, ECHO)
+    options = {"header": "X-Sig", "encoding": "base64"}
+
+    refused = await client.post(
+        TRIGGERS,
+        json={"name": "x", "workflow_id": workflow_id, "scheme": "github", "hmac": options},
+    )
+    kept = await client.post(
+        TRIGGERS,
+        json={"name": "y", "workflow_id": workflow_id, "scheme": "hmac", "hmac": options},
+    )
+
+    assert refused.status_code == 422
+    assert refused.json()["details"]["errors"][0]["loc"] == ["body", "hmac"]
+    assert kept.status_code == 201, kept.text
+    assert (await client.get(TRIGGERS)).headers["X-Total-Count"] == "1"

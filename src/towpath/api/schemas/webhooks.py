@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from towpath.api.schemas.strict import RequestModel
 from towpath.triggers.signatures import Encoding, Scheme
@@ -61,6 +61,16 @@ class WebhookTriggerCreate(RequestModel):
         " renders is the run input. Without one, a JSON object or form body is the input"
         ' as it is, and any other body is `{"body": …}`.',
     )
+
+    @field_validator("hmac")
+    @classmethod
+    def _hmac_only_for_its_scheme(
+        cls, value: HmacOptions | None, info: ValidationInfo
+    ) -> HmacOptions | None:
+        # Options no check would read must not look as if they were kept.
+        if value is not None and info.data.get("scheme", Scheme.STANDARD) != Scheme.HMAC:
+            raise ValueError("hmac options apply to the `hmac` scheme only")
+        return value
 
 
 class RotateSecretInput(RequestModel):
