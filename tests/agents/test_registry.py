@@ -165,7 +165,7 @@ async def test_put_replaces_and_patch_changes_only_what_it_names(
     assert replaced.json()["enabled"] is True
 
 
-async def test_patch_refuses_a_null_and_a_taken_name_changing_nothing(
+async def test_patch_keeps_a_field_given_null_and_refuses_a_taken_name_changing_nothing(
     client: httpx.AsyncClient, agent_fleet: AgentFleet
 ) -> None:
     await register(client, agent_body(agent_fleet, name="taken"))
@@ -176,8 +176,9 @@ async def test_patch_refuses_a_null_and_a_taken_name_changing_nothing(
     taken = await client.patch(url, json={"name": "taken", "description": "changed"})
     bad_url = await client.patch(url, json={"url": "gopher://x"})
 
-    assert nulled.status_code == 422
-    assert "url" in nulled.text
+    # Null leaves a field as it is (the document allows it): only `health_url` unsets.
+    assert nulled.status_code == 200, nulled.text
+    assert nulled.json()["url"] == made["url"]
     assert taken.status_code == 409
     assert bad_url.status_code == 422
     assert (await client.get(url)).json() == made

@@ -130,6 +130,9 @@ async def update(
     async with db.read() as session:
         current = await queries.get_agent(session, caller.workspace_id, agent_id)
         merged = AgentSpec(**{**_fields(current), **changes})
+    if merged == AgentSpec(**_fields(current)):
+        # Nothing would change: nothing is written, audited or re-checked.
+        return current
     await _check_urls(health, merged)
     async with db.transaction() as session:
         agent = await queries.get_agent(session, caller.workspace_id, agent_id, for_update=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, JsonValue, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, JsonValue
 from yarl import URL
 
 from towpath.api.schemas.strict import RequestModel
+from towpath.api.schemas.subscriptions import URL_PATTERN
 from towpath.steps.common import MAX_TIMEOUT_SECONDS, MAX_WAIT_SECONDS, RetryPolicy
 
 
@@ -24,7 +25,12 @@ def _http_url(value: str) -> str:
     return value
 
 
-HttpUrl = Annotated[str, Field(min_length=1, max_length=2048), AfterValidator(_http_url)]
+HttpUrl = Annotated[
+    str,
+    # The pattern says in the document what the check after it accepts.
+    Field(min_length=1, max_length=2048, pattern=URL_PATTERN),
+    AfterValidator(_http_url),
+]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 HeaderName = Annotated[
     str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
@@ -36,6 +42,8 @@ Headers = Annotated[
         max_length=50,
         description="Sent with every call; values may be templates such as"
         " `Bearer {{ secrets.AGENT_TOKEN }}`, rendered with the run's secrets",
+        # A name the pattern refuses is refused: the document must not allow it either.
+        json_schema_extra={"additionalProperties": False},
     ),
 ]
 Seconds = Annotated[float, Field(gt=0, le=MAX_TIMEOUT_SECONDS)]
@@ -86,17 +94,14 @@ class AgentPatch(RequestModel):
     retry: RetryPolicy | None = None
     enabled: bool | None = None
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _null_only_for_health_url(cls, value: Any, info: ValidationInfo) -> Any:
-        # Null means "not given" nowhere: only the health URL may be unset (back to `url`).
-        if value is None and info.field_name != "health_url":
-            raise ValueError("may not be null; leave the field out to keep it")
-        return value
-
     def changes(self) -> dict[str, Any]:
-        """The fields given, as stored."""
-        given = self.model_dump(mode="json", include=self.model_fields_set)
+        """The fields given, as stored. Null leaves a field as it is, but the health URL's,
+        which unsets it (health checks then call `url`)."""
+        given = {
+            k: v
+            for k, v in self.model_dump(mode="json", include=self.model_fields_set).items()
+            if v is not None or k == "health_url"
+        }
         if self.retry is not None:
             given["retry"] = self.retry.model_dump(mode="json", exclude_defaults=True)
         return given
@@ -174,9 +179,16 @@ class CallbackFail(RequestModel):
     error: str = Field(min_length=1, max_length=10_000, description="What went wrong")
 
 
+def _whole(value: Any) -> Any:
+    # JSON Schema's "integer" is any number without a fraction, 5.0 too.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class CallbackHeartbeat(RequestModel):
     token: str = Field(min_length=1, max_length=200)
-    extend_seconds: int = Field(
+    extend_seconds: Annotated[int, BeforeValidator(_whole)] = Field(
         default=3600, gt=0, le=MAX_WAIT_SECONDS, description="The step's new deadline, from now"
     )
 
