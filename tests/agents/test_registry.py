@@ -116,6 +116,18 @@ async def test_an_address_the_egress_guard_refuses_is_refused_at_once(
     assert (await client.get(f"{API}/agents")).json() == []
 
 
+async def test_a_host_no_resolver_can_be_asked_for_is_refused(
+    client: httpx.AsyncClient, agent_fleet: AgentFleet
+) -> None:
+    body = {**agent_body(agent_fleet), "url": f"https://{'0' * 64}.example.com/"}
+
+    refused = await client.post(f"{API}/agents", json=body)
+
+    assert refused.status_code == 422
+    assert refused.json()["details"]["field"] == "url"
+    assert (await client.get(f"{API}/agents")).json() == []
+
+
 async def test_the_list_filters_and_pages(
     client: httpx.AsyncClient, agent_fleet: AgentFleet
 ) -> None:

@@ -337,3 +337,13 @@ async def test_a_flaky_endpoint_fails_then_succeeds_and_counts_its_calls(
     assert isinstance(second, Completed)
     assert second.output["body"] == {"key": "charge", "calls": 2}
     assert echo_server.calls("charge") == 2
+
+
+async def test_a_host_no_resolver_can_be_asked_for_fails_for_good(
+    http_client: aiohttp.ClientSession,
+) -> None:
+    failure = await failed(http_client, {"url": f"https://{'a' * 64}.example.com/"})
+
+    assert failure.kind == "error"
+    assert failure.retryable is False
+    assert failure.error.startswith("invalid URL")

@@ -38,7 +38,12 @@ async def destination_refusal(policy: EgressPolicy, url: str) -> str | None:
     target = URL(url)
     host = target.host or ""
     port = target.port or (443 if target.scheme == "https" else 80)
-    for address in await _addresses(host.strip("[]"), port):
+    try:
+        addresses = await _addresses(host.strip("[]"), port)
+    except UnicodeError:
+        # A label over 63 characters, say: no resolver can even be asked for it.
+        return f"{host[:100]} is not a host name that can be resolved"
+    for address in addresses:
         if not policy.allows(host, address, port):
             reason = refusal(address) or "forbidden"
             return (

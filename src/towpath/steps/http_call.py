@@ -184,6 +184,9 @@ async def _attempt(
     except (aiohttp.ClientError, OSError) as error:
         message = f"request to {shown} failed: {str(error) or type(error).__name__}"
         return Failed(message, kind="network", retryable=True)
+    except UnicodeError as error:
+        # The host cannot be encoded for resolving (a label over 63 characters).
+        return Failed(f"invalid URL {shown!r}: {error}", kind="error", retryable=False)
 
 
 def _request_headers(given: Mapping[str, str] | None, idempotency_key: str) -> CIMultiDict[str]:
