@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from towpath.domain.clock import utcnow
 from towpath.storage import schedules as queries
+from towpath.storage.database import Database
 from towpath.triggers.firing import fire, fire_buffered, settle, skip_missed
 from towpath.triggers.schedule_spec import ScheduleSpec
 from towpath.triggers.ticks import Advance, Target
@@ -127,7 +128,11 @@ async def scheduler_running(
     if not enabled:
         yield None
         return
-    scheduler = Scheduler(runtime, clock)
+    # Connections of its own, as the engine and the outbox have: its passes neither wait
+    # for a request's connection nor appear among a request's statements.
+    db = runtime.db
+    own = Database(db.url, sqlite_synchronous=db.sqlite_synchronous)
+    scheduler = Scheduler(replace(runtime, db=own), clock)
     stop = asyncio.Event()
     task = asyncio.create_task(scheduler.run(stop))
     try:
@@ -135,3 +140,4 @@ async def scheduler_running(
     finally:
         stop.set()
         await task
+        await own.dispose()
