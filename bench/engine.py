@@ -103,7 +103,13 @@ async def per_step(url: str, runs: int, *, inline: bool) -> float:
     await migrate(url)
     db = Database(url)
     settings = Settings(database_url=url, inline_pure_steps=inline)
-    caller = await publish(db, chain(STEPS))
+    return await chain_ms_per_step(db, await publish(db, chain(STEPS)), settings, runs)
+
+
+async def chain_ms_per_step(
+    db: Database, caller: Principal, settings: Settings, runs: int
+) -> float:
+    """ms per step of the published workflow, runs one after another; disposes of `db`."""
     timings = []
     async with engine_running(db, default_registry(), settings, with_worker=True) as runtime:
         completions = Completions(runtime)
@@ -132,6 +138,14 @@ async def throughput_in_process(
     settings = Settings(
         database_url=url, worker_concurrency=in_flight, step_allowed_hosts=allowed_hosts or []
     )
+    return await steps_per_second(db, caller, settings, total, in_flight)
+
+
+async def steps_per_second(
+    db: Database, caller: Principal, settings: Settings, total: int, in_flight: int
+) -> float:
+    """Steps/s of `total` runs of the published workflow, `in_flight` at once; disposes of
+    `db`."""
     async with engine_running(db, default_registry(), settings, with_worker=True) as runtime:
         completions = Completions(runtime)
         gate = asyncio.Semaphore(in_flight)
