@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -41,6 +41,8 @@ class EventHub:
         self._workflows: dict[str, set[Subscription]] = {}
         # Every version of a workflow: keyed by its lineage.
         self._lineages: dict[str, set[Subscription]] = {}
+        # Lineage streams per workspace: a notification names no lineage (`wants_notice`).
+        self._lineage_spaces: Counter[str] = Counter()
         self._workspaces: dict[str, set[Subscription]] = {}
         self._count = 0
         # The last seq fanned out, per run wanted since: a later event must follow it.
@@ -57,6 +59,8 @@ class EventHub:
         sub = Subscription(kind, key, workspace_id, self.queue_size, reader)
         self._topic(kind).setdefault(key, set()).add(sub)
         self._count += 1
+        if kind == "lineage":
+            self._lineage_spaces[workspace_id] += 1
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -68,6 +72,10 @@ class EventHub:
         if not subs:
             del topic[sub.key]
         self._count -= 1
+        if sub.kind == "lineage":
+            self._lineage_spaces[sub.workspace_id] -= 1
+            if not self._lineage_spaces[sub.workspace_id]:
+                del self._lineage_spaces[sub.workspace_id]
 
     def subscriber_count(self) -> int:
         """Open subscriptions in this process: one per open socket or event stream."""
