@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path  # noqa: TC003 - Typer reads the annotations at run time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from towpath import __version__
+from towpath.commands import register
 from towpath.config import load_settings
 from towpath.observability.logs import configure_logging
 
 if TYPE_CHECKING:
+    from towpath.apply.export import Format
     from towpath.config import Settings
     from towpath.services.api_keys import IssuedKey
 
@@ -188,3 +192,65 @@ def reencrypt_secrets() -> None:
     _upgrade_in_child()
     count = asyncio.run(_reencrypt_secrets())
     notes.print(f"{count} secrets encrypted with the first key", style="dim")
+
+
+ServerUrl = Annotated[
+    str, typer.Option("--url", envvar="TOWPATH_URL", help="The towpath server's base URL.")
+]
+ApiKey = Annotated[
+    str | None,
+    typer.Option("--api-key", envvar="TOWPATH_API_KEY", help="An API key of the workspace."),
+]
+
+
+@app.command("apply")
+def apply_command(
+    directory: Annotated[
+        Path,
+        typer.Option("-f", "--filename", help="A directory of YAML or JSON definition files."),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan and change nothing.")
+    ] = False,
+    url: ServerUrl = "http://127.0.0.1:8000",
+    api_key: ApiKey = None,
+) -> None:
+    """Create or update the workflows, agents, schedules and subscriptions a directory
+    defines, over the server's API; what is already so is left unchanged."""
+    from towpath.apply.commands import apply_directory
+    from towpath.apply.errors import ApplyError
+
+    try:
+        asyncio.run(apply_directory(url, api_key, directory, typer.echo, dry_run=dry_run))
+    except ApplyError as error:
+        typer.echo(f"apply failed: {error}", err=True)
+        raise typer.Exit(1) from error
+
+
+@app.command("export")
+def export_command(
+    directory: Annotated[Path, typer.Argument(help="Where to write the files.")],
+    output_format: Annotated[
+        str, typer.Option("--format", help="yaml or json.", case_sensitive=False)
+    ] = "yaml",
+    url: ServerUrl = "http://127.0.0.1:8000",
+    api_key: ApiKey = None,
+) -> None:
+    """Write the server's workflows, agents, schedules and subscriptions as files, one per
+    object, that `towpath apply -f` takes back. Secrets' values are never written."""
+    from towpath.apply.commands import export_directory
+    from towpath.apply.errors import ApplyError
+
+    fmt: Format = "json" if output_format.lower() == "json" else "yaml"
+    if output_format.lower() not in ("yaml", "json"):
+        typer.echo(f"unknown format {output_format!r}; use yaml or json", err=True)
+        raise typer.Exit(2)
+    say = functools.partial(typer.echo, err=True)
+    try:
+        asyncio.run(export_directory(url, api_key, directory, say, fmt=fmt))
+    except ApplyError as error:
+        typer.echo(f"export failed: {error}", err=True)
+        raise typer.Exit(1) from error
+
+
+register(app)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from openapi_python_client.strings import snake_case
 
 from tests.factories import edge, node
 from towpath.app import create_app
@@ -65,14 +66,15 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
 
 
 def operation(group: str, name: str) -> Any:
-    return importlib.import_module(f"{PACKAGE}.api.{group}.{name}")
+    # A tag is a module named as the generator names it ("profile: executions" is
+    # profile_executions).
+    return importlib.import_module(f"{PACKAGE}.api.{snake_case(group)}.{name}")
 
 
 def test_every_operation_is_a_function_of_its_name(generated: ModuleType, app: FastAPI) -> None:
     for item in app.openapi()["paths"].values():
         for found in item.values():
-            group = found["tags"][0]
-            assert hasattr(operation(group, found["operationId"]), "asyncio_detailed")
+            assert hasattr(operation(found["tags"][0], found["operationId"]), "asyncio_detailed")
 
 
 async def test_a_run_driven_through_the_generated_client(

@@ -68,7 +68,7 @@ def test_serve_migrates_and_answers(tmp_path: Path) -> None:
     try:
         key = _printed_key(server)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while True:
             try:
                 ready = httpx.get(f"{base}/health/ready", timeout=1)

@@ -1,0 +1,61 @@
+"""How the commands print: JSON for scripts (`--json`), Rich tables for people."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from datetime import datetime
+
+console = Console()
+STATUS_STYLES = {
+    "completed": "green",
+    "published": "green",
+    "running": "cyan",
+    "queued": "blue",
+    "pending": "dim",
+    "waiting": "yellow",
+    "retrying": "yellow",
+    "paused": "magenta",
+    "held": "magenta",
+    "failed": "red",
+    "cancelled": "red",
+    "skipped": "dim",
+    "draft": "dim",
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on stdout."""
+    print(json.dumps(_plain(value), indent=2))
+
+
+def status(text: str) -> str:
+    return f"[{STATUS_STYLES.get(text, 'white')}]{text}[/]"
+
+
+def moment(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
+
+
+def table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    found = Table(*columns, box=None, header_style="bold")
+    for row in rows:
+        found.add_row(*row)
+    console.print(found)
