@@ -1,0 +1,36 @@
+"""`WS /ws/tasks/{task_id}`: the document's events of every run of one task. Its
+`/ws/runs/{id}` and `/ws/stream` are towpath's own streams, which add them for task runs
+(`app.state.feed_adapter`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, WebSocket
+
+from towpath.api.profiles.tasks.events import TaskEvents
+from towpath.api.routes.streams import serve_socket
+from towpath.storage.tasks import get_task
+
+if TYPE_CHECKING:
+    from towpath.api.socket_auth import SocketCaller
+    from towpath.events.feeds import Feed
+    from towpath.events.streams import Streams
+
+router = APIRouter()
+
+
+@router.websocket("/ws/tasks/{task_id}")
+async def watch_task(websocket: WebSocket, task_id: str) -> None:
+    db = websocket.app.state.db
+
+    async def task_feed(streams: Streams, caller: SocketCaller) -> Feed:
+        who = caller.principal
+        async with db.read() as session:
+            await get_task(session, who.workspace_id, task_id)
+        feed = await streams.workflow_feed(
+            task_id, who.workspace_id, caller.expires_at, who, every_version=True
+        )
+        return TaskEvents(feed, db, only_tasks=True)
+
+    await serve_socket(websocket, task_feed)
