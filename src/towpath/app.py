@@ -3,6 +3,7 @@ authenticator and the live streams it starts and stops with its lifespan."""
 
 from __future__ import annotations
 
+import functools
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -12,11 +13,14 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from towpath import __version__
 from towpath.api.body_limit import BodyLimitMiddleware
+from towpath.api.console import console_routes
 from towpath.api.cors import EnvelopedCORSMiddleware
 from towpath.api.deps import current_principal
 from towpath.api.errors import install_error_handlers
 from towpath.api.observe import ObserveMiddleware
 from towpath.api.openapi import install_openapi, operation_id
+from towpath.api.profiles import profile_routers
+from towpath.api.profiles.tasks.events import task_events
 from towpath.api.rate_limit import AddressLimitMiddleware, RateLimiter
 from towpath.api.request_data import RequestDataMiddleware
 from towpath.api.request_id import RequestIdMiddleware
@@ -26,10 +30,16 @@ from towpath.api.routes import (
     audit,
     catalog,
     events,
+    groups,
     health,
     hooks,
+    inbox,
     members,
     metrics,
+    queues,
+    retention,
+    run_deletion,
+    run_pauses,
     runs,
     schedules,
     stats,
@@ -55,6 +65,7 @@ from towpath.events.streams import Streams
 from towpath.observability.metrics import Metrics
 from towpath.services.agent_health import agent_health_running
 from towpath.services.idempotency import IdempotencyPolicy
+from towpath.services.queue_waiters import QueueWaiters
 from towpath.services.workflows import WorkflowRules
 from towpath.steps.catalog import default_registry
 from towpath.storage.database import Database
@@ -62,10 +73,13 @@ from towpath.storage.secret_keys import load_secret_keys
 from towpath.storage.secrets import server_secret
 from towpath.storage.workspaces import ensure_workspace
 from towpath.triggers.outbox import outbox_running
+from towpath.triggers.pruner import pruner_running
 from towpath.triggers.scheduler import scheduler_running
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
+
+    from starlette.routing import BaseRoute
 
     from towpath.config import Settings
     from towpath.engine.runtime import Runtime
@@ -91,12 +105,24 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
             async with (
                 authenticator_running(db, settings) as authenticator,
                 engine_running(
-                    db, registry, settings, with_worker=settings.run_worker, secret_keys=keys
+                    db,
+                    registry,
+                    settings,
+                    with_worker=settings.run_worker,
+                    secret_keys=keys,
+                    on_circuit_change=metrics_registry.circuit_changed,
                 ) as rt,
                 # Ticks are taken wherever runs are worked on.
                 scheduler_running(rt, enabled=settings.run_worker),
                 # Outgoing webhooks go out from every process that runs a worker.
                 outbox_running(db, rt.bus, settings, settings, enabled=settings.run_worker),
+                # Finished runs past their retention policy go where the scheduler runs.
+                pruner_running(
+                    rt,
+                    settings,
+                    enabled=settings.run_worker,
+                    on_pruned=metrics_registry.runs_pruned.inc,
+                ),
                 agent_health_running(
                     db,
                     settings,
@@ -109,12 +135,14 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
                 app.state.authenticator = authenticator
                 app.state.runtime = rt
                 stop_counting = rt.bus.listen(metrics_registry.on_event)
+                stop_waking = rt.bus.listen(app.state.queue_waiters.on_event)
                 try:
                     async with streams_running(app, rt, settings):
                         if started is not None:
                             started()
                         yield
                 finally:
+                    stop_waking()
                     stop_counting()
         finally:
             await db.dispose()
@@ -127,6 +155,9 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
         generate_unique_id_function=operation_id,
     )
     app.state.metrics = metrics_registry
+    # Run streams carry document 004's events beside towpath's while its profile is on.
+    app.state.feed_adapter = task_events if "tasks" in settings.profiles else None
+    app.state.queue_waiters = QueueWaiters(settings.queue_poll_max_wait_seconds)
     app.state.metrics_token = settings.metrics_token
     app.state.step_catalog = [StepCatalogEntry(**entry) for entry in registry.catalog()]
     app.state.workflow_rules = WorkflowRules(
@@ -146,38 +177,8 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
         settings.rate_limit_credential_per_minute, settings.rate_limit_credential_burst
     )
     install_error_handlers(app)
-    # Every route under /api/v1 authenticates its caller; routes then ask for a role.
-    api = APIRouter(
-        prefix="/api/v1", dependencies=[Depends(current_principal)], responses=AUTHENTICATED
-    )
-    for router in (
-        workflows,
-        runs,
-        stats,
-        events,
-        catalog,
-        api_keys,
-        members,
-        audit,
-        stream_tokens,
-        webhooks,
-        schedules,
-        subscriptions,
-        agents,
-        secret_routes,
-    ):
-        api.include_router(router.router)
-    app.include_router(api)
-    # Authenticates on its own: an EventSource may bring a stream token in the URL.
-    stream_errors = {**AUTHENTICATED, **errors(400, 404)}
-    app.include_router(streams.api_router, prefix="/api/v1", responses=stream_errors)
-    app.include_router(streams.socket_router)
-    # Authenticates on its own: a webhook delivery's signature is its credential.
-    app.include_router(hooks.router, prefix="/api/v1")
-    # Authenticates on its own: the token sent with an agent call is the callback's credential.
-    app.include_router(step_callbacks.router, prefix="/api/v1")
-    app.include_router(health.router)
-    app.include_router(metrics.router)
+    app.router.routes.extend(api_routes(settings.profiles))
+    app.router.routes.extend(console_routes())
     install_openapi(app, app.state.workflow_rules.limits)
     # Outermost last: the request id must be set before anything can answer, and a body
     # is checked as data only within the size limit.
@@ -209,6 +210,57 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
         # Outermost: the address everything else sees is the trusted proxy's word for it.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
+
+
+@functools.cache
+def api_routes(profiles: frozenset[str] = frozenset()) -> tuple[BaseRoute, ...]:
+    """Every route of the API, built once a process. FastAPI analyses each route's parameters
+    and models when a router is included (about a second of CPU for all of them): an app
+    made again (each test makes one, an embedder may) shares the routes already built,
+    which hold no state of any app."""
+    top = APIRouter(generate_unique_id_function=operation_id)
+    # Every route under /api/v1 authenticates its caller; routes then ask for a role.
+    api = APIRouter(
+        prefix="/api/v1", dependencies=[Depends(current_principal)], responses=AUTHENTICATED
+    )
+    for router in (
+        workflows,
+        runs,
+        run_pauses,
+        stats,
+        events,
+        catalog,
+        api_keys,
+        members,
+        audit,
+        stream_tokens,
+        webhooks,
+        schedules,
+        subscriptions,
+        agents,
+        secret_routes,
+        queues,
+        retention,
+        run_deletion,
+        groups,
+        inbox,
+    ):
+        api.include_router(router.router)
+    top.include_router(api)
+    # Authenticates on its own: an EventSource may bring a stream token in the URL.
+    stream_errors = {**AUTHENTICATED, **errors(400, 404)}
+    top.include_router(streams.api_router, prefix="/api/v1", responses=stream_errors)
+    top.include_router(streams.socket_router)
+    top.include_router(inbox.socket_router)
+    # Authenticates on its own: a webhook delivery's signature is its credential.
+    top.include_router(hooks.router, prefix="/api/v1")
+    # Authenticates on its own: the token sent with an agent call is the callback's credential.
+    top.include_router(step_callbacks.router, prefix="/api/v1")
+    top.include_router(health.router)
+    top.include_router(metrics.router)
+    for profile in profile_routers(profiles):
+        top.include_router(profile)
+    return tuple(top.routes)
 
 
 @asynccontextmanager

@@ -7,13 +7,17 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from towpath.api.profiles import PROFILES
 from towpath.auth.settings import AuthSettings, split_list
 from towpath.engine.settings import EngineSettings
 from towpath.events.settings import StreamSettings
 from towpath.triggers.outbox_settings import OutboxSettings
+from towpath.triggers.retention_settings import RetentionSettings
 
 
-class Settings(BaseSettings, StreamSettings, AuthSettings, EngineSettings, OutboxSettings):
+class Settings(
+    BaseSettings, StreamSettings, AuthSettings, EngineSettings, OutboxSettings, RetentionSettings
+):
     model_config = SettingsConfigDict(env_prefix="TOWPATH_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./towpath.db"
@@ -35,6 +39,8 @@ class Settings(BaseSettings, StreamSettings, AuthSettings, EngineSettings, Outbo
     idempotency_ttl_hours: int = Field(default=24, ge=24)
     # A request holding an idempotency key this long is taken to have died.
     idempotency_lock_seconds: int = Field(default=60, gt=0)
+    # The longest a queue's long poll is held, whatever `wait_seconds` it asks for.
+    queue_poll_max_wait_seconds: float = Field(default=30.0, ge=0, le=30)
 
     # Run the engine's worker inside the API process (the embedded default).
     run_worker: bool = True
@@ -58,12 +64,29 @@ class Settings(BaseSettings, StreamSettings, AuthSettings, EngineSettings, Outbo
     # encrypts, all decrypt. Unset, a key the server makes once and keeps in its database
     # is used; production should set its own (and keep it apart from the database).
     secrets_key: str = Field(default="", repr=False)
+    # The founding documents' APIs served beside towpath's own (towpath.api.profiles),
+    # comma-separated: TOWPATH_PROFILES=executions,tasks; empty serves none of them.
+    profiles: Annotated[frozenset[str], NoDecode] = Field(
+        default_factory=lambda: frozenset(PROFILES)
+    )
 
     @field_validator("cors_origins", "step_allowed_hosts", mode="before")
     @classmethod
     def _split_lists(cls, value: object) -> object:
         # NoDecode hands the environment's raw string through; split it here.
         return split_list(value)
+
+    @field_validator("profiles", mode="before")
+    @classmethod
+    def _known_profiles(cls, value: object) -> object:
+        names = split_list(value)
+        if isinstance(names, list | tuple | set | frozenset):
+            unknown = sorted(str(name) for name in names if name not in PROFILES)
+            if unknown:
+                known = ", ".join(PROFILES)
+                raise ValueError(f"unknown profiles {unknown}: the profiles are {known}")
+            return frozenset(names)
+        return names
 
     @property
     def is_sqlite(self) -> bool:

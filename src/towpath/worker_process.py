@@ -18,6 +18,7 @@ from towpath.steps.catalog import default_registry
 from towpath.storage.database import Database
 from towpath.storage.secret_keys import load_secret_keys
 from towpath.triggers.outbox import outbox_running
+from towpath.triggers.pruner import pruner_running
 from towpath.triggers.scheduler import scheduler_running
 
 if TYPE_CHECKING:
@@ -70,10 +71,16 @@ async def run_worker_process(settings: Settings, metrics_port: int | None = None
         keys = await load_secret_keys(db, settings.secrets_key)
         async with (
             engine_running(
-                db, default_registry(), settings, with_worker=True, secret_keys=keys
+                db,
+                default_registry(),
+                settings,
+                with_worker=True,
+                secret_keys=keys,
+                on_circuit_change=found.circuit_changed,
             ) as runtime,
             scheduler_running(runtime),
             outbox_running(db, runtime.bus, settings, settings),
+            pruner_running(runtime, settings, on_pruned=found.runs_pruned.inc),
             _serving(app, settings.host, metrics_port),
         ):
             runtime.bus.listen(found.on_event)

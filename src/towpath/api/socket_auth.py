@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials  # noqa: TC002 - a dependency's type
@@ -146,9 +146,16 @@ def check_origin(conn: HTTPConnection) -> None:
     if origin is None:
         return
     allowed = conn.app.state.streams.allowed_origins
-    if origin in allowed or "*" in allowed:
+    if origin in allowed or "*" in allowed or _same_origin(conn, origin):
         return
     raise SocketRefused(close_codes.FORBIDDEN, "origin not allowed")
+
+
+def _same_origin(conn: HTTPConnection, origin: str) -> bool:
+    """A page the server itself served (the console at /ui) opens sockets to its own host;
+    a page of another site names another host, which the browser does not let it forge."""
+    host = conn.headers.get("host")
+    return host is not None and urlsplit(origin).netloc == host
 
 
 def presented_credential(conn: HTTPConnection) -> Credential | None:

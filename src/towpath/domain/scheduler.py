@@ -77,7 +77,8 @@ def plan(run_graph: RunGraph, states: Mapping[str, StepState]) -> Plan:
     known = dict(states)
     queue, skip = [], []
     for node_id in run_graph.order:
-        if node_id in known:
+        if node_id in known and known[node_id].status != StepStatus.PENDING:
+            # A pending step (set back by a retry from a step) is decided again below.
             continue
         edges = run_graph.incoming[node_id]
         sources = [known.get(edge.source) for edge in edges]

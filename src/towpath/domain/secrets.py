@@ -25,6 +25,11 @@ SECRET_NAMING = "secret_name"  # noqa: S105 - a schema mark
 DEFAULT_SECRET = "default_secret"  # noqa: S105 - a schema mark
 
 
+# A run of base64 (either alphabet) long enough to hold a secret with something around it,
+# as `Basic <base64 of user:password>` does: its decoded bytes are searched too.
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
+
+
 def placeholder(name: str) -> str:
     """What a secret's value reads as wherever it would have been stored or shown."""
     return f"[secret:{name}]"
@@ -53,6 +58,11 @@ class Redactor:
             re.compile("|".join(re.escape(form) for form, _ in self._forms)) if found else None
         )
         self._names = dict(self._forms)
+        # Raw values, longest first: looked for inside decoded base64 runs.
+        self._raw = sorted(
+            ((value.encode(), placeholder(name)) for name, value in secrets.items() if value),
+            key=lambda item: -len(item[0]),
+        )
 
     def __bool__(self) -> bool:
         return self._pattern is not None
@@ -60,7 +70,18 @@ class Redactor:
     def text(self, text: str) -> str:
         if self._pattern is None:
             return text
-        return self._pattern.sub(lambda match: self._names[match.group(0)], text)
+        text = self._pattern.sub(lambda match: self._names[match.group(0)], text)
+        return _BASE64_RUN.sub(self._encoded_run, text)
+
+    def _encoded_run(self, match: re.Match[str]) -> str:
+        """A base64 run whose decoded bytes hold a secret (a value with a prefix, so that
+        its own encoding is not a substring) is replaced whole."""
+        run = match.group(0)
+        for decoded in _decodings(run):
+            for raw, name in self._raw:
+                if raw in decoded:
+                    return name
+        return run
 
     def value(self, value: Any) -> Any:
         """`value` with every string in it (keys too) redacted; other values as they are."""
@@ -75,6 +96,18 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.value(item) for item in value]
         return value
+
+
+def _decodings(run: str) -> list[bytes]:
+    padded = run.rstrip("=")
+    padded += "=" * (-len(padded) % 4)
+    found = []
+    for decode in (base64.b64decode, base64.urlsafe_b64decode):
+        try:
+            found.append(decode(padded))
+        except ValueError:
+            continue
+    return found
 
 
 def redact(value: Any, secrets: Mapping[str, str]) -> Any:

@@ -16,6 +16,8 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # Steps in flight finish; nothing new starts until the run is unpaused.
+    PAUSED = "paused"
 
 
 class StepStatus(StrEnum):
@@ -28,6 +30,8 @@ class StepStatus(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
+    # Ready, but its run is paused: queued again when the run is unpaused.
+    HELD = "held"
 
 
 class EventType(StrEnum):
@@ -42,6 +46,10 @@ class EventType(StrEnum):
     RUN_FAILED = "run.failed"
     RUN_CANCELLED = "run.cancelled"
     RUN_EVENT = "run.event"
+    # A pending run waits for its start: a concurrency slot, a rate window, an unpause.
+    RUN_QUEUED = "run.queued"
+    RUN_PAUSED = "run.paused"
+    RUN_UNPAUSED = "run.unpaused"
     STEP_PENDING = "step.pending"
     STEP_QUEUED = "step.queued"
     STEP_STARTED = "step.started"
@@ -55,6 +63,7 @@ class EventType(StrEnum):
     STEP_CANCELLED = "step.cancelled"
     STEP_ATTEMPT_LOST = "step.attempt_lost"
     STEP_LOG = "step.log"
+    STEP_HELD = "step.held"
 
 
 R = RunStatus
@@ -63,7 +72,9 @@ S = StepStatus
 RUN_TERMINAL: Final = frozenset({R.COMPLETED, R.FAILED, R.CANCELLED})
 STEP_TERMINAL: Final = frozenset({S.COMPLETED, S.FAILED, S.SKIPPED, S.CANCELLED})
 # States in which a step run holds or waits for work.
-STEP_ACTIVE: Final = frozenset({S.QUEUED, S.RUNNING, S.RETRYING, S.WAITING})
+STEP_ACTIVE: Final = frozenset({S.QUEUED, S.RUNNING, S.RETRYING, S.WAITING, S.HELD})
+# A run that has not ended: it may be cancelled.
+RUN_LIVE: Final = frozenset({R.PENDING, R.RUNNING, R.WAITING, R.PAUSED})
 
 RUN_TRANSITIONS: Final = frozenset(
     {
@@ -77,6 +88,14 @@ RUN_TRANSITIONS: Final = frozenset(
         (R.WAITING, R.FAILED),
         (R.WAITING, R.CANCELLED),
         (R.FAILED, R.RUNNING),  # retry
+        (R.COMPLETED, R.RUNNING),  # retry from a step
+        (R.CANCELLED, R.RUNNING),  # retry from a step
+        (R.RUNNING, R.PAUSED),
+        (R.WAITING, R.PAUSED),
+        (R.PAUSED, R.RUNNING),
+        (R.PAUSED, R.WAITING),  # unpaused with only waiting steps left
+        (R.PAUSED, R.CANCELLED),
+        (R.PAUSED, R.FAILED),
     }
 )
 
@@ -99,8 +118,21 @@ STEP_TRANSITIONS: Final = frozenset(
         (S.WAITING, S.COMPLETED),
         (S.WAITING, S.FAILED),
         (S.WAITING, S.CANCELLED),
+        (S.WAITING, S.RETRYING),  # a task its worker failed as retryable
         (S.FAILED, S.RETRYING),  # retry of a failed run
         (S.CANCELLED, S.RETRYING),  # a step the failure cancelled runs again on retry
+        # A retry from a step sets it and what is downstream back to pending: each runs
+        # again (retrying, its attempts counting on) once what it waits for has ended.
+        (S.COMPLETED, S.PENDING),
+        (S.FAILED, S.PENDING),
+        (S.SKIPPED, S.PENDING),
+        (S.CANCELLED, S.PENDING),
+        (S.PENDING, S.RETRYING),
+        (S.QUEUED, S.HELD),  # its run was paused
+        (S.RETRYING, S.HELD),
+        (S.HELD, S.QUEUED),  # its run was unpaused
+        (S.HELD, S.RETRYING),
+        (S.HELD, S.CANCELLED),
     }
 )
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ValidationError
 
-from towpath.domain.definition import Edge, Node
+from towpath.domain.definition import Edge, Node, flow_control_problems
 from towpath.domain.graph import Graph, walk
 from towpath.domain.json_schema import check_schema, dangling_references, pattern_problems
 from towpath.domain.secrets import SECRET_CAPABLE, SECRET_NAMING
@@ -470,6 +470,8 @@ def _setting_errors(definition: dict[str, Any]) -> list[DefinitionError]:
         if not (whole if name == "max_concurrency" else number) or value <= 0:
             message = f"{name} must be {wanted}, not {value!r}"
             errors.append(DefinitionError("invalid_setting", message, path=name))
+    for path, problem in flow_control_problems(definition):
+        errors.append(DefinitionError("invalid_setting", f"{path}: {problem}", path=path))
     return errors
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from towpath.domain.errors import Conflict, RateLimited, Unprocessable
+from towpath.domain.errors import RateLimited, Unprocessable
+from towpath.engine.archive import refuse_archived
 from towpath.engine.sql import fetch
 
 if TYPE_CHECKING:
@@ -22,16 +23,6 @@ if TYPE_CHECKING:
 
 # A start refused for runs in flight is worth trying again once some of them ended.
 IN_FLIGHT_RETRY_SECONDS = 5
-
-
-class WorkflowPaused(Conflict):
-    code = "WORKFLOW_PAUSED"
-
-    def __init__(self, workflow_id: str) -> None:
-        super().__init__(
-            f"workflow {workflow_id!r} is paused: it starts no run until it is unpaused",
-            details={"id": workflow_id, "paused": True},
-        )
 
 
 class RunsInFlightLimit(RateLimited):
@@ -78,10 +69,10 @@ def _capped(where: str) -> str:
     return f"(SELECT count(*) FROM (SELECT 1 FROM runs WHERE {where} LIMIT ?) AS counted)"
 
 
-_IN_FLIGHT = "status IN ('pending', 'running', 'waiting')"
+_IN_FLIGHT = "status IN ('pending', 'running', 'waiting', 'paused')"
 # One statement, one round trip: the workflow's paused flag and the three counts.
 _ADMISSION = (
-    "SELECT w.paused,"
+    "SELECT w.paused, w.archived_at,"
     f" {_capped(f'workspace_id = ? AND {_IN_FLIGHT}')},"
     f" {_capped(f'workspace_id = ? AND {_IN_FLIGHT} AND workflow_id IN (SELECT id FROM workflows WHERE lineage_id = ?)')},"  # noqa: E501
     f" {_capped('root_run_id = ?')}"
@@ -91,9 +82,10 @@ _ADMISSION = (
 
 def admit_run(
     d: Dialect, workflow: PreparedWorkflow, limits: RunLimits, parent: RunRow | None
-) -> Gen[None]:
+) -> Gen[bool]:
     """Refuse a start that would pass a bound, saying which; the start then writes
-    nothing. `parent` is the run whose step starts this one, if any."""
+    nothing. `parent` is the run whose step starts this one, if any. True when the
+    workflow is paused: the run is taken, and waits for the unpause (`engine.admission`)."""
     if parent is not None:
         depth = parent.depth + 1
         if depth > limits.sub_workflow_depth:
@@ -110,9 +102,8 @@ def admit_run(
         limits.runs_per_tree,
         workflow.workflow_id,
     )
-    paused, in_workspace, in_workflow, in_tree = rows[0]
-    if paused:
-        raise WorkflowPaused(workflow.workflow_id)
+    paused, archived_at, in_workspace, in_workflow, in_tree = rows[0]
+    refuse_archived(d, workflow, archived_at)
     if in_workspace >= limits.in_flight_per_workspace:
         raise RunsInFlightLimit(
             "workspace",
@@ -129,3 +120,4 @@ def admit_run(
         )
     if parent is not None and in_tree >= limits.runs_per_tree:
         raise RunTreeLimit(root, limits.runs_per_tree)
+    return bool(paused)

@@ -8,6 +8,7 @@ from towpath.domain.ids import new_id
 from towpath.domain.states import EventType, StepStatus
 from towpath.engine.attempts import lose_attempt
 from towpath.engine.fair_share import Turns, take_ready_steps
+from towpath.engine.retry_plan import step_inputs
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.run_io import RunCache, flush_runs, open_runs
 from towpath.engine.sql import fetch
@@ -74,6 +75,7 @@ def lease_steps(
     running = sum(1 for row in rt.steps.values() if row.status == StepStatus.RUNNING)
     rows = rows[: max(prepared.max_concurrency - running, 0)]
     variables = _variables(rt)
+    resolved = step_inputs(rt.run)
     claimed = []
     for row in rows:
         event, extra = _start(rt, row)
@@ -101,6 +103,7 @@ def lease_steps(
                 config=config,
                 variables=_item_variables(variables, row),
                 saved=dict(row.state) if isinstance(row.state, dict) else {},
+                resolved=resolved.get(row.step_id) if row.item_index == WHOLE_STEP else None,
             )
         )
     return claimed

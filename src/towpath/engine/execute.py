@@ -42,6 +42,8 @@ class Result:
 
 
 def _render(work: Work, raw_fields: tuple[str, ...]) -> dict[str, Any]:
+    if work.resolved is not None:
+        return dict(work.resolved)
     to_render = {k: v for k, v in work.config.items() if k not in raw_fields}
     rendered = render_value(to_render, work.variables)
     return {**rendered, **{k: v for k, v in work.config.items() if k in raw_fields}}

@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import logging
 import random
+import traceback
 from typing import TYPE_CHECKING
 
+from towpath.domain.secrets import Redactor
 from towpath.engine.execute import Result, execute_inline, execute_work
 from towpath.engine.results import Applied, Continuation, apply_results
 from towpath.engine.subruns import cancel_children, ended_runs
@@ -79,8 +81,8 @@ class Execution:
                 result = await execute_work(work, self.registry, self.services)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
-                log.exception("step %s of run %s raised", work.step_id, work.run_id)
+            except Exception as exc:  # noqa: BLE001 - logged by _log_raised, recorded as failed
+                _log_raised(work, exc)
                 result = Result(work, Failed(f"internal error: {exc!r}"), SINGLE_ATTEMPT, [])
         await self.results.put(result)
 
@@ -209,3 +211,13 @@ class Execution:
     def _forget(self, batch: list[Result]) -> None:
         for result in batch:
             self.leases.forget(result.work.step_run_id)
+
+
+def _log_raised(work: Work, exc: Exception) -> None:
+    """The traceback of a step that raised, with the secrets it read redacted: an
+    exception's message may quote the URL or header a secret went into."""
+    text = "".join(traceback.format_exception(exc))
+    secrets = work.variables.get("secrets")
+    if isinstance(secrets, dict):
+        text = Redactor(secrets).text(text)
+    log.error("step %s of run %s raised\n%s", work.step_id, work.run_id, text)

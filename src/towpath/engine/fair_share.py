@@ -4,8 +4,10 @@ does not hold back another's next step.
 A claim first finds the workspaces with ready steps and how many each has (up to the
 batch: a skip scan of the queue's index, a few probes per workspace, whatever the queue's
 length). It deals the batch out like cards, one step per workspace at a time, starting
-after the workspace this worker served last, and takes each workspace's share: its oldest
-ready steps, whose runs it locks, skipping those another worker holds.
+after the workspace this worker served last, and takes each workspace's share: its ready
+steps of the highest run priority, oldest first, whose runs it locks, skipping those
+another worker holds. Priority orders a workspace's own steps only: a workspace's
+high-priority runs never hold back another workspace's turn.
 """
 
 from __future__ import annotations
@@ -27,22 +29,24 @@ if TYPE_CHECKING:
 # planner, without statistics, prefers the (status, available_at) index and sorts the
 # whole queue: it is told which index to use.
 _IN_QUEUE = f"s.{STEP_QUEUE}"
-_QUEUE_INDEX = "ix_step_runs_workspace_id_available_at"
+_QUEUE_INDEX = "ix_step_runs_claim"
+# The index's order after the workspace: a step copies its run's priority.
+_ORDER = "s.priority DESC, s.available_at"
 
 _READY_BY_WORKSPACE = f"""
 WITH RECURSIVE spaces(id) AS (
     SELECT (SELECT s.workspace_id FROM {{queue}} WHERE {_IN_QUEUE}
-            ORDER BY s.workspace_id, s.available_at LIMIT 1)
+            ORDER BY s.workspace_id, {_ORDER} LIMIT 1)
     UNION ALL
     SELECT (SELECT s.workspace_id FROM {{queue}} WHERE {_IN_QUEUE}
-            AND s.workspace_id > spaces.id ORDER BY s.workspace_id, s.available_at LIMIT 1)
+            AND s.workspace_id > spaces.id ORDER BY s.workspace_id, {_ORDER} LIMIT 1)
     FROM spaces WHERE spaces.id IS NOT NULL
 )
 SELECT id, (
     SELECT count(*) FROM (
         SELECT 1 FROM {{queue}}
         WHERE s.workspace_id = spaces.id AND {_IN_QUEUE} AND s.available_at <= ?
-        ORDER BY s.available_at LIMIT ?
+        ORDER BY {_ORDER} LIMIT ?
     ) ready
 ) FROM spaces WHERE id IS NOT NULL
 """
@@ -51,7 +55,7 @@ _READY_BY_WORKSPACE_SQLITE = _READY_BY_WORKSPACE.format(
     queue=f"step_runs s INDEXED BY {_QUEUE_INDEX}"
 )
 
-# Each workspace's share of its oldest ready steps, in one statement; the runs are locked,
+# Each workspace's share of its first ready steps, in one statement; the runs are locked,
 # and those another transaction holds are skipped for the next ones.
 _OLDEST_READY_POSTGRES = f"""
 SELECT c.run_id, c.id
@@ -59,7 +63,7 @@ FROM unnest(?::varchar[], ?::int[]) AS w(id, share)
 CROSS JOIN LATERAL (
     SELECT s.run_id, s.id FROM step_runs s JOIN runs r ON r.id = s.run_id
     WHERE s.workspace_id = w.id AND {_IN_QUEUE} AND s.available_at <= ?
-    ORDER BY s.available_at LIMIT w.share
+    ORDER BY {_ORDER} LIMIT w.share
     FOR UPDATE OF r SKIP LOCKED
 ) c
 """
@@ -69,7 +73,7 @@ CROSS JOIN LATERAL (
 _OLDEST_READY_SQLITE = f"""
 SELECT s.run_id, s.id FROM step_runs s INDEXED BY {_QUEUE_INDEX}
 WHERE s.workspace_id = ? AND {_IN_QUEUE} AND s.available_at <= ?
-ORDER BY s.available_at LIMIT ?
+ORDER BY {_ORDER} LIMIT ?
 """
 
 

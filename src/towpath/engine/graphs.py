@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from towpath.domain.definition import Node, WorkflowDefinition
+from towpath.domain.definition import FlowControl, Node, WorkflowDefinition
 from towpath.domain.errors import WorkflowInvalid, WorkflowNotFound, WorkflowNotPublished
 from towpath.domain.json_schema import offline_validator
 from towpath.domain.scheduler import RunGraph
@@ -52,6 +52,8 @@ class PreparedWorkflow:
         self.max_concurrency = bound if isinstance(bound, int) and bound > 0 else 32
         timeout = definition.get("timeout_seconds")
         self.timeout_seconds = float(timeout) if isinstance(timeout, int | float) else None
+        # Concurrency, rate limit and priority of its runs (`engine.admission`).
+        self.flow = FlowControl.of(definition)
         # References resolve within the schema only: a run start never fetches a URL.
         self.input_validator: Validator | None = (
             offline_validator(input_schema) if input_schema else None

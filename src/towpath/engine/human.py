@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from towpath.domain.errors import Conflict, Forbidden, Unprocessable
+from towpath.domain.errors import Conflict, Unprocessable
+from towpath.domain.forms import answers_problems, form_output
 from towpath.domain.states import EventType, StepStatus
+from towpath.engine.approvals import check_voter, vote
 from towpath.engine.rows import WHOLE_STEP
 
 if TYPE_CHECKING:
@@ -32,34 +34,6 @@ class DecisionInvalid(Unprocessable):
     code = "DECISION_INVALID"
 
 
-class NotAnApprover(Forbidden):
-    code = "NOT_AN_APPROVER"
-
-
-def may_decide(approvers: list[str], subject: str, has_role: Callable[[str], bool]) -> bool:
-    """Whether a caller is one of an approval's `approvers`: `role:<role>` (that role or a
-    higher one), `key:<api key id>`, `user:<subject>`, or a bare JWT subject. No approvers
-    means anyone who may answer runs."""
-    if not approvers:
-        return True
-    for approver in approvers:
-        kind, _, name = approver.partition(":")
-        if kind == "role" and has_role(name):
-            return True
-        if approver == subject or f"user:{approver}" == subject:
-            return True
-    return False
-
-
-def check_approver(row: StepRow, subject: str, has_role: Callable[[str], bool]) -> None:
-    approvers = (row.state or {}).get("approvers") or []
-    if not may_decide(approvers, subject, has_role):
-        raise NotAnApprover(
-            f"{subject} is not one of the approvers of step {row.step_id!r}",
-            details={"step_id": row.step_id, "approvers": approvers, "caller": subject},
-        )
-
-
 def waiting_step(rt: RunTransaction, step_id: str | None, step_type: str | None) -> StepRow:
     """The step to answer: the one named, or the only one waiting. Steps that wait on the
     engine (their items, their child run) are never answered by hand."""
@@ -70,6 +44,8 @@ def waiting_step(rt: RunTransaction, step_id: str | None, step_type: str | None)
         if row is None:
             raise NoWaitingStep(f"step {step_id!r} has not run in this run", details=details)
         details.update(step_id=step_id, step_status=row.status, step_type=row.step_type)
+        if row.step_type == "approval":
+            details["votes"] = (row.state or {}).get("votes") or []
         if row.step_type in ENGINE_WAITS:
             raise NoWaitingStep(
                 f"step {step_id!r} is a {row.step_type}: it ends when its"
@@ -100,83 +76,22 @@ def waiting_step(rt: RunTransaction, step_id: str | None, step_type: str | None)
     return waiting[0]
 
 
-def decide_approval(
-    rt: RunTransaction,
-    row: StepRow,
-    prepared: PreparedWorkflow,
-    *,
-    approved: bool,
-    comment: str | None,
-    decided_by: str,
-    data: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Record a decision. `data`, given through /resume, joins the step's output, but who
-    decided and when always come from the server."""
-    output = {
-        **(data or {}),
-        "approved": approved,
-        "comment": comment,
-        "decided_by": decided_by,
-        "decided_at": rt.now.isoformat(),
-    }
-    rt.emit("approval.approved" if approved else "approval.rejected", row.step_id, **output)
-    has_rejected_edge = any(
-        edge.source == row.step_id and edge.sourceHandle == "rejected"
-        for edge in prepared.graph.graph.edges
-    )
-    if approved or has_rejected_edge:
-        rt.complete_step(row, output, "approved" if approved else "rejected")
-    else:
-        row.output = output
-        row.error = f"rejected by {decided_by}" + (f": {comment}" if comment else "")
-        rt.set_step_status(row, StepStatus.FAILED, error=row.error, kind="rejected")
-    return output
-
-
 def answer_questions(
     rt: RunTransaction, row: StepRow, prepared: PreparedWorkflow, answers: dict[str, Any], by: str
 ) -> dict[str, Any]:
+    """Complete a clarification with `answers` when they keep every question's rules: its
+    output is the answers, with the defaults of the questions left unanswered."""
     questions = (row.state or {}).get("questions", [])
-    problems = _answer_problems(questions, answers)
+    problems = answers_problems(questions, answers)
     if problems:
         raise AnswersInvalid(
-            "some answers are missing or of the wrong type", details={"errors": problems}
+            "some answers are missing or break their question's rules",
+            details={"step_id": row.step_id, "errors": problems},
         )
-    rt.emit("clarification.answered", row.step_id, answers=answers, answered_by=by)
-    rt.complete_step(row, answers, None)
-    return answers
-
-
-def _answer_problems(
-    questions: list[dict[str, Any]], answers: dict[str, Any]
-) -> list[dict[str, str]]:
-    known = {q["id"] for q in questions}
-    problems = [
-        {"question": key, "message": "no such question"} for key in answers if key not in known
-    ]
-    for question in questions:
-        qid = question["id"]
-        if qid not in answers or answers[qid] is None:
-            if question.get("required", True):
-                problems.append({"question": qid, "message": "an answer is required"})
-            continue
-        problem = _type_problem(question, answers[qid])
-        if problem:
-            problems.append({"question": qid, "message": problem})
-    return problems
-
-
-def _type_problem(question: dict[str, Any], answer: Any) -> str | None:
-    kind = question.get("type", "text")
-    if kind == "text" and not isinstance(answer, str):
-        return "expected text"
-    if kind == "number" and (isinstance(answer, bool) or not isinstance(answer, int | float)):
-        return "expected a number"
-    if kind == "boolean" and not isinstance(answer, bool):
-        return "expected true or false"
-    if kind == "choice" and answer not in question.get("choices", []):
-        return f"expected one of {question.get('choices', [])}"
-    return None
+    output = form_output(questions, answers)
+    rt.emit("clarification.answered", row.step_id, answers=output, answered_by=by)
+    rt.complete_step(row, output, None)
+    return output
 
 
 def resume_step(
@@ -197,13 +112,11 @@ def resume_step(
                 "an approval's data has `approved` as true or false and `comment` as text",
                 details={"step_id": row.step_id},
             )
-        check_approver(row, by, has_role)
+        check_voter(row, by, has_role, rt.run.created_by)
         rt.emit(EventType.STEP_RESUMED, row.step_id, resumed_by=by)
-        # A rejection is a rejection however it arrives: it follows a `rejected` edge or
-        # fails the run, as through /approve.
-        decide_approval(
-            rt, row, prepared, approved=approved, comment=comment, decided_by=by, data=data
-        )
+        # A rejection is a rejection however it arrives: it counts as a vote, as through
+        # /approve.
+        vote(rt, row, prepared, approved=approved, comment=comment, by=by, data=data)
         return
     if row.step_type == "clarification":
         rt.emit(EventType.STEP_RESUMED, row.step_id, resumed_by=by)

@@ -10,19 +10,23 @@ from referencing.exceptions import Unresolvable
 from towpath.domain.clock import utcnow
 from towpath.domain.errors import Conflict, Unprocessable, WorkflowNotPublished
 from towpath.domain.ids import new_id
-from towpath.domain.states import EventType, RunStatus, StepStatus
+from towpath.domain.states import RUN_LIVE, EventType, RunStatus, StepStatus
+from towpath.engine.admission import admit_new_run, admit_retry, concurrency_key
 from towpath.engine.bounds import admit_run
+from towpath.engine.retry_io import write_retried_run
+from towpath.engine.retry_plan import RetryPlan, RetryRequest, plan_retry
 from towpath.engine.rows import WHOLE_STEP
-from towpath.engine.run_io import flush_run
+from towpath.engine.run_io import flush_run, flush_runs, open_runs
 from towpath.engine.transition import RunTransaction
 from towpath.storage.rows import RunRow
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
-    from towpath.engine.graphs import PreparedWorkflow
+    from towpath.engine.graphs import PreparedWorkflow, WorkflowCache
     from towpath.engine.settings import RunLimits
     from towpath.engine.sql import Dialect, Gen
+    from towpath.storage.rows import StepRow
 
 
 class InputInvalid(Unprocessable):
@@ -80,13 +84,18 @@ def start_run(
     """A new run, started: its first steps queued. Written at once unless `write` is
     False: then the caller writes it, with whatever it carries on with.
 
+    A run of a paused or flow-controlled workflow may instead be left pending, waiting
+    for its turn with the reason, or be cancelled (`engine.admission`).
+
     `parent` is the run whose step starts this one, and `parent_step_id` that step when
     it waits for the run: a run started without waiting still belongs to its parent's
     tree, so the tree's bounds count it and cancelling the tree reaches it."""
     if workflow.status != "published":
         raise WorkflowNotPublished(workflow.workflow_id, workflow.status)
     check_input(workflow.input_validator, run_input)
-    yield from admit_run(d, workflow, limits, parent)
+    paused = yield from admit_run(d, workflow, limits, parent)
+    flow = workflow.flow
+    key = concurrency_key(flow, run_input)
     now = utcnow()
     timeout = workflow.timeout_seconds
     run_id = new_id()
@@ -113,53 +122,132 @@ def start_run(
         depth=parent.depth + 1 if parent else 0,
         trigger_id=trigger_id,
         lineage_id=workflow.lineage_id,
+        priority=flow.priority,
+        concurrency_key=key,
     )
     rt = RunTransaction.create(d, run)
     rt.emit(EventType.RUN_CREATED, trigger_type=trigger_type, workflow_id=workflow.workflow_id)
-    rt.set_run_status(RunStatus.RUNNING, event=EventType.RUN_STARTED)
-    rt.advance(workflow.graph)
+    if not (paused or flow.limited) or (
+        yield from admit_new_run(
+            d, rt, workflow, paused, open_runs, flush_runs, child=parent is not None
+        )
+    ):
+        rt.set_run_status(RunStatus.RUNNING, event=EventType.RUN_STARTED)
+        rt.advance(workflow.graph)
     if write:
         yield from flush_run(rt)
     return rt
 
 
 def cancel_run(rt: RunTransaction, reason: str | None = None) -> None:
-    if rt.run.status not in (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING):
+    if rt.run.status not in RUN_LIVE:
         raise RunStateConflict(rt.run, RunStatus.CANCELLED)
     rt.cancel_active_steps()
     rt.set_run_status(RunStatus.CANCELLED, error=reason)
 
 
-def retry_run(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
-    """The failed steps run again; completed ones keep their output."""
-    if rt.run.status != RunStatus.FAILED:
+# What a run is in when a retry may take it: a plain retry takes only a failed run.
+_RETRYABLE = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.COMPLETED)
+
+
+def retry_target(
+    d: Dialect, workflows: WorkflowCache, run: RunRow, prepared: PreparedWorkflow, to_latest: bool
+) -> Gen[PreparedWorkflow]:
+    """The version a retry runs on: the run's own, or with `to_latest` the newest published
+    version of its lineage (the run's own when none is newer: not an error)."""
+    if not to_latest:
+        return prepared
+    return (yield from workflows.latest(d, run.workflow_id, run.workspace_id))
+
+
+def retry_plan(
+    rt: RunTransaction,
+    prepared: PreparedWorkflow,
+    target: PreparedWorkflow,
+    request: RetryRequest,
+) -> RetryPlan:
+    """What `retry_run` would do, checked as it checks it, changing nothing: the run
+    retried on `target` (its own version, or a newer one of its lineage)."""
+    allowed = (RunStatus.FAILED,) if request.from_step is None else _RETRYABLE
+    if rt.run.status not in allowed:
         raise RunStateConflict(rt.run, "retried")
+    ended = {
+        row.step_id: (row.status, row.step_type)
+        for row in rt.steps.values()
+        if row.item_index == WHOLE_STEP
+    }
+    changed = {
+        node_id
+        for node_id, step_type in target.graph.step_types.items()
+        if prepared.graph.step_types.get(node_id) != step_type
+    }
+    details = {"id": rt.run.id, "status": rt.run.status, "workflow_id": target.workflow_id}
+    plan = plan_retry(target.graph, ended, request, changed, details)
+    if request.run_input is not None or target is not prepared:
+        run_input = rt.run.input if request.run_input is None else request.run_input
+        try:
+            check_input(target.input_validator, run_input)
+        except InputInvalid as exc:
+            exc.details.update(details)
+            raise
+    return plan
+
+
+def retry_run(
+    rt: RunTransaction,
+    prepared: PreparedWorkflow,
+    target: PreparedWorkflow | None = None,
+    request: RetryRequest | None = None,
+) -> Gen[RetryPlan]:
+    """The failed steps run again, and with `request.from_step` that step and everything
+    downstream of it too; the other steps keep their output."""
+    request = request or RetryRequest()
+    target = target or prepared
+    plan = retry_plan(rt, prepared, target, request)
+    yield from admit_retry(rt, target)
+    again = set(plan.run_again)
+    previous = rt.run.workflow_id
     rt.run.error = None
     rt.run.completed_at = None
-    if prepared.timeout_seconds is not None:
+    if target.timeout_seconds is not None:
         # A retried run has its whole time again, from now.
-        rt.run.deadline_at = rt.now + timedelta(seconds=prepared.timeout_seconds)
+        rt.run.deadline_at = rt.now + timedelta(seconds=target.timeout_seconds)
     rt.set_run_status(RunStatus.RUNNING, event=EventType.RUN_RETRIED)
-    retried = {
-        row.step_id
-        for row in rt.steps.values()
-        if row.item_index == WHOLE_STEP and row.status in (StepStatus.FAILED, StepStatus.CANCELLED)
-    }
+    retried = rt.events[-1].data
+    retried["run_again"] = plan.run_again
+    if not request.plain:
+        retried.update(from_step=request.from_step, keep=plan.keep, workflow_id=target.workflow_id)
+    if request.to_latest:
+        retried["previous_workflow_id"] = previous
+    if plan.dropped:
+        retried["dropped"] = plan.dropped
+    if request.overrides():
+        retried["input_overrides"] = request.overrides()
     for row in list(rt.steps.values()):
-        if row.item_index != WHOLE_STEP:
-            # A for_each that runs again starts its items over; their runs stay in events.
-            if row.step_id in retried:
-                rt.remove_step(row)
-            continue
-        if row.status in (StepStatus.FAILED, StepStatus.CANCELLED):
-            # The earlier attempts stay in `attempts`; the step starts over.
-            row.error = None
-            row.output = None
-            row.handle = None
-            # What the step kept (a timer's due time, a child run, a request) is of the
-            # attempt that failed: a delay waits its whole time again.
-            row.state = None
-            row.completed_at = None
-            row.available_at = rt.now
-            rt.set_step_status(row, StepStatus.RETRYING, attempt=row.attempt)
-    rt.advance(prepared.graph)
+        if row.step_id in plan.dropped or (row.item_index != WHOLE_STEP and row.step_id in again):
+            # A for_each that runs again starts its items over; their runs stay in events,
+            # as do the steps of a node the newer version does not have.
+            rt.remove_step(row)
+        elif row.step_id in again:
+            _set_back(rt, row, target, plain=request.plain)
+    yield from write_retried_run(rt, target, request)
+    rt.advance(target.graph)
+    return plan
+
+
+def _set_back(rt: RunTransaction, row: StepRow, target: PreparedWorkflow, *, plain: bool) -> None:
+    """The step starts over; its earlier attempts stay in `attempts`."""
+    row.error = None
+    row.output = None
+    row.handle = None
+    # What the step kept (a timer's due time, a child run, a request) is of the attempt
+    # that failed: a delay waits its whole time again.
+    row.state = None
+    row.completed_at = None
+    row.available_at = rt.now
+    row.step_type = target.graph.step_types[row.step_id]
+    if plain:
+        rt.set_step_status(row, StepStatus.RETRYING, attempt=row.attempt)
+    else:
+        # It runs again once what it waits for has ended again (`RunTransaction.advance`).
+        rt.set_step_status(row, StepStatus.PENDING)

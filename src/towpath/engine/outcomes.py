@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
 
 from towpath.domain.states import STEP_TERMINAL, EventType, StepStatus
+from towpath.engine.approvals import with_workspace_groups
 from towpath.engine.attempts import record_attempt
 from towpath.engine.event_gate import hold_event_name
 from towpath.engine.fan_out import fan_out, item_settled, kept_state
+from towpath.engine.queue_tasks import enqueue_task
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.run_io import flush_runs, open_runs
 from towpath.engine.secret_values import redacted
+from towpath.engine.step_records import record_completion
 from towpath.engine.subruns import start_child
+from towpath.steps.common import SINGLE_ATTEMPT, RetryPolicy
 from towpath.steps.execution import Completed, Deferred, Failed, FanOut, Waiting
 
 if TYPE_CHECKING:
     import random
 
     from towpath.engine.execute import Result
-    from towpath.engine.graphs import WorkflowCache
+    from towpath.engine.graphs import PreparedWorkflow, WorkflowCache
     from towpath.engine.sql import Dialect, Gen
     from towpath.engine.transition import RunTransaction
     from towpath.engine.work import Work
-    from towpath.steps.common import RetryPolicy
     from towpath.storage.rows import StepRow
 
 # What a step waits for becomes its own event, for the people who answer it.
@@ -36,9 +41,8 @@ def backoff(policy: RetryPolicy, attempt: int, rng: random.Random) -> float:
     return float(ceiling / 2 + rng.uniform(0, ceiling / 2))
 
 
-def should_retry(result: Result, failed: Failed) -> bool:
-    policy = result.retry
-    if not failed.retryable or result.work.attempt >= policy.max_attempts:
+def should_retry(policy: RetryPolicy, attempt: int, failed: Failed) -> bool:
+    if not failed.retryable or attempt >= policy.max_attempts:
         return False
     return policy.retry_on is None or failed.kind in policy.retry_on
 
@@ -60,13 +64,18 @@ def record_result(
     outcome = result.outcome
     if isinstance(outcome, Completed):
         rt.complete_step(row, outcome.output, outcome.handle)
+        record_completion(rt, row, outcome.output)
     elif isinstance(outcome, Failed):
-        _fail_or_retry(rt, row, result, outcome, rng)
+        fail_or_retry(rt, row, result.retry, outcome, rng)
     elif isinstance(outcome, Waiting):
+        if row.step_type == "approval":
+            outcome = yield from with_workspace_groups(d, rt.run.workspace_id, outcome)
         _wait(rt, row, outcome)
         event_name = outcome.request.get("event_name")
         if row.step_type == "wait_for_event" and isinstance(event_name, str):
             yield from hold_event_name(d, rt.run.workspace_id, event_name, alone=False)
+        if row.step_type == "task":
+            yield from enqueue_task(d, rt, row, outcome.request)
     elif isinstance(outcome, Deferred):
         _park(rt, row, outcome)
     elif isinstance(outcome, FanOut):
@@ -90,24 +99,45 @@ def _record_attempt(row: StepRow, result: Result, rt: RunTransaction) -> None:
     record_attempt(row, type(outcome).__name__.lower(), rt.now, **details)
 
 
-def _fail_or_retry(
-    rt: RunTransaction, row: StepRow, result: Result, failed: Failed, rng: random.Random
+def fail_or_retry(
+    rt: RunTransaction, row: StepRow, policy: RetryPolicy, failed: Failed, rng: random.Random
 ) -> None:
+    """The step's attempt failed: another is due later if `policy` allows, else it failed.
+    Results of executions and failures reported from outside (workers, agents) alike."""
     row.error = failed.error
-    if should_retry(result, failed):
-        delay = backoff(result.retry, row.attempt, rng)
+    # The destination's circuit, when the call left it open or half-open, is in the event.
+    circuit: dict[str, Any] = {"circuit": failed.circuit} if failed.circuit else {}
+    if should_retry(policy, row.attempt, failed):
+        delay = backoff(policy, row.attempt, rng)
+        # A destination's Retry-After (or its open circuit) outlasts the policy's backoff.
+        delay = max(delay, failed.retry_after or 0.0)
         row.available_at = rt.now + timedelta(seconds=delay)
         rt.set_step_status(
             row,
             StepStatus.RETRYING,
             attempt=row.attempt,
             error=failed.error,
+            kind=failed.kind,
             retry_in_seconds=round(delay, 3),
+            **circuit,
         )
         return
     rt.set_step_status(
-        row, StepStatus.FAILED, attempt=row.attempt, error=failed.error, kind=failed.kind
-    )
+        row, StepStatus.FAILED, attempt=row.attempt, error=failed.error, kind=failed.kind,
+        **circuit,
+    )  # fmt: skip
+
+
+def step_retry_policy(prepared: PreparedWorkflow, step_id: str) -> RetryPolicy:
+    """The `retry` a node's config gives (a for_each's inner step's, for its items)."""
+    node = prepared.nodes.get(step_id)
+    config = node.config if node is not None else {}
+    if node is not None and node.type == "for_each":
+        config = config.get("step", {}).get("config", {})
+    try:
+        return RetryPolicy.model_validate(config.get("retry") or {})
+    except ValidationError:
+        return SINGLE_ATTEMPT
 
 
 def _wait(rt: RunTransaction, row: StepRow, waiting: Waiting) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from towpath.engine.rows import LOG_COLUMNS, RUN_MUTABLE, changed_steps, step_params
 from towpath.engine.sql import execute
+from towpath.engine.step_records import METRIC_COLUMNS
 from towpath.storage.rows import EVENT_COLUMNS, STEP_COLUMNS
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ _DOC = "jsonb"
 _STEP_TYPES = {
     "item_index": "int",
     "attempt": "int",
+    "priority": "int",
     "error": "text",
     "input": _DOC,
     "output": _DOC,
@@ -39,6 +41,7 @@ _RUN_TYPES = {"error": "text", "last_seq": "bigint"} | {
 }
 _EVENT_TYPES = {"seq": "bigint", "data": _DOC, "created_at": _TIME}
 _LOG_TYPES = {"message": "text", "created_at": _TIME}
+_METRIC_TYPES = {"value": "float8", "created_at": _TIME}
 
 
 def _arrays(columns: Sequence[str], types: dict[str, str]) -> str:
@@ -93,9 +96,10 @@ def write_all(
     loaded_steps: Iterable[StepRow],
     events: list[EventRow],
     logs: Sequence[Sequence[Any]] = (),
+    metrics: Sequence[Sequence[Any]] = (),
 ) -> Gen[None]:
     """Update the runs, insert the new step runs, update the changed columns of the loaded
-    ones, append the events and log lines: one statement, one round trip."""
+    ones, append the events, log lines and metrics: one statement, one round trip."""
     parts: list[str] = []
     params: list[Any] = []
     step_types = tuple(_STEP_TYPES.items())
@@ -120,6 +124,9 @@ def write_all(
     if logs:
         parts.append(_insert("run_logs", tuple(LOG_COLUMNS), tuple(_LOG_TYPES.items())))
         params += _columns(logs, LOG_COLUMNS, _LOG_TYPES)
+    if metrics:
+        parts.append(_insert("run_metrics", METRIC_COLUMNS, tuple(_METRIC_TYPES.items())))
+        params += _columns(metrics, METRIC_COLUMNS, _METRIC_TYPES)
     if not parts:
         return
     if len(parts) == 1:

@@ -156,6 +156,8 @@ def _proceed(
         )
     # The attempts' log lines ride in the same writes as their results.
     yield from flush_runs(d, opened.values(), logs)
+    # Runs started in the slots these ends freed have steps ready for a claim.
+    applied.left_ready = applied.left_ready or any(rt.followers for rt in opened.values())
     applied.changed = list(opened.values()) + applied.changed
     applied.changed += yield from settle_parents(d, applied.changed, workflows)
     return applied

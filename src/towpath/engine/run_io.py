@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from towpath.domain.clock import utcnow
 from towpath.domain.states import RUN_TERMINAL, RunStatus
+from towpath.engine.admission import freed_slot, release_slots
 from towpath.engine.pg_writes import write_all
 from towpath.engine.rows import (
     delete_steps,
@@ -24,6 +25,7 @@ from towpath.engine.rows import (
     write_steps,
 )
 from towpath.engine.sql import database_now
+from towpath.engine.step_records import write_metrics
 from towpath.engine.transition import RunTransaction
 from towpath.storage.runs import RunNotFound
 
@@ -131,7 +133,11 @@ def flush_runs(
     loaded_steps: list[StepRow] = []
     events: list[EventRow] = []
     removed: list[str] = []
+    freed: list[RunTransaction] = []
+    metrics: list[list[Any]] = []
     for rt in transactions:
+        if rt.run.concurrency_key is not None and freed_slot(rt, rt._written):
+            freed.append(rt)
         removed += rt.removed
         rt.removed = []
         if rt.run_is_new:
@@ -146,16 +152,22 @@ def flush_runs(
         rt.new_steps = []
         events += rt.events[rt._written :]
         rt._written = len(rt.events)
+        metrics += rt.metrics
+        rt.metrics = []
     yield from insert_runs(d, new_runs)
     # Removed rows go first: a row made anew may take a removed row's place.
     yield from delete_steps(d, removed)
     if d.is_postgres:
-        yield from write_all(d, changed_runs, new_steps, loaded_steps, events, logs)
-        return
-    yield from update_runs(d, changed_runs)
-    yield from write_steps(d, new_steps, loaded_steps)
-    yield from write_events(d, events)
-    yield from write_logs(logs)
+        yield from write_all(d, changed_runs, new_steps, loaded_steps, events, logs, metrics)
+    else:
+        yield from update_runs(d, changed_runs)
+        yield from write_steps(d, new_steps, loaded_steps)
+        yield from write_events(d, events)
+        yield from write_logs(logs)
+        yield from write_metrics(metrics)
+    if freed:
+        # The slots these ends freed go to the runs waiting for them, in this transaction.
+        yield from release_slots(d, freed, open_runs, flush_runs)
 
 
 def open_run(

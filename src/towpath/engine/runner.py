@@ -20,9 +20,10 @@ from towpath.storage.agents import AgentDirectory, callback_key
 from towpath.storage.secret_keys import load_secret_keys
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     from towpath.engine.settings import EngineSettings
+    from towpath.steps.circuit import CircuitState
     from towpath.steps.execution import EngineServices
     from towpath.steps.registry import StepRegistry
     from towpath.storage.database import Database
@@ -37,8 +38,10 @@ async def engine_running(
     *,
     with_worker: bool,
     secret_keys: SecretKeys | None = None,
+    on_circuit_change: Callable[[str, CircuitState], None] | None = None,
 ) -> AsyncIterator[Runtime]:
-    """`secret_keys` decrypt workspace secrets; without them, the server's own key does."""
+    """`secret_keys` decrypt workspace secrets; without them, the server's own key does.
+    `on_circuit_change` hears of each destination whose circuit opens or closes."""
     # The engine's own connections, to the same database as `db`.
     driver = await connect_driver(db.url, db.sqlite_synchronous)
     workflows = WorkflowCache(limits=run_limits(settings))
@@ -46,7 +49,9 @@ async def engine_running(
     try:
         agents = AgentDirectory(db)
         key = await callback_key(db)
-        async with engine_services(settings, agents=agents, callback_key=key) as services:
+        async with engine_services(
+            settings, agents=agents, callback_key=key, on_circuit_change=on_circuit_change
+        ) as services:
             if not with_worker:
                 yield Runtime(
                     db, driver, workflows, bus, _inline_only(registry, services, settings)

@@ -6,7 +6,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from towpath.domain.errors import TowpathError
-from towpath.domain.states import RUN_TERMINAL, EventType, RunStatus, StepStatus
+from towpath.domain.states import RUN_LIVE, RUN_TERMINAL, EventType, RunStatus, StepStatus
 from towpath.engine.fan_out import item_settled, kept_state
 from towpath.engine.lifecycle import cancel_run, start_run
 from towpath.engine.rows import WHOLE_STEP
@@ -41,7 +41,9 @@ def start_child(
             child.input,
             workflows.limits,
             trigger_type="sub_workflow",
-            created_by=f"run:{rt.run.id}",
+            # Whoever started the tree started this run too: an approval's rule against
+            # self-approval holds in a sub-workflow as it does in the run itself.
+            created_by=rt.run.created_by or f"run:{rt.run.id}",
             parent=rt.run,
             parent_step_id=row.step_id if child.wait else None,
         )
@@ -127,7 +129,8 @@ def active_children(d: Dialect, run_ids: list[str]) -> Gen[list[tuple[str, str]]
     step of its parent waits for (a run started without waiting goes its own way)."""
     rows = yield from fetch(
         f"SELECT id, parent_run_id FROM runs WHERE {d.any_of('parent_run_id')}"
-        " AND parent_step_id IS NOT NULL AND status IN ('pending', 'running', 'waiting')",
+        " AND parent_step_id IS NOT NULL"
+        " AND status IN ('pending', 'running', 'waiting', 'paused')",
         d.ids(run_ids),
     )
     return [(row[0], row[1]) for row in rows]
@@ -201,7 +204,7 @@ def _cancel_child(
     also: Callable[[RunTransaction, str], Gen[None]] | None,
 ) -> Gen[RunTransaction | None]:
     rt = yield from open_run(d, child_id)
-    if rt.run.status not in (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING):
+    if rt.run.status not in RUN_LIVE:
         return None
     before = rt.run.status
     cancel_run(rt, reason)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.states import RunStatus, StepStatus
+from towpath.engine.approvals import approval_due
 from towpath.engine.fan_out import item_settled
-from towpath.engine.human import decide_approval
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.run_io import flush_runs, open_runs
 from towpath.engine.sql import fetch
@@ -26,7 +26,8 @@ def expire_due(
 ) -> Gen[list[RunTransaction]]:
     due_steps = yield from fetch(
         "SELECT s.run_id, s.id FROM step_runs s JOIN runs r ON r.id = s.run_id"
-        " WHERE s.status = 'waiting' AND s.available_at <= ?"
+        # A paused run's timers wait for the unpause, then fire at their own time.
+        " WHERE s.status = 'waiting' AND s.available_at <= ? AND r.status <> 'paused'"
         f" ORDER BY s.available_at LIMIT ? {d.lock('FOR UPDATE OF r SKIP LOCKED')}",
         d.time(now),
         limit,
@@ -46,6 +47,7 @@ def expire_due(
         due_at = row.available_at if row is not None else None
         if (
             rt is None
+            or rt.run.status == RunStatus.PAUSED
             or row is None
             or row.status != StepStatus.WAITING
             or due_at is None
@@ -57,8 +59,8 @@ def expire_due(
         if row.item_index != WHOLE_STEP:
             # An item times out by its own step's config, and its loop hears of it.
             config = dict(config.get("step", {}).get("config", {}))
-        _time_out(rt, row, prepared, config)
-        if row.item_index != WHOLE_STEP:
+        ended = _time_out(rt, row, prepared, config, now)
+        if ended and row.item_index != WHOLE_STEP:
             yield from item_settled(rt, row)
         rt.advance(prepared.graph)
         changed[run_id] = rt
@@ -74,22 +76,20 @@ def expire_due(
 
 
 def _time_out(
-    rt: RunTransaction, row: StepRow, prepared: PreparedWorkflow, config: dict[str, Any]
-) -> None:
+    rt: RunTransaction,
+    row: StepRow,
+    prepared: PreparedWorkflow,
+    config: dict[str, Any],
+    now: datetime,
+) -> bool:
+    """Whether the step ended; an approval's reminder or escalation leaves it waiting."""
     on_timeout = config.get("on_timeout", "fail")
-    if row.step_type == "approval" and on_timeout in ("approve", "reject"):
-        decide_approval(
-            rt,
-            row,
-            prepared,
-            approved=on_timeout == "approve",
-            comment="decided by timeout",
-            decided_by="timeout",
-        )
-        return
+    if row.step_type == "approval":
+        return approval_due(rt, row, prepared, on_timeout, now)
     if row.step_type == "clarification" and on_timeout == "skip":
         rt.emit("clarification.answered", row.step_id, answers={}, answered_by="timeout")
         rt.complete_step(row, {}, None)
-        return
+        return True
     row.error = f"no answer within the step's timeout ({row.step_type})"
     rt.set_step_status(row, StepStatus.FAILED, error=row.error, kind="timeout")
+    return True

@@ -45,6 +45,11 @@ class RunTransaction:
     removed: list[str] = field(default_factory=list)
     # How many of `events` are already written.
     _written: int = 0
+    # Other runs this one's transition started or ended in the same transaction (the
+    # next run of a concurrency slot it freed): their events go out with its own.
+    followers: list[RunTransaction] = field(default_factory=list)
+    # Metric rows the completed steps recorded (`engine.step_records`), written with the run.
+    metrics: list[list[Any]] = field(default_factory=list)
 
     @classmethod
     def create(cls, d: Dialect, run: RunRow) -> RunTransaction:
@@ -120,6 +125,7 @@ class RunTransaction:
             started_at=None,
             completed_at=None,
             created_at=self.now,
+            priority=self.run.priority,
         )
         self.new_steps.append(row)
         self.steps[(step_id, item_index)] = row
@@ -185,13 +191,15 @@ class RunTransaction:
 
     def advance(self, run_graph: RunGraph) -> Plan:
         """Queue what became ready, skip what cannot run, end the run when all has ended."""
+        if self.run.status == RunStatus.PAUSED:
+            return self._advance_paused(run_graph)
         if self.run.status not in (RunStatus.RUNNING, RunStatus.WAITING):
             return Plan()
         next_steps = plan(run_graph, self.states())
         for step_id in next_steps.queue:
-            self.add_step(step_id, run_graph.step_types[step_id], StepStatus.QUEUED)
+            self._decide(step_id, run_graph.step_types[step_id], StepStatus.QUEUED)
         for step_id in next_steps.skip:
-            self.add_step(step_id, run_graph.step_types[step_id], StepStatus.SKIPPED)
+            self._decide(step_id, run_graph.step_types[step_id], StepStatus.SKIPPED)
         if next_steps.outcome == RunStatus.FAILED:
             self.fail_run(self._first_error())
         elif next_steps.outcome == RunStatus.COMPLETED:
@@ -202,6 +210,39 @@ class RunTransaction:
         else:
             self._settle_waiting()
         return next_steps
+
+    def _decide(self, step_id: str, step_type: str, status: StepStatus) -> None:
+        row = self.step(step_id)
+        if row is None:
+            self.add_step(step_id, step_type, status)
+            return
+        # A row set back to pending by a retry from a step.
+        row.available_at = self.now
+        if status == StepStatus.QUEUED and row.attempt > 0:
+            # Its next attempt counts on: it never reuses an earlier idempotency key.
+            self.set_step_status(row, StepStatus.RETRYING, attempt=row.attempt)
+        else:
+            self.set_step_status(row, status)
+
+    def _advance_paused(self, run_graph: RunGraph) -> Plan:
+        """A paused run records what its steps in flight came to but starts nothing: what
+        became ready is held (see `engine.pausing`), and its end waits for the unpause."""
+        self.hold_ready_steps()
+        next_steps = plan(run_graph, self.states())
+        for step_id in next_steps.queue:
+            # A row set back to pending by a retry from a step stays pending: the unpause
+            # decides it as `advance` does.
+            if self.step(step_id) is None:
+                self.add_step(step_id, run_graph.step_types[step_id], StepStatus.HELD)
+        for step_id in next_steps.skip:
+            self._decide(step_id, run_graph.step_types[step_id], StepStatus.SKIPPED)
+        return Plan(skip=next_steps.skip)
+
+    def hold_ready_steps(self) -> None:
+        """Steps queued or due to retry are held; the event says which, for the unpause."""
+        for row in self.steps.values():
+            if row.status in (StepStatus.QUEUED, StepStatus.RETRYING):
+                self.set_step_status(row, StepStatus.HELD, held_from=row.status)
 
     def _settle_waiting(self) -> None:
         """The run waits while nothing but waiting steps remain, and runs otherwise."""
@@ -242,6 +283,14 @@ def published(transactions: list[RunTransaction]) -> list[PublishedEvent]:
             created_at=event.created_at,
             lineage_id=rt.run.lineage_id,
         )
-        for rt in transactions
+        for rt in _with_followers(transactions)
         for event in rt.events
     ]
+
+
+def _with_followers(transactions: list[RunTransaction]) -> list[RunTransaction]:
+    found: list[RunTransaction] = []
+    for rt in transactions:
+        found.append(rt)
+        found += _with_followers(rt.followers)
+    return found

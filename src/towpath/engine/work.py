@@ -31,6 +31,8 @@ class Work:
     config: dict[str, Any]
     variables: dict[str, Any]
     saved: dict[str, Any]
+    # The input a retry set for this step: used as the rendered config, never rendered.
+    resolved: dict[str, Any] | None = None
 
     @property
     def idempotency_key(self) -> str:

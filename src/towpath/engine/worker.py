@@ -8,11 +8,12 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from towpath.engine.admission import admit_due
 from towpath.engine.claiming import Claiming
 from towpath.engine.execution import Execution
 from towpath.engine.leases import Leases
 from towpath.engine.notices import Notices
-from towpath.engine.run_io import RunCache
+from towpath.engine.run_io import RunCache, flush_runs, open_runs
 from towpath.engine.settings import WorkerSettings, default_worker_id
 from towpath.engine.sql import database_now
 from towpath.engine.timers import expire_due
@@ -105,7 +106,9 @@ class Worker:
 
             def expire() -> Gen[list[RunTransaction]]:
                 now = yield from database_now(d)
-                return (yield from expire_due(d, self.workflows, now, limit=100))
+                expired = yield from expire_due(d, self.workflows, now, limit=100)
+                # Runs waiting for a rate window or an unpause start when they may.
+                return expired + (yield from admit_due(d, open_runs, flush_runs))
 
             try:
                 changed = await self.driver.run(expire)

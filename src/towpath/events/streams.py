@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from towpath.domain.errors import Unauthenticated
 from towpath.events.feeds import LiveFeed, RunFeed
+from towpath.events.inbox import InboxFeed
 from towpath.storage.streams import check_workflow
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from towpath.events.access import GrantCheck, Reader
     from towpath.events.feeds import Feed, SnapshotText
     from towpath.events.hub import EventHub
+    from towpath.events.inbox import InboxLookup
     from towpath.events.sends import SendWatch
     from towpath.events.settings import StreamSettings
 
@@ -86,6 +88,25 @@ class Streams:
         self, workspace_id: str, expires_at: datetime | None = None, reader: Reader | None = None
     ) -> LiveFeed:
         return await self._live("workspace", workspace_id, workspace_id, expires_at, reader)
+
+    async def inbox_feed(
+        self,
+        workspace_id: str,
+        lookup: InboxLookup,
+        expires_at: datetime | None = None,
+        reader: Reader | None = None,
+    ) -> InboxFeed:
+        """A reader's inbox as it is, then its changes (see `events.inbox`)."""
+        sub = self.hub.subscribe("workspace", workspace_id, workspace_id, reader)
+        heartbeat = self.settings.stream_heartbeat_seconds
+        feed = InboxFeed(self.hub, sub, heartbeat, expires_at, lookup)
+        await self._confirm(feed, workspace_id, reader)
+        try:
+            await feed.open()
+        except BaseException:
+            feed.close()
+            raise
+        return feed
 
     async def _live(
         self,

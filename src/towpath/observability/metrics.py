@@ -7,6 +7,7 @@ from the database at scrape time, so every process reports the same totals for t
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -16,7 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from towpath.domain.states import EventType, RunStatus, StepStatus
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator, Mapping, Sequence
     from datetime import datetime
 
 E = EventType
@@ -68,6 +69,25 @@ class GaugeReading(Protocol):
     def steps(self) -> Mapping[tuple[str, str], int]: ...
     @property
     def ready(self) -> int: ...
+    @property
+    def queues(self) -> Sequence[QueueReading]: ...
+
+
+class QueueReading(Protocol):
+    """One task queue's figures, as the queues API shows them."""
+
+    @property
+    def workspace_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def ready(self) -> int: ...
+    @property
+    def leased(self) -> int: ...
+    @property
+    def oldest_ready_age_seconds(self) -> float | None: ...
+    @property
+    def workers(self) -> int: ...
 
 
 class AgentCheck(Protocol):
@@ -102,6 +122,27 @@ class Metrics:
         self.queue_depth = Gauge(
             "towpath_queue_depth", "Step runs ready to be claimed now", registry=r
         )
+        queue_labels = ["workspace_id", "queue"]
+        self.task_queue_ready = Gauge(
+            "towpath_task_queue_ready", "Tasks of a queue waiting for a worker", queue_labels,
+            registry=r,
+        )  # fmt: skip
+        self.task_queue_leased = Gauge(
+            "towpath_task_queue_leased", "Tasks of a queue a worker holds a live lease on",
+            queue_labels, registry=r,
+        )  # fmt: skip
+        self.task_queue_oldest = Gauge(
+            "towpath_task_queue_oldest_ready_age_seconds",
+            "Age of a queue's oldest task waiting for a worker", queue_labels, registry=r,
+        )  # fmt: skip
+        self.task_queue_workers = Gauge(
+            "towpath_task_queue_workers", "Workers that polled a queue in the last 60 seconds",
+            queue_labels, registry=r,
+        )  # fmt: skip
+        self.tasks_answered = Counter(
+            "towpath_tasks_answered", "Queue tasks workers completed or failed, by outcome",
+            ["outcome"], registry=r,
+        )  # fmt: skip
         self.runs_finished = Counter(
             "towpath_runs_finished", "Runs that ended, by status", ["status"], registry=r
         )
@@ -137,6 +178,20 @@ class Metrics:
             "towpath_agent_health_checks", "Agent health checks by outcome (up or down)",
             ["agent_id", "agent", "status"], registry=r,
         )  # fmt: skip
+        self.circuit_open = Gauge(
+            "towpath_circuit_open",
+            "1 while calls to the destination (host:port) are refused (open) or tried one at a"
+            " time (half_open); destinations whose circuit closed are dropped",
+            ["destination", "state"],
+            registry=r,
+        )
+        self.circuit_changes = Counter(
+            "towpath_circuit_changes", "Destination circuits that changed state, by new state",
+            ["state"], registry=r,
+        )  # fmt: skip
+        self.runs_pruned = Counter(
+            "towpath_runs_pruned", "Finished runs deleted by a retention policy", registry=r
+        )
         self._started: OrderedDict[StepKey, datetime] = OrderedDict()
 
     @contextmanager
@@ -176,6 +231,8 @@ class Metrics:
             self._started.pop(key, None)
         elif kind in _RUN_ENDS:
             self.runs_finished.labels(_RUN_ENDS[kind]).inc()
+        elif kind in ("task.completed", "task.failed"):
+            self.tasks_answered.labels(kind.removeprefix("task.")).inc()
 
     def agent_checked(self, check: AgentCheck) -> None:
         """An agent health check's result, handed in by whoever made it."""
@@ -183,6 +240,15 @@ class Metrics:
         self.agent_up.labels(*labels).set(1 if check.up else 0)
         self.agent_latency.labels(*labels).set(check.latency_ms / 1000)
         self.agent_checks.labels(*labels, "up" if check.up else "down").inc()
+
+    def circuit_changed(self, destination: str, state: str) -> None:
+        """A step destination's circuit opened, went half-open or closed."""
+        self.circuit_changes.labels(state).inc()
+        for shown in ("open", "half_open"):
+            with contextlib.suppress(KeyError):
+                self.circuit_open.remove(destination, shown)
+        if state != "closed":
+            self.circuit_open.labels(destination, state).set(1)
 
     def set_gauges(self, reading: GaugeReading) -> None:
         self.runs.clear()
@@ -192,6 +258,23 @@ class Metrics:
         for (status, step_type), count in reading.steps.items():
             self.steps.labels(status, step_type).set(count)
         self.queue_depth.set(reading.ready)
+        self._set_task_queues(reading.queues)
+
+    def _set_task_queues(self, queues: Sequence[QueueReading]) -> None:
+        gauges = (
+            self.task_queue_ready,
+            self.task_queue_leased,
+            self.task_queue_oldest,
+            self.task_queue_workers,
+        )
+        for gauge in gauges:
+            gauge.clear()
+        for queue in queues:
+            labels = (queue.workspace_id, queue.name)
+            self.task_queue_ready.labels(*labels).set(queue.ready)
+            self.task_queue_leased.labels(*labels).set(queue.leased)
+            self.task_queue_oldest.labels(*labels).set(queue.oldest_ready_age_seconds or 0)
+            self.task_queue_workers.labels(*labels).set(queue.workers)
 
     def exposition(self, reading: GaugeReading) -> bytes:
         """The text a scrape gets: the gauges just read, then everything in this registry."""

@@ -7,13 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from towpath.domain.errors import Conflict, Forbidden, NotFound, Unprocessable
 from towpath.domain.states import StepStatus
 from towpath.engine.documents import unstorable
+from towpath.engine.outcomes import fail_or_retry, step_retry_policy
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.work import idempotency_key
 from towpath.steps.callback_tokens import token_attempt, token_matches
-from towpath.storage.agents import callback_key, run_workspace
+from towpath.steps.common import SINGLE_ATTEMPT, RetryPolicy
+from towpath.steps.execution import Failed
+from towpath.storage.agents import callback_key, run_workspace, waiting_agent_retry
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -121,13 +126,29 @@ async def complete(
 
 
 async def fail(runtime: Runtime, run_id: str, step_id: str, token: str, error: str) -> Answered:
+    agent_retry = await _agent_retry(runtime, run_id, step_id)
+
     def apply(rt: RunTransaction, row: StepRow, prepared: PreparedWorkflow) -> None:
         rt.emit("agent.callback", step_id, outcome="failed", attempt=row.attempt)
-        row.error = f"the agent reported a failure: {error}"
-        rt.set_step_status(row, StepStatus.FAILED, error=row.error, kind="error")
+        # As a failed call would be: the step's `retry`, else the agent's defaults.
+        node = prepared.nodes.get(step_id)
+        has_own = node is not None and node.config.get("retry") is not None
+        policy = step_retry_policy(prepared, step_id) if has_own else agent_retry
+        reported = Failed(f"the agent reported a failure: {error}")
+        fail_or_retry(rt, row, policy, reported, runtime.rng)
         rt.advance(prepared.graph)
 
     return await _answer(runtime, run_id, step_id, token, apply)
+
+
+async def _agent_retry(runtime: Runtime, run_id: str, step_id: str) -> RetryPolicy:
+    """The retry defaults of the agent the step's attempt called, as registered now."""
+    async with runtime.db.read() as session:
+        found = await waiting_agent_retry(session, run_id, step_id)
+    try:
+        return RetryPolicy.model_validate(found or {})
+    except ValidationError:
+        return SINGLE_ATTEMPT
 
 
 async def heartbeat(

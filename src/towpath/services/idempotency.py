@@ -70,6 +70,8 @@ class IdempotencyPolicy:
 class Created:
     resource_id: str
     replayed: bool
+    # A replayed control action's first answer, as it was stored (None for a creation).
+    answer: Any = None
 
 
 def one_key(
@@ -132,17 +134,21 @@ async def create_once(
     `complete_key`), and returns the new resource's id."""
     if request is None:
         return Created(await create(None), replayed=False)
-    claimed = await _claim(db, caller, request, payload, policy)
+    claimed = await claim_key(db, caller, request, payload, policy)
     if isinstance(claimed, Created):
         return claimed
     try:
         resource_id = await create(claimed)
     except BaseException:
-        # The request failed: free the key so a corrected retry is not refused.
-        async with db.transaction() as session:
-            await keys.delete_key(session, claimed)
+        await free_key(db, claimed)
         raise
     return Created(resource_id, replayed=False)
+
+
+async def free_key(db: Database, key_id: str) -> None:
+    """The request failed: free its key, so a corrected request is not refused."""
+    async with db.transaction() as session:
+        await keys.delete_key(session, key_id)
 
 
 async def complete_key(session: AsyncSession, key_id: str | None, resource_id: str) -> None:
@@ -155,7 +161,7 @@ def complete_key_in_transition(d: Dialect, key_id: str, resource_id: str) -> Gen
     yield from execute(keys.COMPLETE_KEY, *keys.completion(key_id, 201, resource_id, d.doc))
 
 
-async def _claim(
+async def claim_key(
     db: Database,
     caller: Principal,
     request: IdempotencyRequest,
@@ -199,7 +205,8 @@ async def _reuse(
     if differs:
         raise IdempotencyKeyReused(key, differs)
     if row.response_body is not None:
-        return Created(str(row.response_body["id"]), replayed=True)
+        body = row.response_body
+        return Created(str(body["id"]), replayed=True, answer=body.get("answer"))
     now = utcnow()
     stale = row.locked_at is None or row.locked_at + policy.lock_timeout <= now
     if stale and await keys.relock_key(session, row.id, row.locked_at, now):

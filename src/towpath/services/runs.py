@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from towpath.engine import human
+from towpath.engine import approvals, human
 from towpath.engine.lifecycle import (
     cancel_run,
+    retry_plan,
     retry_run,
+    retry_target,
     start_run,
 )
+from towpath.engine.run_io import open_run
+from towpath.engine.subruns import cancel_children, ended_runs
 from towpath.services.audit import RunAction
 from towpath.services.idempotency import complete_key_in_transition, create_once
+from towpath.services.run_views import view_of
 from towpath.storage import runs as queries
+from towpath.storage.pagination import Page
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -20,12 +26,14 @@ if TYPE_CHECKING:
     from towpath.auth.principal import Principal
     from towpath.engine.graphs import PreparedWorkflow
     from towpath.engine.results import Applied
+    from towpath.engine.retry_plan import RetryPlan, RetryRequest
     from towpath.engine.runtime import Runtime
     from towpath.engine.sql import Gen
     from towpath.engine.transition import RunTransaction
     from towpath.services.idempotency import IdempotencyPolicy, IdempotencyRequest
+    from towpath.services.run_views import RunView
     from towpath.storage.models import RunEvent, RunLog, StepRun
-    from towpath.storage.pagination import Page, PageRequest
+    from towpath.storage.pagination import PageRequest
     from towpath.storage.rows import RunRow
 
 
@@ -40,9 +48,11 @@ async def start(
     trigger_type: str = "manual",
     trigger_id: str | None = None,
     latest: bool = False,
+    project_id: str | None = None,
 ) -> tuple[RunRow, dict[str, Any], bool]:
     """A run of `workflow_id`, or with `latest` of the newest published version of its
-    lineage at this moment (how triggers that do not pin a version start runs)."""
+    lineage at this moment (how triggers that do not pin a version start runs), in the
+    project `project_id` if one is named."""
     d = runtime.driver.dialect
     action = RunAction(caller, "run.start")
 
@@ -66,6 +76,8 @@ async def start(
                 created_by=caller.subject,
                 write=False,
             )
+            # Not written yet (`write=False`): the run's first write carries it.
+            rt.run.project_id = project_id
             applied = yield from runtime.carry_on([rt], continuation)
             if key_id is not None:
                 yield from complete_key_in_transition(d, key_id, rt.run.id)
@@ -75,10 +87,18 @@ async def start(
         rt, applied = await runtime.driver.run(transition)
         runtime.committed(applied)
         started.append(rt)
+        # Runs its start cancelled to make room (on_full: cancel_oldest) take their
+        # child runs with them, as any cancelled run does.
+        ended = ended_runs(rt.followers)
+        if ended:
+            runtime.announce(await cancel_children(runtime.driver, ended))
         return rt.run.id
 
     started: list[RunTransaction] = []
-    payload = {"input": run_input}
+    payload: dict[str, Any] = {"input": run_input}
+    if project_id is not None:
+        # A key sent again for another project is another request (422), not a replay.
+        payload["project_id"] = project_id
     created = await create_once(runtime.db, caller, key, payload, create, policy)
     if started:
         # Just written: answer from what the transaction holds, not another query.
@@ -103,6 +123,7 @@ async def list_runs(
     since: datetime | None,
     until: datetime | None,
     lineage_id: str | None = None,
+    project_id: str | None = None,
 ) -> Page[RunRow]:
     async with runtime.db.read() as session:
         return await queries.list_runs(
@@ -114,6 +135,7 @@ async def list_runs(
             since=since,
             until=until,
             lineage_id=lineage_id,
+            project_id=project_id,
         )
 
 
@@ -149,10 +171,8 @@ async def approve(
 ) -> tuple[RunRow, dict[str, Any]]:
     def change(rt: RunTransaction, prepared: PreparedWorkflow) -> None:
         row = human.waiting_step(rt, step_id, "approval")
-        human.check_approver(row, caller.subject, caller.has_role)
-        human.decide_approval(
-            rt, row, prepared, approved=approved, comment=comment, decided_by=caller.subject
-        )
+        approvals.check_voter(row, caller.subject, caller.has_role, rt.run.created_by)
+        approvals.vote(rt, row, prepared, approved=approved, comment=comment, by=caller.subject)
         rt.advance(prepared.graph)
 
     action = RunAction(caller, "run.approve", {"step_id": step_id, "approved": approved})
@@ -195,11 +215,78 @@ async def cancel(
     return _answer(cancelled)
 
 
-async def retry(runtime: Runtime, caller: Principal, run_id: str) -> tuple[RunRow, dict[str, Any]]:
-    action = RunAction(caller, "run.retry")
-    return _answer(await runtime.change_run(run_id, caller.workspace_id, retry_run, action))
+async def retry(
+    runtime: Runtime, caller: Principal, run_id: str, request: RetryRequest
+) -> tuple[RunRow, dict[str, Any]]:
+    d = runtime.driver.dialect
+
+    def change(rt: RunTransaction, prepared: PreparedWorkflow) -> Gen[None]:
+        target = yield from retry_target(d, runtime.workflows, rt.run, prepared, request.to_latest)
+        yield from retry_run(rt, prepared, target, request)
+
+    action = RunAction(caller, "run.retry", _retry_details(request))
+    return _answer(await runtime.change_run(run_id, caller.workspace_id, change, action))
+
+
+async def plan_retry(
+    runtime: Runtime, caller: Principal, run_id: str, request: RetryRequest
+) -> tuple[RunRow, str, RetryPlan]:
+    """What `retry` would do: the run, the version it would run on, the plan. Refused as
+    `retry` refuses it; nothing is written."""
+    d = runtime.driver.dialect
+
+    def read() -> Gen[tuple[RunRow, str, RetryPlan]]:
+        rt = yield from open_run(d, run_id, caller.workspace_id)
+        prepared = yield from runtime.workflows.get(d, rt.run.workflow_id)
+        target = yield from retry_target(d, runtime.workflows, rt.run, prepared, request.to_latest)
+        return rt.run, target.workflow_id, retry_plan(rt, prepared, target, request)
+
+    return await runtime.driver.run(read)
+
+
+def _retry_details(request: RetryRequest) -> dict[str, Any]:
+    """What the audit trail keeps of a retry: which overrides, not their values (the
+    run's `run.retried` event holds those)."""
+    if request.plain and not request.overrides():
+        return {}
+    return {
+        "from_step": request.from_step,
+        "to_latest": request.to_latest,
+        "input_overridden": request.run_input is not None,
+        "steps_overridden": sorted(request.step_inputs),
+    }
 
 
 def _answer(rt: RunTransaction) -> tuple[RunRow, dict[str, Any]]:
     """The run as the transition left it, answered without another query (or race)."""
     return rt.run, rt.outputs()
+
+
+async def list_views(
+    runtime: Runtime,
+    caller: Principal,
+    page: PageRequest,
+    *,
+    workflow_id: str | None,
+    status: str | None,
+    project_id: str | None,
+    waiting_on: str | None = None,
+    not_waiting_on: tuple[str, ...] = (),
+) -> Page[RunView]:
+    """A page of runs, each with its steps now (as `GET /runs/{id}` shows one run), read in
+    one session. A list's view counts no progress: it leaves the graphs unread."""
+    async with runtime.db.read() as session:
+        found = await queries.list_runs(
+            session,
+            caller.workspace_id,
+            page,
+            workflow_id=workflow_id,
+            status=status,
+            project_id=project_id,
+            waiting_on=waiting_on,
+            not_waiting_on=not_waiting_on,
+        )
+        views = [
+            view_of(run, await queries.step_glances(session, run.id), 0) for run in found.items
+        ]
+    return Page(views, found.total, found.exact)

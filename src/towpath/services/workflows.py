@@ -11,6 +11,7 @@ from towpath.domain.errors import (
     DefinitionTooLarge,
     PublishedWorkflowNotDeletable,
     WorkflowInvalid,
+    WorkflowNotPublished,
     WorkflowPublished,
 )
 from towpath.domain.ids import new_id
@@ -30,6 +31,7 @@ from towpath.storage.secrets_store import secret_names
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -136,6 +138,8 @@ async def list_workflows(
 async def update_workflow(
     db: Database, caller: Principal, workflow_id: str, changes: dict[str, Any], rules: WorkflowRules
 ) -> Workflow:
+    """Change a draft in place. A published version stays frozen: the change makes the
+    lineage's next version, a draft, which is returned."""
     if "definition" in changes:
         _check_size(changes["definition"], rules)
     async with db.transaction() as session:
@@ -143,7 +147,11 @@ async def update_workflow(
             session, caller.workspace_id, workflow_id, for_update=True
         )
         if workflow.status != "draft":
-            raise WorkflowPublished(workflow_id)
+            copy = await _next_version(session, caller, workflow, changes)
+            after = {**audited(copy), "versioned_from": workflow.id}
+            change = Change("workflow.update", "workflow", copy.id, None, after)
+            await record(session, caller, change)
+            return copy
         before = audited(workflow)
         for name, value in changes.items():
             setattr(workflow, name, value)
@@ -244,24 +252,7 @@ async def duplicate_workflow(
 
     async def _insert_copy(session: AsyncSession, key_id: str | None) -> str:
         source = await queries.get_workflow(session, caller.workspace_id, workflow_id)
-        # Duplicates of any versions of one workflow take turns, so each reads the number
-        # the one before it took.
-        await queries.lock_lineage(session, source.lineage_id)
-        copy = Workflow(
-            id=new_id(),
-            workspace_id=caller.workspace_id,
-            lineage_id=source.lineage_id,
-            version=await queries.next_version(session, source.lineage_id),
-            status="draft",
-            name=source.name,
-            description=source.description,
-            definition=source.definition,
-            input_schema=source.input_schema,
-            created_by=caller.subject,
-            # Pausing is the lineage's: a new version of a paused workflow is paused too.
-            paused=source.paused,
-        )
-        await queries.add_workflow(session, copy)
+        copy = await _next_version(session, caller, source, {})
         await complete_key(session, key_id, copy.id)
         after = {**audited(copy), "duplicated_from": source.id}
         await record(
@@ -274,6 +265,34 @@ async def duplicate_workflow(
     return await get_workflow(db, caller, created.resource_id), created.replayed
 
 
+async def _next_version(
+    session: AsyncSession, caller: Principal, source: Workflow, changes: dict[str, Any]
+) -> Workflow:
+    """A new draft of the source's lineage, numbered after its latest version, with the
+    changes applied."""
+    # New versions of one workflow take turns, so each reads the number the one before took.
+    await queries.lock_lineage(session, source.lineage_id)
+    fields = {
+        "name": source.name,
+        "description": source.description,
+        "definition": source.definition,
+        "input_schema": source.input_schema,
+        **changes,
+    }
+    copy = Workflow(
+        id=new_id(),
+        workspace_id=caller.workspace_id,
+        lineage_id=source.lineage_id,
+        version=await queries.next_version(session, source.lineage_id),
+        status="draft",
+        created_by=caller.subject,
+        # Pausing is the lineage's: a new version of a paused workflow is paused too.
+        paused=source.paused,
+        **fields,
+    )
+    return await queries.add_workflow(session, copy)
+
+
 async def list_versions(
     db: Database, caller: Principal, workflow_id: str, page: PageRequest
 ) -> Page[Workflow]:
@@ -284,7 +303,9 @@ async def list_versions(
 
 async def set_paused(db: Database, caller: Principal, workflow_id: str, paused: bool) -> Workflow:
     """Pause (or unpause) a workflow: every version of it. A paused workflow starts no run,
-    whatever asks (a person, a trigger, a parent run's sub_workflow step); runs already
+    whatever asks (a person, a trigger, a parent run's sub_workflow step): each new run
+    waits, pending with the reason, and workers start those the workflow's flow control
+    allows at their next poll after the unpause (`engine.admission`). Runs already
     started go on, and can be cancelled with their tree."""
     async with db.transaction() as session:
         workflow = await queries.get_workflow(
@@ -300,3 +321,29 @@ async def set_paused(db: Database, caller: Principal, workflow_id: str, paused: 
         action = "workflow.pause" if paused else "workflow.unpause"
         await record(session, caller, Change(action, "workflow", workflow_id, before, after))
         return workflow
+
+
+async def set_archived(
+    db: Database, caller: Principal, workflow_id: str, archived: bool
+) -> Workflow:
+    """Archive (or unarchive) one published version: archived, it starts no run, whatever
+    asks; its runs already started go on, and it is still read and listed."""
+    async with db.transaction() as session:
+        workflow = await queries.get_workflow(
+            session, caller.workspace_id, workflow_id, for_update=True
+        )
+        if workflow.status != "published":
+            raise WorkflowNotPublished(workflow_id, workflow.status)
+        if (workflow.archived_at is not None) == archived:
+            return workflow
+        before = {**audited(workflow), "archived_at": _moment(workflow.archived_at)}
+        workflow.archived_at = utcnow() if archived else None
+        await session.flush()
+        after = {**audited(workflow), "archived_at": _moment(workflow.archived_at)}
+        action = "workflow.archive" if archived else "workflow.unarchive"
+        await record(session, caller, Change(action, "workflow", workflow_id, before, after))
+        return workflow
+
+
+def _moment(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -131,6 +131,7 @@ async def execute(config: AgentConfig, context: StepContext) -> Outcome:
         headers=headers,
         json_body=payload,
         log=context.log,
+        breakers=context.services.breakers,
     )
     if isinstance(answer, Failed):
         return dataclasses.replace(answer, retry=policy)

@@ -1,4 +1,4 @@
-"""The default registry: the twelve built-in step types, registered explicitly."""
+"""The default registry: the built-in step types, registered explicitly."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from towpath.steps import (
     clarification,
     condition,
     delay,
+    emit,
     for_each,
     http_request,
     llm,
     sub_workflow,
     switch,
+    task,
     transform,
     wait_for_event,
 )
@@ -34,4 +36,6 @@ def default_registry() -> StepRegistry:
     registry.register(clarification.STEP)
     registry.register(sub_workflow.STEP)
     registry.register(wait_for_event.STEP)
+    registry.register(task.STEP)
+    registry.register(emit.STEP)
     return registry

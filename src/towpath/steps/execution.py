@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from towpath.domain.agents import AgentTarget
+    from towpath.steps.circuit import CircuitBreakers
     from towpath.steps.common import RetryPolicy
 
 
@@ -34,6 +35,8 @@ class EngineServices:
     public_url: str | None = None
     # Signs the per-attempt tokens sent with callback URLs (steps/callback_tokens.py).
     callback_key: bytes = b""
+    # Per destination: calls to one that keeps failing are refused for a while.
+    breakers: CircuitBreakers | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,11 @@ class Failed:
     # A retry policy learned only while executing (a registered agent's defaults); it is
     # used instead of the config's.
     retry: RetryPolicy | None = None
+    # How long the destination asked to be left alone (its `Retry-After`), or how long its
+    # circuit stays open: a retry waits at least this long.
+    retry_after: float | None = None
+    # The destination's circuit after this attempt, when it is not closed.
+    circuit: str | None = None
 
 
 @dataclass(frozen=True)

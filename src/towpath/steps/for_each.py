@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, JsonValue, field_validator
+from pydantic import Field, JsonValue, field_validator, model_validator
 
 from towpath.domain.templates import render_value
 from towpath.steps.common import Integer, StepConfig
@@ -47,6 +47,16 @@ class InnerStep(StepConfig):
         if refusal is not None:
             raise ValueError(refusal)
         return step_type
+
+    @model_validator(mode="after")
+    def _answerable_per_item(self) -> InnerStep:
+        # Its callback URLs name the node, as a person's answer does: no item could be told.
+        if self.type == "agent" and self.config.get("wait_for_callback") is True:
+            raise ValueError(
+                "an agent that waits for a callback cannot run per item: its callback names"
+                " the node, not the item; run a sub_workflow per item instead"
+            )
+        return self
 
 
 class ForEachConfig(StepConfig):

@@ -6,7 +6,9 @@ import codecs
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -14,12 +16,15 @@ from aiohttp.http_exceptions import ContentEncodingError
 from multidict import CIMultiDict
 from yarl import URL
 
+from towpath.steps.circuit import TROUBLE, CircuitState
 from towpath.steps.egress import DestinationRefused
 from towpath.steps.execution import Failed
 from towpath.steps.http_client import MAX_REDIRECTS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping
+
+    from towpath.steps.circuit import CircuitBreakers
 
 # The most of a response body a step keeps, so one huge answer cannot eat a worker's memory.
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -30,6 +35,8 @@ _ERROR_BODY_BYTES = 4 * ERROR_BODY_CHARS
 _CHUNK_BYTES = 64 * 1024
 # RFC 9110's token: the characters a header name may hold.
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# The longest `Retry-After` honoured: a destination cannot park a step for days.
+MAX_RETRY_AFTER_SECONDS = 6 * 3600
 
 
 def _refuse_constant(name: str) -> Any:
@@ -85,6 +92,7 @@ async def send(
     allow_status: Collection[int] = (),
     follow_redirects: bool = False,
     log: Callable[[str, str], None] | None = None,
+    breakers: CircuitBreakers | None = None,
 ) -> HttpAnswer | Failed:
     """Make one attempt of a call; a status of 400 and up not in `allow_status` is a `Failed`.
 
@@ -94,20 +102,49 @@ async def send(
     string, which may hold a secret), what came back, how long it took.
     """
     began = time.perf_counter()
+    destination = _destination(url) if breakers is not None else None
+    if breakers is not None and destination is not None:
+        refusal = breakers.before(destination)
+        if refusal is not None:
+            failed = Failed(
+                f"not sent to {_without_query(url)}: the circuit for {destination} is open after"
+                f" {refusal.failures} failures in a row; the next trial in"
+                f" {refusal.retry_in_seconds:.0f} s",
+                kind="circuit_open",
+                retryable=True,
+                retry_after=refusal.retry_in_seconds,
+                circuit=CircuitState.OPEN,
+            )
+            if log is not None:
+                log("warning", failed.error)
+            return failed
     # Messages name the URL without its query string, which may hold a secret; the step's
     # input keeps the whole URL for whoever may read the run.
-    answer = await _attempt(
-        client,
-        method,
-        url,
-        idempotency_key=idempotency_key,
-        timeout_seconds=timeout_seconds,
-        headers=headers,
-        json_body=json_body,
-        text_body=text_body,
-        allow_status=allow_status,
-        follow_redirects=follow_redirects,
-    )
+    try:
+        answer = await _attempt(
+            client,
+            method,
+            url,
+            idempotency_key=idempotency_key,
+            timeout_seconds=timeout_seconds,
+            headers=headers,
+            json_body=json_body,
+            text_body=text_body,
+            allow_status=allow_status,
+            follow_redirects=follow_redirects,
+        )
+    except BaseException:
+        if breakers is not None and destination is not None:
+            breakers.after(destination, trouble=True)  # a trial must not stay out forever
+        raise
+    if breakers is not None and destination is not None:
+        trouble = isinstance(answer, Failed) and answer.kind in TROUBLE
+        was, now = breakers.after(destination, trouble)
+        if now != was and log is not None:
+            log("warning" if now == CircuitState.OPEN else "info",
+                f"the circuit for {destination} is now {now}")  # fmt: skip
+        if isinstance(answer, Failed) and now != CircuitState.CLOSED:
+            answer = replace(answer, circuit=now)
     if log is not None:
         took = f"{(time.perf_counter() - began) * 1000:.0f} ms"
         where = f"{method} {_without_query(url)}"
@@ -116,6 +153,16 @@ async def send(
         else:
             log("info", f"{where}: {answer.status} in {took}")
     return answer
+
+
+def _destination(url: str) -> str | None:
+    try:
+        target = URL(url)
+    except ValueError:
+        return None
+    if not target.host:
+        return None
+    return f"{target.host}:{target.port}"
 
 
 def _without_query(url: str) -> str:
@@ -222,7 +269,10 @@ async def _read_answer(
     content, complete = await _read_capped(response, limit)
     text = content.decode(_encoding(response.charset), errors="replace")
     if not succeeded:
-        return status_failure(status, url, text)
+        failed = status_failure(status, url, text)
+        if status in (429, 503):
+            failed = replace(failed, retry_after=retry_after(response.headers.get("Retry-After")))
+        return failed
     if not complete:
         message = f"the response from {url} is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB"
         return Failed(message, kind="error", retryable=False)
@@ -252,6 +302,25 @@ async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[by
         if len(content) > limit:
             return bytes(content[:limit]), False
     return bytes(content), True
+
+
+def retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """The seconds a `Retry-After` header asks for (a number or an HTTP date), capped; None
+    when there is none or it cannot be read."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
 def status_failure(status: int, url: str, text: str) -> Failed:

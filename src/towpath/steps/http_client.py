@@ -8,6 +8,7 @@ idle connection on each change) where aiohttp's manages about 8,500; one call co
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import ssl
 from typing import TYPE_CHECKING, Any
@@ -59,8 +60,10 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return ipaddress.ip_address(text.partition("%")[0])
 
 
+@functools.cache
 def tls_context() -> ssl.SSLContext:
-    """The certificates httpx trusts (certifi's), loaded once: the costly part of a client."""
+    """The certificates httpx trusts (certifi's), loaded once a process: reading them is the
+    costly part of a client (about 70 ms), and every session of the process shares them."""
     return ssl.create_default_context(cafile=certifi.where())
 
 

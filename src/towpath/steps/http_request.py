@@ -99,6 +99,7 @@ async def execute(config: HttpRequestConfig, context: StepContext) -> Outcome:
         # As a browser, curl -L or n8n would: a moved resource is still the one asked for.
         follow_redirects=True,
         log=context.log,
+        breakers=context.services.breakers,
     )
     if isinstance(answer, Failed):
         return answer

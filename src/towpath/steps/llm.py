@@ -198,6 +198,7 @@ async def execute(config: LlmConfig, context: StepContext) -> Outcome:
         headers=headers,
         json_body=_request_body(config),
         log=context.log,
+        breakers=context.services.breakers,
     )
     if isinstance(answer, Failed):
         return answer

@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING
 
 from yarl import URL
 
+from towpath.steps.circuit import CircuitBreakers
 from towpath.steps.egress import EgressPolicy
 from towpath.steps.execution import EngineServices
 from towpath.steps.http_client import step_session
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
+    from towpath.steps.circuit import CircuitState
     from towpath.steps.execution import AgentLookup
     from towpath.steps.settings import StepSettings
 
@@ -30,7 +32,11 @@ def egress_policy(settings: StepSettings) -> EgressPolicy:
 
 @asynccontextmanager
 async def engine_services(
-    settings: StepSettings, *, agents: AgentLookup | None = None, callback_key: bytes = b""
+    settings: StepSettings,
+    *,
+    agents: AgentLookup | None = None,
+    callback_key: bytes = b"",
+    on_circuit_change: Callable[[str, CircuitState], None] | None = None,
 ) -> AsyncIterator[EngineServices]:
     async with step_session(egress_policy(settings)) as http:
         yield EngineServices(
@@ -40,4 +46,9 @@ async def engine_services(
             agents=agents,
             public_url=settings.public_url,
             callback_key=callback_key,
+            breakers=CircuitBreakers(
+                settings.step_circuit_failures,
+                settings.step_circuit_open_seconds,
+                on_change=on_circuit_change,
+            ),
         )

@@ -19,3 +19,8 @@ class StepSettings(BaseModel):
     # towpath's address as agents reach it (https://towpath.example.com): the callback URLs
     # `agent` steps that wait for a callback send start here. Without it, such a step fails.
     public_url: str | None = None
+    # After this many calls in a row to one host and port fail (no answer, a timeout, a 5xx),
+    # calls there are refused for `step_circuit_open_seconds`, then tried one at a time.
+    # 0 turns it off.
+    step_circuit_failures: int = Field(default=5, ge=0)
+    step_circuit_open_seconds: float = Field(default=30.0, gt=0, le=3600)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, or_, select
 
 from towpath.domain.agents import AgentTarget
 from towpath.domain.errors import Conflict, NotFound
-from towpath.storage.models import Agent, Run
+from towpath.storage.models import Agent, Run, StepRun
 from towpath.storage.pagination import Page, PageRequest, paginate
 from towpath.storage.secrets import server_secret
 
@@ -167,3 +167,19 @@ async def run_workspace(session: AsyncSession, run_id: str) -> str | None:
     """The workspace of a run a callback names: the callback's token is its only credential."""
     found: str | None = await session.scalar(select(Run.workspace_id).where(Run.id == run_id))
     return found
+
+
+async def waiting_agent_retry(
+    session: AsyncSession, run_id: str, step_id: str
+) -> dict[str, Any] | None:
+    """The retry defaults of the agent a waiting `agent` step called (its state names it)."""
+    state = await session.scalar(
+        select(StepRun.state).where(
+            StepRun.run_id == run_id, StepRun.step_id == step_id, StepRun.item_index == -1
+        )
+    )
+    agent_id = state.get("agent_id") if isinstance(state, dict) else None
+    if not isinstance(agent_id, str):
+        return None
+    found = await session.scalar(select(Agent.retry).where(Agent.id == agent_id))
+    return dict(found) if isinstance(found, dict) else None

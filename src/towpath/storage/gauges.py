@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from towpath.domain.clock import utcnow
 from towpath.domain.states import STEP_ACTIVE, RunStatus, StepStatus
 from towpath.storage.models import Run, StepRun
+from towpath.storage.queues import QueueFigures, queue_figures
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from towpath.storage.database import Database
 
 # IN lists, not NOT IN: the status indexes then read only the unfinished rows.
-_RUN_UNFINISHED = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
+_RUN_UNFINISHED = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING, RunStatus.PAUSED)
 _STEP_UNFINISHED = (StepStatus.PENDING, *sorted(STEP_ACTIVE))
 _STEP_READY = (StepStatus.QUEUED, StepStatus.RETRYING)
 
@@ -31,14 +32,18 @@ class Gauges:
     runs: dict[str, int]
     steps: dict[tuple[str, str], int]
     ready: int
+    # The task queues of every workspace (storage/queues.py).
+    queues: list[QueueFigures] = field(default_factory=list)
 
 
 async def read_gauges(db: Database) -> Gauges:
     async with db.read() as session:
         runs = await unfinished_runs(session)
         steps = await unfinished_steps(session)
-        ready = await ready_steps(session, utcnow())
-    return Gauges(runs, steps, ready)
+        now = utcnow()
+        ready = await ready_steps(session, now)
+        queues = await queue_figures(session, now)
+    return Gauges(runs, steps, ready, queues)
 
 
 async def unfinished_runs(session: AsyncSession) -> dict[str, int]:

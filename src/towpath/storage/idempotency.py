@@ -56,14 +56,23 @@ async def relock_key(
 
 
 def completion(
-    key_id: str, status: int, resource_id: str, doc: Callable[[Any], Any] = as_is
+    key_id: str,
+    status: int,
+    resource_id: str,
+    doc: Callable[[Any], Any] = as_is,
+    answer: Any = None,
 ) -> tuple[Any, ...]:
-    """COMPLETE_KEY's values; `doc` encodes the response body for a driver that needs it."""
-    return (status, doc({"id": resource_id}), key_id)
+    """COMPLETE_KEY's values; `doc` encodes the response body for a driver that needs it.
+    A control action keeps its whole `answer`, to give it again; a creation, the id."""
+    body = {"id": resource_id} if answer is None else {"id": resource_id, "answer": answer}
+    return (status, doc(body), key_id)
 
 
-async def complete_key(session: AsyncSession, key_id: str, status: int, resource_id: str) -> None:
-    await session.execute(_COMPLETE_KEY, positional(*completion(key_id, status, resource_id)))
+async def complete_key(
+    session: AsyncSession, key_id: str, status: int, resource_id: str, answer: Any = None
+) -> None:
+    values = completion(key_id, status, resource_id, answer=answer)
+    await session.execute(_COMPLETE_KEY, positional(*values))
 
 
 async def delete_key(session: AsyncSession, key_id: str) -> None:

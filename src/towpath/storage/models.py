@@ -88,10 +88,12 @@ class Workflow(Base):
     deleted_at: Mapped[datetime | None]
     # Set on every version of a lineage at once: a paused workflow starts no run.
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Set on one published version: it starts no new run; its runs in flight go on.
+    archived_at: Mapped[datetime | None]
 
 
 # What a run start counts: the runs of a workspace, or of a workflow, still in flight.
-IN_FLIGHT = "status IN ('pending', 'running', 'waiting')"
+IN_FLIGHT = "status IN ('pending', 'running', 'waiting', 'paused')"
 # The step rows a transition loads (`engine.rows`): an item that ended is left behind.
 LIVE_STEPS = "item_index < 0 OR status NOT IN ('completed', 'failed', 'skipped', 'cancelled')"
 
@@ -119,6 +121,7 @@ class Run(Base):
         Index(None, "workspace_id", "status", "id"),
         Index(None, "workspace_id", "completed_at", "id"),
         Index(None, "workspace_id", "lineage_id", "created_at", "id"),
+        Index(None, "workspace_id", "project_id", "created_at", "id"),
     )
 
     id: Mapped[str] = _id()
@@ -150,10 +153,49 @@ class Run(Base):
     scheduled_at: Mapped[datetime | None]
     # Its workflow's lineage, the same for the runs of every version.
     lineage_id: Mapped[str | None] = mapped_column(ID)
+    # Flow control (`engine.admission`): the run's priority, its concurrency key (set
+    # only for a workflow with a concurrency or rate limit, "" when unkeyed), and why a
+    # pending run waits for its start: "concurrency", "rate_limit" or "workflow_paused".
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    concurrency_key: Mapped[str | None] = mapped_column(String(500))
+    queued_for: Mapped[str | None] = mapped_column(String(20))
+    # The project the run was started for, if its starter named one.
+    project_id: Mapped[str | None] = mapped_column(String(200))
+
+
+# Only runs of flow-controlled workflows are in these indexes: other runs pay nothing.
+FLOW_CONTROLLED = "concurrency_key IS NOT NULL"
+QUEUED = "status = 'pending'"
+# A key's runs holding a slot; the lineage's recent starts (its rate limit).
+Index(
+    "ix_runs_concurrency_slots",
+    Run.lineage_id,
+    Run.concurrency_key,
+    Run.status,
+    postgresql_where=text(FLOW_CONTROLLED),
+    sqlite_where=text(FLOW_CONTROLLED),
+)
+Index(
+    "ix_runs_rate_window",
+    Run.lineage_id,
+    Run.started_at,
+    postgresql_where=text(FLOW_CONTROLLED),
+    sqlite_where=text(FLOW_CONTROLLED),
+)
+# The queued runs: a run is pending only while it waits for its start.
+Index(
+    "ix_runs_queued",
+    Run.lineage_id,
+    Run.concurrency_key,
+    postgresql_where=text(QUEUED),
+    sqlite_where=text(QUEUED),
+)
 
 
 # The queue: step runs waiting for a worker's claim.
 STEP_QUEUE = "status IN ('queued', 'retrying')"
+# Steps waiting for a person or an event: what the inbox reads.
+STEP_WAITING = "status = 'waiting'"
 
 
 # Newest completion first, unended runs last: PostgreSQL reads that order only from an
@@ -173,15 +215,6 @@ class StepRun(Base):
         # Timers and gauges: steps of a status by when they are due.
         Index(None, "status", "available_at"),
         Index(None, "lease_expires_at"),
-        # The claim: each workspace's queue, oldest first; only queued rows, so it stays
-        # as small as the queue however long the history grows.
-        Index(
-            None,
-            "workspace_id",
-            "available_at",
-            postgresql_where=text(STEP_QUEUE),
-            sqlite_where=text(STEP_QUEUE),
-        ),
         # What a transition loads of a run: its steps, and the for_each items still live.
         Index(
             "ix_step_runs_live",
@@ -192,6 +225,14 @@ class StepRun(Base):
         # A run's completed outputs: without it SQLite, which keeps no statistics, would
         # read them through the status index above.
         Index(None, "run_id", "status"),
+        # The inbox: a workspace's waiting steps, only those, by when they began to wait.
+        Index(
+            "ix_step_runs_waiting",
+            "workspace_id",
+            "started_at",
+            postgresql_where=text(STEP_WAITING),
+            sqlite_where=text(STEP_WAITING),
+        ),
     )
 
     id: Mapped[str] = _id()
@@ -220,6 +261,20 @@ class StepRun(Base):
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = _created()
+    # Its run's priority, here so the claim reads it from the queue's index.
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+# The claim: each workspace's queue, highest priority then oldest first; only queued
+# rows, so it stays as small as the queue however long the history grows.
+Index(
+    "ix_step_runs_claim",
+    StepRun.workspace_id,
+    StepRun.priority.desc(),
+    StepRun.available_at,
+    postgresql_where=text(STEP_QUEUE),
+    sqlite_where=text(STEP_QUEUE),
+)
 
 
 class ForEachItem(Base):
@@ -651,3 +706,118 @@ class WorkspaceSecret(Base):
     created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = _created()
     rotated_at: Mapped[datetime | None]
+
+
+class QueueTask(Base):
+    """One attempt of a `task` step, put on a named queue of its workspace for a worker
+    outside towpath. The step run stays the source of truth: a task whose step no longer
+    waits at this attempt is never leased again."""
+
+    __tablename__ = "queue_tasks"
+    __table_args__ = (
+        UniqueConstraint("step_run_id", "attempt"),
+        # Polls and depth: a queue's open tasks, oldest first.
+        Index(None, "workspace_id", "queue", "status", "created_at"),
+    )
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace(index=False)
+    queue: Mapped[str] = mapped_column(String(100))
+    run_id: Mapped[str] = mapped_column(ID, ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    step_run_id: Mapped[str] = mapped_column(ID)
+    step_id: Mapped[str] = mapped_column(String(128))
+    attempt: Mapped[int] = mapped_column(Integer)
+    input: Mapped[Any] = mapped_column(JSONDoc, nullable=True)
+    idempotency_key: Mapped[str] = mapped_column(String(300))
+    # ready, leased, completed, failed
+    status: Mapped[str] = mapped_column(String(20), default="ready")
+    # How many times it was leased: each lease's token is derived from this number.
+    leases: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = _created()
+    finished_at: Mapped[datetime | None]
+
+
+class QueuePoller(Base):
+    """When a worker last polled a queue: the queue's live workers."""
+
+    __tablename__ = "queue_pollers"
+
+    workspace_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    queue: Mapped[str] = mapped_column(String(100), primary_key=True)
+    worker_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_poll_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class RetentionPolicy(Base):
+    """How many days a workspace keeps its finished runs: its own policy (`lineage_id`
+    empty) or one workflow lineage's, which wins over the workspace's."""
+
+    __tablename__ = "retention_policies"
+
+    workspace_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    lineage_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    finished_runs_days: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WorkspaceGroup(Base):
+    """A named list of principals of a workspace, that approvals name as `group:<name>`."""
+
+    __tablename__ = "workspace_groups"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace(index=False)
+    name: Mapped[str] = mapped_column(String(100))
+    # `role:<r>`, `key:<id>`, `user:<subject>` or a bare subject.
+    members: Mapped[Any] = mapped_column(JSONDoc)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Task(Base):
+    """A task of the `tasks` seed profile: a workflow lineage (its runs are the task's runs)
+    with the fields the founding document gives a task, which a workflow does not hold."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index(None, "workspace_id", "created_at"),)
+
+    # The lineage's id (its version 1): a lineage is at most one task.
+    id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workflows.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace_id: Mapped[str] = _workspace(index=False)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    max_rounds: Mapped[int] = mapped_column(Integer, default=5)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RunMetric(Base):
+    """A named number a run recorded: a step's (`metrics` in its output, a `metric` step) or
+    the engine's own (a step's duration, an llm step's tokens)."""
+
+    __tablename__ = "run_metrics"
+    __table_args__ = (
+        Index(None, "workspace_id", "lineage_id", "name"),
+        Index(None, "run_id", "name"),
+    )
+
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace(index=False)
+    run_id: Mapped[str] = mapped_column(ID, ForeignKey("runs.id", ondelete="CASCADE"))
+    lineage_id: Mapped[str | None] = mapped_column(ID)
+    step_id: Mapped[str | None] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float] = mapped_column(Float)
+    # `step` (the step said it) or `engine` (towpath measured it).
+    source: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = _created()

@@ -36,6 +36,12 @@ class RunRow:
     scheduled_at: datetime | None = None
     # The workflow's lineage (every version of it shares it): lists and statistics by it.
     lineage_id: str | None = None
+    # Flow control (`engine.admission`): see the columns of `storage.models.Run`.
+    priority: int = 0
+    concurrency_key: str | None = None
+    queued_for: str | None = None
+    # The project the run was started for, if its starter named one: lists filter by it.
+    project_id: str | None = None
 
 
 @dataclass
@@ -61,6 +67,8 @@ class StepRow:
     started_at: datetime | None
     completed_at: datetime | None
     created_at: datetime
+    # Its run's priority: the claim takes higher ones first.
+    priority: int = 0
     # The columns changed since the row was loaded or written: only those are written
     # back, so a document nobody touched is not encoded again.
     changed: set[str] = field(default_factory=set, repr=False, compare=False)

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 
 from towpath.domain.errors import NotFound
-from towpath.domain.states import StepStatus
-from towpath.storage.models import Run, RunEvent, RunLog, StepRun
+from towpath.domain.states import EventType, StepStatus
+from towpath.storage.models import Run, RunEvent, RunLog, StepRun, Workflow
 from towpath.storage.pagination import Page, PageRequest, paginate
 from towpath.storage.rows import RUN_COLUMNS, RunRow
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from sqlalchemy import Exists
     from sqlalchemy.ext.asyncio import AsyncSession
 
+# The item_index of a step itself, not one of a for_each's items.
+WHOLE = -1
 SORTABLE = {"created_at": Run.created_at, "status": Run.status, "completed_at": Run.completed_at}
 
 
@@ -55,12 +59,23 @@ async def list_runs(
     since: datetime | None = None,
     until: datetime | None = None,
     lineage_id: str | None = None,
+    project_id: str | None = None,
+    waiting_on: str | None = None,
+    not_waiting_on: tuple[str, ...] = (),
 ) -> Page[RunRow]:
+    """`waiting_on` keeps the runs with a step of that type waiting, `not_waiting_on` those
+    with no step of these types waiting."""
     stmt = select(*_RUN_FIELDS).where(Run.workspace_id == workspace_id)
     if workflow_id is not None:
         stmt = stmt.where(Run.workflow_id == workflow_id)
     if lineage_id is not None:
         stmt = stmt.where(Run.lineage_id == lineage_id)
+    if project_id is not None:
+        stmt = stmt.where(Run.project_id == project_id)
+    if waiting_on is not None:
+        stmt = stmt.where(_waiting_step(waiting_on))
+    if not_waiting_on:
+        stmt = stmt.where(~_waiting_step(*not_waiting_on))
     if status is not None:
         stmt = stmt.where(Run.status == status)
     if since is not None:
@@ -72,13 +87,110 @@ async def list_runs(
     )
 
 
+def _waiting_step(*step_types: str) -> Exists:
+    return (
+        select(StepRun.id)
+        .where(
+            StepRun.run_id == Run.id,
+            StepRun.item_index == WHOLE,
+            StepRun.status == StepStatus.WAITING,
+            StepRun.step_type.in_(step_types),
+        )
+        .exists()
+    )
+
+
+# A step's row is made when it is queued (or skipped), but the steps one transition makes
+# ready share its `created_at` (a chain of inline steps runs in one), so the event that
+# queued each step says the order: its first `step.queued`, or the `step.skipped` or
+# `step.cancelled` of one that never ran. An item of a for_each goes by its own event.
+_READY_EVENTS = (EventType.STEP_QUEUED, EventType.STEP_SKIPPED, EventType.STEP_CANCELLED)
+# The steps of a view of the run: cheaper, by the moment they were made, then node id.
+_MADE_ORDER = (StepRun.created_at, StepRun.step_id, StepRun.item_index)
+
+
 async def step_runs(session: AsyncSession, run_id: str) -> list[StepRun]:
+    """The run's steps and items in the order they became ready."""
+    item = func.coalesce(RunEvent.data["item_index"].as_integer(), WHOLE)
+    readied = (
+        select(RunEvent.step_id, item.label("item_index"), RunEvent.seq)
+        .where(RunEvent.run_id == run_id, RunEvent.event_type.in_(_READY_EVENTS))
+        .subquery()
+    )
+    first = (
+        select(readied.c.step_id, readied.c.item_index, func.min(readied.c.seq).label("seq"))
+        .group_by(readied.c.step_id, readied.c.item_index)
+        .subquery()
+    )
     rows = await session.scalars(
         select(StepRun)
+        .outerjoin(
+            first,
+            and_(first.c.step_id == StepRun.step_id, first.c.item_index == StepRun.item_index),
+        )
         .where(StepRun.run_id == run_id)
-        .order_by(StepRun.created_at, StepRun.step_id, StepRun.item_index)
+        # A row without such an event (none is known) goes last, by when it was made.
+        .order_by(first.c.seq.is_(None), first.c.seq, *_MADE_ORDER)
     )
     return list(rows)
+
+
+@dataclass(frozen=True)
+class StepGlance:
+    """A step of a run (not an item of a for_each) as a view of the run reads it: only
+    what its status makes useful is loaded (a completed step's output, the state of one
+    that waits or is parked on a timer, the attempts of one that waits to retry)."""
+
+    step_id: str
+    step_type: str
+    status: str
+    attempt: int
+    output: Any
+    state: Any
+    attempts: Any
+    started_at: datetime | None
+    available_at: datetime | None
+
+
+async def step_glances(session: AsyncSession, run_id: str) -> list[StepGlance]:
+    """Every step of the run, in one query, in the order they were made: the order they
+    became ready, but for steps made ready by one transition, which go by node id."""
+    status = StepRun.status
+    rows = await session.execute(
+        select(
+            StepRun.step_id,
+            StepRun.step_type,
+            status,
+            StepRun.attempt,
+            case((status == StepStatus.COMPLETED, StepRun.output)),
+            case((status.in_((StepStatus.WAITING, StepStatus.QUEUED)), StepRun.state)),
+            case((status == StepStatus.RETRYING, StepRun.attempts)),
+            StepRun.started_at,
+            StepRun.available_at,
+        )
+        .where(StepRun.run_id == run_id, StepRun.item_index == WHOLE)
+        .order_by(*_MADE_ORDER)
+    )
+    return [StepGlance(*row) for row in rows]
+
+
+async def run_and_size(session: AsyncSession, run_id: str, workspace_id: str) -> tuple[RunRow, int]:
+    """The run and how many nodes (steps) its workflow's graph has, counted by the database
+    in the same statement."""
+    if session.get_bind().dialect.name == "postgresql":
+        counted = func.jsonb_array_length(Workflow.definition["nodes"])
+    else:
+        counted = func.json_array_length(Workflow.definition, "$.nodes")
+    found = (
+        await session.execute(
+            select(*_RUN_FIELDS, counted)
+            .join(Workflow, Workflow.id == Run.workflow_id)
+            .where(Run.id == run_id, Run.workspace_id == workspace_id)
+        )
+    ).first()
+    if found is None:
+        raise RunNotFound(run_id)
+    return run_row(found[:-1]), int(found[-1] or 0)
 
 
 async def outputs(session: AsyncSession, run_id: str) -> dict[str, Any]:

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 SORTABLE = {"created_at": Schedule.created_at, "name": Schedule.name}
 FIRES_SORTABLE = {"scheduled_at": ScheduleFire.scheduled_at}
-IN_FLIGHT = ("pending", "running", "waiting")
+# A paused run is still going: its tick stays in flight until it ends.
+IN_FLIGHT = ("pending", "running", "waiting", "paused")
 
 
 class ScheduleNotFound(NotFound):
@@ -154,7 +155,7 @@ RUN_SCHEDULED_AT = "UPDATE runs SET scheduled_at = ? WHERE id = ?"
 RUNS_IN_FLIGHT = (
     "SELECT runs.id FROM schedule_fires JOIN runs ON runs.id = schedule_fires.run_id"
     " WHERE schedule_fires.schedule_id = ? AND schedule_fires.in_flight = ?"
-    " AND runs.status IN ('pending', 'running', 'waiting')"
+    " AND runs.status IN ('pending', 'running', 'waiting', 'paused')"
 )
 BUFFERED = (
     "SELECT id, scheduled_at, source FROM schedule_fires"

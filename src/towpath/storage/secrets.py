@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import weakref
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -14,7 +15,18 @@ if TYPE_CHECKING:
     from towpath.storage.database import Database
 
 
+# A server secret is written once and never changed: each Database reads it once.
+_known: weakref.WeakKeyDictionary[Database, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
 async def server_secret(db: Database, name: str) -> str:
+    known = _known.setdefault(db, {})
+    if name not in known:
+        known[name] = await _read_or_make(db, name)
+    return known[name]
+
+
+async def _read_or_make(db: Database, name: str) -> str:
     async with db.read() as session:
         found = await session.scalar(select(ServerSecret.value).where(ServerSecret.name == name))
     if found is not None:

@@ -4,16 +4,16 @@ runs at once, each past its own cursor."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from towpath.domain.states import StepStatus
-from towpath.storage.models import Run, RunEvent, StepRun
+from towpath.storage.models import Run, RunEvent
 from towpath.storage.rows import RunRow  # noqa: TC001 - a dataclass field type
-from towpath.storage.runs import get_run
+from towpath.storage.runs import StepGlance, get_run, run_and_size, step_glances
 from towpath.storage.workflows import get_workflow
 
 if TYPE_CHECKING:
@@ -32,6 +32,11 @@ class RunSnapshot:
     context: dict[str, Any]
     step_statuses: dict[str, str]
     seq: int
+    # What each waiting step waits for (its state: an approval's rules and votes so far).
+    waiting: dict[str, Any]
+    # The steps and the graph's size, for the run as GET /runs/{id} shows it.
+    steps: list[StepGlance] = field(default_factory=list)
+    nodes: int = 0
 
 
 @dataclass(frozen=True)
@@ -56,19 +61,12 @@ async def consistent_read(db: Database) -> AsyncIterator[AsyncSession]:
 
 
 async def run_snapshot(session: AsyncSession, run_id: str, workspace_id: str) -> RunSnapshot:
-    run = await get_run(session, run_id, workspace_id)
-    rows = await session.execute(
-        select(StepRun.step_id, StepRun.status, StepRun.output).where(
-            StepRun.run_id == run_id, StepRun.item_index == -1
-        )
-    )
-    statuses: dict[str, str] = {}
-    context: dict[str, Any] = {}
-    for step_id, status, output in rows:
-        statuses[step_id] = status
-        if status == StepStatus.COMPLETED:
-            context[step_id] = output
-    return RunSnapshot(run, context, statuses, run.last_seq)
+    run, nodes = await run_and_size(session, run_id, workspace_id)
+    steps = await step_glances(session, run_id)
+    statuses = {step.step_id: step.status for step in steps}
+    context = {s.step_id: s.output for s in steps if s.status == StepStatus.COMPLETED}
+    waiting = {s.step_id: s.state for s in steps if s.status == StepStatus.WAITING}
+    return RunSnapshot(run, context, statuses, run.last_seq, waiting, steps, nodes)
 
 
 async def replay_page(

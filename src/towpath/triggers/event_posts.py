@@ -222,7 +222,7 @@ def _start_subscribers(
     runtime: Runtime, caller: Principal, event: PostedEvent, answer: EventAnswer
 ) -> Gen[list[RunTransaction]]:
     """A new run of each subscriber whose filter lets the event through; a subscriber
-    that cannot start (no published version, paused, input refused) is named in the
+    that cannot start (no published version, input refused) is named in the
     answer and stops no other."""
     d = runtime.driver.dialect
     workflows = runtime.workflows

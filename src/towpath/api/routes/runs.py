@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from towpath.api.control_keys import OnceKey, answer_once
 from towpath.api.deps import Idempotency, Operator, Rules, RuntimeDep, Viewer
 from towpath.api.paging import paging
 from towpath.api.responses import LISTED, mark_created, set_total
@@ -18,6 +19,8 @@ from towpath.api.schemas.runs import (
     CancelledRun,
     ClarifyInput,
     ResumeInput,
+    RetryInput,
+    RetryPlanResponse,
     RunEventResponse,
     RunInput,
     RunLogResponse,
@@ -26,11 +29,13 @@ from towpath.api.schemas.runs import (
     RunSummary,
     RunTreeCancelResponse,
     StepRunResponse,
+    retry_plan_response,
     run_response,
+    run_view_response,
     step_run_response,
 )
-from towpath.api.schemas.strict import MOMENT_RULE, Moment
-from towpath.services import run_trees
+from towpath.api.schemas.strict import MOMENT_RULE, Moment, QueryBoolean
+from towpath.services import run_trees, run_views
 from towpath.services import runs as service
 from towpath.services.idempotency import one_key
 from towpath.storage.pagination import PageRequest
@@ -54,6 +59,7 @@ Lineage = Annotated[
         " id of its version 1 (`lineage_id` of any version)"
     ),
 ]
+Project = Annotated[str | None, Query(description="Only the runs started for this project")]
 
 # What a client does next with a run it holds.
 RUN_LINKS = links(
@@ -75,11 +81,23 @@ STARTED: Responses = created_or_replayed(
     RunResponse,
     RUN_LINKS,
 )
-# Answering or changing a run: it may be in a state that does not allow it.
+# Answering or changing a run: it may be in a state that does not allow it. Sent again
+# with the same X-Idempotency-Key and body, the first answer comes back.
 ACTION: Responses = {
     200: described("The run after the change", with_links=RUN_LINKS),
     **errors(404, 409),
 }
+RETRY: Responses = {
+    200: described(
+        "The run after the change; with `?dry_run=true`, the plan (RetryPlanResponse)",
+        with_links=RUN_LINKS,
+    ),
+    **errors(404, 409),
+}
+DryRun = Annotated[
+    QueryBoolean,
+    Query(description="Answer which steps would run again and which keep their output"),
+]
 
 
 @router.post(
@@ -98,7 +116,7 @@ async def start_run(
 ) -> RunResponse:
     key = one_key(key, body.idempotency_key, f"POST /api/v1/workflows/{workflow_id}/run")
     run, context, replayed = await service.start(
-        runtime, caller, workflow_id, body.input, key, rules.idempotency
+        runtime, caller, workflow_id, body.input, key, rules.idempotency, project_id=body.project_id
     )
     mark_created(response, replayed)
     return run_response(run, context)
@@ -115,6 +133,7 @@ async def list_runs(
     since: Since = None,
     until: Until = None,
     lineage_id: Lineage = None,
+    project_id: Project = None,
 ) -> list[RunSummary]:
     found = await service.list_runs(
         runtime,
@@ -125,6 +144,7 @@ async def list_runs(
         since=since,
         until=until,
         lineage_id=lineage_id,
+        project_id=project_id,
     )
     set_total(response, found)
     return [RunSummary.model_validate(run) for run in found.items]
@@ -132,7 +152,7 @@ async def list_runs(
 
 @router.get("/runs/{run_id}", responses=errors(404))
 async def get_run(run_id: str, runtime: RuntimeDep, caller: Viewer) -> RunResponse:
-    return run_response(*await service.get(runtime, caller, run_id))
+    return run_view_response(await run_views.run_view(runtime, caller, run_id))
 
 
 @router.get("/runs/{run_id}/steps", responses=errors(404))
@@ -158,38 +178,79 @@ async def list_run_logs(
 
 @router.post("/runs/{run_id}/resume", responses={**ACTION, **WITH_BODY})
 async def resume_run(
-    run_id: str, body: ResumeInput, runtime: RuntimeDep, caller: Operator
+    run_id: str,
+    runtime: RuntimeDep,
+    caller: Operator,
+    key: OnceKey,
+    body: ResumeInput | None = None,
 ) -> RunResponse:
-    return run_response(*await service.resume(runtime, caller, run_id, body.step_id, body.data))
+    """Answer the run's waiting step with `data`; with no body, the one waiting step is
+    answered with none (an approval is approved)."""
+    body = body or ResumeInput()
+    return await answer_once(
+        key, run_id, body, service.resume, runtime, caller, run_id, body.step_id, body.data
+    )
 
 
 @router.post("/runs/{run_id}/approve", responses={**ACTION, **WITH_BODY})
 async def approve_run(
-    run_id: str, body: ApproveInput, runtime: RuntimeDep, caller: Operator
+    run_id: str, body: ApproveInput, runtime: RuntimeDep, caller: Operator, key: OnceKey
 ) -> RunResponse:
-    return run_response(
-        *await service.approve(runtime, caller, run_id, body.step_id, body.approved, body.comment)
+    return await answer_once(
+        key,
+        run_id,
+        body,
+        service.approve,
+        runtime,
+        caller,
+        run_id,
+        body.step_id,
+        body.approved,
+        body.comment,
     )
 
 
 @router.post("/runs/{run_id}/clarify", responses={**ACTION, **WITH_BODY})
 async def clarify_run(
-    run_id: str, body: ClarifyInput, runtime: RuntimeDep, caller: Operator
+    run_id: str, body: ClarifyInput, runtime: RuntimeDep, caller: Operator, key: OnceKey
 ) -> RunResponse:
-    return run_response(*await service.clarify(runtime, caller, run_id, body.step_id, body.answers))
+    return await answer_once(
+        key, run_id, body, service.clarify, runtime, caller, run_id, body.step_id, body.answers
+    )
 
 
 @router.post("/runs/{run_id}/cancel", responses={**ACTION, **WITH_BODY})
 async def cancel_run(
-    run_id: str, runtime: RuntimeDep, caller: Operator, body: CancelInput | None = None
+    run_id: str,
+    runtime: RuntimeDep,
+    caller: Operator,
+    key: OnceKey,
+    body: CancelInput | None = None,
 ) -> RunResponse:
-    reason = body.reason if body else None
-    return run_response(*await service.cancel(runtime, caller, run_id, reason))
+    body = body or CancelInput()
+    return await answer_once(
+        key, run_id, body, service.cancel, runtime, caller, run_id, body.reason
+    )
 
 
-@router.post("/runs/{run_id}/retry", responses=ACTION)
-async def retry_run(run_id: str, runtime: RuntimeDep, caller: Operator) -> RunResponse:
-    return run_response(*await service.retry(runtime, caller, run_id))
+@router.post("/runs/{run_id}/retry", responses={**RETRY, **WITH_BODY})
+async def retry_run(
+    run_id: str,
+    runtime: RuntimeDep,
+    caller: Operator,
+    key: OnceKey,
+    body: RetryInput | None = None,
+    dry_run: DryRun = False,
+) -> RunResponse | RetryPlanResponse:
+    """Run a run's steps again: its failed steps, or from `from_step` on, with
+    `input_overrides` and on the newest version (`to_latest`) if asked. With
+    `?dry_run=true` the answer is the plan, and nothing changes."""
+    body = body or RetryInput()
+    request = body.request()
+    if dry_run:
+        plan = await service.plan_retry(runtime, caller, run_id, request)
+        return retry_plan_response(*plan, request)
+    return await answer_once(key, run_id, body, service.retry, runtime, caller, run_id, request)
 
 
 @router.post("/runs/{run_id}/cancel-tree", responses={**errors(404), **WITH_BODY})

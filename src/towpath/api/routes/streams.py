@@ -60,9 +60,10 @@ async def watch_run(websocket: WebSocket, run_id: str) -> None:
     async def run_feed(streams: Streams, caller: SocketCaller) -> Feed:
         after = _after(websocket.query_params.get("after"))
         who = caller.principal
-        return await streams.run_feed(
+        feed = await streams.run_feed(
             run_id, who.workspace_id, after, snapshot_text, caller.expires_at, who
         )
+        return adapted(websocket, feed)
 
     await serve_socket(websocket, run_feed)
 
@@ -85,7 +86,8 @@ async def watch_workflow(websocket: WebSocket, workflow_id: str) -> None:
 async def watch_workspace(websocket: WebSocket) -> None:
     async def workspace_feed(streams: Streams, caller: SocketCaller) -> Feed:
         who = caller.principal
-        return await streams.workspace_feed(who.workspace_id, caller.expires_at, who)
+        feed = await streams.workspace_feed(who.workspace_id, caller.expires_at, who)
+        return adapted(websocket, feed)
 
     await serve_socket(websocket, workspace_feed)
 
@@ -119,6 +121,13 @@ async def stream_run(
 
 
 # --- WebSockets ------------------------------------------------------------------------
+
+
+def adapted(websocket: WebSocket, feed: Feed) -> Feed:
+    """The feed as a seed profile that speaks of runs wants it told (`app.state.feed_adapter`,
+    set when such a profile is on): the `tasks` profile adds its document's events."""
+    adapt = getattr(websocket.app.state, "feed_adapter", None)
+    return feed if adapt is None else cast("Feed", adapt(websocket.app.state.db, feed))
 
 
 async def serve_socket(websocket: WebSocket, open_feed: OpenFeed) -> None:

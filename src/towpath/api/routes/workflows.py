@@ -85,6 +85,8 @@ async def get_workflow(workflow_id: str, db: DB, caller: Viewer) -> WorkflowResp
 async def update_workflow(
     workflow_id: str, body: WorkflowUpdate, db: DB, caller: Editor, rules: Rules
 ) -> WorkflowResponse:
+    """Change a draft. A published version stays frozen: the change makes the workflow's
+    next version, a draft with its own id, which is returned."""
     changes = body.stored_fields(exclude_unset=True)
     workflow = await service.update_workflow(db, caller, workflow_id, changes, rules)
     return WorkflowResponse.model_validate(workflow)
@@ -136,9 +138,10 @@ async def list_workflow_versions(
 
 @router.post("/{workflow_id}/pause", responses=errors(404))
 async def pause_workflow(workflow_id: str, db: DB, caller: Editor) -> WorkflowResponse:
-    """Stop every version of the workflow from starting runs, whoever asks: a person (409
-    WORKFLOW_PAUSED), a trigger, or another run's sub_workflow step (which fails). Runs
-    already started go on; `POST /runs/{id}/cancel-tree` stops them."""
+    """Stop every version of the workflow from starting runs, whoever asks: a person, a
+    trigger, or another run's sub_workflow step. New runs are accepted and wait, pending
+    with `waiting_for: {"reason": "workflow_paused"}`, until the unpause. Runs already
+    started go on; `POST /runs/{id}/cancel-tree` stops them."""
     workflow = await service.set_paused(db, caller, workflow_id, paused=True)
     return WorkflowResponse.model_validate(workflow)
 
@@ -146,4 +149,19 @@ async def pause_workflow(workflow_id: str, db: DB, caller: Editor) -> WorkflowRe
 @router.post("/{workflow_id}/unpause", responses=errors(404))
 async def unpause_workflow(workflow_id: str, db: DB, caller: Editor) -> WorkflowResponse:
     workflow = await service.set_paused(db, caller, workflow_id, paused=False)
+    return WorkflowResponse.model_validate(workflow)
+
+
+@router.post("/{workflow_id}/archive", responses={**CHANGED, **errors(404, 409)})
+async def archive_workflow(workflow_id: str, db: DB, caller: Editor) -> WorkflowResponse:
+    """Stop this published version from starting runs, whoever asks: a person, a webhook,
+    a schedule, an event trigger (409 WORKFLOW_ARCHIVED) or a parent run's sub_workflow
+    step. Its runs in flight go on; it is still read and listed, with `archived: true`."""
+    workflow = await service.set_archived(db, caller, workflow_id, archived=True)
+    return WorkflowResponse.model_validate(workflow)
+
+
+@router.post("/{workflow_id}/unarchive", responses={**CHANGED, **errors(404, 409)})
+async def unarchive_workflow(workflow_id: str, db: DB, caller: Editor) -> WorkflowResponse:
+    workflow = await service.set_archived(db, caller, workflow_id, archived=False)
     return WorkflowResponse.model_validate(workflow)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, Field, JsonValue
 from yarl import URL
 
-from towpath.api.schemas.strict import RequestModel
+from towpath.api.schemas.strict import RequestModel, Whole
 from towpath.api.schemas.subscriptions import URL_PATTERN
 from towpath.steps.common import MAX_TIMEOUT_SECONDS, MAX_WAIT_SECONDS, RetryPolicy
 
@@ -179,16 +179,9 @@ class CallbackFail(RequestModel):
     error: str = Field(min_length=1, max_length=10_000, description="What went wrong")
 
 
-def _whole(value: Any) -> Any:
-    # JSON Schema's "integer" is any number without a fraction, 5.0 too.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 class CallbackHeartbeat(RequestModel):
     token: str = Field(min_length=1, max_length=200)
-    extend_seconds: Annotated[int, BeforeValidator(_whole)] = Field(
+    extend_seconds: Whole = Field(
         default=3600, gt=0, le=MAX_WAIT_SECONDS, description="The step's new deadline, from now"
     )
 

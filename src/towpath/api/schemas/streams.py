@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
-from towpath.api.schemas.runs import RunResponse, run_response
+from towpath.api.schemas.runs import RunResponse, run_view_response
+from towpath.services.run_views import view_of
 
 if TYPE_CHECKING:
     from towpath.storage.streams import RunSnapshot
@@ -22,6 +23,9 @@ class SnapshotMessage(BaseModel):
     run: RunResponse
     # Each step's status under its node id; steps not reached yet are absent.
     step_statuses: dict[str, str]
+    # What each waiting step waits for, as GET /runs/{id}/steps shows it under `request`:
+    # an approval's message, rules and votes so far; a clarification's questions.
+    waiting: dict[str, Any]
     # The seq of the run's last event when the snapshot was read; events follow from seq + 1.
     seq: int
 
@@ -42,7 +46,8 @@ def snapshot_text(snapshot: RunSnapshot) -> str:
     return SnapshotMessage(
         run_id=run.id,
         workflow_id=run.workflow_id,
-        run=run_response(run, snapshot.context),
+        run=run_view_response(view_of(run, snapshot.steps, snapshot.nodes)),
         step_statuses=snapshot.step_statuses,
+        waiting=snapshot.waiting,
         seq=snapshot.seq,
     ).model_dump_json()

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from towpath.api.schemas.strict import RequestModel
+from towpath.api.schemas.strict import RequestModel, Whole
 from towpath.triggers.signatures import Encoding, Scheme
 
 HOOKS_PATH = "/api/v1/hooks"
 # How long a rotated secret still verifies by default, and at most.
 DEFAULT_OVERLAP_SECONDS = 24 * 3600
 MAX_OVERLAP_SECONDS = 30 * 24 * 3600
-
-
-def _whole(value: Any) -> Any:
-    # JSON Schema's "integer" is any number without a fraction, 5.0 too; text stays refused.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-Seconds = Annotated[int, BeforeValidator(_whole)]
 
 
 class HmacOptions(RequestModel):
@@ -74,7 +64,7 @@ class WebhookTriggerCreate(RequestModel):
 
 
 class RotateSecretInput(RequestModel):
-    overlap_seconds: Seconds = Field(
+    overlap_seconds: Whole = Field(
         default=DEFAULT_OVERLAP_SECONDS,
         ge=0,
         le=MAX_OVERLAP_SECONDS,

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 from towpath.api.schemas.strict import RequestModel
@@ -76,9 +84,19 @@ class WorkflowUpdate(_KeepsSentDefinition):
         return value
 
 
-class WorkflowResponse(BaseModel):
+class _Archivable(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    # Archived, a version starts no run (POST /workflows/{id}/unarchive).
+    archived_at: datetime | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class WorkflowResponse(_Archivable):
     id: str
     lineage_id: str
     name: str
@@ -94,9 +112,7 @@ class WorkflowResponse(BaseModel):
     paused: bool = False
 
 
-class WorkflowVersion(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class WorkflowVersion(_Archivable):
     id: str
     version: int
     status: WorkflowStatus

@@ -1,0 +1,67 @@
+"""The plan, made before any change: references checked, objects matched by their keys."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from typer.testing import CliRunner
+
+from towpath.apply.errors import ApplyError
+from towpath.apply.loader import load_directory
+from towpath.apply.plan import make_plan
+from towpath.apply.state import ServerState
+from towpath.cli import app as cli
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+TWO_OBJECTS = """\
+kind: Subscription
+url: http://127.0.0.1:9/all
+event_types: [run.failed]
+---
+kind: Agent
+name: summarizer
+url: http://127.0.0.1:9/summarize
+"""
+
+
+def test_a_yaml_file_may_hold_several_objects_planned_agents_first(tmp_path: Path) -> None:
+    (tmp_path / "both.yaml").write_text(TWO_OBJECTS)
+
+    steps = make_plan(load_directory(tmp_path), ServerState())
+
+    assert [(step.action, step.desired.label) for step in steps] == [
+        ("create", "agent summarizer"),
+        ("create", "subscription http://127.0.0.1:9/all of every workflow"),
+    ]
+
+
+def test_a_schedule_of_a_workflow_defined_nowhere_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "nightly.yaml"
+    path.write_text("kind: Schedule\nname: nightly\nworkflow: ghost\nspec: {cron: ['0 2 * * *']}\n")
+
+    with pytest.raises(
+        ApplyError, match="no workflow named 'ghost' here or on the server"
+    ) as raised:
+        make_plan(load_directory(tmp_path), ServerState())
+    assert raised.value.path == path
+
+
+def test_an_unknown_export_format_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["export", str(tmp_path), "--format", "toml"])
+
+    assert result.exit_code == 2
+    assert "unknown format 'toml'; use yaml or json" in result.output
+
+
+def test_a_server_that_does_not_answer_is_named(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("kind: Agent\nname: a\nurl: http://127.0.0.1:9/a\n")
+    # Port 9 (discard) has no listener here: the connection is refused at once.
+    args = ["apply", "-f", str(tmp_path), "--url", "http://127.0.0.1:9", "--api-key", "tp_x"]
+
+    result = CliRunner().invoke(cli, args)
+
+    assert result.exit_code == 1
+    assert "apply failed: cannot reach http://127.0.0.1:9/api/v1/: ConnectError" in result.output
