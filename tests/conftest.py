@@ -76,6 +76,30 @@ def postgres_url() -> Iterator[str]:
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture(params=BACKENDS)
+async def private_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database of the test's own, with no app running on it: a test that takes
+    the schema down and up must not race a worker's statements (PostgreSQL answers that
+    with a deadlock) nor leave a half-built schema to the tests after it."""
+    if request.param == "sqlite":
+        path = tmp_path / "private.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite+aiosqlite:///{path}"
+        name = ""
+    else:
+        name = f"towpath_private_{uuid.uuid4().hex[:10]}"
+        await _admin(f'CREATE DATABASE "{name}"')
+        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        await _migrate(url)
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        if name:
+            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 async def _truncate(url: str) -> None:
     db = Database(url)
     try:

@@ -28,14 +28,16 @@ async def test_models_match_the_migrated_schema(db: Database) -> None:
         assert await conn.run_sync(_diff) == []
 
 
-async def test_downgrade_removes_every_table_and_upgrade_restores_them(db: Database) -> None:
-    await downgrade(db, "base")
-    async with db.engine.connect() as conn:
+async def test_downgrade_removes_every_table_and_upgrade_restores_them(
+    private_db: Database,
+) -> None:
+    await downgrade(private_db, "base")
+    async with private_db.engine.connect() as conn:
         assert await conn.run_sync(lambda c: inspect(c).get_table_names()) == ["alembic_version"]
 
-    await upgrade(db)
+    await upgrade(private_db)
 
-    async with db.engine.connect() as conn:
+    async with private_db.engine.connect() as conn:
         tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
     assert set(Base.metadata.tables) <= tables
 

@@ -183,14 +183,14 @@ def _run_indexes(connection: Any) -> set[str]:
     return {i["name"] for table in ("runs", "step_runs") for i in found.get_indexes(table)}
 
 
-async def test_the_read_indexes_go_back_down_and_up_again(db: Database) -> None:
-    async with db.engine.connect() as conn:
+async def test_the_read_indexes_go_back_down_and_up_again(private_db: Database) -> None:
+    async with private_db.engine.connect() as conn:
         at_head = await conn.run_sync(_run_indexes)
-    await downgrade(db, "0004")
-    async with db.engine.connect() as conn:
+    await downgrade(private_db, "0004")
+    async with private_db.engine.connect() as conn:
         before = await conn.run_sync(_run_indexes)
-    await upgrade(db)
-    async with db.engine.connect() as conn:
+    await upgrade(private_db)
+    async with private_db.engine.connect() as conn:
         again = await conn.run_sync(_run_indexes)
 
     assert at_head & NEW == NEW
