@@ -142,13 +142,17 @@ class EchoServer(RecordingServer):
         )
 
     async def _status(self, request: Request) -> Response:
-        """`/status/503?body=...&repeat=n`: that status, with a text body (n times over)."""
+        """`/status/503?body=...&repeat=n&retry_after=s`: that status, with a text body (n
+        times over) and, when given, a `Retry-After` header."""
         await self.record(request)
         code: int = request.path_params["code"]
         if code < 200 or code in (204, 304):
             return Response(status_code=code)
         body = request.query_params.get("body", f"status {code}")
-        return PlainTextResponse(body * int(request.query_params.get("repeat", "1")), code)
+        after = request.query_params.get("retry_after")
+        headers = {"Retry-After": after} if after is not None else None
+        text = body * int(request.query_params.get("repeat", "1"))
+        return PlainTextResponse(text, code, headers=headers)
 
     async def _slow(self, request: Request) -> Response:
         """`/slow?seconds=x`: answers after x seconds, unless the client leaves first."""

@@ -22,6 +22,7 @@ from tests.runs import (
     wait_for,
     wait_for_step,
 )
+from tests.waiting import eventually
 from towpath.app import create_app
 
 if TYPE_CHECKING:
@@ -175,10 +176,33 @@ async def test_the_agent_may_fail_its_step(
     assert "out of credits" in run["error"]
 
 
+@pytest.mark.parametrize("where", ["agent", "step"])
+async def test_a_reported_failure_is_retried_as_the_retry_policy_says(
+    client: httpx.AsyncClient, agent: httpx.AsyncClient, agent_fleet: AgentFleet, where: str
+) -> None:
+    retry = {"max_attempts": 2, "backoff_seconds": 0.01, "max_backoff_seconds": 0.01}
+    step_retry = {"retry": retry} if where == "step" else {}
+    agent_retry = {"retry": retry} if where == "agent" else {}
+    run_id = await accepted_run(client, agent_fleet, waiting_on("ask", **step_retry), **agent_retry)
+    first = sent_to(agent_fleet, "ask")
+    await agent.post(first["fail_url"], json={"token": first["callback_token"], "error": "busy"})
+
+    await eventually(lambda: agent_fleet.calls("accepting") == 2)
+    await wait_for_step(client, run_id, "ask", "waiting")
+    second = sent_to(agent_fleet, "ask")
+    assert second["attempt"] == 2
+    await agent.post(second["fail_url"], json={"token": second["callback_token"], "error": "no"})
+
+    run = await wait_for(client, run_id, "failed")
+    assert "no" in run["error"]
+    assert agent_fleet.calls("accepting") == 2
+
+
 async def test_a_heartbeat_moves_the_deadline_and_silence_times_the_step_out(
     client: httpx.AsyncClient, agent: httpx.AsyncClient, agent_fleet: AgentFleet
 ) -> None:
-    run_id = await accepted_run(client, agent_fleet, waiting_on("kept", "left", callback_timeout=2))
+    # Time enough for a loaded machine to send the heartbeat before `kept` times out too.
+    run_id = await accepted_run(client, agent_fleet, waiting_on("kept", "left", callback_timeout=5))
     kept = sent_to(agent_fleet, "kept")
 
     beat = await agent.post(

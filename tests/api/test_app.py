@@ -98,6 +98,7 @@ async def test_catalog_lists_every_step_type(client: httpx.AsyncClient) -> None:
     assert {entry["type"] for entry in catalog} == {
         "http_request", "agent", "llm", "condition", "switch", "transform",
         "for_each", "delay", "approval", "clarification", "sub_workflow", "wait_for_event",
+        "task", "emit",
     }  # fmt: skip
     condition = next(e for e in catalog if e["type"] == "condition")
     assert condition["category"] == "logic"

@@ -14,6 +14,7 @@ from tests.factories import node
 from tests.runs import API, publish, start
 from towpath.api.openapi import NO_NUL, check_operation_ids
 from towpath.api.paging import sort_values
+from towpath.services import inbox as inbox_service
 from towpath.storage import agents as agent_queries
 from towpath.storage import (
     api_keys,
@@ -26,6 +27,7 @@ from towpath.storage import (
     subscriptions,
     workflows,
 )
+from towpath.storage import groups as group_queries
 
 if TYPE_CHECKING:
     import httpx
@@ -37,6 +39,7 @@ OPERATIONS = {
     "start_run", "list_runs", "get_run", "list_run_steps", "list_run_events", "list_run_logs",
     "resume_run", "approve_run", "clarify_run", "cancel_run", "retry_run", "cancel_run_tree",
     "pause_workflow", "unpause_workflow",
+    "pause_run", "unpause_run",
     "get_workflow_stats", "get_run_metrics", "post_event", "list_step_types",
     "list_api_keys", "create_api_key", "get_api_key", "revoke_api_key",
     "list_members", "add_member", "get_member", "change_member_role", "remove_member",
@@ -54,7 +57,20 @@ OPERATIONS = {
     "get_health", "get_readiness", "get_metrics",
     "list_agents", "create_agent", "get_agent", "replace_agent", "update_agent", "delete_agent",
     "check_agent_health", "complete_agent_step", "fail_agent_step", "agent_step_heartbeat",
+    "list_queues", "get_queue", "poll_queue", "heartbeat_task", "complete_task", "fail_task",
+    "delete_run", "list_retention_policies", "set_workspace_retention", "set_workflow_retention",
+    "archive_workflow", "unarchive_workflow",
 }  # fmt: skip
+OPERATIONS |= {
+    "list_groups", "create_group", "get_group", "set_group_members", "delete_group",
+    "list_inbox", "count_inbox",
+}  # fmt: skip
+# The executions profile (founding document 002).
+EXECUTIONS = {
+    "start_execution", "list_executions", "get_execution", "get_workflow_execution",
+    "resume_execution", "cancel_execution", "submit_acceptance", "submit_clarification",
+}  # fmt: skip
+OPERATIONS |= EXECUTIONS
 SORTED_BY = {
     "list_workflows": workflows.SORTABLE,
     "list_workflow_versions": workflows.SORTABLE,
@@ -69,6 +85,11 @@ SORTED_BY = {
     "list_agents": agent_queries.SORTABLE,
     "list_secrets": secrets_store.SORTABLE,
 }
+SORTED_BY["list_groups"] = group_queries.SORTABLE
+SORTED_BY["list_inbox"] = inbox_service.SORTABLE
+# The founding documents' own paths (towpath.api.profiles).
+OPERATIONS |= {"trigger_workflow_run", "list_workflow_runs", "execute_workflow"}
+SORTED_BY["list_workflow_runs"] = runs.SORTABLE
 ENVELOPE = {"$ref": "#/components/schemas/ErrorResponse"}
 
 
@@ -149,7 +170,8 @@ def test_statuses_and_lists_are_enums(spec: dict[str, Any]) -> None:
     run = spec["components"]["schemas"]["RunResponse"]["properties"]["status"]
 
     assert set(status["schema"]["enum"]) == {
-        "pending", "running", "waiting", "completed", "failed", "cancelled"
+        "pending", "running", "waiting", "completed", "failed", "cancelled",
+        "paused",
     }  # fmt: skip
     assert run["enum"] == status["schema"]["enum"]
     assert listed["responses"]["200"]["headers"]["X-Total-Count"]["schema"]["type"] == "integer"
@@ -188,6 +210,26 @@ def test_links_lead_from_what_is_returned_to_what_takes_it(spec: dict[str, Any])
                     assert any(p["name"] == parameter for p in target["parameters"])
 
 
+def _bounds_by_other_names(node: Any, at: str = "") -> list[str]:
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("ge", "le", "gt", "lt") and not isinstance(value, dict):
+                found.append(f"{at}/{key}")
+            found += _bounds_by_other_names(value, f"{at}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _bounds_by_other_names(value, f"{at}/{index}")
+    return found
+
+
+def test_bounds_are_named_as_json_schema_names_them(spec: dict[str, Any]) -> None:
+    # `ge` or `le` in the document is a bound no client or validator holds to.
+    assert _bounds_by_other_names(spec) == []
+    days = spec["components"]["schemas"]["RetentionInput"]["properties"]["finished_runs_days"]
+    assert days["anyOf"][0] == {"type": "integer", "minimum": 1, "maximum": 3650}
+
+
 def test_text_without_nul_is_part_of_the_contract(spec: dict[str, Any]) -> None:
     created = spec["components"]["schemas"]["WorkflowCreate"]["properties"]
     key = next(
@@ -224,3 +266,21 @@ async def test_options_and_405_list_every_method_of_the_path(
     assert refused.status_code == 405
     assert refused.headers["Allow"] == "DELETE, GET, OPTIONS, PUT"
     assert refused.json()["details"]["allowed"] == ["DELETE", "GET", "OPTIONS", "PUT"]
+
+
+def test_the_executions_profile_says_400_where_towpath_says_422(spec: dict[str, Any]) -> None:
+    for name in EXECUTIONS:
+        _, _, op = operations(spec)[name]
+        assert op["tags"] == ["profile: executions"], name
+        assert "not valid" in op["responses"]["400"]["description"], name
+        # Only a NUL character is refused with 422, before the route reads the request.
+        assert "NUL" in op["responses"]["422"]["description"], name
+
+
+# Document 004's profile (towpath.api.profiles.tasks).
+OPERATIONS |= {
+    "list_team_tasks", "create_team_task", "get_team_task", "update_team_task",
+    "delete_team_task", "list_task_runs", "start_task_run", "get_task_run", "update_task_run",
+    "delete_task_run", "approve_task_run", "list_task_run_logs", "list_recorded_metrics",
+    "get_recorded_metric", "summarize_task_metrics", "summarize_run_metrics",
+}  # fmt: skip

@@ -1,8 +1,10 @@
 """A paused workflow (every version of it) starts no run, whoever asks, until it is
-unpaused: the way to stop a runaway that keeps starting runs of itself."""
+unpaused: its new runs wait, pending, and start at the unpause. The way to stop a
+runaway that keeps starting runs of itself."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from tests.factories import node
@@ -32,23 +34,23 @@ async def test_a_paused_workflow_starts_no_run_until_unpaused(client: httpx.Asyn
     caller_id = await publish(client, _caller_of(workflow_id), name="caller")
 
     paused = await client.post(f"{API}/workflows/{workflow_id}/pause")
-    refused = await client.post(f"{API}/workflows/{workflow_id}/run", json={"input": {}})
-    by_a_step = await wait_for(
-        client, (await start(client, caller_id))["id"], "completed", "failed"
-    )
+    queued = await start(client, workflow_id)
+    by_a_step = await wait_for(client, (await start(client, caller_id))["id"], "waiting")
+    await asyncio.sleep(0.3)
 
     assert paused.status_code == 200, paused.text
     assert paused.json()["paused"] is True
     assert (await client.get(f"{API}/workflows/{workflow_id}")).json()["paused"] is True
-    assert refused.status_code == 409
-    assert refused.json()["error_code"] == "WORKFLOW_PAUSED"
-    assert refused.json()["details"] == {"id": workflow_id, "paused": True}
-    assert by_a_step["status"] == "failed"
-    assert f"workflow {workflow_id!r} is paused" in by_a_step["error"]
+    assert queued["status"] == "pending"
+    assert queued["waiting_for"] == {"reason": "workflow_paused"}
+    assert (await client.get(f"{API}/runs/{queued['id']}")).json()["status"] == "pending"
+    assert by_a_step["status"] == "waiting"
 
     unpaused = await client.post(f"{API}/workflows/{workflow_id}/unpause")
 
     assert unpaused.json()["paused"] is False
+    assert (await wait_for(client, queued["id"], "completed"))["waiting_for"] is None
+    assert (await wait_for(client, by_a_step["id"], "completed"))["error"] is None
     assert (await start(client, workflow_id))["status"] == "completed"
     again = await wait_for(client, (await start(client, caller_id))["id"], "completed", "failed")
     assert again["status"] == "completed", again["error"]
@@ -70,8 +72,7 @@ async def test_pausing_one_version_pauses_every_version(client: httpx.AsyncClien
     assert (await client.get(f"{API}/workflows/{first}")).json()["paused"] is True
     assert third["paused"] is True
     for version in (first, second):
-        started = await client.post(f"{API}/workflows/{version}/run", json={"input": {}})
-        assert started.status_code == 409
+        assert (await start(client, version))["waiting_for"] == {"reason": "workflow_paused"}
     # Pausing what is paused changes nothing, and is not audited again.
     assert (await client.post(f"{API}/workflows/{first}/pause")).status_code == 200
     assert len(await _audit(client, "workflow.pause")) == 1
@@ -89,12 +90,19 @@ async def test_pausing_stops_a_runaway_that_starts_itself(client: httpx.AsyncCli
     assert (await client.post(f"{API}/workflows/{bomb}/pause")).status_code == 200
 
     async def stopped() -> bool:
-        return not await in_flight(client, bomb)
+        return await in_flight(client, bomb) == await _waiting_for_unpause(client, bomb)
 
     await eventually(stopped, 30, "the runaway stopped")
 
-    failed = (
-        await client.get(f"{API}/runs", params={"workflow_id": bomb, "status": "failed"})
-    ).json()
-    assert failed
-    assert all(f"workflow {bomb!r} is paused" in run["error"] for run in failed)
+    # What it started since waits for the unpause, and starts nothing meanwhile.
+    waiting = await _waiting_for_unpause(client, bomb)
+    assert waiting
+    await asyncio.sleep(0.3)
+    assert await in_flight(client, bomb) == waiting
+
+
+async def _waiting_for_unpause(client: httpx.AsyncClient, workflow_id: str) -> int:
+    params: dict[str, Any] = {"workflow_id": workflow_id, "status": "pending", "per_page": 100}
+    pending = (await client.get(f"{API}/runs", params=params)).json()
+    assert all(run["waiting_for"] == {"reason": "workflow_paused"} for run in pending)
+    return len(pending)

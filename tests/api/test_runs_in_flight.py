@@ -1,4 +1,4 @@
-"""Runs in flight (pending, running, waiting) are bounded per workspace and per workflow:
+"""Runs in flight (pending, running, waiting, paused) are bounded per workspace and per workflow:
 a start past a bound is answered 429 with Retry-After, and a sub_workflow step that
 would pass one fails; other workspaces keep their own room."""
 
@@ -72,6 +72,18 @@ async def test_a_start_past_the_workflows_bound_is_429_with_retry_after(
     assert (await _try(client, newer)).status_code == 429
     # A run that ends makes room.
     assert (await client.post(f"{API}/runs/{first}/cancel")).status_code == 200
+    assert (await _try(client, ask)).status_code == 201
+
+
+async def test_a_paused_run_still_holds_its_place_in_flight(client: httpx.AsyncClient) -> None:
+    ask = await publish(client, ASK)
+    paused = [await _waiting_run(client, ask) for _ in range(PER_WORKFLOW)]
+    for run_id in paused:
+        assert (await client.post(f"{API}/runs/{run_id}/pause", json={})).status_code == 200
+
+    # Pausing is no way around the bound: the paused runs come back when unpaused.
+    assert (await _try(client, ask)).status_code == 429
+    assert (await client.post(f"{API}/runs/{paused[0]}/cancel")).status_code == 200
     assert (await _try(client, ask)).status_code == 201
 
 

@@ -8,7 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from tests.factories import node
-from tests.runs import API, publish, start
+from tests.runs import API, publish, start, wait_for
 from tests.tenants import other_workspace
 
 if TYPE_CHECKING:
@@ -107,6 +107,7 @@ async def test_another_workspaces_tree_is_not_found(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     run = await start(client, await publish(client, ASK))
+    await wait_for(client, run["id"], "waiting")
     async with other_workspace(app) as neighbour:
         answer = await neighbour.post(f"{API}/runs/{run['id']}/cancel-tree")
 

@@ -101,9 +101,12 @@ async def test_published_workflow_is_frozen(client: httpx.AsyncClient) -> None:
     delete = await client.delete(f"{API}/{created['id']}")
     again = await client.post(f"{API}/{created['id']}/publish")
 
-    assert update.status_code == 409
-    assert update.json()["error_code"] == "WORKFLOW_PUBLISHED"
-    assert update.json()["details"]["status"] == "published"
+    # The change made the next version; the published one is as it was.
+    assert update.status_code == 200, update.text
+    assert update.json()["version"] == 2
+    assert update.json()["status"] == "draft"
+    assert update.json()["name"] == "changed"
+    assert update.json()["lineage_id"] == created["id"]
     assert delete.status_code == 409
     assert again.status_code == 409
     assert (await client.get(f"{API}/{created['id']}")).json()["name"] == "Onboarding"

@@ -99,7 +99,8 @@ async def test_a_refused_change_leaves_no_audit_row(client: httpx.AsyncClient) -
     workflow_id = await publish(client, definition)
     before = (await client.get(f"{API}/audit")).headers["X-Total-Count"]
 
-    refused = await client.put(f"{API}/workflows/{workflow_id}", json={"name": "x"})
+    # A published workflow is never deleted.
+    refused = await client.delete(f"{API}/workflows/{workflow_id}")
 
     assert refused.status_code == 409
     assert (await client.get(f"{API}/audit")).headers["X-Total-Count"] == before

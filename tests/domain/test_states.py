@@ -33,9 +33,10 @@ def test_every_run_state_is_reached_from_pending_and_can_end() -> None:
         assert _reachable(state, RUN_TRANSITIONS) & RUN_TERMINAL, state
 
 
-def test_only_a_failed_run_leaves_a_final_state_and_only_to_run_again() -> None:
+def test_a_run_leaves_a_final_state_only_to_run_again() -> None:
     leaving = {(s, t) for s, t in RUN_TRANSITIONS if s in RUN_TERMINAL}
-    assert leaving == {("failed", "running")}
+    # A failed run is retried; any ended run may be retried from one of its steps.
+    assert leaving == {(s, "running") for s in RUN_TERMINAL}
 
 
 def test_every_step_state_is_reached_from_pending_and_can_end() -> None:
@@ -45,11 +46,13 @@ def test_every_step_state_is_reached_from_pending_and_can_end() -> None:
         assert _reachable(state, STEP_TRANSITIONS) & STEP_TERMINAL, state
 
 
-def test_a_completed_or_skipped_step_never_changes() -> None:
-    assert not {(s, t) for s, t in STEP_TRANSITIONS if s in {"completed", "skipped"}}
+def test_a_completed_or_skipped_step_changes_only_back_to_pending() -> None:
+    # Only a retry from a step sets an ended step back, to wait for its turn again.
+    leaving = {(s, t) for s, t in STEP_TRANSITIONS if s in {"completed", "skipped"}}
+    assert leaving == {("completed", "pending"), ("skipped", "pending")}
 
 
-@pytest.mark.parametrize(("current", "wanted"), [("completed", "running"), ("pending", "waiting")])
+@pytest.mark.parametrize(("current", "wanted"), [("completed", "waiting"), ("pending", "waiting")])
 def test_a_transition_not_in_the_table_is_refused(current: str, wanted: str) -> None:
     with pytest.raises(InvalidTransition) as raised:
         check_run_transition(current, wanted)

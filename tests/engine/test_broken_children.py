@@ -38,7 +38,7 @@ async def test_a_child_with_a_dangling_ref_fails_the_parents_step(
 ) -> None:
     run = await start(client, await _parent_of_a_dangling_child(client))
 
-    done = await wait_for(client, run["id"], "completed", "failed", seconds=5)
+    done = await wait_for(client, run["id"], "completed", "failed")
 
     assert done["status"] == "failed"
     assert "call" in done["error"]
@@ -52,9 +52,9 @@ async def test_a_child_with_a_dangling_ref_does_not_stop_other_runs(
     other_id = await publish(client, {**other, "edges": []}, name="other")
     first = await start(client, parent_id)
     # The parent's step has been executed and its failure applied.
-    await wait_for_step(client, first["id"], "call", "failed", seconds=5)
+    await wait_for_step(client, first["id"], "call", "failed")
 
     later = await start(client, other_id)
-    finished = await wait_for(client, later["id"], "completed", "failed", seconds=5)
+    finished = await wait_for(client, later["id"], "completed", "failed")
 
     assert finished["status"] == "completed", finished["error"]

@@ -32,13 +32,14 @@ async def test_cancel_during_a_backoff_stops_the_attempts(
     client: httpx.AsyncClient, echo_server: EchoServer
 ) -> None:
     key = uuid.uuid4().hex
-    definition = _flaky(echo_server, key, 5, max_attempts=5, backoff_seconds=1)
+    # A backoff long enough that a loaded machine still cancels before it ends.
+    definition = _flaky(echo_server, key, 5, max_attempts=5, backoff_seconds=2)
     run = await start(client, await publish(client, definition))
-    await wait_for_step(client, run["id"], "call", "retrying", seconds=5)
+    await wait_for_step(client, run["id"], "call", "retrying")
 
     cancelled = await client.post(f"{API}/runs/{run['id']}/cancel", json={"reason": "enough"})
-    # Past the 1 s backoff: time must pass for an attempt that should not come.
-    await asyncio.sleep(1.5)
+    # Past the 2 s backoff: time must pass for an attempt that should not come.
+    await asyncio.sleep(2.5)
 
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"

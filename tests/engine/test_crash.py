@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections import Counter
@@ -30,7 +31,13 @@ if TYPE_CHECKING:
 STEPS = 5
 
 
-def _worker(url: str) -> subprocess.Popen[bytes]:
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _worker(url: str, port: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "TOWPATH_DATABASE_URL": url,
@@ -38,13 +45,33 @@ def _worker(url: str) -> subprocess.Popen[bytes]:
         "TOWPATH_POLL_SECONDS": "0.1",
         # The echo server the steps call listens on loopback.
         "TOWPATH_STEP_ALLOWED_HOSTS": "127.0.0.0/8",
+        "TOWPATH_HOST": "127.0.0.1",
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "towpath", "worker", "--concurrency", "8"],
+    command = ["worker", "--concurrency", "8", "--metrics-port", str(port)]
+    return subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+        [sys.executable, "-m", "towpath", *command],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+async def _workers_ready(ports: list[int]) -> None:
+    """A worker serves /health once its engine claims work: runs started before then
+    could all be finished by the first worker up, leaving none for the kill to cut off."""
+
+    async def answers(client: httpx.AsyncClient, port: int) -> bool:
+        try:
+            return (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    async def all_answer() -> bool:
+        async with httpx.AsyncClient(timeout=10) as client:
+            return all([await answers(client, port) for port in ports])
+
+    # A loaded machine (a CI runner, say) may take a while to start a process.
+    await eventually(all_answer, 90, "both workers answered /health")
 
 
 async def _both_workers_busy(db: Database) -> None:
@@ -63,10 +90,15 @@ async def _both_workers_busy(db: Database) -> None:
 
 
 @pytest.fixture
-def workers(database_url: str) -> Iterator[list[subprocess.Popen[bytes]]]:
+def worker_ports() -> list[int]:
+    return [_free_port(), _free_port()]
+
+
+@pytest.fixture
+def workers(database_url: str, worker_ports: list[int]) -> Iterator[list[subprocess.Popen[bytes]]]:
     if not database_url.startswith("postgresql"):
         pytest.skip("many worker processes share work through PostgreSQL")
-    started = [_worker(database_url), _worker(database_url)]
+    started = [_worker(database_url, port) for port in worker_ports]
     yield started
     for process in started:
         if process.poll() is None:
@@ -75,7 +107,10 @@ def workers(database_url: str) -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 async def test_runs_survive_a_killed_worker(
-    database_url: str, workers: list[subprocess.Popen[bytes]], echo_server: EchoServer
+    database_url: str,
+    workers: list[subprocess.Popen[bytes]],
+    worker_ports: list[int],
+    echo_server: EchoServer,
 ) -> None:
     app = create_app(Settings(database_url=database_url, run_worker=False))
     nodes = [
@@ -90,6 +125,7 @@ async def test_runs_survive_a_killed_worker(
             transport=transport, base_url="http://t", headers=headers
         ) as client:
             workflow_id = await publish(client, {"nodes": nodes, "edges": edges})
+            await _workers_ready(worker_ports)
             runs = [
                 (await client.post(f"{API}/workflows/{workflow_id}/run", json={})).json()["id"]
                 for _ in range(12)

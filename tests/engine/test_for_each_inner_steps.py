@@ -41,7 +41,7 @@ async def test_a_sub_workflow_per_item_completes_with_each_childs_output(
     workflow_id = await publish(client, _loop(inner), name="parent")
 
     run = await start(client, workflow_id, {"items": ["a", "b", "c"]})
-    done = await wait_for(client, run["id"], "completed", "failed", seconds=8)
+    done = await wait_for(client, run["id"], "completed", "failed")
 
     assert done["status"] == "completed", done["error"]
     loud = [item["output"]["shout"]["loud"] for item in done["context"]["each"]]
@@ -83,7 +83,7 @@ async def test_a_delay_until_each_items_time_waits_then_completes(
     items = [soon.isoformat(), (soon + timedelta(milliseconds=200)).isoformat()]
 
     run = await start(client, workflow_id, {"items": items})
-    done = await wait_for(client, run["id"], "completed", "failed", seconds=10)
+    done = await wait_for(client, run["id"], "completed", "failed")
 
     assert done["status"] == "completed", done["error"]
     assert [o["waited_until"] for o in done["context"]["each"]] == items
@@ -97,7 +97,7 @@ async def test_an_item_whose_wait_times_out_fails_the_loop_and_the_run(
     workflow_id = await publish(client, _loop(inner))
 
     run = await start(client, workflow_id, {"items": [1]})
-    done = await wait_for(client, run["id"], "completed", "failed", seconds=6)
+    done = await wait_for(client, run["id"], "completed", "failed")
 
     assert done["status"] == "failed"
     assert "item 0" in done["error"]

@@ -355,6 +355,7 @@ async def test_resume_completes_a_waiting_step_with_its_data(client: httpx.Async
     # The data given is the output; who decided and when, the server says.
     assert review.pop("decided_by").startswith("key:")
     assert review.pop("decided_at")
+    assert [vote["approved"] for vote in review.pop("votes")] == [True]
     assert review == data
     done = await wait_for(client, run_id, "completed", "failed")
     assert done["status"] == "completed", done
@@ -382,9 +383,11 @@ async def test_resume_with_nothing_waiting_is_409(client: httpx.AsyncClient) -> 
 
 async def test_an_approval_that_times_out_approves_itself(client: httpx.AsyncClient) -> None:
     definition = approval_then_report(timeout_seconds=1, on_timeout="approve")
-    run_id = await waiting_run(client, definition, {"name": "Ada", "amount": 40})
+    workflow_id = await publish(client, definition)
+    # Not waiting for `waiting` first: a loaded machine may first see the run timed out.
+    run_id = (await start(client, workflow_id, {"name": "Ada", "amount": 40}))["id"]
 
-    done = await wait_for(client, run_id, "completed", "failed", seconds=5)
+    done = await wait_for(client, run_id, "completed", "failed")
 
     assert done["status"] == "completed", done
     assert done["context"]["review"]["approved"] is True
@@ -396,11 +399,10 @@ async def test_an_approval_that_times_out_approves_itself(client: httpx.AsyncCli
 async def test_an_approval_that_times_out_fails_the_run_by_default(
     client: httpx.AsyncClient,
 ) -> None:
-    run_id = await waiting_run(
-        client, approval_then_report(timeout_seconds=1), {"name": "Ada", "amount": 40}
-    )
+    workflow_id = await publish(client, approval_then_report(timeout_seconds=1))
+    run_id = (await start(client, workflow_id, {"name": "Ada", "amount": 40}))["id"]
 
-    done = await wait_for(client, run_id, "completed", "failed", seconds=5)
+    done = await wait_for(client, run_id, "completed", "failed")
 
     assert done["status"] == "failed", done
     assert "review" in done["error"]

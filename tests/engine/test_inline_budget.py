@@ -78,7 +78,7 @@ async def test_slow_templates_leave_the_writer_to_others_and_still_run(
 
     # All inline, the run's start held the writer for ~5 s: 20 renders of ~0.25 s each.
     # A few tens of milliseconds on a quiet machine; the bound leaves room for a busy one.
-    assert max(probe.waits) < 0.5, sorted(probe.waits)[-5:]
+    assert max(probe.waits) < 1.0, sorted(probe.waits)[-5:]
     steps = await steps_by_id(client, run["id"])
     assert len(steps) == PARALLEL
     for step in steps.values():
@@ -104,8 +104,9 @@ async def test_long_templates_are_compiled_outside_the_writer(
         started = await start(client, workflow_id, {"x": 1})
         run = await _until_ended(client, started["id"])
 
-    # A few tens of milliseconds on a quiet machine; the bound leaves room for a busy one.
-    assert max(probe.waits) < 0.5, sorted(probe.waits)[-5:]
+    # A few tens of milliseconds on a quiet machine; the bound leaves room for a busy one
+    # and is still short of the ~1.7 s that compiling all five in the writer would take.
+    assert max(probe.waits) < 1.0, sorted(probe.waits)[-5:]
     assert run["status"] == "completed"
     steps = await steps_by_id(client, run["id"])
     assert steps["t0"]["output"] == {"v": "0:" + "1-" * 500}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tests.factories import edge, node
-from tests.runs import API, publish, start, steps_by_id, wait_for
+from tests.runs import API, publish, start, steps_by_id, wait_for, wait_for_step
 
 if TYPE_CHECKING:
     import httpx
@@ -38,20 +38,25 @@ async def test_a_parent_that_fails_on_another_branch_cancels_its_child(
     parent = {
         "nodes": [
             node("call", "sub_workflow", {"workflow_id": child_id}),
-            node("later", "delay", {"seconds": 0.3}),
+            node("later", "wait_for_event", {"event_name": "go"}),
             node("boom", "transform", {"output": {"x": "{{ later.nope }}"}}),
         ],
         "edges": [edge("later", "boom")],
     }
     run = await start(client, await publish(client, parent, name="parent"))
+    # The other branch fails only once the child has started, however slow the machine.
+    await wait_for_step(client, run["id"], "call", "waiting")
+    await wait_for_step(client, run["id"], "later", "waiting")
+    posted = await client.post(f"{API}/events", json={"name": "go"})
+    assert posted.json()["run_ids"] == [run["id"]], posted.text
 
-    done = await wait_for(client, run["id"], "failed", "completed", seconds=5)
+    done = await wait_for(client, run["id"], "failed", "completed")
 
     assert done["status"] == "failed"
     children = await _children(client, run["id"])
     assert len(children) == 1
     # The child is cancelled right after the parent's failure is committed.
-    child = await wait_for(client, children[0]["id"], "cancelled", "completed", seconds=5)
+    child = await wait_for(client, children[0]["id"], "cancelled", "completed")
     assert child["status"] == "cancelled"
     assert child["error"] == f"parent run {run['id']} failed"
 
@@ -63,13 +68,14 @@ async def test_a_parent_that_runs_out_of_time_cancels_its_child(
     parent = {
         "nodes": [node("call", "sub_workflow", {"workflow_id": child_id})],
         "edges": [],
-        "timeout_seconds": 0.5,
+        # Long enough that a loaded machine starts the child before the run times out.
+        "timeout_seconds": 3,
     }
     run = await start(client, await publish(client, parent, name="parent"))
     child_run = await _child_run(client, run["id"])
 
-    done = await wait_for(client, run["id"], "failed", "completed", seconds=5)
+    done = await wait_for(client, run["id"], "failed", "completed")
 
     assert done["status"] == "failed"
-    child = await wait_for(client, child_run, "cancelled", "completed", seconds=5)
+    child = await wait_for(client, child_run, "cancelled", "completed")
     assert child["status"] == "cancelled"

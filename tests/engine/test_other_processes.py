@@ -117,7 +117,7 @@ async def test_a_worker_elsewhere_starts_at_once_and_stops_on_cancel(
             workflow_id = await publish(client, definition)
             # The worker is up: it claimed (nothing) from its pool before it opened the
             # connection that listens, and now polls only every 30 s.
-            await eventually(lambda: _worker_listening(app), 30, "the worker listened")
+            await eventually(lambda: _worker_listening(app), 90, "the worker listened")
             run = (await client.post(f"{API}/workflows/{workflow_id}/run", json={})).json()
 
             picked_up = await eventually(lambda: bool(server.arrived), 10, "the call arrived")

@@ -41,7 +41,7 @@ async def test_a_workflow_that_calls_itself_counts_down(client: httpx.AsyncClien
     assert (await client.post(f"{API}/workflows/{workflow_id}/publish")).status_code == 200
 
     run = await start(client, workflow_id, {"n": 3})
-    done = await wait_for(client, run["id"], "completed", "failed", seconds=10)
+    done = await wait_for(client, run["id"], "completed", "failed")
 
     assert done["status"] == "completed", done["error"]
     output = done["context"]["again"]["output"]

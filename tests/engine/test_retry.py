@@ -41,7 +41,7 @@ async def test_retry_of_a_failed_for_each_runs_its_items_again(
 
     retried = await client.post(f"{API}/runs/{run['id']}/retry")
     assert retried.status_code == 200, retried.text
-    done = await wait_for(client, run["id"], "completed", "failed", seconds=8)
+    done = await wait_for(client, run["id"], "completed", "failed")
 
     assert done["status"] == "completed", done["error"]
     assert done["context"]["each"][0]["body"]["calls"] == 2
@@ -59,13 +59,13 @@ async def test_retry_of_a_run_that_timed_out_gives_it_its_time_again(
     }
     workflow_id = await publish(client, definition)
     run = await start(client, workflow_id)
-    failed = await wait_for(client, run["id"], "completed", "failed", seconds=6)
+    failed = await wait_for(client, run["id"], "completed", "failed")
     assert failed["status"] == "failed"
     assert "timeout" in failed["error"]
 
     retried = await client.post(f"{API}/runs/{run['id']}/retry")
     assert retried.status_code == 200, retried.text
-    again = await wait_for(client, run["id"], "completed", "failed", seconds=6)
+    again = await wait_for(client, run["id"], "completed", "failed")
 
     # The retried run gets its 1.5 s again; it does not fail at once for the time its
     # first attempt took.

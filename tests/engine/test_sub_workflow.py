@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tests.factories import edge, node
 from tests.runs import API, publish, start, wait_for
+from tests.waiting import eventually
 
 if TYPE_CHECKING:
     import httpx
@@ -78,13 +79,14 @@ async def test_cancelling_the_parent_cancels_the_child(client: httpx.AsyncClient
     child_id = await publish(client, waiting_child, name="child")
     parent_id = await publish(client, _parent(child_id), name="parent")
     run = await start(client, parent_id, {"word": "x"})
-    await wait_for(client, run["id"], "waiting", "running")
-    children = []
-    for _ in range(100):
+    children: list[dict[str, Any]] = []
+
+    async def child_waits() -> bool:
+        nonlocal children
         children = (await client.get(f"{API}/runs", params={"workflow_id": child_id})).json()
-        if children and children[0]["status"] == "waiting":
-            break
-        await wait_for(client, run["id"], "waiting", "running")
+        return bool(children) and children[0]["status"] == "waiting"
+
+    await eventually(child_waits, what="the child run waiting for its approval")
 
     cancelled = await client.post(f"{API}/runs/{run['id']}/cancel")
 

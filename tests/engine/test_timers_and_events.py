@@ -21,7 +21,7 @@ async def test_a_delay_until_a_past_time_completes_at_once(client: httpx.AsyncCl
     past = "2001-02-03T04:05:06+02:00"
     run = await start(client, await publish(client, _delay_until(past)))
 
-    done = await wait_for(client, run["id"], "completed", "failed", seconds=3)
+    done = await wait_for(client, run["id"], "completed", "failed")
 
     assert done["status"] == "completed", done["error"]
     waited = datetime.fromisoformat(done["context"]["wait"]["waited_until"])
@@ -33,7 +33,7 @@ async def test_a_delay_until_a_time_to_come_waits_for_it(client: httpx.AsyncClie
     workflow_id = await publish(client, _delay_until("{{ input.due }}"))
     run = await start(client, workflow_id, {"due": due.isoformat()})
 
-    done = await wait_for(client, run["id"], "completed", "failed", seconds=5)
+    done = await wait_for(client, run["id"], "completed", "failed")
 
     assert done["status"] == "completed", done["error"]
     events = (await client.get(f"{API}/runs/{run['id']}/events")).json()
@@ -47,7 +47,7 @@ async def test_a_delay_until_a_time_without_an_offset_fails_saying_so(
     workflow_id = await publish(client, _delay_until("{{ input.due }}"))
     run = await start(client, workflow_id, {"due": "2030-01-01T00:00:00"})
 
-    done = await wait_for(client, run["id"], "completed", "failed", seconds=3)
+    done = await wait_for(client, run["id"], "completed", "failed")
 
     assert done["status"] == "failed"
     assert "offset" in done["error"]

@@ -58,7 +58,7 @@ async def api_process(database_url: str) -> AsyncIterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=2) as http:
+        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
 
             async def ready() -> bool:
                 try:
@@ -66,7 +66,8 @@ async def api_process(database_url: str) -> AsyncIterator[str]:
                 except httpx.TransportError:
                     return False
 
-            await eventually(ready, 60)
+            # A loaded machine (a CI runner, say) may take a while to start a process.
+            await eventually(ready, 90, "the other API process ready")
         yield base
     finally:
         process.send_signal(signal.SIGTERM)
@@ -84,12 +85,13 @@ async def test_a_key_revoked_through_another_process_closes_its_stream_here(
     async with (
         api_process(settings.database_url) as elsewhere,
         socket(server, "/ws/stream", bearer(key)) as ws,
-        httpx.AsyncClient(base_url=elsewhere, headers=auth_headers) as there,
+        # A process just started answers its first requests slowly on a loaded machine.
+        httpx.AsyncClient(base_url=elsewhere, headers=auth_headers, timeout=30) as there,
     ):
         await eventually(lambda: server.hub.subscriber_count() == 1)
         revoked = await there.delete(f"/api/v1/api-keys/{key_id}")
         assert revoked.status_code == 200, revoked.text
-        await until_closed(ws, 1.0)
+        await until_closed(ws, 5.0)
         # This process forgot the key at once, not after its cache time.
         refused = await client.get("/api/v1/workflows", headers=bearer(key))
 
@@ -108,7 +110,8 @@ async def test_a_member_removed_through_another_process_loses_its_stream_here(
     async with (
         api_process(settings.database_url) as elsewhere,
         socket(server, "/ws/stream", bearer(user_token("ann"))) as ws,
-        httpx.AsyncClient(base_url=elsewhere, headers=auth_headers) as there,
+        # A process just started answers its first requests slowly on a loaded machine.
+        httpx.AsyncClient(base_url=elsewhere, headers=auth_headers, timeout=30) as there,
     ):
         await eventually(lambda: server.hub.subscriber_count() == 1)
         lowered = await there.put(f"/api/v1/members/{member_id}", json={"role": "viewer"})
@@ -120,10 +123,11 @@ async def test_a_member_removed_through_another_process_loses_its_stream_here(
             )
             return tried.status_code == 403
 
-        # This process hears of the lowered role within a second, not after its cache time.
-        await eventually(refused_as_viewer, seconds=1.0)
+        # This process hears of the lowered role at once (within 5 s on a loaded machine),
+        # not after its 10 s cache time.
+        await eventually(refused_as_viewer, seconds=5.0)
         assert (await there.delete(f"/api/v1/members/{member_id}")).status_code == 204
-        await until_closed(ws, 1.0)
+        await until_closed(ws, 5.0)
 
     assert (ws.close_code, ws.close_reason) == (4401, "the member was removed from the workspace")
 

@@ -65,7 +65,8 @@ def towpath_serve(tmp_path: Path, **env: str) -> Iterator[Served]:
             for line in process.stdout
             if (found := re.search(rb"tp_[A-Za-z0-9_-]+", line))
         )
-        deadline = time.monotonic() + 30
+        # A loaded machine (a CI runner, say) may take a while to start a process.
+        deadline = time.monotonic() + 90
         while True:
             try:
                 httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
@@ -85,6 +86,11 @@ def towpath_serve(tmp_path: Path, **env: str) -> Iterator[Served]:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     with towpath_serve(tmp_path_factory.mktemp("serve")) as found:
         yield found
+
+
+# At once, as a loaded machine measures it: a server waiting for the rest of the request
+# would hold the socket for its five-second read timeout.
+SOON = 3.0
 
 
 def _handshake(port: int, path: str, extra: str = "") -> tuple[bytes, float]:
@@ -108,14 +114,14 @@ def test_an_oversized_handshake_path_is_refused_at_once(served: Served, length: 
     answer, seconds = _handshake(served.port, path)
 
     assert answer.startswith(b"HTTP/1.1 414"), answer[:80]
-    assert seconds < 1.0
+    assert seconds < SOON
 
 
 def test_an_oversized_handshake_header_is_refused_at_once(served: Served) -> None:
     answer, seconds = _handshake(served.port, "/ws/stream", f"X-Padding: {'b' * 9_000}\r\n")
 
     assert answer.startswith(b"HTTP/1.1 431"), answer[:80]
-    assert seconds < 1.0
+    assert seconds < SOON
 
 
 def test_a_handshake_of_ordinary_size_still_opens(served: Served) -> None:

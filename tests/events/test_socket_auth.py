@@ -37,7 +37,7 @@ async def test_only_allowed_browser_origins_may_open_a_socket(
 ) -> None:
     allowed = {**auth_headers, "Origin": "http://localhost:5173"}
     async with socket(server, "/ws/stream", allowed) as ws:
-        assert await asyncio.wait_for(ws.recv(), 3) == '{"type":"ping"}'
+        assert await asyncio.wait_for(ws.recv(), 10) == '{"type":"ping"}'
         assert server.hub.subscriber_count() == 1
 
     foreign = {**auth_headers, "Origin": "https://elsewhere.example"}
@@ -96,7 +96,7 @@ async def test_a_stream_token_offered_as_a_subprotocol_gets_only_the_protocol_ba
     token = await _stream_token(client)
     async with socket(server, "/ws/stream", {}, subprotocols=["towpath.bearer", token]) as ws:
         assert ws.subprotocol == "towpath.bearer"
-        assert await asyncio.wait_for(ws.recv(), 3) == '{"type":"ping"}'
+        assert await asyncio.wait_for(ws.recv(), 10) == '{"type":"ping"}'
 
 
 async def test_sockets_without_a_good_credential_are_refused(
@@ -129,7 +129,7 @@ async def test_an_expired_stream_token_opens_nothing(
     assert await _refused(server, f"/ws/stream?token={stale}", {}) == 4401
     fresh = StreamTokens(secret, timedelta(seconds=60), utcnow).issue(principal).token
     async with socket(server, f"/ws/stream?token={fresh}", {}) as ws:
-        assert await asyncio.wait_for(ws.recv(), 3) == '{"type":"ping"}'
+        assert await asyncio.wait_for(ws.recv(), 10) == '{"type":"ping"}'
 
 
 async def test_runs_and_workflows_of_another_workspace_are_not_found(
@@ -145,15 +145,16 @@ async def test_runs_and_workflows_of_another_workspace_are_not_found(
         await eventually(lambda: server.hub.subscriber_count() == 1, what="the stream subscribed")
         await client.post(f"/api/v1/runs/{run_id}/cancel")
         # Only pings: the other workspace's events never reach this stream.
-        assert await asyncio.wait_for(ws.recv(), 2) == '{"type":"ping"}'
+        assert await asyncio.wait_for(ws.recv(), 10) == '{"type":"ping"}'
 
 
 async def test_a_stream_closes_when_its_credential_expires(
     server: LiveServer, client: httpx.AsyncClient
 ) -> None:
     _, run_id = await waiting_run(client)
+    # Time enough for a loaded machine to open both sockets before the key expires.
     brief = await issue_workspace_key(
-        server.app.state.db, "brief", "viewer", expires_at=utcnow() + timedelta(seconds=1.5)
+        server.app.state.db, "brief", "viewer", expires_at=utcnow() + timedelta(seconds=3)
     )
     headers = {"Authorization": f"Bearer {brief.plaintext}"}
 
@@ -162,8 +163,8 @@ async def test_a_stream_closes_when_its_credential_expires(
         socket(server, "/ws/stream", headers) as everything,
     ):
         assert (await receive(one_run))["type"] == "snapshot"
-        await until_closed(one_run, 5)
-        await until_closed(everything, 5)
+        await until_closed(one_run, 15)
+        await until_closed(everything, 15)
         assert one_run.close_code == everything.close_code == 1008
     assert len(await history(client, run_id)) > 0
     await server.subscribers_gone()
@@ -175,7 +176,7 @@ async def test_an_api_key_offered_as_a_subprotocol_opens_a_stream(
     api_key = auth_headers["Authorization"].removeprefix("Bearer ")
     async with socket(server, "/ws/stream", {}, subprotocols=["towpath.bearer", api_key]) as ws:
         assert ws.subprotocol == "towpath.bearer"
-        assert await asyncio.wait_for(ws.recv(), 3) == '{"type":"ping"}'
+        assert await asyncio.wait_for(ws.recv(), 10) == '{"type":"ping"}'
     forged = ["towpath.bearer", "tp_nothing_here"]
     async with socket(server, "/ws/stream", {}, subprotocols=forged) as ws:
         with pytest.raises(ConnectionClosed):

@@ -130,9 +130,9 @@ async def test_an_idle_stream_is_pinged_and_a_disconnect_frees_it(
         await anext(events)
         await anext(events)
         assert server.hub.subscriber_count() == 1
-        ping = await asyncio.wait_for(anext(events), 3)
+        ping = await asyncio.wait_for(anext(events), 10)
         assert ping.comments == ["ping"]
-    await eventually(lambda: server.hub.subscriber_count() == 0, 2.0)
+    await eventually(lambda: server.hub.subscriber_count() == 0, 5.0)
 
 
 async def test_an_event_source_reads_with_a_stream_token_in_the_url(

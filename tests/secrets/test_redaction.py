@@ -35,3 +35,20 @@ def test_without_secrets_a_value_is_left_as_it_is() -> None:
     document = {"a": ["b"]}
     assert redact(document, {}) is document
     assert redact(document, {"EMPTY": ""}) is document
+
+
+def test_a_value_inside_encoded_basic_credentials_is_replaced() -> None:
+    # The value's own base64 is not a substring of base64("user:" + value).
+    basic = base64.b64encode(f"bob:{VALUE}".encode()).decode()
+    assert base64.b64encode(VALUE.encode()).decode() not in basic
+    found = redact(
+        {"authorization": f"Basic {basic}", "other": "Basic YWxpY2U6b3RoZXI="}, {"PW": VALUE}
+    )
+    assert found == {"authorization": "Basic [secret:PW]", "other": "Basic YWxpY2U6b3RoZXI="}
+
+
+def test_a_value_inside_any_base64_run_is_replaced_in_either_alphabet() -> None:
+    for prefix in ("", "a", "ab", "abc"):
+        raw = f"{prefix}{VALUE}~~".encode()
+        for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw).rstrip(b"=")):
+            assert redact(f"token={encoded.decode()};", {"PW": VALUE}) == "token=[secret:PW];"

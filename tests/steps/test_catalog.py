@@ -22,11 +22,13 @@ MINIMAL_CONFIGS: dict[str, dict[str, Any]] = {
     "clarification": {"questions": [{"id": "size", "text": "Which size?"}]},
     "sub_workflow": {"workflow_id": "wf_123"},
     "wait_for_event": {"event_name": "payment.received"},
+    "task": {"queue": "images"},
+    "emit": {"event": "plan_ready"},
 }
 CATEGORIES = {"integrations", "ai", "logic", "data", "flow"}
 
 
-def test_default_registry_holds_the_twelve_types_in_catalog_order() -> None:
+def test_default_registry_holds_the_built_in_types_in_catalog_order() -> None:
     registry = default_registry()
     assert [step.type for step in registry] == list(MINIMAL_CONFIGS)
 
@@ -55,6 +57,8 @@ def test_categories_follow_the_design() -> None:
         "clarification": "flow",
         "sub_workflow": "flow",
         "wait_for_event": "flow",
+        "task": "integrations",
+        "emit": "flow",
     }
 
 
@@ -66,7 +70,7 @@ def test_registering_a_type_twice_is_refused() -> None:
     registry = default_registry()
     with pytest.raises(DuplicateStepType, match="http_request"):
         registry.register(http_request.STEP)
-    assert len(registry) == 12
+    assert len(registry) == 14
 
 
 @pytest.mark.parametrize("step_type", MINIMAL_CONFIGS)
@@ -110,6 +114,7 @@ def test_config_schema_uses_only_json_schema_keywords(step_type: str) -> None:
         "description",
         "default",
         "items",
+        "allOf",
         "anyOf",
         "oneOf",
         "not",

@@ -64,6 +64,33 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
         {"questions": [{"id": "q", "text": "?", "type": "choice", "choices": ["a"]}]},
     ),
     ("clarification", {"questions": [{"id": "q", "text": "?", "required": "yes"}]}),
+    (
+        "clarification",
+        {
+            "questions": [
+                {
+                    "id": "q",
+                    "text": "?",
+                    "type": "multi_choice",
+                    "options": ["a", "b"],
+                    "min_selections": 1,
+                    "default": ["a"],
+                }
+            ]
+        },
+    ),
+    ("clarification", {"questions": [{"id": "q", "text": "?", "type": "date", "min": 3}]}),
+    ("clarification", {"questions": [{"id": "q", "text": "?", "type": "integer", "default": 2.5}]}),
+    ("clarification", {"questions": [{"id": "q", "text": "?", "type": "number", "pattern": "x"}]}),
+    ("clarification", {"questions": [{"id": "q", "text": "?", "options": None, "max_length": 9}]}),
+    (
+        "clarification",
+        {
+            "questions": [
+                {"id": "q", "text": "?", "type": "choice", "options": ["a"], "choices": ["a"]}
+            ]
+        },
+    ),
     ("wait_for_event", {"event_name": "paid", "timeout_seconds": True}),
     ("wait_for_event", {"event_name": "paid", "timeout_seconds": 0}),
     ("http_request", {"url": "https://example.com", "allow_status": [99]}),

@@ -33,7 +33,7 @@ def test_full_config_parses() -> None:
         {"questions": [{"id": "a"}]},
         {"questions": [{"text": "Why?"}]},
         {"questions": [{"id": "", "text": "Why?"}]},
-        {"questions": [{"id": "a", "text": "Why?", "type": "date"}]},
+        {"questions": [{"id": "a", "text": "Why?", "type": "colour"}]},
         {"questions": [{"id": "a", "text": "Why?", "required": "sometimes"}]},
         {"questions": [{"id": "a", "text": "Why?", "type": "choice", "choices": []}]},
         {"questions": [{"id": "a", "text": "Why?"}], "on_timeout": "approve"},

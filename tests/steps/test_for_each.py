@@ -72,3 +72,18 @@ def test_an_item_cannot_run_a_step_that_waits_to_be_answered_nor_a_loop(inner_ty
 def test_an_item_may_run_a_step_that_ends_by_itself_or_by_an_event(inner_type: str) -> None:
     inner = {"type": inner_type}
     assert ForEachConfig.model_validate({"items": "{{ x }}", "step": inner}).step.type == inner_type
+
+
+def test_an_item_cannot_run_an_agent_that_waits_for_a_callback() -> None:
+    agent = {"agent": "worker", "input": {}, "wait_for_callback": True}
+    config = {"items": "{{ input.orders }}", "step": {"type": "agent", "config": agent}}
+    definition = {"nodes": [node("each", "for_each", config)], "edges": []}
+
+    errors = validate_definition(definition, default_registry().specs())
+
+    refused = [e for e in errors if (e.path or "").startswith("config.step")]
+    assert [(e.code, e.node_id) for e in refused] == [("invalid_config", "each")]
+    assert "callback" in refused[0].message
+    answered_at_once = {**agent, "wait_for_callback": False}
+    inner = {"type": "agent", "config": answered_at_once}
+    assert ForEachConfig.model_validate({"items": "{{ x }}", "step": inner}).step.type == "agent"

@@ -186,5 +186,5 @@ async def test_the_servers_own_scheduler_takes_the_ticks(
         listed = await client.get(f"{SCHEDULES}/{made['id']}/fires")
         return sum(1 for fire in listed.json() if fire["run_status"] == "completed") >= 2
 
-    await eventually(two_runs, what="two ticks taken by the app's scheduler")
+    await eventually(two_runs, 30, "two ticks taken by the app's scheduler")
     await client.post(f"{SCHEDULES}/{made['id']}/pause")

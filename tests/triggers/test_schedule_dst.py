@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
     from towpath.config import Settings
 
-STEP = timedelta(minutes=15)
+# Half-hour steps land on every :00 and :30, the times the crons name.
+STEP = timedelta(minutes=30)
 
 # (zone, cron, the local day the clocks change, the local times it fires, day by day)
 CHANGES = [

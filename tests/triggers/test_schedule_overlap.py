@@ -36,6 +36,8 @@ async def _tick(scheduler: Scheduler, clock: Clock, ticks: int) -> None:
 
 
 async def _finish(client: httpx.AsyncClient, run_id: str) -> None:
+    # A run a tick started may not have reached its approval yet.
+    await wait_for(client, run_id, "waiting")
     approved = await client.post(f"{API}/runs/{run_id}/approve", json={"approved": True})
     assert approved.status_code == 200, approved.text
     await wait_for(client, run_id, "completed")
@@ -113,7 +115,7 @@ async def test_cancel_other_cancels_the_run_in_flight_and_starts(
     (first, _, _), (second, _, _) = await scheduled_runs(app, made["id"])
     cancelled = await wait_for(client, first, "cancelled")
     assert second in (cancelled["error"] or "")
-    assert (await client.get(f"{API}/runs/{second}")).json()["status"] == "waiting"
+    assert (await wait_for(client, second, "waiting"))["status"] == "waiting"
     assert await _outcomes(app, made["id"]) == ["started", "started"]
 
 
