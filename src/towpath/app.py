@@ -34,6 +34,7 @@ from towpath.api.routes import (
     health,
     hooks,
     inbox,
+    me,
     members,
     metrics,
     queues,
@@ -244,6 +245,7 @@ def api_routes(profiles: frozenset[str] = frozenset()) -> tuple[BaseRoute, ...]:
         run_deletion,
         groups,
         inbox,
+        me,
     ):
         api.include_router(router.router)
     top.include_router(api)

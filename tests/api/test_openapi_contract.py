@@ -63,7 +63,7 @@ OPERATIONS = {
 }  # fmt: skip
 OPERATIONS |= {
     "list_groups", "create_group", "get_group", "set_group_members", "delete_group",
-    "list_inbox", "count_inbox",
+    "list_inbox", "count_inbox", "get_me",
 }  # fmt: skip
 # The executions profile (founding document 002).
 EXECUTIONS = {

@@ -126,6 +126,7 @@ POLICY = {
     ("DELETE", "/api/v1/groups/{name}"): "admin",
     ("GET", "/api/v1/inbox"): "viewer",
     ("GET", "/api/v1/inbox/count"): "viewer",
+    ("GET", "/api/v1/me"): "viewer",
     # The executions profile (founding document 002): the same roles as the run routes.
     ("POST", "/api/v1/workflows/{workflow_id}/start"): "operator",
     ("GET", "/api/v1/executions"): "viewer",
@@ -156,6 +157,8 @@ MISSING = "00000000-0000-7000-8000-000000000000"
 NAMED = {("GET", "/api/v1/queues/{name}"), ("POST", "/api/v1/queues/{name}/poll")}
 # The caller's own inbox count: every caller has one ({"count": 0} here).
 NAMED |= {("GET", "/api/v1/inbox/count")}
+# Who the caller is: every caller is someone (tests/api/test_me.py checks the answer).
+NAMED |= {("GET", "/api/v1/me")}
 # Valid bodies for the routes of one resource, so that an allowed call reaches the lookup
 # (and its 404); routes without an id get `{}` and answer 422, creating nothing.
 BODIES = {

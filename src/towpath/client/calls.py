@@ -1035,6 +1035,11 @@ def count_inbox(
     )
 
 
+def get_me() -> Call[m.CallerResponse]:
+    """Who the credential stands for, for any role: a client shows only what it allows."""
+    return Call("GET", "/me", m.CallerResponse)
+
+
 def deliver_webhook(hook_id: str, *, body: Mapping[str, Any] | None = None) -> Call[m.RunResponse]:
     """Start the trigger's run. A bad or missing signature, a timestamp more than five minutes
     off, or an unknown trigger id is 401 and starts nothing; a delivery id seen before

@@ -194,6 +194,27 @@ class CallbackHeartbeat(Model):
     extend_seconds: int = 3600
 
 
+class CallerKey(Model):
+    id: str
+    name: str
+    prefix: str
+
+
+class CallerResponse(Model):
+    workspace: CallerWorkspace
+    role: Literal["viewer", "operator", "editor", "admin"]
+    authenticated_by: Literal["api_key", "jwt"]
+    api_key: CallerKey | None
+    subject: str | None
+    expires_at: datetime | None
+
+
+class CallerWorkspace(Model):
+    id: str
+    slug: str
+    name: str
+
+
 class CancelInput(Model):
     reason: str | None = None
 
