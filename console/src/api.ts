@@ -98,34 +98,19 @@ export async function post<T>(session: Session, path: string, body: unknown = {}
   return (response.status === 204 ? null : response.json()) as Promise<T>;
 }
 
-// The API names no endpoint for "who am I". A stream token (any role may ask for one)
-// carries its caller's claims, signed but readable: `tps_<base64url JSON>.<signature>`,
-// the role among them. A token whose claims cannot be read falls back to an admin-only
-// read: 200 to an admin, and to any other role a 403 whose details name the role held.
-export async function callerRole(session: Session): Promise<Role> {
-  const { token } = await post<{ token: string }>(session, "/stream-tokens");
-  const claimed = roleClaimed(token);
-  if (claimed) return claimed;
-  try {
-    await send(session, "GET", "/api-keys?per_page=1");
-    return "admin";
-  } catch (error) {
-    const held = error instanceof ApiError && (error.details as { role?: string } | null)?.role;
-    if (held && held in RANK) return held as Role;
-    throw error;
-  }
+// Who the credential stands for (`GET /api/v1/me`, any role): its workspace, its role,
+// and the key or JWT subject it came with.
+export interface Me {
+  workspace: { id: string; slug: string; name: string };
+  role: Role;
+  authenticated_by: "api_key" | "jwt";
+  api_key: { id: string; name: string; prefix: string } | null;
+  subject: string | null;
+  expires_at: string | null;
 }
 
-function roleClaimed(token: string): Role | null {
-  const body = token.startsWith("tps_") ? token.slice(4).split(".")[0] : "";
-  try {
-    const claims = JSON.parse(atob(body.replace(/-/g, "+").replace(/_/g, "/"))) as {
-      role?: string;
-    };
-    return claims.role && claims.role in RANK ? (claims.role as Role) : null;
-  } catch {
-    return null;
-  }
+export async function whoAmI(session: Session): Promise<Me> {
+  return get<Me>(session, "/me");
 }
 
 export function query(params: Record<string, string | number | undefined | null>): string {

@@ -1,6 +1,6 @@
 // The console's shell: sign-in, navigation by role, and the page the path names.
 import { useEffect, useRef, useState, type ReactNode } from "react";
-import { callerRole, forgetSession, storedSession, type Session } from "./api";
+import { forgetSession, storedSession, whoAmI, type Session } from "./api";
 import { problem } from "./format";
 import { InboxPage } from "./pages/inbox";
 import { RunPage } from "./pages/run";
@@ -43,8 +43,8 @@ export function App() {
   const signIn = async (session: Session) => {
     setFailure(null);
     try {
-      const role = await callerRole(session);
-      setCaller({ session, role });
+      const me = await whoAmI(session);
+      setCaller({ session, role: me.role, me });
       return true;
     } catch (error) {
       setFailure(problem(error));
@@ -100,6 +100,10 @@ export function App() {
           ))}
         </nav>
         <span className="who">
+          <span className="identity" data-testid="identity">
+            {caller.me.api_key ? caller.me.api_key.name : caller.me.subject} ·{" "}
+            {caller.me.workspace.slug}
+          </span>
           <span className="role" data-testid="role">
             {caller.role}
           </span>

@@ -1,5 +1,6 @@
 // Live streams over WebSockets (docs/events.md): a run's snapshot then its events, resumed
-// with `after` = the last seq seen when the connection drops; and the caller's inbox.
+// with `after` = the last seq seen when the connection drops; the workspace's run events;
+// and the caller's inbox.
 import { useEffect, useRef, useState } from "react";
 import { openSocket, type Session } from "./api";
 import type { Run } from "./types";
@@ -14,6 +15,8 @@ export interface Snapshot {
 
 export interface EventMessage {
   type: "event";
+  run_id: string;
+  workflow_id: string;
   seq: number;
   event_type: string;
   step_id: string | null;
@@ -27,18 +30,26 @@ export type StreamState = "connecting" | "live" | "reconnecting" | "ended" | "re
 const FINAL = new Set([4400, 4401, 4403, 4404]);
 const ENDED = 1000;
 
-export function useRunStream(
+interface SocketUse {
+  // The path to open, asked again on every connection (a run stream resumes with `after`).
+  path: () => string;
+  opened?: () => void;
+  message: (found: { type: string; seq?: number }) => void;
+  // A run's stream closes with 1000 after its run's last event: nothing more will come.
+  endsOnClose: boolean;
+}
+
+// A socket kept open: reopened after a drop, at 250 ms doubling to 5 s between attempts,
+// until a close says that cannot help or the page goes.
+function useLiveSocket(
   session: Session,
-  runId: string,
-  handlers: { snapshot: (found: Snapshot) => void; event: (found: EventMessage) => void },
-  generation: number,
-): { state: StreamState; lastSeq: number; reason: string | null } {
+  use: SocketUse,
+  deps: unknown[],
+): { state: StreamState; reason: string | null } {
   const [state, setState] = useState<StreamState>("connecting");
   const [reason, setReason] = useState<string | null>(null);
-  const [lastSeq, setLastSeq] = useState(0);
-  const seen = useRef(0);
-  const latest = useRef(handlers);
-  latest.current = handlers;
+  const latest = useRef(use);
+  latest.current = use;
 
   useEffect(() => {
     let socket: WebSocket | null = null;
@@ -47,27 +58,16 @@ export function useRunStream(
     let delay = 250;
 
     const open = () => {
-      // The first connection asks for a snapshot; every later one resumes after what it saw.
-      const after = seen.current > 0 ? `?after=${seen.current}` : "";
-      socket = openSocket(session, `/ws/runs/${encodeURIComponent(runId)}${after}`);
+      socket = openSocket(session, latest.current.path());
       socket.onopen = () => {
         delay = 250;
         setState("live");
+        latest.current.opened?.();
       };
-      socket.onmessage = (message) => {
-        const found = JSON.parse(String(message.data)) as { type: string; seq?: number };
-        if (found.type === "snapshot") {
-          seen.current = found.seq ?? 0;
-          latest.current.snapshot(found as Snapshot);
-        } else if (found.type === "event" && (found.seq ?? 0) > seen.current) {
-          seen.current = found.seq ?? seen.current;
-          latest.current.event(found as EventMessage);
-        }
-        setLastSeq(seen.current);
-      };
+      socket.onmessage = (message) => latest.current.message(JSON.parse(String(message.data)));
       socket.onclose = (closed) => {
         if (stopped) return;
-        if (closed.code === ENDED) {
+        if (closed.code === ENDED && latest.current.endsOnClose) {
           setState("ended");
         } else if (FINAL.has(closed.code)) {
           setReason(closed.reason || `closed with ${closed.code}`);
@@ -85,10 +85,9 @@ export function useRunStream(
       window.clearTimeout(retry);
       if (socket) quietlyClose(socket);
     };
-    // `generation` opens the stream again (a retried run goes on after its last event).
-  }, [session, runId, generation]);
+  }, [session, ...deps]);
 
-  return { state, lastSeq, reason };
+  return { state, reason };
 }
 
 // Closing a socket still opening makes the browser log an error: close it once open.
@@ -98,40 +97,74 @@ function quietlyClose(socket: WebSocket): void {
   else socket.close();
 }
 
+export function useRunStream(
+  session: Session,
+  runId: string,
+  handlers: { snapshot: (found: Snapshot) => void; event: (found: EventMessage) => void },
+  generation: number,
+): { state: StreamState; lastSeq: number; reason: string | null } {
+  const [lastSeq, setLastSeq] = useState(0);
+  const seen = useRef(0);
+  const { state, reason } = useLiveSocket(
+    session,
+    {
+      // The first connection asks for a snapshot; every later one resumes after what it saw.
+      path: () => {
+        const after = seen.current > 0 ? `?after=${seen.current}` : "";
+        return `/ws/runs/${encodeURIComponent(runId)}${after}`;
+      },
+      message: (found) => {
+        if (found.type === "snapshot") {
+          seen.current = found.seq ?? 0;
+          handlers.snapshot(found as Snapshot);
+        } else if (found.type === "event" && (found.seq ?? 0) > seen.current) {
+          seen.current = found.seq ?? seen.current;
+          handlers.event(found as EventMessage);
+        }
+        setLastSeq(seen.current);
+      },
+      endsOnClose: true,
+    },
+    // `generation` opens the stream again (a retried run goes on after its last event).
+    [runId, generation],
+  );
+  return { state, lastSeq, reason };
+}
+
+// Every run event of the caller's workspace as it commits (`/ws/stream`). That stream
+// starts live and takes no `after`, so each connection, the first and every one after a
+// drop, calls `joined`: the page reads again what it shows, missing nothing in between.
+export function useWorkspaceStream(
+  session: Session,
+  handlers: { joined: () => void; event: (found: EventMessage) => void },
+): StreamState {
+  return useLiveSocket(
+    session,
+    {
+      path: () => "/ws/stream",
+      opened: handlers.joined,
+      message: (found) => {
+        if (found.type === "event") handlers.event(found as EventMessage);
+      },
+      endsOnClose: false,
+    },
+    [],
+  ).state;
+}
+
 // Calls `changed` whenever the caller's inbox changes; reconnects when the socket drops.
 export function useInboxStream(session: Session, changed: () => void): StreamState {
-  const [state, setState] = useState<StreamState>("connecting");
-  const latest = useRef(changed);
-  latest.current = changed;
-  useEffect(() => {
-    let socket: WebSocket | null = null;
-    let retry: number | undefined;
-    let stopped = false;
-    const open = () => {
-      socket = openSocket(session, "/ws/inbox");
-      socket.onopen = () => setState("live");
-      socket.onmessage = (message) => {
-        const found = JSON.parse(String(message.data)) as { type: string };
-        if (found.type !== "ping") latest.current();
-      };
-      socket.onclose = (closed) => {
-        if (stopped) return;
-        if (FINAL.has(closed.code)) {
-          setState("refused");
-          return;
-        }
-        setState("reconnecting");
-        retry = window.setTimeout(open, 1000);
-      };
-    };
-    open();
-    return () => {
-      stopped = true;
-      window.clearTimeout(retry);
-      if (socket) quietlyClose(socket);
-    };
-  }, [session]);
-  return state;
+  return useLiveSocket(
+    session,
+    {
+      path: () => "/ws/inbox",
+      message: (found) => {
+        if (found.type !== "ping") changed();
+      },
+      endsOnClose: false,
+    },
+    [],
+  ).state;
 }
 
 // A step's status as its events tell it.

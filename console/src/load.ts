@@ -31,13 +31,3 @@ export function useLoad<T>(read: () => Promise<T>, deps: unknown[]): Loaded<T> {
   }, [reload]);
   return { data, error, reload };
 }
-
-// Calls `tick` every `ms` while the page is shown.
-export function useEvery(ms: number, tick: () => void): void {
-  const saved = useRef(tick);
-  saved.current = tick;
-  useEffect(() => {
-    const timer = window.setInterval(() => saved.current(), ms);
-    return () => window.clearInterval(timer);
-  }, [ms]);
-}

@@ -1,10 +1,11 @@
 // Who is signed in, with which role: shared by every page through a context.
 import { createContext, useContext } from "react";
-import { may, type Role, type Session } from "./api";
+import { may, type Me, type Role, type Session } from "./api";
 
 export interface Caller {
   session: Session;
   role: Role;
+  me: Me;
 }
 
 export const CallerContext = createContext<Caller | null>(null);

@@ -8,21 +8,22 @@ from typing import TYPE_CHECKING
 import httpx
 from playwright.async_api import expect
 
-from tests.console.conftest import new_key
+from tests.console.conftest import SHARED_LOOP, new_key
 from tests.console.pages import ConsoleTab
 from tests.console.workflows import broken_draft, waiting_run
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
     from playwright.async_api import Browser
 
     from tests.events.conftest import LiveServer
 
+pytestmark = SHARED_LOOP
+
 
 async def test_a_viewer_is_shown_no_button_it_may_not_use(
-    app: FastAPI, live: LiveServer, browser: Browser
+    live: LiveServer, browser: Browser, workspace: str
 ) -> None:
-    admin = {"Authorization": f"Bearer {await new_key(app, 'admin')}"}
+    admin = {"Authorization": f"Bearer {await new_key(live, 'admin', workspace)}"}
     async with httpx.AsyncClient(base_url=live.http, headers=admin) as client:
         run_id = await waiting_run(client)
         broken_id = await broken_draft(client)
@@ -39,7 +40,7 @@ async def test_a_viewer_is_shown_no_button_it_may_not_use(
     # The browser logs the refusal (a 401) itself; nothing after it may log an error.
     tab.errors.clear()
 
-    await tab.sign_in(await new_key(app, "viewer"))
+    await tab.sign_in(await new_key(live, "viewer", workspace))
     await expect(page.get_by_test_id("role")).to_have_text("viewer")
 
     await page.get_by_role("link", name="Welcome").click()

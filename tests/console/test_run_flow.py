@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING
 import httpx
 from playwright.async_api import expect
 
-from tests.console.conftest import new_key
+from tests.console.conftest import SHARED_LOOP, new_key
 from tests.console.pages import ConsoleTab
 from tests.console.workflows import STEPS, draft
 from tests.runs import event_types
 from tests.waiting import eventually
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
     from playwright.async_api import Browser, Locator, Page
 
     from tests.events.conftest import LiveServer
 
+pytestmark = SHARED_LOOP
 
 PHONE = 390
 
@@ -40,9 +40,9 @@ async def finished_after(page: Page, seq: int) -> bool:
 
 
 async def test_an_operator_runs_a_workflow_from_start_to_retry(
-    app: FastAPI, live: LiveServer, browser: Browser, database_url: str
+    live: LiveServer, browser: Browser, database_url: str, workspace: str
 ) -> None:
-    key = await new_key(app, "admin")
+    key = await new_key(live, "admin", workspace)
     backend = database_url.split("+", 1)[0]
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=live.http, headers=headers) as client:

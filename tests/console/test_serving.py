@@ -9,25 +9,32 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+import pytest_asyncio
 from starlette.applications import Starlette
 from websockets.exceptions import ConnectionClosed
 
+from tests.console.conftest import SHARED_LOOP, new_key
 from tests.events.clients import receive, socket
 from towpath.api.console import BUILT, console_routes
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
     from pathlib import Path
 
     from tests.events.conftest import LiveServer
 
+pytestmark = SHARED_LOOP
 ASSETS = sorted(path.name for path in (BUILT / "assets").iterdir())
 INDEX = (BUILT / "index.html").read_bytes()
-# Serving files touches no run: one database is enough.
-ONE_DATABASE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-OUTSIDE = ("/ui/assets/gone.js", "/ui/assets/%2e%2e/index.html", "/ui/assets/..%2F..%2Fapp.py")
 
 
-@ONE_DATABASE
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(live: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    """The console's files need no credential."""
+    async with httpx.AsyncClient(base_url=live.http) as found:
+        yield found
+
+
 async def test_every_page_under_ui_is_the_console_itself(client: httpx.AsyncClient) -> None:
     for path in ("/ui/", "/ui/runs/0190", "/ui/workflows/x/stats"):
         response = await client.get(path)
@@ -43,7 +50,6 @@ async def test_every_page_under_ui_is_the_console_itself(client: httpx.AsyncClie
     assert (bare.status_code, bare.headers["location"]) == (308, "/ui/")
 
 
-@ONE_DATABASE
 async def test_hashed_assets_are_cached_for_good_and_nothing_else_is_served(
     client: httpx.AsyncClient,
 ) -> None:
@@ -74,10 +80,10 @@ async def test_a_console_that_was_not_built_says_how_to_build_it(tmp_path: Path)
     assert "scripts/console-build" in response.text
 
 
-@ONE_DATABASE
 async def test_sockets_open_to_the_console_own_origin_only(
-    live: LiveServer, auth_headers: dict[str, str]
+    live: LiveServer, workspace: str
 ) -> None:
+    auth_headers = {"Authorization": f"Bearer {await new_key(live, 'viewer', workspace)}"}
     own = {**auth_headers, "Origin": live.http}
     async with socket(live, "/ws/inbox", own) as ws:
         assert (await receive(ws))["type"] == "snapshot"

@@ -9,25 +9,25 @@ from typing import TYPE_CHECKING
 import httpx
 from playwright.async_api import expect
 
-from tests.console.conftest import new_key
+from tests.console.conftest import SHARED_LOOP, new_key
 from tests.console.pages import ConsoleTab
 from tests.console.workflows import waiting_run
 from tests.waiting import eventually
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
     from playwright.async_api import Browser, WebSocketRoute
 
     from tests.events.conftest import LiveServer
 
+pytestmark = SHARED_LOOP
+
 
 async def test_a_dropped_run_stream_resumes_after_the_last_event_seen(
-    app: FastAPI, live: LiveServer, browser: Browser
+    live: LiveServer, browser: Browser, workspace: str
 ) -> None:
-    key = await new_key(app, "operator")
-    async with httpx.AsyncClient(
-        base_url=live.http, headers={"Authorization": f"Bearer {await new_key(app, 'admin')}"}
-    ) as client:
+    key = await new_key(live, "operator", workspace)
+    admin = {"Authorization": f"Bearer {await new_key(live, 'admin', workspace)}"}
+    async with httpx.AsyncClient(base_url=live.http, headers=admin) as client:
         run_id = await waiting_run(client)
 
         tab = await ConsoleTab.open(browser, live.http, 1280, "resume")

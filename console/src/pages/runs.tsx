@@ -1,8 +1,9 @@
-// Runs: filtered by workflow, status and time, refreshed while the page is open.
-import { useState } from "react";
+// Runs: filtered by workflow, status and time, kept current by the workspace's live stream.
+import { useEffect, useRef, useState } from "react";
 import { list, query } from "../api";
 import { between, seconds, when } from "../format";
-import { useEvery, useLoad } from "../load";
+import { useWorkspaceStream } from "../live";
+import { useLoad } from "../load";
 import { Link, useLocation } from "../router";
 import { useCaller } from "../session";
 import type { RunSummary, Workflow } from "../types";
@@ -39,7 +40,23 @@ export function RunsPage() {
       ),
     [session, workflowId, status, since, until],
   );
-  useEvery(2000, () => void runs.reload());
+  // A burst of events (a run's steps finishing together) costs one read, not one each.
+  const pending = useRef<number | undefined>(undefined);
+  const reloadSoon = () => {
+    if (pending.current !== undefined) return;
+    pending.current = window.setTimeout(() => {
+      pending.current = undefined;
+      void runs.reload();
+    }, 150);
+  };
+  useEffect(() => () => window.clearTimeout(pending.current), []);
+  const stream = useWorkspaceStream(session, {
+    joined: () => void runs.reload(),
+    // Only a run's own events change what a row shows (its status, start and end).
+    event: (found) => {
+      if (found.event_type.startsWith("run.")) reloadSoon();
+    },
+  });
   const names = new Map((workflows.data?.items ?? []).map((w) => [w.id, `${w.name} v${w.version}`]));
 
   return (
@@ -90,7 +107,10 @@ export function RunsPage() {
           {runs.error}
         </p>
       )}
-      {runs.data && <p className="hint">{runs.data.total} runs; refreshed every 2 s</p>}
+      <p className="hint">
+        {runs.data && `${runs.data.total} runs; `}updates:{" "}
+        <span data-testid="stream-state">{stream}</span>
+      </p>
       <div className="table-wrap">
         <table>
           <thead>
