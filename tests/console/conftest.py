@@ -75,14 +75,18 @@ async def live(database_url: str) -> AsyncIterator[LiveServer]:
         yield server
 
 
+def installed(browser: Path, package: str) -> Path:
+    """A browser of the system's: without it its tests skip, except in CI, where they fail."""
+    if not browser.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI runs the console's browser tests: install {package} ({browser})")
+        pytest.skip(f"no {browser}: `apt-get install {package}` runs these tests")
+    return browser
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Path:
-    """Debian's Chromium: without it the browser tests skip, except in CI, where they fail."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI runs the console's browser tests: install {CHROMIUM}")
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    return CHROMIUM
+    return installed(CHROMIUM, "chromium")
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

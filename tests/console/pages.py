@@ -22,6 +22,16 @@ BLOCKING = ("serious", "critical")
 expect.set_options(timeout=20_000)
 
 
+def assert_accessible(name: str, violations: list[dict[str, Any]]) -> None:
+    """Fails on axe-core's serious or critical findings, naming each and where it is."""
+    blocking = [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in violations
+        if v["impact"] in BLOCKING
+    ]
+    assert not blocking, f"axe on {name}: {json.dumps(blocking, indent=1)}"
+
+
 class ConsoleTab:
     def __init__(self, page: Page, base: str, label: str) -> None:
         self.page = page
@@ -66,12 +76,7 @@ class ConsoleTab:
         found: list[dict[str, Any]] = await self.page.evaluate(
             "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
         )
-        blocking = [
-            {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
-            for v in found
-            if v["impact"] in BLOCKING
-        ]
-        assert not blocking, f"axe on {name}: {json.dumps(blocking, indent=1)}"
+        assert_accessible(name, found)
 
     def assert_no_errors(self) -> None:
         assert not self.errors, f"console errors: {self.errors}"
