@@ -122,8 +122,13 @@ export function query(params: Record<string, string | number | undefined | null>
   return text ? `?${text}` : "";
 }
 
-// Sockets take the credential as a subprotocol pair (docs/events.md): never in the URL.
-export function openSocket(session: Session, path: string): WebSocket {
+// Sockets take the credential as a subprotocol pair (docs/events.md): never in the URL. A
+// socket carries no X-Workspace header, so a session that names a workspace opens its
+// sockets with a stream token, which keeps the workspace it was asked for in.
+export async function openSocket(session: Session, path: string): Promise<WebSocket> {
+  const credential = session.workspace
+    ? (await post<{ token: string }>(session, "/stream-tokens")).token
+    : session.credential;
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  return new WebSocket(`${scheme}://${location.host}${path}`, ["towpath.bearer", session.credential]);
+  return new WebSocket(`${scheme}://${location.host}${path}`, ["towpath.bearer", credential]);
 }

@@ -2,7 +2,7 @@
 // with `after` = the last seq seen when the connection drops; the workspace's run events;
 // and the caller's inbox.
 import { useEffect, useRef, useState } from "react";
-import { openSocket, type Session } from "./api";
+import { ApiError, openSocket, type Session } from "./api";
 import type { Run } from "./types";
 
 export interface Snapshot {
@@ -57,8 +57,28 @@ function useLiveSocket(
     let stopped = false;
     let delay = 250;
 
-    const open = () => {
-      socket = openSocket(session, latest.current.path());
+    const again = () => {
+      setState("reconnecting");
+      retry = window.setTimeout(() => void open(), delay);
+      delay = Math.min(delay * 2, 5000);
+    };
+    const open = async () => {
+      try {
+        socket = await openSocket(session, latest.current.path());
+      } catch (error) {
+        if (stopped) return;
+        if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+          setReason(error.message);
+          setState("refused");
+        } else {
+          again();
+        }
+        return;
+      }
+      if (stopped) {
+        quietlyClose(socket);
+        return;
+      }
       socket.onopen = () => {
         delay = 250;
         setState("live");
@@ -73,13 +93,11 @@ function useLiveSocket(
           setReason(closed.reason || `closed with ${closed.code}`);
           setState("refused");
         } else {
-          setState("reconnecting");
-          retry = window.setTimeout(open, delay);
-          delay = Math.min(delay * 2, 5000);
+          again();
         }
       };
     };
-    open();
+    void open();
     return () => {
       stopped = true;
       window.clearTimeout(retry);

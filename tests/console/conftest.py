@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from tests.events.conftest import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
+# JWTs signed with it are accepted, for the tests of people who sign in with one.
+JWT_SECRET = "console-tests-secret-of-at-least-32-characters"
 # Every test module here: `pytestmark = SHARED_LOOP`.
 SHARED_LOOP = pytest.mark.asyncio(loop_scope="session")
 
@@ -69,6 +71,7 @@ async def live(database_url: str) -> AsyncIterator[LiveServer]:
         # Steps picked up within a blink, so a test watches a run rather than waits for it.
         poll_seconds=0.05,
         stream_heartbeat_seconds=2.0,
+        jwt_secret=JWT_SECRET,
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app), serving(app) as server:

@@ -39,7 +39,7 @@ async def test_the_runs_list_shows_runs_start_and_change_live(
         workflow_id = await draft(client)
         assert (await client.post(f"/api/v1/workflows/{workflow_id}/publish")).status_code == 200
 
-        tab = await ConsoleTab.open(browser, live.http, 1280, "runs-live")
+        tab = await ConsoleTab.open(browser, live.http, 1280, "live")
         page = tab.page
         # Every workspace socket passes through here; while `cut` is set, each is dropped
         # as soon as it opens, as by a server that keeps restarting.
@@ -67,7 +67,7 @@ async def test_the_runs_list_shows_runs_start_and_change_live(
         cancelled = await client.post(f"/api/v1/runs/{first}/cancel", json={})
         assert cancelled.status_code == 200, cancelled.text
         await expect(status_of(page, first)).to_have_text("cancelled")
-        await tab.check("runs-live")
+        await tab.check("runs")
 
         # The stream drops and stays down while a second run starts and waits: its events
         # reach no socket of this page.
