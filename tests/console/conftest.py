@@ -93,13 +93,22 @@ def chromium() -> Path:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
+async def shared_browser(chromium: Path) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         found = await playwright.chromium.launch(executable_path=str(chromium))
         try:
             yield found
         finally:
             await found.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def browser(shared_browser: Browser) -> AsyncIterator[Browser]:
+    """The session's Chromium; the tabs a test opened close when it ends, and their sockets
+    with them."""
+    yield shared_browser
+    for context in shared_browser.contexts:
+        await context.close()
 
 
 @pytest.fixture
