@@ -7,7 +7,14 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from towpath.storage.sqlite_reads import inline_connector
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -30,7 +37,10 @@ class Database:
         self._writer = async_sessionmaker(
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
         )
-        self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._read_engine = (
+            _inline_reads(self.engine, sqlite_synchronous) if self.is_sqlite else None
+        )
+        self._reader = async_sessionmaker(self._read_engine or self.engine, expire_on_commit=False)
         # SQLite has one writer at a time. Queueing writers here is far cheaper than letting
         # them collide on the file lock, where SQLite's busy handler sleeps milliseconds.
         self._write_turn = asyncio.Lock() if self.is_sqlite else None
@@ -55,7 +65,29 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        if self._read_engine is not None:
+            await self._read_engine.dispose()
         await self.engine.dispose()
+
+
+def _inline_reads(engine: AsyncEngine, synchronous: str) -> AsyncEngine | None:
+    """Read transactions of a SQLite file run on the event loop's thread (see
+    `sqlite_reads`); an in-memory database is one connection's own, so it has none."""
+    url = engine.url
+    database = url.database or ""
+    if database in ("", ":memory:") or "mode=memory" in str(url):
+        return None
+    args, kwargs = engine.dialect.create_connect_args(url)
+    reads = create_async_engine(url, async_creator=inline_connector(args, kwargs))
+    _configure_sqlite(reads.sync_engine, synchronous)
+
+    @event.listens_for(reads.sync_engine, "connect")
+    def _read_only(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    return reads
 
 
 def _configure_sqlite(sync_engine: Any, synchronous: str) -> None:
