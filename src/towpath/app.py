@@ -220,10 +220,9 @@ def api_routes(profiles: frozenset[str] = frozenset()) -> tuple[BaseRoute, ...]:
     made again (each test makes one, an embedder may) shares the routes already built,
     which hold no state of any app."""
     top = APIRouter(generate_unique_id_function=operation_id)
-    # Every route under /api/v1 authenticates its caller; routes then ask for a role.
-    api = APIRouter(
-        prefix="/api/v1", dependencies=[Depends(current_principal)], responses=AUTHENTICATED
-    )
+    # Every route under /api/v1 authenticates its caller; routes then ask for a role. Each
+    # router is included at the top, not within an /api/v1 router: a request is matched
+    # against every router's routes at each level of nesting, more than once.
     for router in (
         workflows,
         runs,
@@ -247,8 +246,12 @@ def api_routes(profiles: frozenset[str] = frozenset()) -> tuple[BaseRoute, ...]:
         inbox,
         me,
     ):
-        api.include_router(router.router)
-    top.include_router(api)
+        top.include_router(
+            router.router,
+            prefix="/api/v1",
+            dependencies=[Depends(current_principal)],
+            responses=AUTHENTICATED,
+        )
     # Authenticates on its own: an EventSource may bring a stream token in the URL.
     stream_errors = {**AUTHENTICATED, **errors(400, 404)}
     top.include_router(streams.api_router, prefix="/api/v1", responses=stream_errors)

@@ -16,20 +16,25 @@ log = logging.getLogger("towpath.http")
 _PARAMETER = re.compile(r"\\{[^/]+?\\}")
 
 
-def route_patterns(app: Any) -> list[tuple[re.Pattern[str], str]]:
-    """Each documented path template of the app, as a pattern matching its paths."""
+Routes = dict[int, list[tuple[re.Pattern[str], str]]]
+
+
+def route_patterns(app: Any) -> Routes:
+    """Each documented path template of the app, as a pattern matching its paths, by how
+    many segments it has: a path is tried against a few templates, not all of them."""
     templates = [*app.openapi().get("paths", {}), "/docs", "/redoc", "/openapi.json"]
-    return [
-        (re.compile("^" + _PARAMETER.sub("[^/]+", re.escape(template)) + "$"), template)
-        for template in templates
-    ]
+    routes: Routes = {}
+    for template in templates:
+        pattern = re.compile("^" + _PARAMETER.sub("[^/]+", re.escape(template)) + "$")
+        routes.setdefault(template.count("/"), []).append((pattern, template))
+    return routes
 
 
 class ObserveMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._routes: list[tuple[re.Pattern[str], str]] | None = None
+        self._routes: Routes | None = None
 
     def route_of(self, scope: Scope) -> str:
         # The template (/api/v1/runs/{run_id}), never the raw path: ids would make a time
@@ -37,7 +42,8 @@ class ObserveMiddleware:
         if self._routes is None:
             self._routes = route_patterns(scope["app"])
         path: str = scope["path"]
-        return next((t for pattern, t in self._routes if pattern.match(path)), "unmatched")
+        candidates = self._routes.get(path.count("/"), ())
+        return next((t for pattern, t in candidates if pattern.match(path)), "unmatched")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,11 +67,16 @@ class ObserveMiddleware:
             self.metrics.http_duration.labels(method, route, str(status)).observe(seconds)
             path: str = scope["path"]
             level = logging.DEBUG if path.startswith(("/health", "/metrics")) else logging.INFO
-            log.log(
-                level,
-                "%s %s %s",
-                method,
-                path,
-                status,
-                extra={"route": route, "status": status, "duration_ms": round(seconds * 1000, 2)},
-            )
+            if log.isEnabledFor(level):
+                log.log(
+                    level,
+                    "%s %s %s",
+                    method,
+                    path,
+                    status,
+                    extra={
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(seconds * 1000, 2),
+                    },
+                )

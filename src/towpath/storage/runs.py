@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 
 from towpath.domain.errors import NotFound
 from towpath.domain.states import EventType, StepStatus
@@ -16,7 +16,7 @@ from towpath.storage.rows import RUN_COLUMNS, RunRow
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from sqlalchemy import Exists
+    from sqlalchemy import BindParameter, Exists, Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
 # The item_index of a step itself, not one of a for_each's items.
@@ -39,11 +39,20 @@ def run_row(row: Any) -> RunRow:
     return RunRow(*row)
 
 
+# The reads a dashboard makes all day are built once, with parameters: building a
+# statement costs more than SQLite takes to run it.
+_RUN_ID: BindParameter[str] = bindparam("run_id")
+_WORKSPACE_ID: BindParameter[str] = bindparam("workspace_id")
+_GET_RUN = select(*_RUN_FIELDS).where(Run.id == _RUN_ID)
+_GET_WORKSPACE_RUN = _GET_RUN.where(Run.workspace_id == _WORKSPACE_ID)
+
+
 async def get_run(session: AsyncSession, run_id: str, workspace_id: str | None = None) -> RunRow:
-    stmt = select(*_RUN_FIELDS).where(Run.id == run_id)
-    if workspace_id is not None:
-        stmt = stmt.where(Run.workspace_id == workspace_id)
-    found = (await session.execute(stmt)).first()
+    if workspace_id is None:
+        found = (await session.execute(_GET_RUN, {"run_id": run_id})).first()
+    else:
+        params = {"run_id": run_id, "workspace_id": workspace_id}
+        found = (await session.execute(_GET_WORKSPACE_RUN, params)).first()
     if found is None:
         raise RunNotFound(run_id)
     return run_row(found)
@@ -109,12 +118,11 @@ _READY_EVENTS = (EventType.STEP_QUEUED, EventType.STEP_SKIPPED, EventType.STEP_C
 _MADE_ORDER = (StepRun.created_at, StepRun.step_id, StepRun.item_index)
 
 
-async def step_runs(session: AsyncSession, run_id: str) -> list[StepRun]:
-    """The run's steps and items in the order they became ready."""
+def _step_runs_statement() -> Select[StepRun]:
     item = func.coalesce(RunEvent.data["item_index"].as_integer(), WHOLE)
     readied = (
         select(RunEvent.step_id, item.label("item_index"), RunEvent.seq)
-        .where(RunEvent.run_id == run_id, RunEvent.event_type.in_(_READY_EVENTS))
+        .where(RunEvent.run_id == _RUN_ID, RunEvent.event_type.in_(_READY_EVENTS))
         .subquery()
     )
     first = (
@@ -122,17 +130,24 @@ async def step_runs(session: AsyncSession, run_id: str) -> list[StepRun]:
         .group_by(readied.c.step_id, readied.c.item_index)
         .subquery()
     )
-    rows = await session.scalars(
+    return (
         select(StepRun)
         .outerjoin(
             first,
             and_(first.c.step_id == StepRun.step_id, first.c.item_index == StepRun.item_index),
         )
-        .where(StepRun.run_id == run_id)
+        .where(StepRun.run_id == _RUN_ID)
         # A row without such an event (none is known) goes last, by when it was made.
         .order_by(first.c.seq.is_(None), first.c.seq, *_MADE_ORDER)
     )
-    return list(rows)
+
+
+_STEP_RUNS = _step_runs_statement()
+
+
+async def step_runs(session: AsyncSession, run_id: str) -> list[StepRun]:
+    """The run's steps and items in the order they became ready."""
+    return list(await session.scalars(_STEP_RUNS, {"run_id": run_id}))
 
 
 @dataclass(frozen=True)
@@ -152,42 +167,51 @@ class StepGlance:
     available_at: datetime | None
 
 
+_STATUS = StepRun.status
+_STEP_GLANCES = (
+    select(
+        StepRun.step_id,
+        StepRun.step_type,
+        _STATUS,
+        StepRun.attempt,
+        case((_STATUS == StepStatus.COMPLETED, StepRun.output)),
+        case((_STATUS.in_((StepStatus.WAITING, StepStatus.QUEUED)), StepRun.state)),
+        case((_STATUS == StepStatus.RETRYING, StepRun.attempts)),
+        StepRun.started_at,
+        StepRun.available_at,
+    )
+    .where(StepRun.run_id == _RUN_ID, StepRun.item_index == WHOLE)
+    .order_by(*_MADE_ORDER)
+)
+
+
 async def step_glances(session: AsyncSession, run_id: str) -> list[StepGlance]:
     """Every step of the run, in one query, in the order they were made: the order they
     became ready, but for steps made ready by one transition, which go by node id."""
-    status = StepRun.status
-    rows = await session.execute(
-        select(
-            StepRun.step_id,
-            StepRun.step_type,
-            status,
-            StepRun.attempt,
-            case((status == StepStatus.COMPLETED, StepRun.output)),
-            case((status.in_((StepStatus.WAITING, StepStatus.QUEUED)), StepRun.state)),
-            case((status == StepStatus.RETRYING, StepRun.attempts)),
-            StepRun.started_at,
-            StepRun.available_at,
-        )
-        .where(StepRun.run_id == run_id, StepRun.item_index == WHOLE)
-        .order_by(*_MADE_ORDER)
-    )
+    rows = await session.execute(_STEP_GLANCES, {"run_id": run_id})
     return [StepGlance(*row) for row in rows]
+
+
+def _run_and_size_statement(counted: Any) -> Select[Any]:
+    return (
+        select(*_RUN_FIELDS, counted)
+        .join(Workflow, Workflow.id == Run.workflow_id)
+        .where(Run.id == _RUN_ID, Run.workspace_id == _WORKSPACE_ID)
+    )
+
+
+_RUN_AND_SIZE = {
+    "postgresql": _run_and_size_statement(func.jsonb_array_length(Workflow.definition["nodes"])),
+    "sqlite": _run_and_size_statement(func.json_array_length(Workflow.definition, "$.nodes")),
+}
 
 
 async def run_and_size(session: AsyncSession, run_id: str, workspace_id: str) -> tuple[RunRow, int]:
     """The run and how many nodes (steps) its workflow's graph has, counted by the database
     in the same statement."""
-    if session.get_bind().dialect.name == "postgresql":
-        counted = func.jsonb_array_length(Workflow.definition["nodes"])
-    else:
-        counted = func.json_array_length(Workflow.definition, "$.nodes")
-    found = (
-        await session.execute(
-            select(*_RUN_FIELDS, counted)
-            .join(Workflow, Workflow.id == Run.workflow_id)
-            .where(Run.id == run_id, Run.workspace_id == workspace_id)
-        )
-    ).first()
+    stmt = _RUN_AND_SIZE[session.get_bind().dialect.name]
+    params = {"run_id": run_id, "workspace_id": workspace_id}
+    found = (await session.execute(stmt, params)).first()
     if found is None:
         raise RunNotFound(run_id)
     return run_row(found[:-1]), int(found[-1] or 0)
