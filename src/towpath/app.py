@@ -180,7 +180,8 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
     install_error_handlers(app)
     app.router.routes.extend(api_routes(settings.profiles))
     app.router.routes.extend(console_routes())
-    install_openapi(app, app.state.workflow_rules.limits)
+    # The routes of one profile set are built once a process, so their document is too.
+    install_openapi(app, app.state.workflow_rules.limits, routes_key=settings.profiles)
     # Outermost last: the request id must be set before anything can answer, and a body
     # is checked as data only within the size limit.
     app.add_middleware(RequestDataMiddleware)

@@ -9,12 +9,15 @@ schema takes a recursive one, which client generators cannot read.
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from fastapi.openapi.utils import get_openapi
 
 if TYPE_CHECKING:
+    from collections.abc import Hashable
+
     from fastapi import FastAPI
     from fastapi.routing import APIRoute
 
@@ -65,10 +68,26 @@ def openapi_document(app: FastAPI, limits: DefinitionLimits) -> Schema:
     return document
 
 
-def install_openapi(app: FastAPI, limits: DefinitionLimits) -> None:
+# Documents built for an app's routes, by what they were built from: building one takes a
+# third of a second, and each new app's first request needs it (for its metrics' route
+# templates), so an app made again (each test makes one) reads the one already built.
+_documents: dict[Hashable, Schema] = {}
+
+
+def install_openapi(app: FastAPI, limits: DefinitionLimits, routes_key: Hashable = None) -> None:
+    """`routes_key` names the routes the app was given (None: the app's own, not shared);
+    the routes it has when the document is first asked for are counted in the key too."""
+
     def openapi() -> Schema:
         if app.openapi_schema is None:
-            app.openapi_schema = openapi_document(app, limits)
+            key = None if routes_key is None else (routes_key, len(app.routes), limits)
+            shared = _documents.get(key) if key is not None else None
+            if shared is None:
+                shared = openapi_document(app, limits)
+                if key is not None:
+                    _documents[key] = shared
+            # A copy: whatever one app does to its document stays its own.
+            app.openapi_schema = copy.deepcopy(shared)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
