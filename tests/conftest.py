@@ -100,12 +100,21 @@ async def private_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
             await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def _truncate(url: str) -> None:
+async def _empty(url: str) -> None:
+    """Every table emptied and every sequence back at 1. DELETE, not TRUNCATE: a TRUNCATE of
+    every table gives each a new file and takes 0.6 s; deleting a test's few rows takes
+    milliseconds."""
     db = Database(url)
     try:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         async with db.transaction() as session:
-            await session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            for table in reversed(Base.metadata.sorted_tables):
+                await session.execute(text(f'DELETE FROM "{table.name}"'))
+            await session.execute(
+                text(
+                    "SELECT setval(quote_ident(sequencename), 1, false) FROM pg_sequences"
+                    " WHERE schemaname = current_schema()"
+                )
+            )
     finally:
         await db.dispose()
 
@@ -118,7 +127,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite+aiosqlite:///{path}"
     url: str = request.getfixturevalue("postgres_url")
-    asyncio.run(_truncate(url))
+    asyncio.run(_empty(url))
     return url
 
 
