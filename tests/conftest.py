@@ -108,7 +108,7 @@ async def _empty(url: str) -> None:
     try:
         async with db.transaction() as session:
             for table in reversed(Base.metadata.sorted_tables):
-                await session.execute(text(f'DELETE FROM "{table.name}"'))
+                await session.execute(table.delete())
             await session.execute(
                 text(
                     "SELECT setval(quote_ident(sequencename), 1, false) FROM pg_sequences"

@@ -30,3 +30,22 @@ def clarified_then_done() -> dict[str, Any]:
 
 def straight_through() -> dict[str, Any]:
     return {"nodes": [node("only", "transform", {"output": {"ok": True}})], "edges": []}
+
+
+def typed_form() -> dict[str, Any]:
+    """A clarification whose questions want a number, a whole number, a boolean, one
+    option and several options."""
+    questions = [
+        {"id": "ratio", "text": "Ratio?", "type": "number"},
+        {"id": "count", "text": "How many?", "type": "integer", "min": 1},
+        {"id": "urgent", "text": "Urgent?", "type": "boolean"},
+        {"id": "level", "text": "Level?", "type": "choice", "options": ["low", "high"]},
+        {"id": "extras", "text": "Extras?", "type": "multi_choice", "options": ["card", "wrap"]},
+    ]
+    return {
+        "nodes": [
+            node("ask", "clarification", {"questions": questions}),
+            node("done", "transform", {"output": {"count": "{{ ask.count }}"}}),
+        ],
+        "edges": [edge("ask", "done")],
+    }

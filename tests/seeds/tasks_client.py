@@ -93,19 +93,23 @@ class TasksClient:
 
     @asynccontextmanager
     async def events(self, path: str) -> AsyncIterator[EventStream]:
-        """`path` is `/ws/tasks/{id}`, `/ws/runs/{id}` or `/ws/stream`."""
-        async with connect(
-            f"{self.ws_base}{path}", additional_headers=self.headers, open_timeout=10
-        ) as ws:
+        """`path` is `/ws/tasks/{id}`, `/ws/runs/{id}` or `/ws/stream`. The last two are
+        also towpath's own streams' paths: towpath's README has this client ask for the
+        document's events there with `?events=tasks`."""
+        shared = not path.startswith("/ws/tasks/")
+        url = f"{self.ws_base}{path}" + ("?events=tasks" if shared else "")
+        async with connect(url, additional_headers=self.headers, open_timeout=10) as ws:
             yield EventStream(ws)
 
 
 class EventStream:
-    """The document's events as they come; messages of other kinds are passed over."""
+    """The document's events as they come; its heartbeats are passed over, and any other
+    message is a failure: the document's sockets carry its events alone."""
 
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
         self.seen: list[Json] = []
+        self.others: list[Json] = []
 
     async def next_event(self, also: frozenset[str] = frozenset(), seconds: float = 15.0) -> Json:
         """The next of the document's events (or of the custom names in `also`)."""
@@ -114,6 +118,8 @@ class EventStream:
             if event.get("event_type") in EVENT_TYPES | also:
                 self.seen.append(event)
                 return event
+            if event.get("type") != "ping":
+                self.others.append(event)
 
     async def until(self, *event_types: str, seconds: float = 15.0) -> Json:
         """Events up to the first of `event_types` (returned)."""

@@ -17,6 +17,7 @@ from tests.seeds.executions_flows import (
     accepted_then_done,
     clarified_then_done,
     straight_through,
+    typed_form,
 )
 from tests.tenants import other_workspace
 from tests.waiting import eventually
@@ -336,6 +337,66 @@ async def test_a_clarification_missing_answers_is_a_400(
 
     assert (raised.value.status, raised.value.error.error_code) == (400, "ANSWERS_INVALID")
     assert (await executions.get(started.execution_id)).status == "waiting_clarification"
+
+
+async def test_text_answers_are_read_as_their_questions_types(
+    client: httpx.AsyncClient, executions: ExecutionsClient
+) -> None:
+    started = await executions.start(await publish(client, typed_form()), "p")
+    await reaches(executions, started.execution_id, "waiting_clarification")
+    answers = {"ratio": "0.5", "count": "3", "urgent": "Yes", "level": "high"}
+    answers["extras"] = "wrap, card"
+
+    await executions.clarify(started.execution_id, answers)
+    done = await reaches(executions, started.execution_id, "completed")
+
+    assert done.completed_steps == ["ask", "done"]
+    context = (await client.get(f"/api/v1/runs/{started.execution_id}")).json()["context"]
+    assert context["ask"] == {
+        "ratio": 0.5,
+        "count": 3,
+        "urgent": True,
+        "level": "high",
+        "extras": ["wrap", "card"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [("ratio", "half"), ("count", "2.5"), ("urgent", "maybe"), ("extras", '["card"')],
+)
+async def test_a_text_answer_that_is_not_its_questions_type_is_a_400(
+    client: httpx.AsyncClient, executions: ExecutionsClient, question: str, text: str
+) -> None:
+    started = await executions.start(await publish(client, typed_form()), "p")
+    await reaches(executions, started.execution_id, "waiting_clarification")
+    answers = {"ratio": "1", "count": "1", "urgent": "no", "level": "low", "extras": "card"}
+
+    with pytest.raises(ApiError) as raised:
+        await executions.clarify(started.execution_id, {**answers, question: text})
+
+    assert (raised.value.status, raised.value.error.error_code) == (400, "INVALID_ANSWER")
+    details = raised.value.error.details or {}
+    assert (details["question_id"], details["answer"]) == (question, text)
+    assert (await executions.get(started.execution_id)).status == "waiting_clarification"
+
+
+async def test_the_list_holds_every_execution_as_the_document_pages_none(
+    client: httpx.AsyncClient, executions: ExecutionsClient
+) -> None:
+    workflow_id = await publish(client, straight_through())
+    started = [await executions.start(workflow_id, "many") for _ in range(23)]
+
+    listed = await executions.list(project_id="many")
+    paged = await executions.http.get(
+        "/api/v1/executions", params={"project_id": "many", "per_page": 5, "page": 2}
+    )
+
+    assert {e.execution_id for e in listed} == {e.execution_id for e in started}
+    assert len(listed) == 23
+    assert paged.status_code == 200
+    assert len(paged.json()) == 5
+    assert paged.headers["X-Total-Count"] == "23"
 
 
 async def test_another_workspaces_executions_stay_invisible(

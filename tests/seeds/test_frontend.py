@@ -6,17 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from tests.events.conftest import serving
+from tests.factories import node
+from tests.runs import wait_for
 from tests.waiting import eventually
 from towpath.app import create_app
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from fastapi import FastAPI
     from websockets.asyncio.client import ClientConnection
 
@@ -91,11 +97,12 @@ async def test_a_run_with_an_approval_from_trigger_to_completion(
     assert run["workflow_id"] == workflow_id
     assert run["trigger_type"] == "manual"
 
-    async def waiting() -> bool:
+    async def paused() -> bool:
         listed = await runs_of(client, workflow_id)
-        return [r["status"] for r in listed if r["id"] == run["id"]] == ["waiting"]
+        return [r["status"] for r in listed if r["id"] == run["id"]] == ["paused"]
 
-    await eventually(waiting, 15, "the run waits for its approval")
+    # The document's name for a run waiting on its approval: "Resume paused run".
+    await eventually(paused, 15, "the run waits for its approval")
     async with (
         serving(app) as live,
         connect(f"{live.ws}/ws/runs/{run['id']}", additional_headers=auth_headers) as ws,
@@ -167,9 +174,16 @@ async def test_a_draft_cannot_be_triggered(client: httpx.AsyncClient) -> None:
     created = await client.post(f"{API}/workflows", json={"name": "d", "definition": GRAPH})
 
     response = await client.post(f"{API}/runs/workflow/{created.json()['id']}/trigger", json={})
+    missing = await client.get(f"{API}/runs/workflow/nope")
+    invalid = await client.post(f"{API}/runs/workflow/x/trigger", json={"input": []})
 
+    # "Error responses use FastAPI's HTTPException": `detail` says what went wrong.
     assert response.status_code == 409, response.text
-    assert set(response.json()) == {"error_code", "message", "details", "request_id"}
+    assert "is a draft" in response.json()["detail"]
+    assert missing.status_code == 404
+    assert "nope" in missing.json()["detail"]
+    assert invalid.status_code == 422
+    assert invalid.json()["detail"][0]["loc"] == ["body", "input"]
 
 
 async def test_the_front_ends_run_list_is_the_runs_of_one_workflow(
@@ -191,6 +205,56 @@ async def test_the_front_ends_run_list_is_the_runs_of_one_workflow(
     assert len(everything) == 2
     assert unknown.status_code == 404
     assert unknown.json()["error_code"] == "WORKFLOW_NOT_FOUND"
+    # The document's RunResponse, whole, in its list.
+    assert {"input", "context", "trigger_type", "error", "started_at"} <= set(everything[0])
+    assert everything[0]["input"] == {}
+
+
+async def test_the_run_list_takes_dates_and_times_without_an_offset(
+    client: httpx.AsyncClient,
+) -> None:
+    workflow_id = await published(client)
+    await client.post(f"{API}/runs/workflow/{workflow_id}/trigger")
+    today = datetime.now(UTC).date()
+    tomorrow = today + timedelta(days=1)
+    naive_now = (datetime.now(UTC) + timedelta(minutes=5)).replace(tzinfo=None).isoformat()
+
+    def count(path: str, **params: str) -> Awaitable[httpx.Response]:
+        return client.get(f"{API}/{path}", params=params)
+
+    path = f"runs/workflow/{workflow_id}"
+    on_the_day = await count(path, since=today.isoformat(), until=today.isoformat())
+    later = await count(path, since=tomorrow.isoformat())
+    before_now = await count(path, until=naive_now)
+    assert (on_the_day.status_code, len(on_the_day.json())) == (200, 1), on_the_day.text
+    assert (later.status_code, len(later.json())) == (200, 0), later.text
+    assert (before_now.status_code, len(before_now.json())) == (200, 1), before_now.text
+    refused = await count(f"runs/workflow/{workflow_id}", since="yesterday")
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["query", "since"]
+
+
+async def test_a_runs_events_are_all_there_to_replay(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    inner = {"type": "transform", "config": {"output": {}}}
+    config = {"items": "{{ input.items }}", "step": inner, "concurrency": 50}
+    many = {"nodes": [node("each", "for_each", config)], "edges": []}
+    workflow = await client.post(f"{API}/workflows", json={"name": "many", "definition": many})
+    workflow_id = workflow.json()["id"]
+    assert (await client.post(f"{API}/workflows/{workflow_id}/publish")).status_code == 200
+    body = {"input": {"items": list(range(400))}}
+    run = (await client.post(f"{API}/workflows/{workflow_id}/run", json=body)).json()
+    await wait_for(client, run["id"], "completed", seconds=120)
+
+    replay = await client.get(f"{API}/runs/{run['id']}/events")
+    first = await client.get(f"{API}/runs/{run['id']}/events", params={"limit": 10})
+
+    events = replay.json()
+    assert len(events) > 1000
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert events[-1]["event_type"] == "run.completed"
+    assert len(first.json()) == 10
 
 
 async def test_a_published_workflow_is_not_deleted(client: httpx.AsyncClient) -> None:
@@ -233,3 +297,21 @@ async def test_without_the_profile_its_paths_are_not_served(
 
 def _operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return [op for item in spec["paths"].values() for op in item.values()]
+
+
+async def test_its_socket_takes_the_same_bearer_header_and_refuses_none(
+    app: FastAPI, client: httpx.AsyncClient, auth_headers: dict[str, str]
+) -> None:
+    """The document names no credential for its socket; towpath's README has its client
+    send the `Authorization: Bearer` header its HTTP calls send (a browser: a stream token
+    in `?token=`). Without one the socket closes with 4401 before any message."""
+    workflow_id = await published(client)
+    run = (await client.post(f"{API}/runs/workflow/{workflow_id}/trigger")).json()
+    async with serving(app) as live:
+        async with connect(f"{live.ws}/ws/runs/{run['id']}", additional_headers=auth_headers) as ws:
+            assert (await next_message(ws))["type"] == "snapshot"
+        async with connect(f"{live.ws}/ws/runs/{run['id']}") as anonymous:
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(anonymous.recv(), 15)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401

@@ -3,10 +3,13 @@ plan, plan approval, execution, with the `llm` steps asking a local model server
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from tests.events.conftest import serving
 from tests.factories import edge, node
@@ -89,6 +92,7 @@ async def test_a_run_goes_from_analysis_through_plan_approval_to_completion(
     assert progress[-1] == 100
     assert run_events.types()[0] == "approved"
     assert run_events.types()[-1] == "completion"
+    assert (task_events.others, run_events.others) == ([], [])
     finished = await doc.get_run(run["id"])
     assert finished["status"] == "completed"
     assert finished["results"]["execute"]["text"] == "The summary is written."
@@ -123,6 +127,7 @@ async def test_a_rejected_plan_stops_the_run(doc: TasksClient, llm_server: LlmSe
         failure = await stream.until("failure")
 
     assert rejected["data"]["feedback"] == "Too risky"
+    assert stream.others == []
     assert "Too risky" in failure["data"]["error"]
     assert (await doc.get_run(run["id"]))["status"] == "failed"
     assert "execute" not in (await doc.get_run(run["id"]))["results"]
@@ -169,11 +174,77 @@ async def test_a_run_is_cancelled_by_patch_then_deleted(
         await events.until("cancelled")
 
     assert cancelled["status"] == "cancelled"
+    assert events.others == []
     assert (await doc.get_task(task["id"]))["status"] == "cancelled"
+    # The status it has changes nothing; one only its steps give is refused as the
+    # document refuses: a 400.
+    assert (await doc.update_run(run["id"], "cancelled"))["status"] == "cancelled"
     bad = await doc.http.patch(f"/api/runs/{run['id']}", json={"status": "completed"})
-    assert bad.status_code == 422
-    assert (await doc.http.delete(f"/api/runs/{run['id']}")).status_code == 204
+    assert bad.status_code == 400, bad.text
+    assert bad.json()["error_code"] == "INVALID_STATUS_CHANGE"
+    deleted = await doc.http.delete(f"/api/runs/{run['id']}")
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json() == {"id": run["id"], "deleted": True}
     assert (await doc.http.get(f"/api/runs/{run['id']}")).status_code == 404
+
+
+async def test_patch_holds_a_run_as_pending_and_lets_it_go_on_as_running(
+    doc: TasksClient, llm_server: LlmServer
+) -> None:
+    llm_server.reply("analysis", PLAN, "done")
+    task = await doc.create_task("Hold me", "something", 1)
+    run = await doc.create_run(task["id"])
+    await eventually(lambda: _plan_of(doc, run["id"]), 15, "the plan")
+
+    held = await doc.update_run(run["id"], "pending")
+    again = await doc.update_run(run["id"], "pending")
+    going = await doc.update_run(run["id"], "running")
+    approved = await doc.approve(run["id"], True, "go")
+    finished = await wait_status(doc, run["id"], "completed")
+    late = await doc.http.post(f"/api/runs/{run['id']}/approve", json={"approved": True})
+    ended = await doc.http.patch(f"/api/runs/{run['id']}", json={"status": "running"})
+
+    assert (held["status"], again["status"], going["status"]) == ("pending", "pending", "running")
+    assert approved["status"] == "running"
+    assert finished["results"]["execute"]["text"] == "done"
+    # What the run's state does not allow is the document's 400, never a 409.
+    assert (late.status_code, ended.status_code) == (400, 400), (late.text, ended.text)
+    assert (await doc.update_run(run["id"], "completed"))["status"] == "completed"
+
+
+async def test_deleting_a_run_in_flight_cancels_it_then_deletes_it(
+    doc: TasksClient, llm_server: LlmServer
+) -> None:
+    llm_server.reply("analysis", PLAN)
+    task = await doc.create_task("Drop me", "something", 1)
+    run = await doc.create_run(task["id"])
+    await eventually(lambda: _plan_of(doc, run["id"]), 15, "the plan")
+
+    deleted = await doc.http.delete(f"/api/runs/{run['id']}")
+
+    assert deleted.status_code == 200, deleted.text
+    assert (await doc.http.get(f"/api/runs/{run['id']}")).status_code == 404
+    assert (await doc.list_runs(task_id=task["id"]))["total"] == 0
+    assert (await doc.http.delete(f"/api/runs/{run['id']}")).status_code == 404
+
+
+async def test_towpaths_own_run_stream_of_a_task_run_is_unchanged(
+    doc: TasksClient, live: LiveServer, auth_headers: dict[str, str], llm_server: LlmServer
+) -> None:
+    llm_server.reply("analysis", PLAN)
+    task = await doc.create_task("Watched", "something", 1)
+    run = await doc.create_run(task["id"])
+    kinds: list[str] = []
+    async with connect(f"{live.ws}/ws/runs/{run['id']}", additional_headers=auth_headers) as ws:
+        await eventually(lambda: _plan_of(doc, run["id"]), 15, "the plan")
+        await doc.update_run(run["id"], "cancelled")
+        while "run.cancelled" not in kinds:
+            message = json.loads(await asyncio.wait_for(ws.recv(), 15))
+            kinds.append(message.get("event_type") or message["type"])
+
+    assert kinds[0] == "snapshot"
+    assert "run.cancelled" in kinds
+    assert not {"analysis_start", "plan_ready", "cancelled", "task_event"} & set(kinds)
 
 
 async def _plan_of(doc: TasksClient, run_id: str) -> bool:
@@ -186,19 +257,26 @@ async def test_lists_page_by_skip_and_limit_and_refuse_bad_parameters(doc: Tasks
 
     first = await doc.list_tasks()
     rest = await doc.list_tasks(skip=10, limit=100)
+    # "max 100 items per request": a larger limit answers at most 100.
+    capped = await doc.list_tasks(limit=500)
 
     assert (len(first["items"]), first["total"], first["limit"]) == (10, 12, 10)
     assert [t["name"] for t in rest["items"]] == ["task 1", "task 0"]
-    for params in ({"limit": 101}, {"limit": 0}, {"skip": -1}, {"status": "lost"}):
+    assert (len(capped["items"]), capped["limit"]) == (12, 100)
+    assert (await doc.list_runs(limit=101))["limit"] == 100
+    for params in ({"limit": 0}, {"skip": -1}, {"status": "lost"}, {"limit": "ten"}):
         refused = await doc.http.get("/api/tasks/", params=params)
         assert refused.status_code == 400, (params, refused.text)
         assert refused.json()["error_code"] == "INVALID_PARAMETER"
-    assert (await doc.http.get("/api/runs/", params={"limit": 500})).status_code == 400
     assert (await doc.http.get("/api/metrics/", params={"skip": "x"})).status_code == 400
     assert (await doc.http.get("/api/tasks/nope")).status_code == 404
     assert (await doc.http.get("/api/runs/nope")).status_code == 404
-    assert (await doc.http.post("/api/runs/", json={"task_id": "nope"})).status_code == 404
     assert (await doc.http.get("/api/metrics/task/nope/summary")).status_code == 404
+    # A filter naming no task finds nothing; a run of no task is an invalid parameter.
+    assert (await doc.list_runs(task_id="nope"))["total"] == 0
+    unknown = await doc.http.post("/api/runs/", json={"task_id": "nope"})
+    assert unknown.status_code == 400, unknown.text
+    assert unknown.json()["error_code"] == "INVALID_PARAMETER"
 
 
 async def test_steps_record_metrics_summarised_per_task_and_run(

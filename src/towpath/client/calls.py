@@ -210,7 +210,7 @@ def list_run_steps(run_id: str) -> Call[list[m.StepRunResponse]]:
 def list_run_events(
     run_id: str, *, after: int | None = None, limit: int | None = None
 ) -> Call[list[m.RunEventResponse]]:
-    """List Run Events"""
+    """The run's events in order; without `limit`, every one (the whole history to replay)."""
     return Call(
         "GET",
         f"/runs/{_part(run_id)}/events",
@@ -1100,13 +1100,13 @@ def trigger_workflow_run(
     *,
     idempotency_key: str | None = None,
     body: m.RunInput | Mapping[str, Any] | None = None,
-) -> Call[m.RunResponse]:
+) -> Call[m.FrontRun]:
     """`POST /api/v1/workflows/{id}/run` under the front end's path; the body may be left out
     (no input). An idempotency key replays the run either path started."""
     return Call(
         "POST",
         f"/runs/workflow/{_part(workflow_id)}/trigger",
-        m.RunResponse,
+        m.FrontRun,
         headers={"x-idempotency-key": idempotency_key},
         body=body,
     )
@@ -1115,20 +1115,29 @@ def trigger_workflow_run(
 def list_workflow_runs(
     workflow_id: str,
     *,
-    status: Literal["pending", "running", "waiting", "completed", "failed", "cancelled", "paused"]
+    status: Literal["pending", "running", "paused", "completed", "failed", "cancelled"]
     | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
     page: int | None = None,
     per_page: int | None = None,
     sort: Literal["completed_at", "-completed_at", "created_at", "-created_at", "status", "-status"]
     | None = None,
-) -> Call[list[m.RunSummary]]:
-    """`GET /api/v1/runs?workflow_id={id}` under the front end's path; an unknown workflow is a
-    404, not an empty list."""
+) -> Call[list[m.FrontRun]]:
+    """`GET /api/v1/runs?workflow_id={id}` under the front end's path, each run whole (input
+    and context); an unknown workflow is a 404, not an empty list."""
     return Call(
         "GET",
         f"/runs/workflow/{_part(workflow_id)}",
-        list[m.RunSummary],
-        params={"status": status, "page": page, "per_page": per_page, "sort": sort},
+        list[m.FrontRun],
+        params={
+            "status": status,
+            "since": since,
+            "until": until,
+            "page": page,
+            "per_page": per_page,
+            "sort": sort,
+        },
     )
 
 
@@ -1170,7 +1179,7 @@ def list_executions(
     sort: Literal["completed_at", "-completed_at", "created_at", "-created_at", "status", "-status"]
     | None = None,
 ) -> Call[list[m.ExecutionResponse]]:
-    """List Executions"""
+    """Every execution that matches, newest first, unless `page`/`per_page` ask for a page."""
     return Call(
         "GET",
         "/executions",
@@ -1223,7 +1232,8 @@ def submit_acceptance(
 def submit_clarification(
     execution_id: str, body: m.ClarificationRequest | Mapping[str, Any]
 ) -> Call[m.ExecutionResponse]:
-    """Submit Clarification"""
+    """Each text answer is read as its question's type (number, boolean, choice, ...); a text
+    that is not one is a 400 INVALID_ANSWER."""
     return Call(
         "POST", f"/executions/{_part(execution_id)}/clarification", m.ExecutionResponse, body=body
     )
@@ -1279,15 +1289,15 @@ def update_team_task(task_id: str, body: m.TaskUpdate | Mapping[str, Any]) -> Ca
     return Call("PATCH", f"/api/tasks/{_part(task_id)}", m.TaskResponse, body=body, root=True)
 
 
-def delete_team_task(task_id: str) -> Call[None]:
+def delete_team_task(task_id: str) -> Call[m.Deleted]:
     """Forgets the task; its workflow and runs stay."""
-    return Call("DELETE", f"/api/tasks/{_part(task_id)}", None, root=True)
+    return Call("DELETE", f"/api/tasks/{_part(task_id)}", m.Deleted, root=True)
 
 
 def list_task_runs(
     *, task_id: str | None = None, skip: int | None = None, limit: int | None = None
 ) -> Call[m.TaskRunList]:
-    """List Task Runs"""
+    """Runs, newest first; an unknown `task_id` has none."""
     return Call(
         "GET",
         "/api/runs/",
@@ -1298,7 +1308,8 @@ def list_task_runs(
 
 
 def start_task_run(body: m.TaskRunCreate | Mapping[str, Any]) -> Call[m.TaskRunResponse]:
-    """Starts a run of the task; it goes on in the background (watch `/ws/runs/{id}`)."""
+    """Starts a run of the task; it goes on in the background (watch `/ws/runs/{id}`). An
+    unknown `task_id` is a 400 `INVALID_PARAMETER`, as the document's invalid reference."""
     return Call("POST", "/api/runs/", m.TaskRunResponse, body=body, root=True)
 
 
@@ -1310,13 +1321,15 @@ def get_task_run(run_id: str) -> Call[m.TaskRunResponse]:
 def update_task_run(
     run_id: str, body: m.TaskRunUpdate | Mapping[str, Any]
 ) -> Call[m.TaskRunResponse]:
-    """`cancelled` cancels the run, `paused` pauses it, `running` resumes a paused run."""
+    """`cancelled` cancels the run, `pending` (or `paused`) holds it, `running` lets a held run
+    go on; the status the run already has changes nothing."""
     return Call("PATCH", f"/api/runs/{_part(run_id)}", m.TaskRunResponse, body=body, root=True)
 
 
-def delete_task_run(run_id: str) -> Call[None]:
-    """Only a finished run, as `DELETE /api/v1/runs/{id}`."""
-    return Call("DELETE", f"/api/runs/{_part(run_id)}", None, root=True)
+def delete_task_run(run_id: str) -> Call[m.Deleted]:
+    """Deletes the run with its steps, logs and metrics; a run still in flight is cancelled
+    first. Needs the admin role, as `DELETE /api/v1/runs/{id}`."""
+    return Call("DELETE", f"/api/runs/{_part(run_id)}", m.Deleted, root=True)
 
 
 def approve_task_run(

@@ -253,6 +253,13 @@ class CompleteRequest(Model):
     output: JsonValue | None = None
 
 
+class Deleted(Model):
+    """What a delete answers (200): the document names 201 and 404, and no empty answer."""
+
+    id: str
+    deleted: bool = True
+
+
 class DeliveryResponse(Model):
     id: int
     message_id: str
@@ -267,6 +274,16 @@ class DeliveryResponse(Model):
     created_at: datetime
     finished_at: datetime | None
     attempts: list[AttemptResponse]
+
+
+class DetailedError(Model):
+    """FastAPI's `{"detail": ...}` with towpath's error envelope."""
+
+    error_code: str
+    message: str
+    details: dict[str, Any]
+    request_id: str
+    detail: str | list[dict[str, Any]] = ""
 
 
 class Durations(Model):
@@ -406,6 +423,19 @@ class FireResponse(Model):
     run_id: str | None
     run_status: str | None
     detail: str | None
+
+
+class FrontRun(Model):
+    id: str
+    workflow_id: str
+    status: Literal["pending", "running", "paused", "completed", "failed", "cancelled"]
+    trigger_type: str
+    input: dict[str, Any]
+    context: dict[str, Any]
+    error: str | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
 
 
 class GroupCreate(Model):
@@ -1049,7 +1079,10 @@ class TaskRunResponse(Model):
 
 
 class TaskRunUpdate(Model):
-    status: Literal["cancelled", "paused", "running"]
+    status: (
+        Literal["pending", "running", "completed", "failed", "cancelled", "timeout"]
+        | Literal["paused"]
+    )
 
 
 class TaskUpdate(Model):

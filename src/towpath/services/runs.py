@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from towpath.storage.pagination import PageRequest
     from towpath.storage.rows import RunRow
 
+# A run's whole history is read this many events at a time.
+EVENT_CHUNK = 1000
+
 
 async def start(
     runtime: Runtime,
@@ -146,11 +149,21 @@ async def steps(runtime: Runtime, caller: Principal, run_id: str) -> list[StepRu
 
 
 async def events(
-    runtime: Runtime, caller: Principal, run_id: str, after: int, limit: int
+    runtime: Runtime, caller: Principal, run_id: str, after: int, limit: int | None
 ) -> list[RunEvent]:
+    """The run's events after `after`: at most `limit`, or with none, all of them (read
+    a chunk at a time, in one snapshot)."""
     async with runtime.db.read() as session:
         await queries.get_run(session, run_id, caller.workspace_id)
-        return await queries.events_after(session, run_id, after, limit)
+        if limit is not None:
+            return await queries.events_after(session, run_id, after, limit)
+        found: list[RunEvent] = []
+        while True:
+            chunk = await queries.events_after(session, run_id, after, EVENT_CHUNK)
+            found += chunk
+            if len(chunk) < EVENT_CHUNK:
+                return found
+            after = chunk[-1].seq
 
 
 async def logs(

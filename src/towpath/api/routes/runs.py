@@ -46,6 +46,7 @@ After = Annotated[
     int, Query(ge=0, le=SEQ_MAX, description="Only what comes after this sequence number")
 ]
 Limit = Annotated[int, Query(ge=1, le=1000)]
+EventLimit = Annotated[int | None, Query(ge=1, le=1000, description="At most this many events")]
 Since = Annotated[Moment | None, Query(description=f"Created at or after this: {MOMENT_RULE}")]
 Until = Annotated[Moment | None, Query(description=f"Created before this: {MOMENT_RULE}")]
 RunPages = Annotated[PageRequest, paging(SORTABLE, "-created_at")]
@@ -162,8 +163,9 @@ async def list_run_steps(run_id: str, runtime: RuntimeDep, caller: Viewer) -> li
 
 @router.get("/runs/{run_id}/events", responses=errors(404))
 async def list_run_events(
-    run_id: str, runtime: RuntimeDep, caller: Viewer, after: After = 0, limit: Limit = 1000
+    run_id: str, runtime: RuntimeDep, caller: Viewer, after: After = 0, limit: EventLimit = None
 ) -> list[RunEventResponse]:
+    """The run's events in order; without `limit`, every one (the whole history to replay)."""
     found = await service.events(runtime, caller, run_id, after, limit)
     return [RunEventResponse.model_validate(event) for event in found]
 

@@ -124,10 +124,10 @@ async def stream_run(
 
 
 def adapted(websocket: WebSocket, feed: Feed) -> Feed:
-    """The feed as a seed profile that speaks of runs wants it told (`app.state.feed_adapter`,
-    set when such a profile is on): the `tasks` profile adds its document's events."""
+    """The feed as a seed profile whose document shares the path wants it told
+    (`app.state.feed_adapter`, set when such a profile is on); towpath's own otherwise."""
     adapt = getattr(websocket.app.state, "feed_adapter", None)
-    return feed if adapt is None else cast("Feed", adapt(websocket.app.state.db, feed))
+    return feed if adapt is None else cast("Feed", adapt(websocket, feed))
 
 
 async def serve_socket(websocket: WebSocket, open_feed: OpenFeed) -> None:

@@ -3,12 +3,12 @@ and for an action the execution's state does not allow, 404 `EXECUTION_NOT_FOUND
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 
 from towpath.api.errors import envelope, headers_of, status_of
+from towpath.api.profiles.routing import ProfileRoute
 from towpath.api.schemas.errors import Responses, errors
 from towpath.domain.errors import TowpathError, Unprocessable
 from towpath.domain.states import InvalidTransition
@@ -17,8 +17,6 @@ from towpath.engine.lifecycle import RunStateConflict
 from towpath.storage.runs import RunNotFound
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine
-
     from starlette.requests import Request
     from starlette.responses import Response
 
@@ -43,21 +41,14 @@ COMMON[400] = {**COMMON[400], "description": BAD_REQUEST_MEANING}
 WITH_BODY: Responses = errors(413, 415)
 
 
-class ExecutionsRoute(APIRoute):
+class ExecutionsRoute(ProfileRoute):
     """Answers its errors in the document's statuses; the envelope stays towpath's."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+    async def invalid(self, request: Request, error: RequestValidationError) -> Response:
+        return await _invalid(request, error)
 
-        async def answer(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as invalid:
-                return await _invalid(request, invalid)
-            except TowpathError as error:
-                return _translated(error)
-
-        return answer
+    def refused(self, error: TowpathError) -> Response:
+        return _translated(error)
 
 
 async def _invalid(request: Request, invalid: RequestValidationError) -> Response:

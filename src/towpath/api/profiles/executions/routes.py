@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Query, Response
 
 from towpath.api.deps import Idempotency, Operator, Rules, RuntimeDep, Viewer
-from towpath.api.paging import paging
+from towpath.api.profiles.executions import listing
+from towpath.api.profiles.executions.answers import typed_answers
 from towpath.api.profiles.executions.errors import COMMON, WITH_BODY, ExecutionsRoute
 from towpath.api.profiles.executions.schemas import (
     AcceptanceRequest,
@@ -22,15 +23,13 @@ from towpath.api.responses import LISTED, mark_created, set_total
 from towpath.api.schemas.errors import errors
 from towpath.services import run_pauses, run_views
 from towpath.services import runs as service
-from towpath.storage.pagination import PageRequest
-from towpath.storage.runs import SORTABLE, RunNotFound
+from towpath.storage.runs import RunNotFound
 
 if TYPE_CHECKING:
     from towpath.auth.principal import Principal
     from towpath.engine.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", responses=COMMON, route_class=ExecutionsRoute)
-Pages = Annotated[PageRequest, paging(SORTABLE, "-created_at")]
 ACTION = {**errors(404, 409), 200: {"description": "The execution after the change"}}
 
 
@@ -67,17 +66,18 @@ async def start_execution(
 async def list_executions(
     runtime: RuntimeDep,
     caller: Viewer,
-    page: Pages,
+    page: listing.Pages,
     response: Response,
     status: ExecutionStatus | None = None,
     workflow_id: Annotated[str | None, Query(description="Only this workflow's")] = None,
     project_id: Annotated[str | None, Query(description="Only this project's")] = None,
 ) -> list[ExecutionResponse]:
+    """Every execution that matches, newest first, unless `page`/`per_page` ask for a page."""
     wanted = StatusFilter(status) if status else None
-    found = await service.list_views(
+    found = await listing.list_views(
+        page,
         runtime,
         caller,
-        page,
         workflow_id=workflow_id,
         project_id=project_id,
         status=wanted.status if wanted else None,
@@ -136,7 +136,12 @@ async def submit_acceptance(
 async def submit_clarification(
     execution_id: str, body: ClarificationRequest, runtime: RuntimeDep, caller: Operator
 ) -> ExecutionResponse:
-    await service.clarify(runtime, caller, execution_id, None, dict(body.answers))
+    """Each text answer is read as its question's type (number, boolean, choice, ...); a
+    text that is not one is a 400 INVALID_ANSWER."""
+    asked = await _execution(runtime, caller, execution_id)
+    questions = asked.pending_clarification.questions if asked.pending_clarification else []
+    answers = typed_answers(body.answers, questions)
+    await service.clarify(runtime, caller, execution_id, None, answers)
     return await _execution(runtime, caller, execution_id)
 
 

@@ -1,5 +1,5 @@
 """Document 004's events, told from towpath's own: each committed run event of a task's
-run is followed, on the same stream, by the document's events it amounts to."""
+run becomes the document's events it amounts to."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from towpath.storage import runs
 from towpath.storage.tasks import steps_done, task_of_workflow
 
 if TYPE_CHECKING:
+    from starlette.websockets import WebSocket
+
     from towpath.events.messages import End
     from towpath.storage.database import Database
 
@@ -28,21 +30,20 @@ SAME_MOMENT = {
     "run.failed": "failure",
     "run.cancelled": "cancelled",
 }
-# The `type` of the document's messages; towpath's own clients skip it.
+# The `type` of the document's messages, beside its `event_type`.
 MESSAGE_TYPE = "task_event"
 
 
 class TaskEvents(Feed):
-    """Another feed's frames, each event of a task's run followed by the document's
-    events for it; with `only_tasks`, the document's events (and pings) alone."""
+    """Another feed's frames told as the document's events of task runs, and its pings;
+    towpath's own messages (snapshot, events) are left out."""
 
-    def __init__(self, inner: Feed, db: Database, *, only_tasks: bool = False) -> None:
+    def __init__(self, inner: Feed, db: Database) -> None:
         # Not Feed.__init__: the inner feed holds the subscription and its timing.
         self.inner = inner
         self.hub = inner.hub
         self.sub = inner.sub
         self.db = db
-        self.only_tasks = only_tasks
         self._pending: deque[Frame] = deque()
         self._workflows: dict[str, tuple[str | None, int]] = {}
 
@@ -51,8 +52,8 @@ class TaskEvents(Feed):
         return bool(getattr(self.inner, "finished", False))
 
     def ready(self) -> bool:
-        # Filtered, what the inner feed holds may all be left out: only what is told counts.
-        return bool(self._pending) or (not self.only_tasks and self.inner.ready())
+        # What the inner feed holds may all be left out: only what is told counts.
+        return bool(self._pending)
 
     def close(self) -> None:
         self.inner.close()
@@ -70,9 +71,6 @@ class TaskEvents(Feed):
             message = json.loads(item.text)
             if message.get("type") == "event":
                 self._pending.extend(await self._told(message))
-            # With `only_tasks`, towpath's own messages (snapshot, events) are left out.
-            if not self.only_tasks:
-                return item
 
     async def _told(self, event: dict[str, Any]) -> list[Frame]:
         workflow_id = event["workflow_id"]
@@ -131,7 +129,15 @@ def _frame(name: str, task_id: str, event: dict[str, Any], data: Any) -> Frame:
     return Frame(text, name)
 
 
-def task_events(db: Database, feed: Feed) -> Feed:
-    """A run stream's feed, with the document's events after each event of a task's run
-    (towpath's own streams take it while the `tasks` profile is on)."""
-    return TaskEvents(feed, db)
+# The query that asks `/ws/runs/{id}` and `/ws/stream`, paths towpath's own streams hold
+# too, for the document's events alone.
+SELECTOR = ("events", "tasks")
+
+
+def task_events(websocket: WebSocket, feed: Feed) -> Feed:
+    """A run or workspace stream's feed as the client asked: with `?events=tasks`, the
+    document's events of task runs (and pings) alone; otherwise towpath's own, unchanged."""
+    name, value = SELECTOR
+    if websocket.query_params.get(name) != value:
+        return feed
+    return TaskEvents(feed, websocket.app.state.db)

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
 from towpath.api.deps import DB, Admin, Operator, Rules, RuntimeDep, Viewer
-from towpath.api.profiles.tasks.routing import DEFAULT_LIMIT, ROUTER_OPTIONS, Limit, Skip
+from towpath.api.profiles.tasks import run_changes
+from towpath.api.profiles.tasks.routing import (
+    DEFAULT_LIMIT,
+    ROUTER_OPTIONS,
+    InvalidParameter,
+    Limit,
+    Skip,
+)
 from towpath.api.profiles.tasks.schemas import (
+    Deleted,
     TaskRunApproval,
     TaskRunCreate,
     TaskRunList,
@@ -19,13 +27,14 @@ from towpath.api.profiles.tasks.schemas import (
     run_response,
 )
 from towpath.api.schemas.errors import WITH_BODY, errors
-from towpath.services import run_deletion, run_pauses, runs, tasks
+from towpath.services import runs, tasks
+from towpath.storage.tasks import TaskNotFound
 
 router = APIRouter(prefix="/api/runs", **ROUTER_OPTIONS)
 TaskFilter = Annotated[str | None, Query(max_length=36, description="Only this task's runs")]
 
 
-@router.get("/", responses=errors(404))
+@router.get("/")
 async def list_task_runs(
     db: DB,
     caller: Viewer,
@@ -33,17 +42,25 @@ async def list_task_runs(
     skip: Skip = 0,
     limit: Limit = DEFAULT_LIMIT,
 ) -> TaskRunList:
-    found, total = await tasks.list_task_runs(db, caller, skip, limit, task_id)
+    """Runs, newest first; an unknown `task_id` has none."""
+    try:
+        found, total = await tasks.list_task_runs(db, caller, skip, limit, task_id)
+    except TaskNotFound:
+        found, total = [], 0
     items = [run_response(run, {}) for run in found]
     return TaskRunList(items=items, total=total, skip=skip, limit=limit)
 
 
-@router.post("/", status_code=201, responses={**WITH_BODY, **errors(404, 409)})
+@router.post("/", status_code=201, responses={**WITH_BODY, **errors(404)})
 async def start_task_run(
     body: TaskRunCreate, runtime: RuntimeDep, caller: Operator, rules: Rules
 ) -> TaskRunResponse:
-    """Starts a run of the task; it goes on in the background (watch `/ws/runs/{id}`)."""
-    return run_response(*await tasks.start_task_run(runtime, caller, rules, body.task_id))
+    """Starts a run of the task; it goes on in the background (watch `/ws/runs/{id}`). An
+    unknown `task_id` is a 400 `INVALID_PARAMETER`, as the document's invalid reference."""
+    try:
+        return run_response(*await tasks.start_task_run(runtime, caller, rules, body.task_id))
+    except TaskNotFound as missing:
+        raise InvalidParameter(missing.message, details=missing.details) from missing
 
 
 @router.get("/{run_id}", responses=errors(404))
@@ -51,26 +68,24 @@ async def get_task_run(run_id: str, runtime: RuntimeDep, caller: Viewer) -> Task
     return run_response(*await runs.get(runtime, caller, run_id))
 
 
-@router.patch("/{run_id}", responses={**WITH_BODY, **errors(404, 409)})
+@router.patch("/{run_id}", responses={**WITH_BODY, **errors(404)})
 async def update_task_run(
     run_id: str, body: TaskRunUpdate, runtime: RuntimeDep, caller: Operator
 ) -> TaskRunResponse:
-    """`cancelled` cancels the run, `paused` pauses it, `running` resumes a paused run."""
-    if body.status == "cancelled":
-        return run_response(*await runs.cancel(runtime, caller, run_id, None))
-    if body.status == "paused":
-        return run_response(*await run_pauses.pause(runtime, caller, run_id, None))
-    return run_response(*await run_pauses.unpause(runtime, caller, run_id))
+    """`cancelled` cancels the run, `pending` (or `paused`) holds it, `running` lets a held
+    run go on; the status the run already has changes nothing."""
+    return run_response(*await run_changes.set_status(runtime, caller, run_id, body.status))
 
 
-@router.delete("/{run_id}", status_code=204, responses=errors(404, 409))
-async def delete_task_run(run_id: str, runtime: RuntimeDep, caller: Admin) -> Response:
-    """Only a finished run, as `DELETE /api/v1/runs/{id}`."""
-    await run_deletion.delete_run(runtime, caller, run_id)
-    return Response(status_code=204)
+@router.delete("/{run_id}", responses=errors(404))
+async def delete_task_run(run_id: str, runtime: RuntimeDep, caller: Admin) -> Deleted:
+    """Deletes the run with its steps, logs and metrics; a run still in flight is
+    cancelled first. Needs the admin role, as `DELETE /api/v1/runs/{id}`."""
+    await run_changes.delete(runtime, caller, run_id)
+    return Deleted(id=run_id)
 
 
-@router.post("/{run_id}/approve", responses={**WITH_BODY, **errors(404, 409)})
+@router.post("/{run_id}/approve", responses={**WITH_BODY, **errors(404)})
 async def approve_task_run(
     run_id: str, body: TaskRunApproval, runtime: RuntimeDep, caller: Operator
 ) -> TaskRunResponse:

@@ -89,10 +89,18 @@ class TaskRunCreate(RequestModel):
 
 
 class TaskRunUpdate(RequestModel):
-    status: Literal["cancelled", "paused", "running"] = Field(
-        description="`cancelled` cancels the run, `paused` pauses it, `running` resumes a"
-        " paused run."
+    status: TaskStatus | Literal["paused"] = Field(
+        description="`cancelled` cancels the run, `pending` (or `paused`) holds it,"
+        " `running` lets a held run go on; the status the run has already changes"
+        " nothing, and `completed`, `failed` or `timeout` is otherwise a 400."
     )
+
+
+class Deleted(BaseModel):
+    """What a delete answers (200): the document names 201 and 404, and no empty answer."""
+
+    id: str
+    deleted: bool = True
 
 
 class TaskRunApproval(RequestModel):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
 from towpath.api.deps import DB, Editor, Rules, Viewer
 from towpath.api.profiles.tasks.routing import DEFAULT_LIMIT, ROUTER_OPTIONS, Limit, Skip
 from towpath.api.profiles.tasks.schemas import (
+    Deleted,
     TaskCreate,
     TaskListResponse,
     TaskResponse,
@@ -32,7 +33,7 @@ async def list_team_tasks(
     return TaskListResponse(items=items, total=total, skip=skip, limit=limit)
 
 
-@router.post("/", status_code=201, responses={**WITH_BODY, **errors(404, 409)})
+@router.post("/", status_code=201, responses={**WITH_BODY, **errors(404)})
 async def create_team_task(body: TaskCreate, db: DB, caller: Editor, rules: Rules) -> TaskResponse:
     fields = body.model_dump(exclude={"workflow_id"})
     return task_response(await service.create_task(db, caller, rules, fields, body.workflow_id))
@@ -49,8 +50,8 @@ async def update_team_task(task_id: str, body: TaskUpdate, db: DB, caller: Edito
     return task_response(await service.update_task(db, caller, task_id, changes))
 
 
-@router.delete("/{task_id}", status_code=204, responses=errors(404))
-async def delete_team_task(task_id: str, db: DB, caller: Editor) -> Response:
+@router.delete("/{task_id}", responses=errors(404))
+async def delete_team_task(task_id: str, db: DB, caller: Editor) -> Deleted:
     """Forgets the task; its workflow and runs stay."""
     await service.delete_task(db, caller, task_id)
-    return Response(status_code=204)
+    return Deleted(id=task_id)
