@@ -156,7 +156,7 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
         generate_unique_id_function=operation_id,
     )
     app.state.metrics = metrics_registry
-    # /ws/runs and /ws/stream speak document 004's events alone to its clients (`?events=tasks`).
+    # /ws/runs and /ws/stream add document 004's events of task runs for its clients (`?events=`).
     app.state.feed_adapter = task_events if "tasks" in settings.profiles else None
     app.state.queue_waiters = QueueWaiters(settings.queue_poll_max_wait_seconds)
     app.state.metrics_token = settings.metrics_token

@@ -93,18 +93,19 @@ class TasksClient:
 
     @asynccontextmanager
     async def events(self, path: str) -> AsyncIterator[EventStream]:
-        """`path` is `/ws/tasks/{id}`, `/ws/runs/{id}` or `/ws/stream`. The last two are
-        also towpath's own streams' paths: towpath's README has this client ask for the
-        document's events there with `?events=tasks`."""
-        shared = not path.startswith("/ws/tasks/")
-        url = f"{self.ws_base}{path}" + ("?events=tasks" if shared else "")
-        async with connect(url, additional_headers=self.headers, open_timeout=10) as ws:
+        """`path` is `/ws/tasks/{id}`, `/ws/runs/{id}` or `/ws/stream`, as the document
+        names them, with no query."""
+        async with connect(
+            f"{self.ws_base}{path}", additional_headers=self.headers, open_timeout=10
+        ) as ws:
             yield EventStream(ws)
 
 
 class EventStream:
-    """The document's events as they come; its heartbeats are passed over, and any other
-    message is a failure: the document's sockets carry its events alone."""
+    """The document's events as they come. Its heartbeats are passed over, and so are
+    messages whose `type` is not the document's (`task_event`), as the document's client
+    does with what it does not know; a message of that type with a name the document does
+    not list is a failure."""
 
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
@@ -115,11 +116,12 @@ class EventStream:
         """The next of the document's events (or of the custom names in `also`)."""
         while True:
             event: Json = json.loads(await asyncio.wait_for(self.ws.recv(), seconds))
+            if event.get("type") != "task_event":
+                continue
             if event.get("event_type") in EVENT_TYPES | also:
                 self.seen.append(event)
                 return event
-            if event.get("type") != "ping":
-                self.others.append(event)
+            self.others.append(event)
 
     async def until(self, *event_types: str, seconds: float = 15.0) -> Json:
         """Events up to the first of `event_types` (returned)."""

@@ -228,23 +228,49 @@ async def test_deleting_a_run_in_flight_cancels_it_then_deletes_it(
     assert (await doc.http.delete(f"/api/runs/{run['id']}")).status_code == 404
 
 
-async def test_towpaths_own_run_stream_of_a_task_run_is_unchanged(
-    doc: TasksClient, live: LiveServer, auth_headers: dict[str, str], llm_server: LlmServer
+async def _kinds_until_cancelled(ws: Any, doc: TasksClient, run_id: str) -> list[str]:
+    """The `event_type` (else `type`) of each message up to the run's cancellation."""
+    kinds: list[str] = []
+    await eventually(lambda: _plan_of(doc, run_id), 15, "the plan")
+    await doc.update_run(run_id, "cancelled")
+    while not {"run.cancelled", "cancelled"} & set(kinds):
+        message = json.loads(await asyncio.wait_for(ws.recv(), 15))
+        kinds.append(message.get("event_type") or message["type"])
+    return kinds
+
+
+@pytest.mark.parametrize(
+    ("query", "towpaths", "documents"),
+    [("", True, True), ("?events=towpath", True, False), ("?events=tasks", False, True)],
+)
+async def test_a_run_stream_carries_what_its_query_asks(
+    doc: TasksClient,
+    live: LiveServer,
+    auth_headers: dict[str, str],
+    llm_server: LlmServer,
+    query: str,
+    towpaths: bool,
+    documents: bool,
 ) -> None:
+    """With no query (the document's client) a task run's stream has towpath's messages
+    and the document's events; each query keeps one of the two alone."""
     llm_server.reply("analysis", PLAN)
     task = await doc.create_task("Watched", "something", 1)
     run = await doc.create_run(task["id"])
-    kinds: list[str] = []
-    async with connect(f"{live.ws}/ws/runs/{run['id']}", additional_headers=auth_headers) as ws:
-        await eventually(lambda: _plan_of(doc, run["id"]), 15, "the plan")
-        await doc.update_run(run["id"], "cancelled")
-        while "run.cancelled" not in kinds:
-            message = json.loads(await asyncio.wait_for(ws.recv(), 15))
-            kinds.append(message.get("event_type") or message["type"])
+    url = f"{live.ws}/ws/runs/{run['id']}{query}"
+    async with connect(url, additional_headers=auth_headers) as ws:
+        kinds = set(await _kinds_until_cancelled(ws, doc, run["id"]))
+        if towpaths and documents:
+            while "cancelled" not in kinds:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 15))
+                kinds.add(message.get("event_type") or message["type"])
 
-    assert kinds[0] == "snapshot"
-    assert "run.cancelled" in kinds
-    assert not {"analysis_start", "plan_ready", "cancelled", "task_event"} & set(kinds)
+    assert ({"snapshot", "run.cancelled"} <= kinds) is towpaths
+    assert ("cancelled" in kinds) is documents
+    if not towpaths:
+        assert not {"snapshot", "run.cancelled", "step.completed"} & kinds
+    if not documents:
+        assert not {"analysis_start", "plan_ready", "cancelled"} & kinds
 
 
 async def _plan_of(doc: TasksClient, run_id: str) -> bool:

@@ -35,15 +35,16 @@ MESSAGE_TYPE = "task_event"
 
 
 class TaskEvents(Feed):
-    """Another feed's frames told as the document's events of task runs, and its pings;
-    towpath's own messages (snapshot, events) are left out."""
+    """Another feed's frames, each event of a task's run followed by the document's events
+    it amounts to; with `only_tasks`, the document's events (and pings) alone."""
 
-    def __init__(self, inner: Feed, db: Database) -> None:
+    def __init__(self, inner: Feed, db: Database, *, only_tasks: bool) -> None:
         # Not Feed.__init__: the inner feed holds the subscription and its timing.
         self.inner = inner
         self.hub = inner.hub
         self.sub = inner.sub
         self.db = db
+        self.only_tasks = only_tasks
         self._pending: deque[Frame] = deque()
         self._workflows: dict[str, tuple[str | None, int]] = {}
 
@@ -52,8 +53,8 @@ class TaskEvents(Feed):
         return bool(getattr(self.inner, "finished", False))
 
     def ready(self) -> bool:
-        # What the inner feed holds may all be left out: only what is told counts.
-        return bool(self._pending)
+        # Filtered, what the inner feed holds may all be left out: only what is told counts.
+        return bool(self._pending) or (not self.only_tasks and self.inner.ready())
 
     def close(self) -> None:
         self.inner.close()
@@ -71,6 +72,8 @@ class TaskEvents(Feed):
             message = json.loads(item.text)
             if message.get("type") == "event":
                 self._pending.extend(await self._told(message))
+            if not self.only_tasks:
+                return item
 
     async def _told(self, event: dict[str, Any]) -> list[Frame]:
         workflow_id = event["workflow_id"]
@@ -129,15 +132,16 @@ def _frame(name: str, task_id: str, event: dict[str, Any], data: Any) -> Frame:
     return Frame(text, name)
 
 
-# The query that asks `/ws/runs/{id}` and `/ws/stream`, paths towpath's own streams hold
-# too, for the document's events alone.
-SELECTOR = ("events", "tasks")
+# `/ws/runs/{id}` and `/ws/stream` are towpath's own streams' paths too. A client of the
+# document connects as it was written, with no query: it gets the document's events of task
+# runs beside towpath's own messages (of another `type`, which it passes over), so it works
+# unchanged. `?events=tasks` keeps the document's alone, `?events=towpath` towpath's alone.
+SELECTOR = "events"
 
 
 def task_events(websocket: WebSocket, feed: Feed) -> Feed:
-    """A run or workspace stream's feed as the client asked: with `?events=tasks`, the
-    document's events of task runs (and pings) alone; otherwise towpath's own, unchanged."""
-    name, value = SELECTOR
-    if websocket.query_params.get(name) != value:
+    """A run or workspace stream's feed as the client asked (see SELECTOR)."""
+    chosen = websocket.query_params.get(SELECTOR)
+    if chosen == "towpath":
         return feed
-    return TaskEvents(feed, websocket.app.state.db)
+    return TaskEvents(feed, websocket.app.state.db, only_tasks=chosen == "tasks")

@@ -1,6 +1,7 @@
 """`WS /ws/tasks/{task_id}`: the document's events of every run of one task. Its
 `/ws/runs/{id}` and `/ws/stream` are towpath's own paths, which speak the document's
-events alone when asked with `?events=tasks` (`app.state.feed_adapter`)."""
+events beside towpath's as its client connects, or alone with `?events=tasks`
+(`app.state.feed_adapter`)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,6 @@ async def watch_task(websocket: WebSocket, task_id: str) -> None:
         feed = await streams.workflow_feed(
             task_id, who.workspace_id, caller.expires_at, who, every_version=True
         )
-        return TaskEvents(feed, db)
+        return TaskEvents(feed, db, only_tasks=True)
 
     await serve_socket(websocket, task_feed)
