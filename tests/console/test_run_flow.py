@@ -115,7 +115,7 @@ async def test_an_operator_runs_a_workflow_from_start_to_retry(
         await expect(chip(page, "done")).to_have_attribute("data-status", "completed")
 
         await tab.go("Runs")
-        await expect(page.get_by_role("link", name=run_id[:8])).to_be_visible()
+        await expect(page.get_by_role("link", name=run_id[-8:])).to_be_visible()
         await tab.check("runs")
 
         await page.goto(f"{live.http}/ui/workflows/{workflow_id}/stats")
@@ -139,7 +139,7 @@ async def on_a_phone(tab: ConsoleTab, workflow_id: str, run_id: str) -> None:
         "workflow": (f"/ui/workflows/{workflow_id}", page.get_by_text("No problems found.")),
         "run": (f"/ui/runs/{run_id}", page.locator(".react-flow__node .status-completed")),
         "inbox": ("/ui/inbox", page.get_by_text("Nothing is waiting for you.")),
-        "runs": ("/ui/runs", page.get_by_role("link", name=run_id[:8])),
+        "runs": ("/ui/runs", page.get_by_role("link", name=run_id[-8:])),
         "stats": (f"/ui/workflows/{workflow_id}/stats", page.get_by_test_id("total-runs")),
     }
     for name, (path, shown) in pages.items():

@@ -38,7 +38,7 @@ export function InboxPage() {
               <span className="badge status-waiting">{item.type}</span>
             </h2>
             <p className="muted">
-              <Link to={`/runs/${item.run_id}`}>Run {item.run_id.slice(0, 8)}</Link>, waiting since{" "}
+              <Link to={`/runs/${item.run_id}`}>Run {item.run_id.slice(-8)}</Link>, waiting since{" "}
               {when(item.waiting_since)}
               {item.deadline_at && <>, until {when(item.deadline_at)}</>}
             </p>

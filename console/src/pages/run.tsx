@@ -93,7 +93,7 @@ export function RunPage({ runId }: { runId: string }) {
   return (
     <section>
       <h1>
-        Run <span className="mono">{run.id.slice(0, 8)}</span>{" "}
+        Run <span className="mono">{run.id.slice(-8)}</span>{" "}
         <span className={`badge status-${run.status}`} data-testid="run-status">
           {run.status}
         </span>

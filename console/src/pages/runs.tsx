@@ -126,9 +126,9 @@ export function RunsPage() {
             {(runs.data?.items ?? []).map((run) => (
               <tr key={run.id}>
                 <td>
-                  <Link to={`/runs/${run.id}`}>{run.id.slice(0, 8)}</Link>
+                  <Link to={`/runs/${run.id}`}>{run.id.slice(-8)}</Link>
                 </td>
-                <td>{names.get(run.workflow_id) ?? run.workflow_id.slice(0, 8)}</td>
+                <td>{names.get(run.workflow_id) ?? run.workflow_id.slice(-8)}</td>
                 <td>
                   <span className={`badge status-${run.status}`}>{run.status}</span>
                 </td>
