@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import sys
 import tempfile
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chaos import abuse, dags, duplicates, fuzz, load, schedules, sqlite_kills, stale, streams
-from chaos.figures import Figure, said, table
+from chaos.figures import Figure, measured, said, table
 from chaos.postgres import Postgres
 
 if TYPE_CHECKING:
@@ -39,20 +40,31 @@ async def main(args: argparse.Namespace) -> int:
     pg = Postgres(args.postgres)
     await asyncio.to_thread(pg.start)
     figures: list[Figure] = []
+    began_all = time.monotonic()
     try:
         for name in args.only or list(SCENARIOS):
             began = time.monotonic()
             scenario_dir = work / name
             scenario_dir.mkdir()
+            label = f"{list(SCENARIOS).index(name) + 1} {name}"
             try:
-                figures += await SCENARIOS[name](pg, scenario_dir, args.long)
+                found = await SCENARIOS[name](pg, scenario_dir, args.long)
+                figures += found
+                label = found[0].scenario if found else label
             except Exception:  # noqa: BLE001 - a scenario that breaks is a missed target
                 traceback.print_exc()
-                figures.append(said(name, "scenario ran to its end", "no", "yes", ok=False))
-            print(f"{name}: {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True)
+                figures.append(said(label, "scenario ran to its end", "no", "yes", ok=False))
+            took = time.monotonic() - began
+            figures.append(measured(label, "wall time", round(took), " s"))
+            print(f"{name}: {took:.0f} s", file=sys.stderr, flush=True)
     finally:
         await asyncio.to_thread(pg.stop)
     print(table(figures))
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"\nwall time {time.monotonic() - began_all:.0f} s on {os.cpu_count()} cores;"
+        f" load average at the end {load}"
+    )
     missed = [f for f in figures if not f.ok]
     if missed:
         print(f"\n{len(missed)} targets missed; logs in {work}")

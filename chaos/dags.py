@@ -218,7 +218,7 @@ def audit(
 
 
 async def scenario(pg: Postgres, work: Path, long: bool) -> list[Figure]:
-    runs, start_seconds = (1000, 300.0) if long else (100, 30.0)
+    runs, start_seconds = (1000, 300.0) if long else (40, 15.0)
     url = await pg.create_database()
     procs = Processes(work, {"TOWPATH_DATABASE_URL": url, "TOWPATH_LEASE_SECONDS": "5"})
     try:
@@ -233,7 +233,7 @@ async def scenario(pg: Postgres, work: Path, long: bool) -> list[Figure]:
         chaos = Chaos(procs, workers, pg)
         tasks = [
             asyncio.create_task(chaos.killing(5, 15)),
-            asyncio.create_task(chaos.restarting(5, 40 if long else 20)),
+            asyncio.create_task(chaos.restarting(5, 40 if long else 10)),
             asyncio.create_task(chaos.supervising()),
         ]
         run_ids = await start_runs(client, parent_id, runs, start_seconds)

@@ -1,5 +1,6 @@
-"""Scenario 8 (--long only): `scripts/fuzz` (schemathesis, every check, the stateful
-phase) with 500 examples per operation; its summary line gives the figures."""
+"""Scenario 8: `scripts/fuzz` (schemathesis, every check, the stateful phase) with 500
+examples per operation; its summary line gives the figures. --short does not run it
+again: CI runs `scripts/fuzz` (25 examples per operation) as a step of its own."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from bench.common import ROOT
 
-from chaos.figures import Figure, exactly, measured
+from chaos.figures import Figure, exactly, measured, said
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -24,7 +25,7 @@ SUMMARY = re.compile(r"schemathesis: (\S+) cases run on (\d+) operations; (\d+) 
 
 async def scenario(pg: Postgres, work: Path, long: bool) -> list[Figure]:
     if not long:
-        return []
+        return [said(NAME, "examples per operation", "25, CI's scripts/fuzz step", "500", ok=True)]
     env = {**os.environ, "FUZZ_EXAMPLES": "500", "FUZZ_LOG": str(work / "fuzz.log")}
     done = await asyncio.to_thread(
         subprocess.run,

@@ -25,7 +25,7 @@ START = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 async def scenario(pg: Postgres, work: Path, long: bool) -> list[Figure]:
-    ticks = 1000 if long else 200
+    ticks = 1000 if long else 60
     url = await pg.create_database()
     procs = Processes(work, {"TOWPATH_DATABASE_URL": url})
     try:

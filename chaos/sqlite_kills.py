@@ -50,7 +50,7 @@ async def _write(base: str, key: str, workflow_id: str, committed: list[str]) ->
 
 
 async def scenario(pg: Postgres, work: Path, long: bool) -> list[Figure]:
-    rounds = 200 if long else 6
+    rounds = 200 if long else 3
     path = work / "towpath.db"
     procs = Processes(
         work, {"TOWPATH_DATABASE_URL": f"sqlite+aiosqlite:///{path}", "TOWPATH_LEASE_SECONDS": "2"}

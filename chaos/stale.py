@@ -55,7 +55,7 @@ async def _until(check: Callable[[], Awaitable[bool]], seconds: float) -> bool:
 
 
 async def scenario(pg: Postgres, work: Path, long: bool) -> list[Figure]:
-    rounds = 50 if long else 5
+    rounds = 50 if long else 3
     url = await pg.create_database()
     procs = Processes(work, {"TOWPATH_DATABASE_URL": url, "TOWPATH_LEASE_SECONDS": str(LEASE)})
     stale = unfinished = 0

@@ -113,7 +113,7 @@ def faults(seqs: list[int], last: int) -> tuple[int, int]:
 
 
 async def scenario(pg: Postgres, work: Path, long: bool) -> list[Figure]:
-    items, disconnects = (2500, 100) if long else (250, 20)
+    items, disconnects = (2500, 100) if long else (100, 10)
     url = await pg.create_database()
     procs = Processes(work, {"TOWPATH_DATABASE_URL": url})
     try:

@@ -53,6 +53,23 @@ def _upgrade_in_child() -> None:
         raise typer.Exit(result.returncode)
 
 
+def _upgrade_once_reachable(url: str) -> None:
+    """Migrate once the database answers; a migration that fails because the database
+    went away again is tried again, any other failure ends the command."""
+    from towpath.worker_process import wait_for_database
+
+    while True:
+        asyncio.run(wait_for_database(url))
+        result = subprocess.run([sys.executable, "-m", "towpath", "db", "upgrade"], check=False)
+        if result.returncode == 0:
+            return
+        try:
+            asyncio.run(asyncio.wait_for(wait_for_database(url), 1))
+        except TimeoutError:
+            continue
+        raise typer.Exit(result.returncode)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
@@ -113,7 +130,7 @@ def worker_command(
     if concurrency is not None:
         settings.worker_concurrency = concurrency
     configure_logging(settings.log_level, settings.log_format)
-    _upgrade_in_child()
+    _upgrade_once_reachable(settings.database_url)
     console.print(f"towpath worker {__version__} on {settings.database_url.split('://')[0]}")
     asyncio.run(run_worker_process(settings, metrics_port))
 

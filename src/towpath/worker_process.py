@@ -1,11 +1,15 @@
 """`towpath worker`: a process that only executes runs, its metrics served on a port of its
-own when asked, stopping cleanly on a signal (steps in flight finish or are handed back)."""
+own when asked, stopping cleanly on a signal (steps in flight finish or are handed back).
+A worker started while its database does not answer (at boot, during a restart) waits
+for it, as a server's requests do, rather than exiting."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
+import time
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -17,6 +21,7 @@ from towpath.observability.metrics import Metrics
 from towpath.steps.catalog import default_registry
 from towpath.storage.database import Database
 from towpath.storage.secret_keys import load_secret_keys
+from towpath.storage.unavailable import database_away
 from towpath.triggers.outbox import outbox_running
 from towpath.triggers.pruner import pruner_running
 from towpath.triggers.scheduler import scheduler_running
@@ -25,6 +30,41 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
     from towpath.config import Settings
+
+log = logging.getLogger("towpath.worker")
+# Between two tries to reach the database at start-up; a line is logged every
+# `_LOG_EVERY` seconds of waiting.
+RETRY_SECONDS = 1.0
+_LOG_EVERY = 10.0
+
+
+async def wait_for_database(url: str) -> None:
+    """Return once the database at `url` answers, trying again every `RETRY_SECONDS`."""
+    db = Database(url)
+    began = time.monotonic()
+    logged = -_LOG_EVERY
+    try:
+        while True:
+            try:
+                await db.ping()
+            except Exception as error:
+                if not database_away(error):
+                    raise
+                waited = time.monotonic() - began
+                if waited - logged >= _LOG_EVERY:
+                    log.warning(
+                        "waiting for the database (%.0f s so far): %s", waited, _first_line(error)
+                    )
+                    logged = waited
+                await asyncio.sleep(RETRY_SECONDS)
+            else:
+                return
+    finally:
+        await db.dispose()
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def metrics_app(db: Database, found: Metrics, token: str) -> FastAPI:
@@ -60,12 +100,27 @@ async def _serving(app: FastAPI, host: str, port: int | None) -> AsyncIterator[N
 
 
 async def run_worker_process(settings: Settings, metrics_port: int | None = None) -> None:
-    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    found = Metrics()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    while not stop.is_set():
+        started = asyncio.Event()
+        try:
+            await _work(settings, metrics_port, stop, started)
+        except Exception as error:
+            # Once started, the engine rides out the database's absences by itself.
+            if started.is_set() or not database_away(error):
+                raise
+            log.warning("the database went away while starting: %s", _first_line(error))
+            await wait_for_database(settings.database_url)
+
+
+async def _work(
+    settings: Settings, metrics_port: int | None, stop: asyncio.Event, started: asyncio.Event
+) -> None:
+    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    found = Metrics()
     app = metrics_app(db, found, settings.metrics_token)
     try:
         keys = await load_secret_keys(db, settings.secrets_key)
@@ -84,6 +139,7 @@ async def run_worker_process(settings: Settings, metrics_port: int | None = None
             _serving(app, settings.host, metrics_port),
         ):
             runtime.bus.listen(found.on_event)
+            started.set()
             await stop.wait()
     finally:
         await db.dispose()

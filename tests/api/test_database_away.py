@@ -2,7 +2,9 @@
 with Retry-After in the error envelope, not a 500: a client may send it again.
 
 The app reaches PostgreSQL through a TCP forwarder the test cuts, as a restart would:
-live connections dropped, new ones refused.
+live connections dropped, new ones refused. Or the forwarder holds the app's side of a
+connection open after the server closed it, so the app reads the server's farewell
+before it learns of the closing: a restart under load does the same.
 """
 
 from __future__ import annotations
@@ -11,27 +13,32 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
+import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.runs import API
+from tests.factories import node
+from tests.runs import API, publish
 from tests.waiting import eventually
 from towpath.config import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     import httpx
 
 
 class Forwarder:
-    """127.0.0.1:port -> PostgreSQL; `cut` drops every connection and refuses new ones."""
+    """127.0.0.1:port -> PostgreSQL; `cut` drops every connection and refuses new ones.
+    While `holding`, a connection the server closes stays open on the app's side (what
+    the server sent before closing is delivered) until `cut`."""
 
     def __init__(self, host: str, port: int) -> None:
         self.upstream = (host, port)
         self.port = 0
         self.server: asyncio.Server | None = None
         self.open: list[asyncio.StreamWriter] = []
+        self.holding = False
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._pipe, "127.0.0.1", self.port)
@@ -47,15 +54,22 @@ class Forwarder:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection(*self.upstream)
         self.open += [writer, up_writer]
-        await asyncio.gather(_copy(reader, up_writer), _copy(up_reader, writer))
+        await asyncio.gather(
+            _copy(reader, up_writer), _copy(up_reader, writer, lambda: self.holding)
+        )
 
 
-async def _copy(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+async def _copy(
+    source: asyncio.StreamReader,
+    sink: asyncio.StreamWriter,
+    holding: Callable[[], bool] = lambda: False,
+) -> None:
     with contextlib.suppress(ConnectionError, OSError):
         while data := await source.read(65536):
             sink.write(data)
             await sink.drain()
-    sink.close()
+    if not holding():
+        sink.close()
 
 
 @pytest.fixture
@@ -100,3 +114,45 @@ async def test_a_request_while_the_database_is_away_is_a_503_to_send_again(
         return (await client.get(f"{API}/workflows")).status_code == 200
 
     await eventually(answered, 30, "the API answering again once the database is back")
+
+
+async def _terminate_connections(database_url: str) -> None:
+    """What a restart does to each connection: the server says FATAL, then closes it."""
+    dsn = make_url(database_url).set(drivername="postgresql")
+    conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+
+
+async def test_a_connection_the_database_is_closing_is_a_503_not_a_500(
+    client: httpx.AsyncClient, forwarder: Forwarder, database_url: str
+) -> None:
+    # A run start goes through the engine's own connections as well as the app's.
+    definition = {"nodes": [node("a", "transform", {"output": {"x": 1}})], "edges": []}
+    workflow_id = await publish(client, definition)
+    start = f"{API}/workflows/{workflow_id}/run"
+    assert (await client.post(start, json={"input": {}})).status_code == 201
+
+    forwarder.holding = True
+    await _terminate_connections(database_url)
+    try:
+        answer = await client.post(start, json={"input": {}})
+    finally:
+        forwarder.holding = False
+        await forwarder.cut()
+
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["Retry-After"] == "1"
+    assert answer.json()["error_code"] == "SERVICE_UNAVAILABLE"
+
+    await forwarder.start()
+
+    async def started() -> bool:
+        return (await client.post(start, json={"input": {}})).status_code == 201
+
+    await eventually(started, 30, "a run starting again once the connections are closed")

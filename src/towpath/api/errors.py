@@ -5,11 +5,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, cast
 
-from asyncpg.exceptions import (
-    InsufficientResourcesError,
-    OperatorInterventionError,
-    PostgresConnectionError,
-)
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from towpath.api.allowed_methods import allowed_methods, options_response
 from towpath.api.request_id import current_request_id
 from towpath.domain import errors
+from towpath.storage.unavailable import database_away
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
@@ -130,29 +126,10 @@ async def _integrity_error(_: Request, exc: Exception) -> JSONResponse:
     return envelope(409, "CONFLICT", "the request conflicts with an existing resource")
 
 
-# The database could not be reached, or dropped the connection under the request (a
-# restart, a failover, a full server): the same request may well succeed a moment later.
-_DATABASE_AWAY = (
-    ConnectionError,
-    PostgresConnectionError,
-    OperatorInterventionError,
-    InsufficientResourcesError,
-)
-
-
-def _database_away(exc: BaseException | None) -> bool:
-    """Whether `exc` or one of its causes (SQLAlchemy wraps the driver's) says so."""
-    seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, _DATABASE_AWAY):
-            return True
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return False
-
-
 async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
-    if _database_away(exc):
+    # The database could not be reached, or dropped the connection under the request (a
+    # restart, a failover, a full server): the same request may well succeed a moment later.
+    if database_away(exc):
         log.warning("database unavailable (request %s): %s", current_request_id(), exc)
         message = "the database is unavailable for a moment; send the request again"
         return envelope(503, "SERVICE_UNAVAILABLE", message, headers={"Retry-After": "1"})

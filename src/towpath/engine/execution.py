@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 import traceback
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from towpath.engine.transition import published
 from towpath.observability.logs import log_context
 from towpath.steps.common import SINGLE_ATTEMPT
 from towpath.steps.execution import Failed
+from towpath.storage.unavailable import database_away
 
 if TYPE_CHECKING:
     from towpath.engine.drivers import TransitionDriver
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     from towpath.steps.registry import StepRegistry
 
 log = logging.getLogger("towpath.engine")
+# Between two tries to record a result while the database is away (restarting).
+AWAY_RETRY_SECONDS = 0.5
 
 
 class Execution:
@@ -168,15 +172,26 @@ class Execution:
 
     async def _apply_once_more(self, result: Result) -> Applied | None:
         """A result that could not be recorded. Once more, as it is (a deadlock or a dropped
-        connection passes); then as the step's failure, saying why, so the step does not
-        run again at every lease expiry; if even that cannot be written, the lease runs out
-        and another attempt records it."""
+        connection passes), and again while the database is away, for as long as a lease
+        lasts (a restart passes); then as the step's failure, saying why, so the step does
+        not run again at every lease expiry; if even that cannot be written, or the
+        database stays away, the lease runs out and another attempt records it."""
         step = f"step {result.work.step_id} of run {result.work.run_id}"
-        try:
-            return await self._apply([result])
-        except Exception as error:
-            log.warning("could not record %s; recording it as failed", step, exc_info=True)
-            reason = f"could not record the step's result: {type(error).__name__}: {error}"
+        deadline = time.monotonic() + self.leases.lease_seconds
+        while True:
+            try:
+                return await self._apply([result])
+            except Exception as error:
+                if not database_away(error):
+                    log.warning("could not record %s; recording it as failed", step, exc_info=True)
+                    reason = f"could not record the step's result: {type(error).__name__}: {error}"
+                    break
+                # Not the result's fault: failing the step would fail its run for a restart.
+                if time.monotonic() > deadline:
+                    log.warning("could not record %s, the database is away", step)
+                    self._forget([result])
+                    return None
+            await asyncio.sleep(AWAY_RETRY_SECONDS)
         failed = Result(result.work, Failed(reason, retryable=False), SINGLE_ATTEMPT, [])
         try:
             return await self._apply([failed])

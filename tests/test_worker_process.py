@@ -1,0 +1,95 @@
+"""`towpath worker` started while its database does not answer (at boot, during a
+restart) waits for it, saying so, and starts once it answers, instead of exiting.
+
+The worker reaches PostgreSQL through a TCP forwarder that is not listening yet: its
+connections are refused, as a server that is down refuses them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.api.test_database_away import Forwarder
+from tests.waiting import eventually
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _start_worker(env: dict[str, str], metrics_port: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+            [sys.executable, "-m", "towpath", "worker", "--metrics-port", str(metrics_port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@pytest.fixture
+def closed_forwarder(database_url: str) -> Iterator[Forwarder]:
+    """A forwarder to the test's database, on a port, not yet started."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a database server that does not answer: PostgreSQL only")
+    url = make_url(database_url)
+    found = Forwarder(url.host or "127.0.0.1", url.port or 5432)
+    found.port = _free_port()
+    yield found
+    if found.server is not None:
+        found.server.close()
+
+
+async def test_a_worker_waits_for_its_database_and_starts_once_it_answers(
+    database_url: str, closed_forwarder: Forwarder, tmp_path: Path
+) -> None:
+    through = make_url(database_url).set(host="127.0.0.1", port=closed_forwarder.port)
+    metrics_port = _free_port()
+    log = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "TOWPATH_DATABASE_URL": through.render_as_string(hide_password=False),
+        "TOWPATH_HOST": "127.0.0.1",
+    }
+    worker = _start_worker(env, metrics_port, log)
+    try:
+
+        def waiting() -> bool:
+            return "waiting for the database" in log.read_text()
+
+        await eventually(waiting, 60, "the worker saying it waits for the database")
+        await eventually(lambda: worker.poll() is None, 0.1, "the worker still running")
+        await closed_forwarder.start()
+
+        async def serving() -> bool:
+            async with httpx.AsyncClient() as http:
+                try:
+                    answer = await http.get(f"http://127.0.0.1:{metrics_port}/health")
+                except httpx.TransportError:
+                    return False
+                return answer.status_code == 200
+
+        await eventually(serving, 60, "the worker started once the database answered")
+        assert worker.poll() is None
+    finally:
+        # Waited for off the event loop: the worker's last statements pass through the
+        # forwarder, which runs on it.
+        worker.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(worker.wait, 30)
+        await closed_forwarder.cut()
