@@ -15,6 +15,7 @@ from asyncpg import Record
 from sqlalchemy.engine import make_url
 
 from towpath.engine.sql import Dialect, Execute, ExecuteMany, Fetch, numbered
+from towpath.storage.database import POSTGRES_SESSION_SETTINGS
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Generator
@@ -60,6 +61,7 @@ class PostgresDriver:
         )
         driver._pool = await asyncpg.create_pool(
             **driver._connect_args,
+            server_settings=POSTGRES_SESSION_SETTINGS,
             min_size=1,
             max_size=size,
             init=driver._init_connection,

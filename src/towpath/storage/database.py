@@ -15,6 +15,13 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 
+# A transaction left open by a process that stopped (SIGSTOP, a debugger, a host that
+# froze) holds its row locks until the process wakes: no other worker could take its steps
+# over when their leases ran out. PostgreSQL ends such a session after this long; no
+# transaction of towpath's waits on anything but the database itself.
+POSTGRES_SESSION_SETTINGS = {"idle_in_transaction_session_timeout": "30000"}
+
+
 class Database:
     """Owns the engine. `transaction()` is the unit of work; query functions only flush."""
 
@@ -22,7 +29,11 @@ class Database:
         self.url = url
         self.sqlite_synchronous = sqlite_synchronous
         self.is_sqlite = url.startswith("sqlite")
-        self.engine = create_async_engine(url, pool_pre_ping=not self.is_sqlite)
+        self.engine = create_async_engine(
+            url,
+            pool_pre_ping=not self.is_sqlite,
+            connect_args={} if self.is_sqlite else {"server_settings": POSTGRES_SESSION_SETTINGS},
+        )
         if self.is_sqlite:
             _configure_sqlite(self.engine.sync_engine, sqlite_synchronous)
         # On SQLite a writer takes the write lock at BEGIN: a deferred transaction that
