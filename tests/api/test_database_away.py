@@ -138,15 +138,31 @@ async def test_a_connection_the_database_is_closing_is_a_503_not_a_500(
     start = f"{API}/workflows/{workflow_id}/run"
     assert (await client.post(start, json={"input": {}})).status_code == 201
 
+    # The start must meet the server's FATAL on a connection it reuses. On a loaded machine
+    # the round can miss it: the start may go through a new connection and succeed, or
+    # send its statement after the FATAL was read, into the held socket, where it waits
+    # (until the cut below). Such a round proves nothing, so it is played again.
+    answers: list[int] = []
+    answer: httpx.Response | None = None
     forwarder.holding = True
-    await _terminate_connections(database_url)
     try:
-        answer = await client.post(start, json={"input": {}})
+        for _ in range(5):
+            await _terminate_connections(database_url)
+            try:
+                answer = await asyncio.wait_for(client.post(start, json={"input": {}}), 10)
+            except TimeoutError:
+                answers.append(0)
+                continue
+            answers.append(answer.status_code)
+            if answer.status_code != 201:
+                break
     finally:
         forwarder.holding = False
         await forwarder.cut()
 
-    assert answer.status_code == 503, answer.text
+    assert 500 not in answers, answers
+    assert answer is not None, answers
+    assert answer.status_code == 503, (answers, answer.text)
     assert answer.headers["Retry-After"] == "1"
     assert answer.json()["error_code"] == "SERVICE_UNAVAILABLE"
 
