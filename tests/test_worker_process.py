@@ -1,7 +1,8 @@
-"""`towpath worker` started while its database does not answer (at boot, during a
-restart) waits for it, saying so, and starts once it answers, instead of exiting.
+"""`towpath worker` and `towpath serve` started while their database does not answer (at
+boot, during a restart) wait for it, saying so, and start once it answers, instead of
+exiting.
 
-The worker reaches PostgreSQL through a TCP forwarder that is not listening yet: its
+The process reaches PostgreSQL through a TCP forwarder that is not listening yet: its
 connections are refused, as a server that is down refuses them."""
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ def _free_port() -> int:
         return port
 
 
-def _start_worker(env: dict[str, str], metrics_port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-            [sys.executable, "-m", "towpath", "worker", "--metrics-port", str(metrics_port)],
+            [sys.executable, "-m", "towpath", *command],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -56,36 +57,39 @@ def closed_forwarder(database_url: str) -> Iterator[Forwarder]:
         found.server.close()
 
 
-async def test_a_worker_waits_for_its_database_and_starts_once_it_answers(
-    database_url: str, closed_forwarder: Forwarder, tmp_path: Path
+@pytest.mark.parametrize("command", ["worker", "serve"])
+async def test_a_process_waits_for_its_database_and_starts_once_it_answers(
+    database_url: str, closed_forwarder: Forwarder, tmp_path: Path, command: str
 ) -> None:
     through = make_url(database_url).set(host="127.0.0.1", port=closed_forwarder.port)
-    metrics_port = _free_port()
-    log = tmp_path / "worker.log"
+    port = _free_port()
+    log = tmp_path / f"{command}.log"
     env = {
         **os.environ,
         "TOWPATH_DATABASE_URL": through.render_as_string(hide_password=False),
         "TOWPATH_HOST": "127.0.0.1",
     }
-    worker = _start_worker(env, metrics_port, log)
+    # The worker serves /health on its metrics port; the server on its own.
+    options = ["--metrics-port", str(port)] if command == "worker" else ["--port", str(port)]
+    worker = _start([command, *options], env, log)
     try:
 
         def waiting() -> bool:
             return "waiting for the database" in log.read_text()
 
-        await eventually(waiting, 60, "the worker saying it waits for the database")
-        await eventually(lambda: worker.poll() is None, 0.1, "the worker still running")
+        await eventually(waiting, 60, f"{command} saying it waits for the database")
+        await eventually(lambda: worker.poll() is None, 0.1, f"{command} still running")
         await closed_forwarder.start()
 
         async def serving() -> bool:
             async with httpx.AsyncClient() as http:
                 try:
-                    answer = await http.get(f"http://127.0.0.1:{metrics_port}/health")
+                    answer = await http.get(f"http://127.0.0.1:{port}/health")
                 except httpx.TransportError:
                     return False
                 return answer.status_code == 200
 
-        await eventually(serving, 60, "the worker started once the database answered")
+        await eventually(serving, 60, f"{command} started once the database answered")
         assert worker.poll() is None
     finally:
         # Waited for off the event loop: the worker's last statements pass through the

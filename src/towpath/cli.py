@@ -88,7 +88,9 @@ def serve(
         os.environ["TOWPATH_PORT"] = str(port)
     if not worker:
         os.environ["TOWPATH_RUN_WORKER"] = "false"
-    _upgrade_in_child()
+    configure_logging(settings.log_level, settings.log_format)
+    # Started beside its database (compose, a reboot), it waits for it instead of exiting.
+    _upgrade_once_reachable(settings.database_url)
     first = asyncio.run(_first_admin_key(settings))
     if first is not None:
         console.print(

@@ -153,6 +153,10 @@ async def serve_socket(websocket: WebSocket, open_feed: OpenFeed) -> None:
         await websocket.accept(subprotocol=caller.subprotocol)
         with metrics.socket_open("websocket"):
             await _pump(websocket, feed, streams.sends)
+    except (WebSocketDisconnect, ClientDisconnected):
+        # Gone before its accept reached it (ClientDisconnected is an OSError, which the
+        # read errors below would take for the database's).
+        return
     except READ_ERRORS:
         log.exception("a live stream could not read from the database")
         await _close(websocket, close_codes.SERVER_ERROR, "could not read events", 5.0)
