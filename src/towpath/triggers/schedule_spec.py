@@ -16,6 +16,10 @@ from towpath.domain.errors import Unprocessable
 # A tick is never looked for further ahead than this: a cron that cannot match (30 Feb).
 HORIZON = timedelta(days=5 * 366)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# No tick falls after this: a tick, its jitter and the windows around it stay within what
+# a datetime can hold (year 9999), however far the spec or a backfill reaches.
+LAST_TICK = datetime(9999, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
 class ScheduleSpecInvalid(Unprocessable):
@@ -88,14 +92,18 @@ class ScheduleSpec:
     def next_after(self, after: datetime) -> datetime | None:
         """The first tick strictly after `after` (UTC), or None past the end."""
         if self.start_at is not None and after < self.start_at:
-            after = self.start_at - timedelta(microseconds=1)
-        found = [self._cron_after(expression, after) for expression in self.cron]
-        found += [self._interval_after(interval, after) for interval in self.intervals]
+            after = _just_before(self.start_at)
+        try:
+            found = [self._cron_after(expression, after) for expression in self.cron]
+            found += [self._interval_after(interval, after) for interval in self.intervals]
+        except OverflowError:
+            # The next tick would be past year 9999 (or a zone's wall time before year 1).
+            return None
         ticks = [tick for tick in found if tick is not None]
         if not ticks:
             return None
         tick = min(ticks)
-        if self.end_at is not None and tick > self.end_at:
+        if (self.end_at is not None and tick > self.end_at) or tick > LAST_TICK:
             return None
         return tick
 
@@ -110,7 +118,7 @@ class ScheduleSpec:
     def between(self, start: datetime, end: datetime, limit: int) -> list[datetime]:
         """Ticks in [start, end), at most `limit` + 1 so a caller sees there are more."""
         ticks: list[datetime] = []
-        tick = self.next_after(start - timedelta(microseconds=1))
+        tick = self.next_after(_just_before(start))
         while tick is not None and tick < end and len(ticks) <= limit:
             ticks.append(tick)
             tick = self.next_after(tick)
@@ -147,3 +155,11 @@ class ScheduleSpec:
             return anchor
         steps = (after - anchor) // every + 1
         return anchor + steps * every
+
+
+def _just_before(moment: datetime) -> datetime:
+    """A microsecond before `moment`, or `moment` itself at the first datetime there is."""
+    try:
+        return moment - MICROSECOND
+    except OverflowError:
+        return moment

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response
 from towpath.api.deps import DB, Editor, Operator, RuntimeDep, Viewer
 from towpath.api.paging import paging
 from towpath.api.responses import LISTED, set_total
-from towpath.api.schemas.errors import WITH_BODY, errors
+from towpath.api.schemas.errors import WITH_BODY, Responses, errors
 from towpath.api.schemas.schedules import (
     BackfillInput,
     BackfillResponse,
@@ -34,7 +34,12 @@ FirePages = Annotated[PageRequest, paging(FIRES_SORTABLE, "-scheduled_at")]
 CHANGES = {**WITH_BODY, **errors(404, 409)}
 
 
-@router.post("/triggers/schedule", status_code=201, responses=CHANGES)
+CHANGED: Responses = {
+    200: {"model": ScheduleResponse, "description": "The schedule of this name, changed."}
+}
+
+
+@router.post("/triggers/schedule", status_code=201, responses={**CHANGED, **CHANGES})
 async def put_schedule_trigger(
     body: ScheduleCreate, db: DB, caller: Editor, response: Response
 ) -> ScheduleResponse:

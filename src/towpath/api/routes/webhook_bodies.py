@@ -9,12 +9,19 @@ from towpath.triggers.deliveries import IncomingRequest
 if TYPE_CHECKING:
     from fastapi import Request
 
-# A webhook body is taken as it is: JSON, a form, or any text.
+# A webhook body is taken as it is: JSON, a form, or any text. A JSON object is the run's
+# input; any other JSON value (an array, a number, `false`) is accepted as `{"body": ...}`,
+# so the document says any value.
 ANY_BODY: dict[str, Any] = {
     "requestBody": {
         "required": False,
         "content": {
-            "application/json": {"schema": {"type": "object", "additionalProperties": True}},
+            "application/json": {
+                "schema": {
+                    "description": "Any JSON value: an object is the input as it is, any"
+                    ' other value is `{"body": value}`.'
+                }
+            },
             "application/x-www-form-urlencoded": {
                 "schema": {"type": "object", "additionalProperties": {"type": "string"}}
             },
