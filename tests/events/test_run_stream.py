@@ -178,6 +178,9 @@ async def test_a_run_that_has_ended_gets_its_snapshot_and_a_normal_close(
         ("/ws/workflows/no-such-workflow", 4404),
         ("/ws/workflows/no-such-workflow?versions=all", 4404),
         ("/ws/workflows/no-such-workflow?versions=some", 4400),
+        # `events` chooses towpath's messages, the task document's, or both (no query).
+        ("/ws/runs/{run}?events=everything", 4400),
+        ("/ws/stream?events=", 4400),
     ],
 )
 async def test_a_stream_that_cannot_be_served_is_closed_with_its_reason(

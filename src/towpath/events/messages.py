@@ -4,7 +4,7 @@ text goes to every subscriber, over WebSocket and Server-Sent Events alike."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic_core import to_json
 
@@ -12,7 +12,11 @@ from towpath.domain.states import RUN_TERMINAL, EventType
 from towpath.events.frames import text_frame
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from towpath.events.bus import PublishedEvent
+
+T = TypeVar("T")
 
 # The last event of a run; a run stream closes after sending one.
 RUN_ENDED = frozenset({EventType.RUN_COMPLETED, EventType.RUN_FAILED, EventType.RUN_CANCELLED})
@@ -25,16 +29,21 @@ RESYNC = '{"type":"resync"}'
 class Frame:
     """One message for a client, ready to go: its text, the ASGI message that sends it
     over a WebSocket (the same object for every subscriber), and its name and id for
-    Server-Sent Events."""
+    Server-Sent Events. An event's frame keeps the event it says (`event`), so a stream
+    that tells it otherwise need not parse the text again."""
 
-    __slots__ = ("_wire", "id", "message", "name", "text")
+    __slots__ = ("_derived", "_wire", "event", "id", "message", "name", "text")
 
-    def __init__(self, text: str, name: str, id: int | None = None) -> None:
+    def __init__(
+        self, text: str, name: str, id: int | None = None, event: dict[str, Any] | None = None
+    ) -> None:
         self.text = text
         self.name = name
         self.id = id
+        self.event = event
         self.message = {"type": "websocket.send", "text": text}
         self._wire: bytes | None = None
+        self._derived: dict[str, Any] | None = None
 
     @property
     def wire(self) -> bytes:
@@ -42,6 +51,17 @@ class Frame:
         if self._wire is None:
             self._wire = text_frame(self.text)
         return self._wire
+
+    def derived(self, key: str, make: Callable[[Frame], T]) -> T:
+        """What `make` says of this frame, made once for every subscriber it goes to: a
+        thousand clients of a profile's stream translate an event once, not a thousand
+        times."""
+        if self._derived is None:
+            self._derived = {}
+        if key not in self._derived:
+            self._derived[key] = make(self)
+        found: T = self._derived[key]
+        return found
 
     def sse(self) -> str:
         head = f"id: {self.id}\n" if self.id is not None else ""
@@ -73,19 +93,17 @@ class StreamEvent:
 
 def event_message(event: PublishedEvent) -> StreamEvent:
     # pydantic's encoder, so timestamps read as they do in GET /runs/{id}/events.
-    text = to_json(
-        {
-            "type": "event",
-            "run_id": event.run_id,
-            "workflow_id": event.workflow_id,
-            "seq": event.seq,
-            "event_type": event.event_type,
-            "step_id": event.step_id,
-            "timestamp": event.created_at,
-            "data": event.data,
-        }
-    ).decode()
-    frame = Frame(text, event.event_type, event.seq)
+    said = {
+        "type": "event",
+        "run_id": event.run_id,
+        "workflow_id": event.workflow_id,
+        "seq": event.seq,
+        "event_type": event.event_type,
+        "step_id": event.step_id,
+        "timestamp": event.created_at,
+        "data": event.data,
+    }
+    frame = Frame(to_json(said).decode(), event.event_type, event.seq, said)
     return StreamEvent(event.workspace_id, event.workflow_id, event.run_id, event.seq, frame)
 
 

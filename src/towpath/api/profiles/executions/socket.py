@@ -101,9 +101,16 @@ def _translated(frame: Frame, run_id: str) -> Frame:
         # A ping, or a resync (a fresh execution_status follows it).
         name = "heartbeat" if frame.name == "ping" else frame.name
         return Frame(_text(name, None, utcnow(), {}, run_id), name)
-    event = json.loads(frame.text)
+    return frame.derived("executions", _execution_event)
+
+
+def _execution_event(frame: Frame) -> Frame:
+    """An event's frame in the document's words: made once per event, for every client."""
+    event = frame.event if frame.event is not None else json.loads(frame.text)
     name = event_name(event["event_type"])
-    text = _text(name, event["step_id"], event["timestamp"], event["data"], run_id, frame.id)
+    text = _text(
+        name, event["step_id"], event["timestamp"], event["data"], event["run_id"], frame.id
+    )
     return Frame(text, name, frame.id)
 
 

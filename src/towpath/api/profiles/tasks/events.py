@@ -3,12 +3,15 @@ run becomes the document's events it amounts to."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections import deque
+import time
+from collections import OrderedDict, deque
 from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_json
 
+from towpath.domain.errors import InvalidRequest
 from towpath.engine.step_records import STEP_EMITTED
 from towpath.events.feeds import Feed
 from towpath.events.messages import Frame
@@ -16,6 +19,7 @@ from towpath.storage import runs
 from towpath.storage.tasks import steps_done, task_of_workflow
 
 if TYPE_CHECKING:
+    from starlette.datastructures import State
     from starlette.websockets import WebSocket
 
     from towpath.events.messages import End
@@ -32,60 +36,63 @@ SAME_MOMENT = {
 }
 # The `type` of the document's messages, beside its `event_type`.
 MESSAGE_TYPE = "task_event"
+# How long whether a workflow is a task's is taken as read: a task may be made over an
+# existing workflow's lineage at any time.
+WORKFLOW_SECONDS = 5.0
+WORKFLOWS_KEPT = 10_000
 
 
-class TaskEvents(Feed):
-    """Another feed's frames, each event of a task's run followed by the document's events
-    it amounts to; with `only_tasks`, the document's events (and pings) alone."""
+class TaskTeller:
+    """What task runs' events amount to in the document's words, worked out once per
+    event for every socket that tells it (the frame keeps it), with what it reads of each
+    workflow kept a few seconds for every socket of the process."""
 
-    def __init__(self, inner: Feed, db: Database, *, only_tasks: bool) -> None:
-        # Not Feed.__init__: the inner feed holds the subscription and its timing.
-        self.inner = inner
-        self.hub = inner.hub
-        self.sub = inner.sub
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self.only_tasks = only_tasks
-        self._pending: deque[Frame] = deque()
-        self._workflows: dict[str, tuple[str | None, int]] = {}
+        self._workflows: OrderedDict[str, tuple[float, str | None, int]] = OrderedDict()
 
-    @property
-    def finished(self) -> bool:
-        return bool(getattr(self.inner, "finished", False))
+    def known(self, frame: Frame) -> list[Frame] | None:
+        """What the event amounts to, if that is known without reading anything: nothing
+        for a run of a workflow known to be no task's (most runs, so most events cost
+        no wait); else None, and `told` works it out."""
+        event = frame.event
+        if event is None:
+            return None
+        known = self._workflows.get(event["workflow_id"])
+        if known is None or known[1] is not None:
+            return None
+        return [] if time.monotonic() - known[0] < WORKFLOW_SECONDS else None
 
-    def ready(self) -> bool:
-        # Filtered, what the inner feed holds may all be left out: only what is told counts.
-        return bool(self._pending) or (not self.only_tasks and self.inner.ready())
+    def told(self, frame: Frame) -> asyncio.Task[list[Frame]]:
+        return frame.derived(MESSAGE_TYPE, self._telling)
 
-    def close(self) -> None:
-        self.inner.close()
-
-    async def resync(self) -> End | None:
-        return await self.inner.resync()
-
-    async def next(self) -> Frame | End:
-        while True:
-            if self._pending:
-                return self._pending.popleft()
-            item = await self.inner.next()
-            if not isinstance(item, Frame) or item.name == "ping":
-                return item
-            message = json.loads(item.text)
-            if message.get("type") == "event":
-                self._pending.extend(await self._told(message))
-            if not self.only_tasks:
-                return item
+    def _telling(self, frame: Frame) -> asyncio.Task[list[Frame]]:
+        event = frame.event if frame.event is not None else json.loads(frame.text)
+        task = asyncio.get_running_loop().create_task(self._told(event))
+        # Every socket that waited for it may have gone: its failure is theirs to see.
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return task
 
     async def _told(self, event: dict[str, Any]) -> list[Frame]:
-        workflow_id = event["workflow_id"]
-        if workflow_id not in self._workflows:
-            async with self.db.read() as session:
-                self._workflows[workflow_id] = await task_of_workflow(session, workflow_id)
-        task_id, nodes = self._workflows[workflow_id]
+        task_id, nodes = await self._task_of(event["workflow_id"])
         if task_id is None:
             return []
         return [
             _frame(name, task_id, event, data) for name, data in await self._meaning(event, nodes)
         ]
+
+    async def _task_of(self, workflow_id: str) -> tuple[str | None, int]:
+        now = time.monotonic()
+        known = self._workflows.get(workflow_id)
+        if known is not None and now - known[0] < WORKFLOW_SECONDS:
+            return known[1], known[2]
+        async with self.db.read() as session:
+            task_id, nodes = await task_of_workflow(session, workflow_id)
+        self._workflows[workflow_id] = (now, task_id, nodes)
+        self._workflows.move_to_end(workflow_id)
+        if len(self._workflows) > WORKFLOWS_KEPT:
+            self._workflows.popitem(last=False)
+        return task_id, nodes
 
     async def _meaning(self, event: dict[str, Any], nodes: int) -> list[tuple[str, Any]]:
         kind, data, run_id = event["event_type"], event.get("data") or {}, event["run_id"]
@@ -106,6 +113,51 @@ class TaskEvents(Feed):
         if kind == STEP_EMITTED and isinstance(data.get("name"), str):
             return [(data["name"], data.get("data") or {})]
         return []
+
+
+class TaskEvents(Feed):
+    """Another feed's frames, each event of a task's run followed by the document's events
+    it amounts to; with `only_tasks`, the document's events (and pings) alone."""
+
+    def __init__(self, inner: Feed, teller: TaskTeller, *, only_tasks: bool) -> None:
+        # Not Feed.__init__: the inner feed holds the subscription and its timing.
+        self.inner = inner
+        self.hub = inner.hub
+        self.sub = inner.sub
+        self.teller = teller
+        self.only_tasks = only_tasks
+        self._pending: deque[Frame] = deque()
+
+    @property
+    def finished(self) -> bool:
+        return bool(getattr(self.inner, "finished", False))
+
+    def ready(self) -> bool:
+        # Filtered, what the inner feed holds may all be left out: only what is told counts.
+        return bool(self._pending) or (not self.only_tasks and self.inner.ready())
+
+    def close(self) -> None:
+        self.inner.close()
+
+    async def resync(self) -> End | None:
+        return await self.inner.resync()
+
+    async def next(self) -> Frame | End:
+        while True:
+            if self._pending:
+                return self._pending.popleft()
+            item = await self.inner.next()
+            if not isinstance(item, Frame) or item.event is None:
+                # A ping, a snapshot, a resync: not an event.
+                if self.only_tasks and isinstance(item, Frame) and item.name != "ping":
+                    continue
+                return item
+            told = self.teller.known(item)
+            if told is None:
+                told = await asyncio.shield(self.teller.told(item))
+            self._pending.extend(told)
+            if not self.only_tasks:
+                return item
 
 
 def _data_of(kind: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -139,9 +191,25 @@ def _frame(name: str, task_id: str, event: dict[str, Any], data: Any) -> Frame:
 SELECTOR = "events"
 
 
+CHOICES = ("tasks", "towpath")
+
+
 def task_events(websocket: WebSocket, feed: Feed) -> Feed:
     """A run or workspace stream's feed as the client asked (see SELECTOR)."""
     chosen = websocket.query_params.get(SELECTOR)
+    if chosen is not None and chosen not in CHOICES:
+        feed.close()
+        raise InvalidRequest(
+            f"{SELECTOR} must be one of {', '.join(CHOICES)}", details={SELECTOR: chosen}
+        )
     if chosen == "towpath":
         return feed
-    return TaskEvents(feed, websocket.app.state.db, only_tasks=chosen == "tasks")
+    return TaskEvents(feed, teller_of(websocket.app.state), only_tasks=chosen == "tasks")
+
+
+def teller_of(state: State) -> TaskTeller:
+    """The process's teller, made on first use (the database is the app's from its start)."""
+    teller: TaskTeller | None = getattr(state, "task_teller", None)
+    if teller is None:
+        teller = state.task_teller = TaskTeller(state.db)
+    return teller

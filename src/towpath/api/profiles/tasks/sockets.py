@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, WebSocket
 
-from towpath.api.profiles.tasks.events import TaskEvents
+from towpath.api.profiles.tasks.events import TaskEvents, teller_of
 from towpath.api.routes.streams import serve_socket
 from towpath.storage.tasks import get_task
 
@@ -32,6 +32,6 @@ async def watch_task(websocket: WebSocket, task_id: str) -> None:
         feed = await streams.workflow_feed(
             task_id, who.workspace_id, caller.expires_at, who, every_version=True
         )
-        return TaskEvents(feed, db, only_tasks=True)
+        return TaskEvents(feed, teller_of(websocket.app.state), only_tasks=True)
 
     await serve_socket(websocket, task_feed)
