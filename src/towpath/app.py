@@ -94,7 +94,11 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        db = Database(
+            settings.database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            pool_timeout=settings.database_pool_timeout_seconds,
+        )
         async with db.transaction() as session:
             await ensure_workspace(session)
         app.state.db = db

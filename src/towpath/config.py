@@ -32,6 +32,9 @@ class Settings(
     log_format: Literal["json", "text"] = "json"
     # FULL survives power loss after commit; NORMAL is faster and survives a process crash.
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    # A request that waits this long for a database connection (every one of the pool's
+    # busy) is answered 503 with Retry-After, and a stream opening then closes with 1013.
+    database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     max_request_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
     max_definition_bytes: int = Field(default=1024 * 1024, gt=0)
     max_definition_nodes: int = Field(default=500, gt=0)

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from towpath.api.allowed_methods import allowed_methods, options_response
 from towpath.api.request_id import current_request_id
 from towpath.domain import errors
-from towpath.storage.unavailable import database_away
+from towpath.storage.unavailable import database_away, database_busy
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
@@ -132,6 +132,10 @@ async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
     if database_away(exc):
         log.warning("database unavailable (request %s): %s", current_request_id(), exc)
         message = "the database is unavailable for a moment; send the request again"
+        return envelope(503, "SERVICE_UNAVAILABLE", message, headers={"Retry-After": "1"})
+    if database_busy(exc):
+        log.warning("no database connection came free (request %s)", current_request_id())
+        message = "the server is busy (no database connection came free); send it again"
         return envelope(503, "SERVICE_UNAVAILABLE", message, headers={"Retry-After": "1"})
     log.error("unhandled error (request %s)", current_request_id(), exc_info=exc)
     return envelope(500, "INTERNAL_ERROR", "an internal error occurred; it has been logged")

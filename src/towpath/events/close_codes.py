@@ -15,6 +15,8 @@ SERVER_ERROR = 1011
 RECONNECT = 1012
 # Too many requests with this credential: try again later.
 RATE_LIMITED = 1013
+# The database is away for a moment, or the server is too busy to open the stream now.
+TRY_AGAIN_LATER = 1013
 # A query parameter is malformed (`after` that is not a non-negative integer).
 INVALID_REQUEST = 4400
 UNAUTHENTICATED = 4401

@@ -25,13 +25,16 @@ POSTGRES_SESSION_SETTINGS = {"idle_in_transaction_session_timeout": "30000"}
 class Database:
     """Owns the engine. `transaction()` is the unit of work; query functions only flush."""
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
+    def __init__(
+        self, url: str, *, sqlite_synchronous: str = "FULL", pool_timeout: float = 30.0
+    ) -> None:
         self.url = url
         self.sqlite_synchronous = sqlite_synchronous
         self.is_sqlite = url.startswith("sqlite")
         self.engine = create_async_engine(
             url,
             pool_pre_ping=not self.is_sqlite,
+            pool_timeout=pool_timeout,
             connect_args={} if self.is_sqlite else {"server_settings": POSTGRES_SESSION_SETTINGS},
         )
         if self.is_sqlite:

@@ -3,6 +3,8 @@ cut off, full): the same work may well succeed a little later."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from asyncpg.exceptions import (
     InsufficientResourcesError,
     InterfaceError,
@@ -11,6 +13,10 @@ from asyncpg.exceptions import (
     PostgresConnectionError,
 )
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # OSError: refused, reset, timed out, no route to the host.
 _AWAY = (
@@ -29,6 +35,16 @@ def database_away(error: BaseException | None) -> bool:
     """Whether `error` or one of the errors behind it (its cause, or the one it was raised
     while handling: SQLAlchemy wraps the driver's, a rollback fails after a lost query)
     says so."""
+    return _behind(error, _says_away)
+
+
+def database_busy(error: BaseException | None) -> bool:
+    """Whether no connection of the pool came free in time: every one was in use (the
+    process has more work than connections), and the same work may succeed later."""
+    return _behind(error, lambda found: isinstance(found, PoolTimeout))
+
+
+def _behind(error: BaseException | None, says: Callable[[BaseException], bool]) -> bool:
     seen: set[int] = set()
     pending = [error]
     while pending:
@@ -36,7 +52,7 @@ def database_away(error: BaseException | None) -> bool:
         if found is None or id(found) in seen or len(seen) > 20:
             continue
         seen.add(id(found))
-        if _says_away(found):
+        if says(found):
             return True
         pending += [found.__cause__, found.__context__]
     return False

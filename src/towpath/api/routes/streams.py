@@ -29,6 +29,7 @@ from towpath.events import close_codes
 from towpath.events.feeds import LEFT
 from towpath.events.hub import READ_ERRORS
 from towpath.events.messages import End, Frame
+from towpath.storage.unavailable import database_away, database_busy
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -147,6 +148,16 @@ async def serve_socket(websocket: WebSocket, open_feed: OpenFeed) -> None:
         return
     except InvalidRequest as invalid:
         await _refuse(websocket, close_codes.INVALID_REQUEST, invalid.message)
+        return
+    except READ_ERRORS as error:
+        # The database is away, or every connection of the pool stayed busy: the client
+        # may well be served if it comes back in a moment (1013), as a request gets a 503.
+        if database_away(error) or database_busy(error):
+            log.warning("a live stream could not open: %s", error)
+            await _refuse(websocket, close_codes.TRY_AGAIN_LATER, "the server is busy; try again")
+        else:
+            log.exception("a live stream could not read from the database")
+            await _refuse(websocket, close_codes.SERVER_ERROR, "could not read the stream")
         return
     metrics: Metrics = websocket.app.state.metrics
     try:
