@@ -3,20 +3,25 @@ gets its circuit opened: calls there are refused unsent until one trial call suc
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from sqlalchemy import update
 
 from tests import servers
 from tests.factories import node
-from tests.runs import API, publish, start, wait_for_step
+from tests.runs import API, publish, start, wait_for, wait_for_step
 from tests.servers import EchoServer, step_context
+from tests.waiting import eventually
 from towpath.steps.circuit import CircuitBreakers, CircuitState
-from towpath.steps.execution import EngineServices, Failed
+from towpath.steps.execution import CUT_OFF, EngineServices, Failed
 from towpath.steps.http_call import MAX_RETRY_AFTER_SECONDS, retry_after
 from towpath.steps.http_request import HttpRequestConfig, execute
+from towpath.storage.models import StepRun
 
 if TYPE_CHECKING:
     import aiohttp
@@ -24,6 +29,7 @@ if TYPE_CHECKING:
 
     from towpath.config import Settings
     from towpath.steps.execution import Outcome
+    from towpath.storage.database import Database
 
 echo_server = servers.echo_server
 http_client = servers.http_client
@@ -43,6 +49,10 @@ async def call(
 ) -> Outcome:
     config = HttpRequestConfig.model_validate({"url": url})
     return await execute(config, step_context(EngineServices(http=client, breakers=breakers)))
+
+
+def _has(found: list[Any], count: int) -> bool:
+    return len(found) >= count
 
 
 def test_a_circuit_opens_after_failures_in_a_row_and_a_trial_closes_it() -> None:
@@ -145,9 +155,60 @@ async def test_a_4xx_does_not_count_against_the_destination(
     assert breakers.states() == {}
 
 
+async def test_a_call_cut_off_by_its_caller_does_not_count_against_the_destination(
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
+) -> None:
+    # A step's call is cut off when its run is cancelled or another worker took its step
+    # over: the destination did nothing wrong.
+    breakers = CircuitBreakers(2, 60.0)
+    for n in (1, 2):
+        slow = f"{echo_server.url}/slow?seconds=30"
+        calling = asyncio.create_task(call(http_client, slow, breakers))
+        await eventually(partial(_has, echo_server.requests, n), what="the call went out")
+        calling.cancel(CUT_OFF)
+        with pytest.raises(asyncio.CancelledError):
+            await calling
+    assert breakers.states() == {}
+    assert not isinstance(await call(http_client, f"{echo_server.url}/echo", breakers), Failed)
+
+
+async def test_a_trial_cut_off_by_its_caller_lets_the_next_call_be_the_trial(
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
+) -> None:
+    clock = Clock()
+    breakers = CircuitBreakers(1, 30.0, clock)
+    breakers.after(echo_server.url.removeprefix("http://"), trouble=True)
+    clock.now += 30
+    trial = asyncio.create_task(call(http_client, f"{echo_server.url}/slow?seconds=30", breakers))
+    await eventually(lambda: bool(echo_server.requests), what="the trial went out")
+    trial.cancel(CUT_OFF)
+    with pytest.raises(asyncio.CancelledError):
+        await trial
+
+    assert breakers.states() == {echo_server.url.removeprefix("http://"): CircuitState.HALF_OPEN}
+    assert not isinstance(await call(http_client, f"{echo_server.url}/echo", breakers), Failed)
+    assert breakers.states() == {}
+
+
+async def test_a_call_cut_off_by_the_step_s_deadline_counts_against_the_destination(
+    http_client: aiohttp.ClientSession, echo_server: EchoServer
+) -> None:
+    breakers = CircuitBreakers(1, 60.0)
+    config = HttpRequestConfig.model_validate(
+        {"url": f"{echo_server.url}/slow?seconds=30", "timeout": 5}
+    )
+    context = step_context(EngineServices(http=http_client, breakers=breakers))
+    # The step's deadline (engine.execute), as it may come before the call's own timeout.
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.2):
+            await execute(config, context)
+    assert breakers.states() == {echo_server.url.removeprefix("http://"): CircuitState.OPEN}
+
+
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"step_circuit_failures": 2})
+    # Leases renewed every second: a worker soon hears that its step was taken over.
+    return settings.model_copy(update={"step_circuit_failures": 2, "lease_seconds": 3.0})
 
 
 def _http_step(url: str, retry: dict[str, Any]) -> dict[str, Any]:
@@ -192,3 +253,44 @@ async def test_a_run_shows_the_open_circuit_in_its_events_and_metrics(
     metrics = (await client.get("/metrics")).text
     destination = echo_server.url.removeprefix("http://")
     assert f'towpath_circuit_open{{destination="{destination}",state="open"}} 1.0' in metrics
+
+
+async def test_calls_cut_off_by_their_runs_cancellation_leave_the_circuit_closed(
+    client: httpx.AsyncClient, echo_server: EchoServer
+) -> None:
+    held = await publish(client, _http_step(f"{echo_server.url}/slow?seconds=30", {}))
+    for n in (1, 2):
+        run = await start(client, held)
+        await eventually(partial(_has, echo_server.requests, n), what="the call went out")
+        await client.post(f"{API}/runs/{run['id']}/cancel")
+        await eventually(partial(_has, echo_server.abandoned, n), what="the call was cut off")
+
+    answered = await publish(client, _http_step(f"{echo_server.url}/echo", {"max_attempts": 1}))
+    done = await wait_for(client, (await start(client, answered))["id"], "completed", "failed")
+    assert done["status"] == "completed", done["error"]
+
+
+async def test_calls_cut_off_by_a_takeover_leave_the_circuit_closed(
+    client: httpx.AsyncClient, db: Database, echo_server: EchoServer
+) -> None:
+    held = await publish(client, _http_step(f"{echo_server.url}/slow?seconds=30", {}))
+    for n in (1, 2):
+        run = await start(client, held)
+        await eventually(partial(_has, echo_server.requests, n), what="the call went out")
+        # Another worker takes the step over, as its claim does once a frozen worker's
+        # lease ran out; this one's next renewal finds the step no longer its own.
+        async with db.transaction() as session:
+            await session.execute(
+                update(StepRun)
+                .where(StepRun.run_id == run["id"])
+                .values(
+                    lease_owner="another-worker",
+                    lease_token="another-token",
+                    lease_expires_at=datetime.now(UTC) + timedelta(hours=1),
+                )
+            )
+        await eventually(partial(_has, echo_server.abandoned, n), what="the call was cut off")
+
+    answered = await publish(client, _http_step(f"{echo_server.url}/echo", {"max_attempts": 1}))
+    done = await wait_for(client, (await start(client, answered))["id"], "completed", "failed")
+    assert done["status"] == "completed", done["error"]

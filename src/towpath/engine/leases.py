@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from towpath.engine.outcomes import release_leases
 from towpath.engine.sql import database_now, fetch
 from towpath.engine.transition import published
+from towpath.steps.execution import CUT_OFF
 
 if TYPE_CHECKING:
     from towpath.engine.drivers import TransitionDriver
@@ -54,7 +55,7 @@ class Leases:
         task = self.executing.pop(step_run_id, None)
         self.works.pop(step_run_id, None)
         if task is not None:
-            task.cancel()
+            task.cancel(CUT_OFF)
 
     def abandon_run(self, run_id: str) -> None:
         for work in [w for w in self.works.values() if w.run_id == run_id]:

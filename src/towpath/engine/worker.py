@@ -18,6 +18,7 @@ from towpath.engine.settings import WorkerSettings, default_worker_id
 from towpath.engine.sql import database_now
 from towpath.engine.timers import expire_due
 from towpath.engine.transition import published
+from towpath.steps.execution import CUT_OFF
 
 if TYPE_CHECKING:
     from towpath.engine.drivers import TransitionDriver
@@ -85,8 +86,10 @@ class Worker:
             await self.execution.drain()
         finally:
             executing = list(self.leases.executing.values())
-            for task in [claiming, *tasks, *executing]:
+            for task in [claiming, *tasks]:
                 task.cancel()
+            for task in executing:
+                task.cancel(CUT_OFF)
             await asyncio.gather(claiming, *tasks, *executing, return_exceptions=True)
             await self.leases.hand_back()
 

@@ -100,6 +100,15 @@ class CircuitBreakers:
             self._set(destination, circuit, CircuitState.OPEN)
         return before, circuit.state
 
+    def cut_off(self, destination: str) -> None:
+        """Record a call that was sent but never waited out: its caller stopped it (the run
+        was cancelled, another worker took the step over, the worker is stopping). That
+        says nothing of the destination, so nothing is counted; a trial it was makes room
+        for the next call to be the trial."""
+        circuit = self._circuits.get(destination)
+        if circuit is not None:
+            circuit.trial_running = False
+
     def _set(self, destination: str, circuit: _Circuit, state: CircuitState) -> None:
         before, circuit.state = circuit.state, state
         self._notify(destination, before, state)

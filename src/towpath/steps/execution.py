@@ -16,6 +16,12 @@ if TYPE_CHECKING:
     from towpath.steps.common import RetryPolicy
 
 
+# What the engine cancels a step's execution with when it stops waiting for it (its run
+# ended, another worker took the step over, the worker is stopping): a call cut off so
+# says nothing of its destination, unlike one the step's own deadline ended.
+CUT_OFF = "the engine stopped waiting for this execution"
+
+
 class AgentLookup(Protocol):
     """Finds the registered agent a run's step names, by id or name, in the run's
     workspace; None when there is none (or it was deleted)."""

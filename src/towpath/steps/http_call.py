@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import json
 import re
@@ -18,7 +19,7 @@ from yarl import URL
 
 from towpath.steps.circuit import TROUBLE, CircuitState
 from towpath.steps.egress import DestinationRefused
-from towpath.steps.execution import Failed
+from towpath.steps.execution import CUT_OFF, Failed
 from towpath.steps.http_client import MAX_REDIRECTS
 
 if TYPE_CHECKING:
@@ -133,9 +134,15 @@ async def send(
             allow_status=allow_status,
             follow_redirects=follow_redirects,
         )
-    except BaseException:
+    except BaseException as error:
         if breakers is not None and destination is not None:
-            breakers.after(destination, trouble=True)  # a trial must not stay out forever
+            if isinstance(error, asyncio.CancelledError) and error.args == (CUT_OFF,):
+                # Its caller stopped it, the destination did not fail it: were it counted,
+                # a worker whose steps are taken over or cancelled mid-call would open the
+                # circuit of a destination that never failed, and refuse every call there.
+                breakers.cut_off(destination)
+            else:
+                breakers.after(destination, trouble=True)  # a trial must not stay out forever
         raise
     if breakers is not None and destination is not None:
         trouble = isinstance(answer, Failed) and answer.kind in TROUBLE
