@@ -56,7 +56,7 @@ def _upgrade_in_child() -> None:
 def _upgrade_once_reachable(url: str) -> None:
     """Migrate once the database answers; a migration that fails because the database
     went away again is tried again, any other failure ends the command."""
-    from towpath.worker_process import wait_for_database
+    from towpath.storage.waiting import wait_for_database
 
     while True:
         asyncio.run(wait_for_database(url))

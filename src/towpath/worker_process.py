@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import time
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -22,6 +21,7 @@ from towpath.steps.catalog import default_registry
 from towpath.storage.database import Database
 from towpath.storage.secret_keys import load_secret_keys
 from towpath.storage.unavailable import database_away
+from towpath.storage.waiting import first_line, wait_for_database
 from towpath.triggers.outbox import outbox_running
 from towpath.triggers.pruner import pruner_running
 from towpath.triggers.scheduler import scheduler_running
@@ -32,39 +32,6 @@ if TYPE_CHECKING:
     from towpath.config import Settings
 
 log = logging.getLogger("towpath.worker")
-# Between two tries to reach the database at start-up; a line is logged every
-# `_LOG_EVERY` seconds of waiting.
-RETRY_SECONDS = 1.0
-_LOG_EVERY = 10.0
-
-
-async def wait_for_database(url: str) -> None:
-    """Return once the database at `url` answers, trying again every `RETRY_SECONDS`."""
-    db = Database(url)
-    began = time.monotonic()
-    logged = -_LOG_EVERY
-    try:
-        while True:
-            try:
-                await db.ping()
-            except Exception as error:
-                if not database_away(error):
-                    raise
-                waited = time.monotonic() - began
-                if waited - logged >= _LOG_EVERY:
-                    log.warning(
-                        "waiting for the database (%.0f s so far): %s", waited, _first_line(error)
-                    )
-                    logged = waited
-                await asyncio.sleep(RETRY_SECONDS)
-            else:
-                return
-    finally:
-        await db.dispose()
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def metrics_app(db: Database, found: Metrics, token: str) -> FastAPI:
@@ -112,7 +79,7 @@ async def run_worker_process(settings: Settings, metrics_port: int | None = None
             # Once started, the engine rides out the database's absences by itself.
             if started.is_set() or not database_away(error):
                 raise
-            log.warning("the database went away while starting: %s", _first_line(error))
+            log.warning("the database went away while starting: %s", first_line(error))
             await wait_for_database(settings.database_url)
 
 
