@@ -70,6 +70,7 @@ from towpath.services.queue_waiters import QueueWaiters
 from towpath.services.workflows import WorkflowRules
 from towpath.steps.catalog import default_registry
 from towpath.storage.database import Database
+from towpath.storage.hook_secrets import seal_plain_secrets
 from towpath.storage.secret_keys import load_secret_keys
 from towpath.storage.secrets import server_secret
 from towpath.storage.workspaces import ensure_workspace
@@ -106,6 +107,8 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
         lifetime = timedelta(seconds=settings.stream_token_seconds)
         app.state.stream_tokens = StreamTokens(secret, lifetime, utcnow)
         keys = app.state.secret_keys = await load_secret_keys(db, settings.secrets_key)
+        # Signing secrets stored before they were encrypted: encrypted now, once.
+        await seal_plain_secrets(db, keys)
         try:
             async with (
                 authenticator_running(db, settings) as authenticator,
@@ -120,7 +123,7 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
                 # Ticks are taken wherever runs are worked on.
                 scheduler_running(rt, enabled=settings.run_worker),
                 # Outgoing webhooks go out from every process that runs a worker.
-                outbox_running(db, rt.bus, settings, settings, enabled=settings.run_worker),
+                outbox_running(db, rt.bus, settings, settings, keys, enabled=settings.run_worker),
                 # Finished runs past their retention policy go where the scheduler runs.
                 pruner_running(
                     rt,

@@ -206,8 +206,8 @@ async def _reencrypt_secrets() -> int:
 
 @db_app.command("reencrypt-secrets")
 def reencrypt_secrets() -> None:
-    """Encrypt every workspace secret again with the first key of TOWPATH_SECRETS_KEY, so
-    an older key can then be removed from it."""
+    """Encrypt every workspace secret, and every webhook signing secret, again with the
+    first key of TOWPATH_SECRETS_KEY, so an older key can then be removed from it."""
     _upgrade_in_child()
     count = asyncio.run(_reencrypt_secrets())
     notes.print(f"{count} secrets encrypted with the first key", style="dim")

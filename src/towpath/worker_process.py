@@ -19,6 +19,7 @@ from towpath.engine.runner import engine_running
 from towpath.observability.metrics import Metrics
 from towpath.steps.catalog import default_registry
 from towpath.storage.database import Database
+from towpath.storage.hook_secrets import seal_plain_secrets
 from towpath.storage.secret_keys import load_secret_keys
 from towpath.storage.unavailable import database_away
 from towpath.storage.waiting import first_line, wait_for_database
@@ -91,6 +92,8 @@ async def _work(
     app = metrics_app(db, found, settings.metrics_token)
     try:
         keys = await load_secret_keys(db, settings.secrets_key)
+        # Signing secrets stored before they were encrypted: encrypted now, once.
+        await seal_plain_secrets(db, keys)
         async with (
             engine_running(
                 db,
@@ -101,7 +104,7 @@ async def _work(
                 on_circuit_change=found.circuit_changed,
             ) as runtime,
             scheduler_running(runtime),
-            outbox_running(db, runtime.bus, settings, settings),
+            outbox_running(db, runtime.bus, settings, settings, keys),
             pruner_running(runtime, settings, on_pruned=found.runs_pruned.inc),
             _serving(app, settings.host, metrics_port),
         ):

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from towpath.config import Settings
     from towpath.storage.database import Database
+    from towpath.storage.secret_keys import SecretKeys
 
 __all__ = ["receiver"]
 
@@ -59,12 +60,20 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
+def keys(app: FastAPI) -> SecretKeys:
+    found: SecretKeys = app.state.secret_keys
+    return found
+
+
+@pytest.fixture
 def clock() -> HandClock:
     return HandClock()
 
 
-def outbox(db: Database, http: aiohttp.ClientSession, clock: HandClock, **rules: Any) -> Outbox:
-    return Outbox(db, http, OutboxSettings(**rules), clock)
+def outbox(
+    db: Database, keys: SecretKeys, http: aiohttp.ClientSession, clock: HandClock, **rules: Any
+) -> Outbox:
+    return Outbox(db, http, OutboxSettings(**rules), keys, clock)
 
 
 async def _count(db: Database) -> int:
@@ -83,10 +92,11 @@ async def test_failed_attempts_follow_the_schedule_then_the_delivery_is_given_up
     client: httpx.AsyncClient,
     db: Database,
     http: aiohttp.ClientSession,
+    keys: SecretKeys,
     clock: HandClock,
     receiver: Receiver,
 ) -> None:
-    box = outbox(db, http, clock, outbox_retry_seconds=[5, 30])
+    box = outbox(db, keys, http, clock, outbox_retry_seconds=[5, 30])
     made = await subscribe(client, receiver.url_for(hook_name()), ["run.completed"])
     receiver.status = 503
     await start(client, await publish(client, ONE_STEP))
@@ -117,10 +127,11 @@ async def test_a_runs_events_wait_behind_its_first_undelivered_one(
     client: httpx.AsyncClient,
     db: Database,
     http: aiohttp.ClientSession,
+    keys: SecretKeys,
     clock: HandClock,
     receiver: Receiver,
 ) -> None:
-    box = outbox(db, http, clock, outbox_retry_seconds=[5] * 10)
+    box = outbox(db, keys, http, clock, outbox_retry_seconds=[5] * 10)
     name = hook_name()
     types = ["run.started", "step.completed", "run.completed"]
     await subscribe(client, receiver.url_for(name), types)
@@ -147,10 +158,11 @@ async def test_a_claim_left_by_a_process_that_died_comes_due_again(
     client: httpx.AsyncClient,
     db: Database,
     http: aiohttp.ClientSession,
+    keys: SecretKeys,
     clock: HandClock,
     receiver: Receiver,
 ) -> None:
-    box = outbox(db, http, clock, outbox_timeout_seconds=10)
+    box = outbox(db, keys, http, clock, outbox_timeout_seconds=10)
     name = hook_name()
     await subscribe(client, receiver.url_for(name), ["run.completed"])
     await start(client, await publish(client, ONE_STEP))
@@ -173,10 +185,11 @@ async def test_a_subscription_failing_for_a_day_is_disabled_and_says_why(
     client: httpx.AsyncClient,
     db: Database,
     http: aiohttp.ClientSession,
+    keys: SecretKeys,
     clock: HandClock,
     receiver: Receiver,
 ) -> None:
-    box = outbox(db, http, clock, outbox_retry_seconds=[3600] * 48)
+    box = outbox(db, keys, http, clock, outbox_retry_seconds=[3600] * 48)
     name = hook_name()
     made = await subscribe(client, receiver.url_for(name), ["run.completed"])
     workflow_id = await publish(client, ONE_STEP)
@@ -222,10 +235,11 @@ async def test_deliveries_given_up_in_a_row_disable_the_subscription(
     client: httpx.AsyncClient,
     db: Database,
     http: aiohttp.ClientSession,
+    keys: SecretKeys,
     clock: HandClock,
     receiver: Receiver,
 ) -> None:
-    box = outbox(db, http, clock, outbox_retry_seconds=[1], outbox_disable_after_given_up=2)
+    box = outbox(db, keys, http, clock, outbox_retry_seconds=[1], outbox_disable_after_given_up=2)
     made = await subscribe(client, receiver.url_for(hook_name()), ["run.completed"])
     workflow_id = await publish(client, ONE_STEP)
     receiver.status = 503
@@ -247,10 +261,11 @@ async def test_a_rotated_secret_signs_beside_the_new_one_until_its_overlap_ends(
     client: httpx.AsyncClient,
     db: Database,
     http: aiohttp.ClientSession,
+    keys: SecretKeys,
     clock: HandClock,
     receiver: Receiver,
 ) -> None:
-    box = outbox(db, http, clock)
+    box = outbox(db, keys, http, clock)
     name = hook_name()
     made = await subscribe(client, receiver.url_for(name), ["run.completed"])
     rotated = (
@@ -280,10 +295,11 @@ async def test_events_reach_only_enabled_subscriptions_of_their_own_workspace(
     app: FastAPI,
     db: Database,
     http: aiohttp.ClientSession,
+    keys: SecretKeys,
     clock: HandClock,
     receiver: Receiver,
 ) -> None:
-    box = outbox(db, http, clock)
+    box = outbox(db, keys, http, clock)
     mine, paused, theirs = hook_name(), hook_name(), hook_name()
     await subscribe(client, receiver.url_for(mine), ["run.completed"])
     off = await subscribe(client, receiver.url_for(paused), ["run.completed"])

@@ -15,6 +15,7 @@ from towpath.engine.runtime import Runtime
 from towpath.services.idempotency import KEY_SCHEMA, IdempotencyRequest, checked_key
 from towpath.services.workflows import WorkflowRules
 from towpath.storage.database import Database
+from towpath.storage.secret_keys import SecretKeys
 
 if TYPE_CHECKING:
     from towpath.api.rate_limit import RateLimiter
@@ -70,6 +71,12 @@ async def workflow_rules(request: Request) -> WorkflowRules:
     return rules
 
 
+async def secret_keys(request: Request) -> SecretKeys:
+    """What encrypts workspace secrets and webhook signing secrets."""
+    keys: SecretKeys = request.app.state.secret_keys
+    return keys
+
+
 async def runtime(request: Request) -> Runtime:
     found: Runtime = request.app.state.runtime
     return found
@@ -101,4 +108,5 @@ Editor = Annotated[Principal, _requires("editor")]
 Admin = Annotated[Principal, _requires("admin")]
 Rules = Annotated[WorkflowRules, Depends(workflow_rules)]
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
+Keys = Annotated[SecretKeys, Depends(secret_keys)]
 Idempotency = Annotated[IdempotencyRequest | None, Depends(idempotency_request)]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from towpath.domain.clock import utcnow
 from towpath.services.audit import Change, record
 from towpath.storage import secrets_store as queries
+from towpath.storage.hook_secrets import reseal_all
 from towpath.storage.models import WorkspaceSecret
 
 if TYPE_CHECKING:
@@ -88,11 +89,13 @@ async def delete(db: Database, caller: Principal, name: str) -> None:
 
 
 async def reencrypt_all(db: Database, keys: SecretKeys) -> int:
-    """Every workspace's secrets encrypted again with the first key, so an older key can
-    be removed from the settings; how many there were."""
+    """Every workspace's secrets, and the signing secrets of webhook triggers and
+    subscriptions, encrypted again with the first key, so an older key can be removed
+    from the settings; how many rows there were."""
     async with db.transaction() as session:
         found = await queries.all_secrets(session)
         for secret in found:
             secret.ciphertext = keys.rotate(secret.ciphertext)
         await session.flush()
-    return len(found)
+        signing = await reseal_all(session, keys)
+    return len(found) + signing

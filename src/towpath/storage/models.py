@@ -511,7 +511,7 @@ class WebhookTrigger(Base):
     scheme: Mapped[str] = mapped_column(String(32))
     # The generic HMAC scheme's header, encoding and prefix; {} for the others.
     scheme_options: Mapped[dict[str, Any]]
-    # Kept as it is: an HMAC is checked with the secret itself, not a hash of it.
+    # Encrypted (`hook_secrets`): an HMAC is checked with the secret itself, not a hash.
     secret: Mapped[str] = mapped_column(String(200))
     # The secret before the last rotation, still accepted until `previous_expires_at`.
     previous_secret: Mapped[str | None] = mapped_column(String(200))
@@ -565,7 +565,7 @@ class WebhookSubscription(Base):
     # Only runs of this workflow lineage (every version of it); None for every workflow.
     workflow_lineage_id: Mapped[str | None] = mapped_column(ID)
     description: Mapped[str] = mapped_column(Text, default="")
-    # Kept as it is: an HMAC is made with the secret itself, not a hash of it.
+    # Encrypted (`hook_secrets`): an HMAC is made with the secret itself, not a hash.
     secret: Mapped[str] = mapped_column(String(200))
     # The secret before the last rotation: deliveries carry its signature too until then.
     previous_secret: Mapped[str | None] = mapped_column(String(200))

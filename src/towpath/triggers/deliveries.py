@@ -13,6 +13,7 @@ from towpath.services import runs
 from towpath.services.idempotency import IdempotencyRequest, checked_key
 from towpath.storage import webhooks as queries
 from towpath.storage.models import WebhookDelivery
+from towpath.storage.secret_keys import SecretUnreadable
 from towpath.triggers import bodies
 from towpath.triggers.signatures import (
     Encoding,
@@ -26,11 +27,13 @@ from towpath.triggers.webhooks import accepted_secrets
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from towpath.engine.runtime import Runtime
     from towpath.services.idempotency import IdempotencyPolicy
     from towpath.storage.models import Run, WebhookTrigger
     from towpath.storage.rows import RunRow
+    from towpath.storage.secret_keys import SecretKeys
 
 TRIGGER_TYPE = "webhook"
 
@@ -97,8 +100,19 @@ async def start_from_request(
     return Started(run, context, replayed)
 
 
+def _secrets(trigger: WebhookTrigger, now: datetime, keys: SecretKeys) -> list[str]:
+    try:
+        return accepted_secrets(trigger, now, keys)
+    except SecretUnreadable as exc:
+        # Its key was removed from the settings: nothing can verify, so nothing starts.
+        raise WebhookRefused(
+            "secret_unreadable", "the trigger's secret cannot be read with the server's keys"
+        ) from exc
+
+
 async def deliver(
     runtime: Runtime,
+    keys: SecretKeys,
     policy: IdempotencyPolicy,
     trigger_id: str,
     request: IncomingRequest,
@@ -116,7 +130,7 @@ async def deliver(
     try:
         verify(
             scheme,
-            accepted_secrets(trigger, now),
+            _secrets(trigger, now, keys),
             request.headers,
             request.body,
             int(now.timestamp()),

@@ -28,7 +28,9 @@ from towpath.steps.http_client import step_session
 from towpath.steps.services import egress_policy
 from towpath.storage import outbox as queries
 from towpath.storage.database import Database
+from towpath.storage.hook_secrets import opened
 from towpath.storage.models import DeliveryAttempt
+from towpath.storage.secret_keys import SecretUnreadable
 from towpath.storage.subscriptions import park_deliveries
 from towpath.triggers.signatures import sign_standard
 
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from towpath.steps.settings import StepSettings
     from towpath.storage.models import WebhookSubscription
     from towpath.storage.outbox import Outgoing
+    from towpath.storage.secret_keys import SecretKeys
     from towpath.triggers.outbox_settings import OutboxSettings
 
 log = logging.getLogger("towpath.outbox")
@@ -90,24 +93,26 @@ def message_id(run_id: str, seq: int) -> str:
     return f"msg_{run_id}_{seq}"
 
 
-def signing_secrets(item: Outgoing, now: datetime) -> list[str]:
+def signing_secrets(item: Outgoing, now: datetime, keys: SecretKeys) -> list[str]:
     """The current secret, and the one before a rotation while its overlap lasts: a
-    receiver still holding the old one verifies the delivery by its signature."""
-    found = [item.secret]
+    receiver still holding the old one verifies the delivery by its signature. Decrypted
+    here, to sign; `SecretUnreadable` if no key decrypts one."""
+    found = [opened(keys, item.secret)]
     if (
         item.previous_secret is not None
         and item.previous_expires_at is not None
         and now < item.previous_expires_at
     ):
-        found.append(item.previous_secret)
+        found.append(opened(keys, item.previous_secret))
     return found
 
 
-def signed_request(item: Outgoing, now: datetime) -> tuple[dict[str, str], bytes]:
+def signed_request(item: Outgoing, now: datetime, keys: SecretKeys) -> tuple[dict[str, str], bytes]:
     body = json.dumps(payload(item), separators=(",", ":")).encode()
     msg_id = message_id(item.run_id, item.seq)
     stamp = int(now.timestamp())
-    signatures = " ".join(sign_standard(s, msg_id, stamp, body) for s in signing_secrets(item, now))
+    secrets = signing_secrets(item, now, keys)
+    signatures = " ".join(sign_standard(s, msg_id, stamp, body) for s in secrets)
     headers = {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
@@ -152,11 +157,14 @@ class Outbox:
         db: Database,
         http: aiohttp.ClientSession,
         settings: OutboxSettings,
+        keys: SecretKeys,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._db = db
         self._http = http
         self._settings = settings
+        # What decrypts the subscriptions' signing secrets.
+        self._keys = keys
         self._clock = clock
         self._wake = asyncio.Event()
         # Whether any subscription is enabled, as the last pass saw: without one, the
@@ -259,7 +267,11 @@ class Outbox:
         self._in_flight.discard(item.id)
 
     async def _send(self, item: Outgoing, now: datetime) -> Sent:
-        headers, body = signed_request(item, now)
+        try:
+            headers, body = signed_request(item, now, self._keys)
+        except SecretUnreadable:
+            error = "the subscription's secret cannot be read with the server's keys: not sent"
+            return Sent("failed", error=error)
         began = time.perf_counter()
 
         def took() -> int:
@@ -378,11 +390,13 @@ async def outbox_running(
     bus: EventBus,
     settings: OutboxSettings,
     steps: StepSettings,
+    keys: SecretKeys,
     *,
     enabled: bool = True,
 ) -> AsyncIterator[Outbox | None]:
     """The dispatcher of a process that runs a worker (`enabled`), woken by the events
-    the process commits; the egress guard is the steps' own, with their allowed hosts."""
+    the process commits; the egress guard is the steps' own, with their allowed hosts;
+    `keys` decrypt the signing secrets."""
     if not enabled:
         yield None
         return
@@ -391,7 +405,7 @@ async def outbox_running(
     own = Database(db.url, sqlite_synchronous=db.sqlite_synchronous)
     try:
         async with step_session(egress_policy(steps)) as http:
-            outbox = Outbox(own, http, settings)
+            outbox = Outbox(own, http, settings, keys)
             stop_listening = bus.listen(outbox.on_event)
             task = asyncio.create_task(outbox.run())
             try:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from towpath.domain.clock import utcnow
 from towpath.services.audit import Change, record
 from towpath.storage import subscriptions as queries
+from towpath.storage.hook_secrets import kept_sealed, sealed
 from towpath.storage.models import WebhookSubscription
 from towpath.storage.pagination import Page
 from towpath.storage.workflows import get_workflow
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from towpath.storage.database import Database
     from towpath.storage.models import DeliveryAttempt, SubscriptionDelivery
     from towpath.storage.pagination import PageRequest
+    from towpath.storage.secret_keys import SecretKeys
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,9 @@ async def _lineage(session: AsyncSession, caller: Principal, workflow_id: str | 
     return workflow.lineage_id
 
 
-async def create(db: Database, caller: Principal, spec: SubscriptionSpec) -> SubscriptionWithSecret:
+async def create(
+    db: Database, keys: SecretKeys, caller: Principal, spec: SubscriptionSpec
+) -> SubscriptionWithSecret:
     secret = new_secret(Scheme.STANDARD)
     async with db.transaction() as session:
         subscription = WebhookSubscription(
@@ -81,7 +85,7 @@ async def create(db: Database, caller: Principal, spec: SubscriptionSpec) -> Sub
             event_types=list(spec.event_types),
             workflow_lineage_id=await _lineage(session, caller, spec.workflow_id),
             description=spec.description,
-            secret=secret,
+            secret=sealed(keys, secret),
             enabled=True,
             failed_attempts=0,
             given_up_in_row=0,
@@ -165,7 +169,7 @@ async def delete(db: Database, caller: Principal, subscription_id: str) -> None:
 
 
 async def rotate_secret(
-    db: Database, caller: Principal, subscription_id: str, overlap: timedelta
+    db: Database, keys: SecretKeys, caller: Principal, subscription_id: str, overlap: timedelta
 ) -> SubscriptionWithSecret:
     """A new secret; deliveries carry a signature by the old one too for `overlap`, so a
     receiver can switch without refusing any."""
@@ -176,9 +180,9 @@ async def rotate_secret(
             session, caller.workspace_id, subscription_id, for_update=True
         )
         keep = overlap.total_seconds() > 0
-        subscription.previous_secret = subscription.secret if keep else None
+        subscription.previous_secret = kept_sealed(keys, subscription.secret) if keep else None
         subscription.previous_expires_at = now + overlap if keep else None
-        subscription.secret = secret
+        subscription.secret = sealed(keys, secret)
         subscription.rotated_at = now
         await session.flush()
         after = {"overlap_seconds": int(overlap.total_seconds())}

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from towpath.domain.clock import utcnow
 from towpath.services.audit import Change, record
 from towpath.storage import webhooks as queries
+from towpath.storage.hook_secrets import kept_sealed, opened, sealed
 from towpath.storage.models import WebhookTrigger
 from towpath.storage.workflows import get_workflow
 from towpath.triggers.bodies import check_transform
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from towpath.storage.database import Database
     from towpath.storage.models import WebhookDelivery
     from towpath.storage.pagination import Page, PageRequest
+    from towpath.storage.secret_keys import SecretKeys
 
 # A trigger's id is in its public URL: 192 random bits, so no one finds one by trying ids.
 ID_PREFIX = "wh_"
@@ -56,7 +58,9 @@ def _summary(trigger: WebhookTrigger) -> dict[str, Any]:
     }
 
 
-async def create(db: Database, caller: Principal, spec: TriggerSpec) -> TriggerWithSecret:
+async def create(
+    db: Database, keys: SecretKeys, caller: Principal, spec: TriggerSpec
+) -> TriggerWithSecret:
     if spec.transform is not None:
         check_transform(spec.transform)
     secret = new_secret(spec.scheme)
@@ -69,7 +73,7 @@ async def create(db: Database, caller: Principal, spec: TriggerSpec) -> TriggerW
             workflow_id=spec.workflow_id,
             scheme=spec.scheme.value,
             scheme_options=spec.scheme_options,
-            secret=secret,
+            secret=sealed(keys, secret),
             transform=spec.transform,
             pinned=spec.pinned,
             created_by=caller.subject,
@@ -100,7 +104,7 @@ async def delete(db: Database, caller: Principal, trigger_id: str) -> None:
 
 
 async def rotate_secret(
-    db: Database, caller: Principal, trigger_id: str, overlap: timedelta
+    db: Database, keys: SecretKeys, caller: Principal, trigger_id: str, overlap: timedelta
 ) -> TriggerWithSecret:
     """A new secret; the old one still verifies for `overlap`, so senders can switch."""
     now = utcnow()
@@ -109,9 +113,10 @@ async def rotate_secret(
             session, caller.workspace_id, trigger_id, for_update=True
         )
         secret = new_secret(Scheme(trigger.scheme))
-        trigger.previous_secret = trigger.secret if overlap > timedelta(0) else None
-        trigger.previous_expires_at = now + overlap if overlap > timedelta(0) else None
-        trigger.secret = secret
+        keep = overlap > timedelta(0)
+        trigger.previous_secret = kept_sealed(keys, trigger.secret) if keep else None
+        trigger.previous_expires_at = now + overlap if keep else None
+        trigger.secret = sealed(keys, secret)
         trigger.rotated_at = now
         await session.flush()
         after = {"overlap_seconds": int(overlap.total_seconds())}
@@ -120,15 +125,16 @@ async def rotate_secret(
     return TriggerWithSecret(trigger, secret)
 
 
-def accepted_secrets(trigger: WebhookTrigger, now: datetime) -> list[str]:
-    """The current secret, and the previous one while its overlap lasts."""
-    found = [trigger.secret]
+def accepted_secrets(trigger: WebhookTrigger, now: datetime, keys: SecretKeys) -> list[str]:
+    """The current secret, and the previous one while its overlap lasts, decrypted to
+    check a delivery's HMAC; `SecretUnreadable` if no key decrypts one."""
+    found = [opened(keys, trigger.secret)]
     if (
         trigger.previous_secret is not None
         and trigger.previous_expires_at is not None
         and now < trigger.previous_expires_at
     ):
-        found.append(trigger.previous_secret)
+        found.append(opened(keys, trigger.previous_secret))
     return found
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from towpath.api.deps import Rules, RuntimeDep
+from towpath.api.deps import Keys, Rules, RuntimeDep
 from towpath.api.rate_limit import mark_authenticated
 from towpath.api.responses import mark_created
 from towpath.api.routes.runs import STARTED
@@ -25,13 +25,19 @@ REFUSED = errors(401, 403, 404, 409, 422, 429, 500)
     openapi_extra=ANY_BODY,
 )
 async def deliver_webhook(
-    hook_id: str, request: Request, runtime: RuntimeDep, rules: Rules, response: Response
+    hook_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    keys: Keys,
+    rules: Rules,
+    response: Response,
 ) -> RunResponse:
     """Start the trigger's run. A bad or missing signature, a timestamp more than five
     minutes off, or an unknown trigger id is 401 and starts nothing; a delivery id seen
     before (`webhook-id`, `X-GitHub-Delivery`, `X-Idempotency-Key`) returns its run."""
     started = await deliveries.deliver(
         runtime,
+        keys,
         rules.idempotency,
         hook_id,
         await incoming(request),

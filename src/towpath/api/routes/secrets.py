@@ -4,28 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Response
 
-from towpath.api.deps import DB, Editor, Viewer
+from towpath.api.deps import DB, Editor, Keys, Viewer
 from towpath.api.paging import paging
 from towpath.api.responses import LISTED, set_total
 from towpath.api.schemas.errors import WITH_BODY, errors
 from towpath.api.schemas.secrets import SecretCreate, SecretResponse, SecretRotate
 from towpath.services import secrets as service
 from towpath.storage.pagination import PageRequest
-from towpath.storage.secret_keys import SecretKeys
 from towpath.storage.secrets_store import SORTABLE
 
 router = APIRouter(prefix="/secrets", tags=["secrets"])
 SecretPages = Annotated[PageRequest, paging(SORTABLE, "name")]
-
-
-async def secret_keys(request: Request) -> SecretKeys:
-    keys: SecretKeys = request.app.state.secret_keys
-    return keys
-
-
-Keys = Annotated[SecretKeys, Depends(secret_keys)]
 
 
 @router.get("", responses=LISTED)

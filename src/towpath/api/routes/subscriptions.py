@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from towpath.api.deps import DB, Editor, Viewer
+from towpath.api.deps import DB, Editor, Keys, Viewer
 from towpath.api.paging import paging
 from towpath.api.responses import LISTED, set_total
 from towpath.api.schemas.errors import WITH_BODY, Responses, errors
@@ -59,12 +59,12 @@ async def list_subscriptions(
 
 @router.post("", status_code=201, responses={**MADE, **WITH_BODY, **errors(404)})
 async def create_subscription(
-    body: SubscriptionCreate, db: DB, caller: Editor
+    body: SubscriptionCreate, db: DB, keys: Keys, caller: Editor
 ) -> SubscriptionCreated:
     """Deliver the workspace's run events of these types to the URL, signed with the
     returned `whsec_…` secret (Standard Webhooks)."""
     spec = SubscriptionSpec(body.url, list(body.event_types), body.workflow_id, body.description)
-    made = await service.create(db, caller, spec)
+    made = await service.create(db, keys, caller, spec)
     return created_response(made.subscription, made.secret)
 
 
@@ -91,12 +91,16 @@ async def delete_subscription(subscription_id: str, db: DB, caller: Editor) -> R
 
 @router.post("/{subscription_id}/rotate-secret", responses={**errors(404), **WITH_BODY})
 async def rotate_subscription_secret(
-    subscription_id: str, db: DB, caller: Editor, body: RotateSecretInput | None = None
+    subscription_id: str,
+    db: DB,
+    keys: Keys,
+    caller: Editor,
+    body: RotateSecretInput | None = None,
 ) -> SubscriptionCreated:
     """A new secret, shown this once; deliveries are signed by the old one too for
     `overlap_seconds`, so a receiver can switch without refusing any."""
     overlap = timedelta(seconds=(body or RotateSecretInput()).overlap_seconds)
-    rotated = await service.rotate_secret(db, caller, subscription_id, overlap)
+    rotated = await service.rotate_secret(db, keys, caller, subscription_id, overlap)
     return created_response(rotated.subscription, rotated.secret)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 
-from towpath.api.deps import DB, Editor, Idempotency, Operator, Rules, RuntimeDep, Viewer
+from towpath.api.deps import DB, Editor, Idempotency, Keys, Operator, Rules, RuntimeDep, Viewer
 from towpath.api.paging import paging
 from towpath.api.responses import LISTED, mark_created, set_total
 from towpath.api.routes.runs import STARTED
@@ -56,14 +56,14 @@ async def list_webhook_triggers(
 
 @router.post("/webhooks", status_code=201, responses={**MADE, **WITH_BODY, **errors(404)})
 async def create_webhook_trigger(
-    body: WebhookTriggerCreate, db: DB, caller: Editor
+    body: WebhookTriggerCreate, db: DB, keys: Keys, caller: Editor
 ) -> WebhookTriggerCreated:
     """A trigger that starts runs of the workflow; deliver to its `path`."""
     options = body.hmac.model_dump(mode="json") if body.hmac else {}
     spec = TriggerSpec(
         body.name, body.workflow_id, body.scheme, options, body.transform, body.pinned
     )
-    made = await service.create(db, caller, spec)
+    made = await service.create(db, keys, caller, spec)
     return created_response(made.trigger, made.secret)
 
 
@@ -81,11 +81,15 @@ async def delete_webhook_trigger(trigger_id: str, db: DB, caller: Editor) -> Res
 
 @router.post("/webhooks/{trigger_id}/rotate-secret", responses={**errors(404), **WITH_BODY})
 async def rotate_webhook_secret(
-    trigger_id: str, db: DB, caller: Editor, body: RotateSecretInput | None = None
+    trigger_id: str,
+    db: DB,
+    keys: Keys,
+    caller: Editor,
+    body: RotateSecretInput | None = None,
 ) -> WebhookTriggerCreated:
     """A new secret, shown this once; the old one still verifies for `overlap_seconds`."""
     overlap = timedelta(seconds=(body or RotateSecretInput()).overlap_seconds)
-    rotated = await service.rotate_secret(db, caller, trigger_id, overlap)
+    rotated = await service.rotate_secret(db, keys, caller, trigger_id, overlap)
     return created_response(rotated.trigger, rotated.secret)
 
 
