@@ -399,6 +399,8 @@ class ScheduleFire(Base):
         UniqueConstraint("schedule_id", "scheduled_at"),
         Index(None, "schedule_id", "outcome"),
         Index(None, "in_flight"),
+        # The pruner's: ticks past `retention_records_days`, oldest first.
+        Index(None, "created_at"),
     )
 
     id: Mapped[str] = _id()
@@ -528,7 +530,11 @@ class WebhookDelivery(Base):
     """One request to a webhook trigger: accepted or refused, why, and the run it made."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (Index(None, "trigger_id", "created_at", "id"),)
+    __table_args__ = (
+        Index(None, "trigger_id", "created_at", "id"),
+        # The pruner's: requests past `retention_records_days`, oldest first.
+        Index(None, "created_at"),
+    )
 
     id: Mapped[str] = _id()
     workspace_id: Mapped[str] = _workspace()
@@ -604,6 +610,8 @@ class SubscriptionDelivery(Base):
             postgresql_where=text(DELIVERY_PENDING),
             sqlite_where=text(DELIVERY_PENDING),
         ),
+        # The pruner's: deliveries finished before the cutoff, oldest first.
+        Index(None, "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -679,7 +687,11 @@ class PostedEvent(Base):
     """An event posted with an id, and what its post did: the same id again answers this."""
 
     __tablename__ = "posted_events"
-    __table_args__ = (UniqueConstraint("workspace_id", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "event_id"),
+        # The pruner's: posts past `retention_records_days`, oldest first.
+        Index(None, "created_at"),
+    )
 
     id: Mapped[str] = _id()
     workspace_id: Mapped[str] = _workspace(index=False)
