@@ -130,6 +130,7 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
                     settings,
                     enabled=settings.run_worker,
                     on_pruned=metrics_registry.runs_pruned.inc,
+                    key_lock_seconds=settings.idempotency_lock_seconds,
                 ),
                 agent_health_running(
                     db,

@@ -105,7 +105,12 @@ async def _work(
             ) as runtime,
             scheduler_running(runtime),
             outbox_running(db, runtime.bus, settings, settings, keys),
-            pruner_running(runtime, settings, on_pruned=found.runs_pruned.inc),
+            pruner_running(
+                runtime,
+                settings,
+                on_pruned=found.runs_pruned.inc,
+                key_lock_seconds=settings.idempotency_lock_seconds,
+            ),
             _serving(app, settings.host, metrics_port),
         ):
             runtime.bus.listen(found.on_event)

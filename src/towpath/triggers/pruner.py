@@ -1,17 +1,20 @@
 """The pruner, beside the scheduler in every process that runs a worker: each pass deletes
-the finished runs every retention policy no longer keeps, a small batch at a time."""
+the finished runs every retention policy no longer keeps, then the old records beside
+them and the expired idempotency keys, a small batch at a time."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from towpath.domain.clock import utcnow
+from towpath.services.record_retention import prune_records
 from towpath.services.retention import every_policy, prune_batch
 from towpath.storage.database import Database
 
@@ -33,10 +36,27 @@ class Pruner:
     clock: Callable[[], datetime] = utcnow
     # Told how many runs each batch deleted (the metric).
     on_pruned: Callable[[int], None] | None = None
+    # Days finished records are kept (0: for ever), and how long a request may hold an
+    # idempotency key before it is taken to have died.
+    records_days: int = 30
+    key_lock: timedelta = field(default=timedelta(seconds=60))
+    # How many rows of each table the last pass deleted, beside the runs.
+    records_pruned: dict[str, int] = field(default_factory=dict)
 
     async def run_once(self) -> int:
-        """One pass at the clock's time: how many runs it deleted."""
+        """One pass at the clock's time: how many runs it deleted (the records it deleted
+        are in `records_pruned`)."""
         now = self.clock()
+        deleted = await self._runs(now)
+        self.records_pruned = await prune_records(
+            self.runtime, now, self.records_days, self.key_lock, self.batch, self.pause
+        )
+        found = {table: count for table, count in self.records_pruned.items() if count}
+        if found:
+            log.info("old records pruned: %s", found)
+        return deleted
+
+    async def _runs(self, now: datetime) -> int:
         deleted = 0
         for policy in await every_policy(self.runtime.db):
             while True:
@@ -68,6 +88,7 @@ async def pruner_running(
     *,
     enabled: bool = True,
     on_pruned: Callable[[int], None] | None = None,
+    key_lock_seconds: float = 60,
 ) -> AsyncIterator[Pruner | None]:
     """The loop, from entry to exit; none in a process without a worker, or with an
     interval of 0."""
@@ -82,6 +103,8 @@ async def pruner_running(
         batch=settings.retention_batch,
         pause=settings.retention_pause_seconds,
         on_pruned=on_pruned,
+        records_days=settings.retention_records_days,
+        key_lock=timedelta(seconds=key_lock_seconds),
     )
     stop = asyncio.Event()
     task = asyncio.create_task(pruner.run(stop, settings.retention_interval_seconds))
