@@ -40,7 +40,9 @@ SCHEDULE_FIRES = RecordKind(
     "schedule_fires",
     "id",
     "created_at",
-    " AND in_flight = FALSE AND outcome NOT IN ('pending', 'buffered')",
+    # `NOT in_flight`, not `in_flight = FALSE`: SQLite would read the index on `in_flight`
+    # (nearly every row) instead of the one on the age.
+    " AND NOT in_flight AND outcome NOT IN ('pending', 'buffered')",
 )
 QUEUE_POLLERS = RecordKind("queue_pollers", "(workspace_id, queue, worker_id)", "last_poll_at")
 RECORDS = (WEBHOOK_DELIVERIES, POSTED_EVENTS, SCHEDULE_FIRES, QUEUE_POLLERS)
@@ -66,15 +68,12 @@ def delete_old(
 ) -> Gen[int]:
     """Delete up to `limit` rows of `kind` older than `before`, oldest first; a row another
     transaction holds is left for the next batch. How many were deleted."""
-    where = f"{kind.age} < ?{kind.done}"
     params = (d.time(before), *(d.time(value) for value in extra))
-    lock = d.lock("FOR UPDATE SKIP LOCKED")
-    columns = kind.key.strip("()")
     # The condition again outside: a row changed meanwhile is looked at afresh.
     return (
         yield from execute(
-            f"DELETE FROM {kind.table} WHERE {kind.key} IN (SELECT {columns} FROM {kind.table}"
-            f" WHERE {where} ORDER BY {kind.age} LIMIT ? {lock}) AND {where}",
+            f"DELETE FROM {kind.table} WHERE {kind.key} IN ({oldest(d, kind)})"
+            f" AND {kind.age} < ?{kind.done}",
             *params,
             limit,
             *params,
@@ -82,12 +81,26 @@ def delete_old(
     )
 
 
+def oldest(d: Dialect, kind: RecordKind) -> str:
+    """The keys of the oldest rows of `kind` past keeping (the cutoff, the extra times and
+    how many are its parameters), read by the index on its age."""
+    columns = kind.key.strip("()")
+    lock = d.lock("FOR UPDATE SKIP LOCKED")
+    return (
+        f"SELECT {columns} FROM {kind.table} WHERE {kind.age} < ?{kind.done}"
+        f" ORDER BY {kind.age} LIMIT ? {lock}"
+    )
+
+
+def old_deliveries(d: Dialect) -> str:
+    """The oldest finished outgoing deliveries: the cutoff and how many are its parameters."""
+    return _OLD_DELIVERIES.format(lock=d.lock("FOR UPDATE SKIP LOCKED"))
+
+
 def delete_old_deliveries(d: Dialect, before: datetime, limit: int) -> Gen[int]:
     """Delete up to `limit` finished outgoing deliveries older than `before`, with their
     attempts (explicitly: SQLite cascades only with its foreign-key pragma on)."""
-    rows = yield from fetch(
-        _OLD_DELIVERIES.format(lock=d.lock("FOR UPDATE SKIP LOCKED")), d.time(before), limit
-    )
+    rows = yield from fetch(old_deliveries(d), d.time(before), limit)
     if not rows:
         return 0
     ids: object = [row[0] for row in rows]
