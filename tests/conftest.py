@@ -7,7 +7,8 @@ import asyncio
 import os
 import shutil
 import uuid
-from typing import TYPE_CHECKING
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -22,7 +23,7 @@ from towpath.storage.migrate import upgrade
 from towpath.storage.models import Base
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Coroutine, Iterator
     from pathlib import Path
 
     from fastapi import FastAPI
@@ -59,21 +60,28 @@ async def _admin(sql: str) -> None:
         await admin.dispose()
 
 
+def _run_apart(work: Coroutine[Any, Any, None]) -> None:
+    """Runs `work` on an event loop of its own thread: a session fixture first asked for
+    from inside an async fixture (`private_db`) is made while a loop already runs."""
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, work).result()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "towpath.db"
-    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    _run_apart(_migrate(f"sqlite+aiosqlite:///{path}"))
     return path
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     name = f"towpath_test_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    _run_apart(_admin(f'CREATE DATABASE "{name}"'))
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_migrate(url))
+    _run_apart(_migrate(url))
     yield url
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _run_apart(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=BACKENDS)
