@@ -29,6 +29,9 @@ log = logging.getLogger("towpath.events")
 READ_LIMIT = 1000
 # Runs whose last fanned-out seq the hub remembers; the oldest are forgotten first.
 TRACKED_RUNS = 100_000
+# Of runs whose final event went out, far fewer: one is followed again only if it is
+# retried, and a server starting a hundred runs a second must not hold every one it saw.
+ENDED_RUNS = 10_000
 # What a database read may fail with while the database is away.
 READ_ERRORS = (SQLAlchemyError, OSError)
 
@@ -47,6 +50,8 @@ class EventHub:
         self._count = 0
         # The last seq fanned out, per run wanted since: a later event must follow it.
         self._last: OrderedDict[str, int] = OrderedDict()
+        # The same, for runs whose last fanned-out event ended them.
+        self._ended: OrderedDict[str, int] = OrderedDict()
         # Runs whose missing events are being read; what arrives meanwhile waits here.
         self._filling: dict[str, list[PublishedEvent]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -103,18 +108,20 @@ class EventHub:
         )
 
     def last_seq(self, run_id: str) -> int | None:
-        return self._last.get(run_id)
+        last = self._last.get(run_id)
+        return self._ended.get(run_id) if last is None else last
 
     def forget(self, run_id: str) -> None:
         """Events of the run go by unseen here: what was fanned out before no longer counts."""
         self._last.pop(run_id, None)
+        self._ended.pop(run_id, None)
 
     def catch_up_cursors(self) -> dict[str, int]:
         """Where each watched run's events must be read from again after notifications
         may have been lost: the last seq fanned out, else the least a client was sent."""
         cursors: dict[str, int] = {}
         for run_id, subs in self._runs.items():
-            last = self._last.get(run_id)
+            last = self.last_seq(run_id)
             if last is None:
                 sent = [sub.cursor for sub in subs if sub.cursor is not None]
                 if not sent:
@@ -197,7 +204,7 @@ class EventHub:
         if waiting is not None:
             waiting.append(event)
             return
-        last = self._last.get(run_id)
+        last = self.last_seq(run_id)
         if last is not None and event.seq <= last:
             return
         if last is None or event.seq == last + 1:
@@ -240,7 +247,7 @@ class EventHub:
             self._lost(run_id)
             return
         for event in [*rows, *sorted(waiting, key=seq_of)]:
-            last = self._last.get(run_id)
+            last = self.last_seq(run_id)
             if last is not None and event.seq <= last:
                 continue
             if last is not None and event.seq != last + 1:
@@ -251,7 +258,7 @@ class EventHub:
 
     def _lost(self, run_id: str) -> None:
         """The run's missing events cannot be read: its clients must start over."""
-        self._last.pop(run_id, None)
+        self.forget(run_id)
         for sub in self._runs.get(run_id, ()):
             sub.overflow()
         lost = End(close_codes.RECONNECT, "events could not be read; reconnect")
@@ -262,11 +269,13 @@ class EventHub:
 
     def _fan_out(self, event: PublishedEvent) -> None:
         run_id = event.run_id
-        self._last[run_id] = event.seq
-        self._last.move_to_end(run_id)
-        if len(self._last) > TRACKED_RUNS:
-            self._last.popitem(last=False)
         message = event_message(event)
+        if message.ends_run:
+            self._last.pop(run_id, None)
+            _remember(self._ended, run_id, event.seq, ENDED_RUNS)
+        else:
+            self._ended.pop(run_id, None)
+            _remember(self._last, run_id, event.seq, TRACKED_RUNS)
         for topic, key in (
             (self._runs, run_id),
             (self._workflows, event.workflow_id),
@@ -306,3 +315,10 @@ class EventHub:
 
 def seq_of(event: PublishedEvent) -> int:
     return event.seq
+
+
+def _remember(seqs: OrderedDict[str, int], run_id: str, seq: int, most: int) -> None:
+    seqs[run_id] = seq
+    seqs.move_to_end(run_id)
+    if len(seqs) > most:
+        seqs.popitem(last=False)
