@@ -53,6 +53,16 @@ class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
         if scope is not None:
             scope["extensions"][FRAMES] = {"send": self._send_frames}
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        # The scope's extension names this protocol, and the protocol holds the scope: a
+        # cycle only the collector would free, which `towpath serve` runs rarely. Broken
+        # here, a closed connection's objects go at once; a stream still sending has its
+        # own reference to the sender and finds the connection gone.
+        scope = getattr(self, "scope", None)
+        if scope is not None:
+            scope["extensions"].pop(FRAMES, None)
+
     async def _send_frames(self, data: bytes) -> None:
         await self.writable.wait()
         if self.disconnected or self.close_sent or not self.handshake_complete:
