@@ -8,7 +8,6 @@ in flight, a delivery still pending, a key still held, are kept whatever their a
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -103,10 +102,8 @@ def delete_old_deliveries(d: Dialect, before: datetime, limit: int) -> Gen[int]:
     rows = yield from fetch(old_deliveries(d), d.time(before), limit)
     if not rows:
         return 0
-    ids: object = [row[0] for row in rows]
-    if d.is_postgres:
-        chosen = "= ANY(?::bigint[])"
-    else:
-        chosen, ids = "IN (SELECT value FROM json_each(?))", json.dumps(ids)
-    yield from execute(f"DELETE FROM delivery_attempts WHERE delivery_id {chosen}", ids)
-    return (yield from execute(f"DELETE FROM subscription_deliveries WHERE id {chosen}", ids))
+    ids = d.ids([row[0] for row in rows])
+    chosen = d.any_of("delivery_id", "bigint")
+    yield from execute(f"DELETE FROM delivery_attempts WHERE {chosen}", ids)
+    chosen = d.any_of("id", "bigint")
+    return (yield from execute(f"DELETE FROM subscription_deliveries WHERE {chosen}", ids))

@@ -85,14 +85,15 @@ class Dialect:
             return value if value.tzinfo else value.replace(tzinfo=UTC)
         return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
-    def any_of(self, column: str) -> str:
-        """`column` is one of a list bound as one parameter (see `ids`): one statement
-        text for any number of values, so the driver's statement cache keeps it."""
+    def any_of(self, column: str, sql_type: str = "varchar") -> str:
+        """`column` (of `sql_type`) is one of a list bound as one parameter (see `ids`):
+        one statement text for any number of values, so the driver's statement cache
+        keeps it."""
         if self.is_postgres:
-            return f"{column} = ANY(?::varchar[])"
+            return f"{column} = ANY(?::{sql_type}[])"
         return f"{column} IN (SELECT value FROM json_each(?))"
 
-    def ids(self, values: Sequence[str]) -> Any:
+    def ids(self, values: Sequence[str | int]) -> Any:
         return list(values) if self.is_postgres else json.dumps(list(values))
 
     def doc(self, value: Any) -> Any:
