@@ -69,6 +69,10 @@ class SqliteDriver:
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=10000")
+            # A transition's savepoint keeps the pages it changes (a step's result changes
+            # about 16): on disk, that is a temporary file made, written and removed in
+            # every transaction, which cost more than the statements themselves.
+            conn.execute("PRAGMA temp_store=MEMORY")
             self._conn = conn
         return self._conn
 
@@ -103,19 +107,24 @@ class SqliteDriver:
     def _commit_group(self, group: list[_Queued]) -> None:
         conn = self._connection()
         answers: list[tuple[_Queued, Any, BaseException | None]] = []
+        # A transition alone needs no savepoint: if it fails, the transaction is rolled back.
+        alone = len(group) == 1
         try:
             conn.execute("BEGIN IMMEDIATE")
             for queued in group:
-                conn.execute("SAVEPOINT transition")
+                if not alone:
+                    conn.execute("SAVEPOINT transition")
                 try:
                     result = _drive(queued.transition(), conn)
                 except Exception as exc:  # noqa: BLE001 - handed to its own caller below
-                    conn.execute("ROLLBACK TO transition")
+                    conn.execute("ROLLBACK" if alone else "ROLLBACK TO transition")
                     answers.append((queued, None, exc))
                 else:
                     answers.append((queued, result, None))
-                conn.execute("RELEASE transition")
-            conn.execute("COMMIT")
+                if not alone:
+                    conn.execute("RELEASE transition")
+            if conn.in_transaction:
+                conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
