@@ -189,24 +189,36 @@ def insert_runs(d: Dialect, runs: list[RunRow]) -> Gen[None]:
     )
 
 
-_RUN_UPDATE = f"UPDATE runs SET {', '.join(f'{c} = ?' for c in RUN_MUTABLE)} WHERE id = ?"
+_RUN_MUTABLE_TIMES = frozenset(RUN_MUTABLE) & _RUN_TIMES
 
 
-def update_runs(d: Dialect, runs: list[RunRow]) -> Gen[None]:
-    rows = [
-        [
-            run.status,
-            run.error,
-            run.last_seq,
-            d.time(run.deadline_at),
-            d.time(run.started_at),
-            d.time(run.completed_at),
-            d.time(run.updated_at),
-            run.id,
-        ]
-        for run in runs
-    ]
-    yield from execute_many(_RUN_UPDATE, rows)
+def run_state(run: RunRow) -> tuple[Any, ...]:
+    """The columns of `RUN_MUTABLE` as they are now: what a write compares against."""
+    return tuple(getattr(run, c) for c in RUN_MUTABLE)
+
+
+@cache
+def _run_update(columns: tuple[str, ...]) -> str:
+    return f"UPDATE runs SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?"
+
+
+def update_runs(d: Dialect, runs: Sequence[tuple[RunRow, tuple[Any, ...]]]) -> Gen[None]:
+    """Write of each run the columns that differ from `written` (its `run_state` when it
+    was loaded or last written), one statement for each set of columns: SQLite rewrites
+    the entries of every index on a column a statement sets, changed or not, and most of
+    a run's many indexes are on its status and times, which most steps leave as they are."""
+    by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
+    for run, written in runs:
+        pairs = zip(RUN_MUTABLE, written, run_state(run), strict=True)
+        changed = tuple(column for column, was, now in pairs if was != now)
+        if changed:
+            params = [
+                d.time(getattr(run, c)) if c in _RUN_MUTABLE_TIMES else getattr(run, c)
+                for c in changed
+            ]
+            by_columns.setdefault(changed, []).append([*params, run.id])
+    for columns, rows in by_columns.items():
+        yield from execute_many(_run_update(columns), rows)
 
 
 _STEP_INSERT = (

@@ -19,6 +19,7 @@ from towpath.engine.rows import (
     load_steps,
     lock_and_load,
     refresh_leases,
+    run_state,
     update_runs,
     write_events,
     write_logs,
@@ -128,7 +129,7 @@ def flush_runs(
     `LOG_COLUMNS`), a statement for each kind of write across all of them; on PostgreSQL
     one statement for all but new runs and removed steps."""
     new_runs: list[RunRow] = []
-    changed_runs: list[RunRow] = []
+    changed_runs: list[tuple[RunRow, tuple[Any, ...]]] = []
     new_steps: list[StepRow] = []
     loaded_steps: list[StepRow] = []
     events: list[EventRow] = []
@@ -145,7 +146,8 @@ def flush_runs(
             rt.run_is_new = False
         elif rt._written < len(rt.events):
             # Every change to a run appends an event: no new event, nothing changed.
-            changed_runs.append(rt.run)
+            changed_runs.append((rt.run, rt.written_run))
+        rt.written_run = run_state(rt.run)
         new_ids = {id(row) for row in rt.new_steps}
         new_steps += rt.new_steps
         loaded_steps += [row for row in rt.steps.values() if id(row) not in new_ids]
@@ -158,7 +160,8 @@ def flush_runs(
     # Removed rows go first: a row made anew may take a removed row's place.
     yield from delete_steps(d, removed)
     if d.is_postgres:
-        yield from write_all(d, changed_runs, new_steps, loaded_steps, events, logs, metrics)
+        runs = [run for run, _ in changed_runs]
+        yield from write_all(d, runs, new_steps, loaded_steps, events, logs, metrics)
     else:
         yield from update_runs(d, changed_runs)
         yield from write_steps(d, new_steps, loaded_steps)

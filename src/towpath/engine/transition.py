@@ -20,7 +20,7 @@ from towpath.domain.states import (
     check_step_transition,
 )
 from towpath.engine.attempts import record_attempt
-from towpath.engine.rows import WHOLE_STEP
+from towpath.engine.rows import WHOLE_STEP, run_state
 from towpath.events.bus import PublishedEvent
 from towpath.storage.rows import EventRow, RunRow, StepRow
 
@@ -50,6 +50,11 @@ class RunTransaction:
     followers: list[RunTransaction] = field(default_factory=list)
     # Metric rows the completed steps recorded (`engine.step_records`), written with the run.
     metrics: list[list[Any]] = field(default_factory=list)
+    # The run's changeable columns as the database has them (`engine.rows.run_state`).
+    written_run: tuple[Any, ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        self.written_run = run_state(self.run)
 
     @classmethod
     def create(cls, d: Dialect, run: RunRow) -> RunTransaction:
