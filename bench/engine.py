@@ -79,18 +79,23 @@ class Completions:
 
     def __init__(self, runtime: Runtime) -> None:
         self.done: set[str] = set()
-        self.changed = asyncio.Event()
+        # One waiter per run: waking every waiter at each end would cost the benchmark's
+        # own process O(runs in flight) per run, which it would count as the engine's.
+        self._waiting: dict[str, asyncio.Future[None]] = {}
         runtime.bus.listen(self._on)
 
     def _on(self, event: PublishedEvent) -> None:
         if event.event_type in ("run.completed", "run.failed"):
             self.done.add(event.run_id)
-            self.changed.set()
+            waiter = self._waiting.pop(event.run_id, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     async def wait(self, run_id: str) -> None:
-        while run_id not in self.done:
-            self.changed.clear()
-            await self.changed.wait()
+        if run_id in self.done:
+            return
+        loop = asyncio.get_running_loop()
+        await self._waiting.setdefault(run_id, loop.create_future())
 
 
 async def start(runtime: Runtime, caller: Principal) -> str:
