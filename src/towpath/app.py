@@ -99,6 +99,7 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
             settings.database_url,
             sqlite_synchronous=settings.sqlite_synchronous,
             pool_timeout=settings.database_pool_timeout_seconds,
+            command_timeout=settings.database_command_timeout_seconds,
         )
         async with db.transaction() as session:
             await ensure_workspace(session)

@@ -35,6 +35,10 @@ class Settings(
     # A request that waits this long for a database connection (every one of the pool's
     # busy) is answered 503 with Retry-After, and a stream opening then closes with 1013.
     database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # PostgreSQL: a statement with no answer after this long fails as the database being
+    # away (503 with Retry-After; the engine tries again), so a connection that went silent
+    # (a partition, a host gone without a reset) cannot hold a request or a worker forever.
+    database_command_timeout_seconds: float = Field(default=60.0, gt=0)
     max_request_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
     max_definition_bytes: int = Field(default=1024 * 1024, gt=0)
     max_definition_nodes: int = Field(default=500, gt=0)

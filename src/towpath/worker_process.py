@@ -87,7 +87,11 @@ async def run_worker_process(settings: Settings, metrics_port: int | None = None
 async def _work(
     settings: Settings, metrics_port: int | None, stop: asyncio.Event, started: asyncio.Event
 ) -> None:
-    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    db = Database(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        command_timeout=settings.database_command_timeout_seconds,
+    )
     found = Metrics()
     app = metrics_app(db, found, settings.metrics_token)
     try:

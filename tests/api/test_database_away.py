@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
 class Forwarder:
     """127.0.0.1:port -> PostgreSQL; `cut` drops every connection and refuses new ones.
     While `holding`, a connection the server closes stays open on the app's side (what
-    the server sent before closing is delivered) until `cut`."""
+    the server sent before closing is delivered) until `cut`. While `frozen`, nothing
+    passes either way and nothing is closed: a network partition, as each side sees it."""
 
     def __init__(self, host: str, port: int) -> None:
         self.upstream = (host, port)
@@ -39,6 +41,7 @@ class Forwarder:
         self.server: asyncio.Server | None = None
         self.open: list[asyncio.StreamWriter] = []
         self.holding = False
+        self.frozen = False
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._pipe, "127.0.0.1", self.port)
@@ -52,10 +55,16 @@ class Forwarder:
         self.open.clear()
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Known at once: a cut while this connects upstream must drop it too.
+        self.open.append(writer)
         up_reader, up_writer = await asyncio.open_connection(*self.upstream)
-        self.open += [writer, up_writer]
+        if writer.transport.is_closing():
+            up_writer.transport.abort()
+            return
+        self.open.append(up_writer)
         await asyncio.gather(
-            _copy(reader, up_writer), _copy(up_reader, writer, lambda: self.holding)
+            _copy(reader, up_writer, frozen=lambda: self.frozen),
+            _copy(up_reader, writer, lambda: self.holding, frozen=lambda: self.frozen),
         )
 
 
@@ -63,25 +72,39 @@ async def _copy(
     source: asyncio.StreamReader,
     sink: asyncio.StreamWriter,
     holding: Callable[[], bool] = lambda: False,
+    *,
+    frozen: Callable[[], bool] = lambda: False,
 ) -> None:
     with contextlib.suppress(ConnectionError, OSError):
         while data := await source.read(65536):
+            if frozen():
+                continue  # lost on the way
             sink.write(data)
             await sink.drain()
     if not holding():
         sink.close()
 
 
-@pytest.fixture
-async def forwarder(database_url: str) -> AsyncIterator[Forwarder]:
+@asynccontextmanager
+async def forwarding(database_url: str, what: str) -> AsyncIterator[Forwarder]:
+    """A Forwarder to the test's PostgreSQL, started, and cut at the end; on SQLite the
+    test is skipped, saying it needs `what`."""
     if not database_url.startswith("postgresql"):
-        pytest.skip("a network connection to cut: PostgreSQL only")
+        pytest.skip(f"{what}: PostgreSQL only")
     url = make_url(database_url)
     found = Forwarder(url.host or "127.0.0.1", url.port or 5432)
     await found.start()
-    yield found
-    if found.server is not None:
-        found.server.close()
+    try:
+        yield found
+    finally:
+        found.frozen = False
+        await found.cut()
+
+
+@pytest.fixture
+async def forwarder(database_url: str) -> AsyncIterator[Forwarder]:
+    async with forwarding(database_url, "a network connection to cut") as found:
+        yield found
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy.engine import make_url
 
-from tests.api.test_database_away import Forwarder
+from tests.api.test_database_away import Forwarder, forwarding
 from tests.engine.test_worker_faults import _ended, _one, _published
 from towpath.config import Settings
 from towpath.engine.runner import engine_running
@@ -37,13 +37,8 @@ class NoConfig(BaseModel):
 
 @pytest.fixture
 async def forwarder(database_url: str) -> AsyncIterator[Forwarder]:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("a network connection to cut: PostgreSQL only")
-    url = make_url(database_url)
-    found = Forwarder(url.host or "127.0.0.1", url.port or 5432)
-    await found.start()
-    yield found
-    await found.cut()
+    async with forwarding(database_url, "a network connection to cut") as found:
+        yield found
 
 
 async def test_a_result_is_recorded_once_the_database_is_back(

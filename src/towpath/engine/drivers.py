@@ -184,11 +184,13 @@ def _drive(transition: Generator[Op, Any, T], conn: sqlite3.Connection) -> T:
             sent = None
 
 
-async def connect_driver(url: str, synchronous: str) -> TransitionDriver:
+async def connect_driver(
+    url: str, synchronous: str, command_timeout: float | None = None
+) -> TransitionDriver:
     if url.startswith("sqlite"):
         database = make_url(url).database or ""
         return SqliteDriver(database, synchronous)
     # Imported here: a process on the embedded default never loads the PostgreSQL driver.
     from towpath.engine.postgres import PostgresDriver
 
-    return await PostgresDriver.connect(url)
+    return await PostgresDriver.connect(url, command_timeout=command_timeout)

@@ -48,7 +48,9 @@ class PostgresDriver:
         self.own_pids: set[int] = set()
 
     @classmethod
-    async def connect(cls, url: str, size: int = 10) -> PostgresDriver:
+    async def connect(
+        cls, url: str, size: int = 10, command_timeout: float | None = None
+    ) -> PostgresDriver:
         parsed = make_url(url)
         driver = cls(
             {
@@ -62,6 +64,9 @@ class PostgresDriver:
         driver._pool = await asyncpg.create_pool(
             **driver._connect_args,
             server_settings=POSTGRES_SESSION_SETTINGS,
+            # A transaction on a connection gone silent fails instead of waiting forever.
+            command_timeout=command_timeout,
+            timeout=command_timeout or 60,
             min_size=1,
             max_size=size,
             init=driver._init_connection,

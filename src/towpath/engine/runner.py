@@ -43,7 +43,7 @@ async def engine_running(
     """`secret_keys` decrypt workspace secrets; without them, the server's own key does.
     `on_circuit_change` hears of each destination whose circuit opens or closes."""
     # The engine's own connections, to the same database as `db`.
-    driver = await connect_driver(db.url, db.sqlite_synchronous)
+    driver = await connect_driver(db.url, db.sqlite_synchronous, db.command_timeout)
     workflows = WorkflowCache(limits=run_limits(settings))
     bus = EventBus()
     try:

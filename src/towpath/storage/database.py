@@ -26,16 +26,33 @@ class Database:
     """Owns the engine. `transaction()` is the unit of work; query functions only flush."""
 
     def __init__(
-        self, url: str, *, sqlite_synchronous: str = "FULL", pool_timeout: float = 30.0
+        self,
+        url: str,
+        *,
+        sqlite_synchronous: str = "FULL",
+        pool_timeout: float = 30.0,
+        command_timeout: float | None = None,
     ) -> None:
+        """`command_timeout` (PostgreSQL): how long a statement may go unanswered before it
+        fails with TimeoutError (an OSError: the database is taken to be away); None waits
+        as long as it takes, as migrations must."""
         self.url = url
         self.sqlite_synchronous = sqlite_synchronous
+        self.command_timeout = command_timeout
         self.is_sqlite = url.startswith("sqlite")
+        connect_args: dict[str, Any] = {}
+        if not self.is_sqlite:
+            connect_args = {
+                "server_settings": POSTGRES_SESSION_SETTINGS,
+                "command_timeout": command_timeout,
+                # Connecting to a silent host gives up as soon (asyncpg's own bound: 60 s).
+                "timeout": command_timeout or 60,
+            }
         self.engine = create_async_engine(
             url,
             pool_pre_ping=not self.is_sqlite,
             pool_timeout=pool_timeout,
-            connect_args={} if self.is_sqlite else {"server_settings": POSTGRES_SESSION_SETTINGS},
+            connect_args=connect_args,
         )
         if self.is_sqlite:
             _configure_sqlite(self.engine.sync_engine, sqlite_synchronous)
@@ -67,6 +84,14 @@ class Database:
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    def alike(self) -> Database:
+        """Another handle on the same database, with the same settings and a pool of its own."""
+        return Database(
+            self.url,
+            sqlite_synchronous=self.sqlite_synchronous,
+            command_timeout=self.command_timeout,
+        )
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -27,7 +27,6 @@ from towpath.steps.egress import DestinationRefused
 from towpath.steps.http_client import step_session
 from towpath.steps.services import egress_policy
 from towpath.storage import outbox as queries
-from towpath.storage.database import Database
 from towpath.storage.hook_secrets import opened
 from towpath.storage.models import DeliveryAttempt
 from towpath.storage.secret_keys import SecretUnreadable
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
 
     from towpath.events.bus import EventBus, PublishedEvent
     from towpath.steps.settings import StepSettings
+    from towpath.storage.database import Database
     from towpath.storage.models import WebhookSubscription
     from towpath.storage.outbox import Outgoing
     from towpath.storage.secret_keys import SecretKeys
@@ -402,7 +402,7 @@ async def outbox_running(
         return
     # Connections of its own, as the engine has: its polls and sends neither wait for a
     # request's connection nor appear among them.
-    own = Database(db.url, sqlite_synchronous=db.sqlite_synchronous)
+    own = db.alike()
     try:
         async with step_session(egress_policy(steps)) as http:
             outbox = Outbox(own, http, settings, keys)

@@ -16,7 +16,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from towpath.domain.clock import utcnow
 from towpath.services.record_retention import prune_records
 from towpath.services.retention import every_policy, prune_batch
-from towpath.storage.database import Database
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -97,7 +96,7 @@ async def pruner_running(
         return
     # Connections of its own, as the scheduler has: a pass never waits for a request's.
     db = runtime.db
-    own = Database(db.url, sqlite_synchronous=db.sqlite_synchronous)
+    own = db.alike()
     pruner = Pruner(
         replace(runtime, db=own),
         batch=settings.retention_batch,

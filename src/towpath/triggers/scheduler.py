@@ -14,7 +14,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from towpath.domain.clock import utcnow
 from towpath.storage import schedules as queries
-from towpath.storage.database import Database
 from towpath.triggers.firing import fire, fire_buffered, settle, skip_missed
 from towpath.triggers.schedule_spec import ScheduleSpec
 from towpath.triggers.ticks import Advance, Target
@@ -131,7 +130,7 @@ async def scheduler_running(
     # Connections of its own, as the engine and the outbox have: its passes neither wait
     # for a request's connection nor appear among a request's statements.
     db = runtime.db
-    own = Database(db.url, sqlite_synchronous=db.sqlite_synchronous)
+    own = db.alike()
     scheduler = Scheduler(replace(runtime, db=own), clock)
     stop = asyncio.Event()
     task = asyncio.create_task(scheduler.run(stop))
