@@ -10,7 +10,8 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.states import STEP_TERMINAL
-from towpath.engine.sql import execute, execute_many, fetch
+from towpath.engine.run_docs import RUN_DOCS
+from towpath.engine.sql import Dialect, execute, execute_many, fetch
 from towpath.storage.models import LIVE_STEPS
 from towpath.storage.rows import (
     EVENT_COLUMNS,
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from datetime import datetime
 
-    from towpath.engine.sql import Dialect, Gen
+    from towpath.engine.sql import Gen
 
 WHOLE_STEP = -1
 
@@ -92,8 +93,32 @@ def step_params(d: Dialect, step: StepRow) -> list[Any]:
     return _convert(_step_codecs(d, True), (step.__dict__[c] for c in STEP_COLUMNS))
 
 
+@cache
+def _run_reading_codecs(d: Dialect) -> list[Callable[[Any], Any] | None]:
+    # The documents are decoded by `RUN_DOCS`, once per run.
+    pairs = zip(RUN_COLUMNS, _run_codecs(d, False), strict=True)
+    return [None if c in _RUN_DOCS else codec for c, codec in pairs]
+
+
+_RUN_DOC_PLACES = [(i, c) for i, c in enumerate(RUN_COLUMNS) if c in _RUN_DOCS]
+
+
 def run_from(d: Dialect, row: Sequence[Any]) -> RunRow:
-    return RunRow(*_convert(_run_codecs(d, False), row))
+    """A run from a row of `run_reads`' columns."""
+    values = _convert(_run_reading_codecs(d), row)
+    for place, column in _RUN_DOC_PLACES:
+        values[place] = RUN_DOCS.read(values[0], column, values[place])
+    return RunRow(*values)
+
+
+@cache
+def run_reads(d: Dialect, prefix: str = "") -> str:
+    """The columns a run is read with: on PostgreSQL its documents come as text, which
+    `run_from` decodes once per run, not the driver at every transition."""
+    return ", ".join(
+        f"{prefix}{c}::text AS {c}" if d.is_postgres and c in _RUN_DOCS else f"{prefix}{c}"
+        for c in RUN_COLUMNS
+    )
 
 
 def step_from(d: Dialect, row: Sequence[Any]) -> StepRow:
@@ -104,7 +129,6 @@ def step_from(d: Dialect, row: Sequence[Any]) -> StepRow:
     return step
 
 
-_RUN_SELECT = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
 _STEP_SELECT = f"SELECT {', '.join(STEP_COLUMNS)} FROM step_runs"
 # A transition loads every step and the for_each items that are still live: an item
 # that ended never changes again, so a loop of 10,000 items costs each transition of its
@@ -128,7 +152,8 @@ def load_runs(
         return []
     where = d.any_of("id") + (" AND workspace_id = ?" if workspace_id else "")
     params = (d.ids(ids), workspace_id) if workspace_id else (d.ids(ids),)
-    rows = yield from fetch(f"{_RUN_SELECT} WHERE {where} ORDER BY id {d.lock()}", *params)
+    select = f"SELECT {run_reads(d)} FROM runs"
+    rows = yield from fetch(f"{select} WHERE {where} ORDER BY id {d.lock()}", *params)
     return [run_from(d, row) for row in rows]
 
 
@@ -304,7 +329,7 @@ def _pg_lock_and_load(scoped: bool) -> str:
     """Lock the runs and read, in the same statement, the database's time, each run's
     `last_seq` as the statement's snapshot saw it, and their live steps: a row per run
     ('r') and one per step ('s'), the other kind's columns null."""
-    runs = ", ".join(RUN_COLUMNS)
+    runs = run_reads(Dialect("postgresql"))
     steps = ", ".join(f"s.{c}" for c in STEP_COLUMNS)
     no_runs = ", ".join("NULL" for _ in RUN_COLUMNS)
     no_steps = ", ".join("NULL" for _ in STEP_COLUMNS)
