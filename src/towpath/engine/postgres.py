@@ -15,7 +15,7 @@ from asyncpg import Record
 from sqlalchemy.engine import make_url
 
 from towpath.engine.sql import Dialect, Execute, ExecuteMany, Fetch, numbered
-from towpath.storage.database import POSTGRES_SESSION_SETTINGS
+from towpath.storage.database import POSTGRES_SESSION_SETTINGS, answer_bounds
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Generator
@@ -59,14 +59,13 @@ class PostgresDriver:
                 "user": parsed.username,
                 "password": parsed.password,
                 "database": parsed.database,
+                # A transaction on a connection gone silent fails instead of waiting forever.
+                **answer_bounds(command_timeout),
             }
         )
         driver._pool = await asyncpg.create_pool(
             **driver._connect_args,
             server_settings=POSTGRES_SESSION_SETTINGS,
-            # A transaction on a connection gone silent fails instead of waiting forever.
-            command_timeout=command_timeout,
-            timeout=command_timeout or 60,
             min_size=1,
             max_size=size,
             init=driver._init_connection,

@@ -101,23 +101,23 @@ def _run_reading_codecs(d: Dialect) -> list[Callable[[Any], Any] | None]:
 
 
 _RUN_DOC_PLACES = [(i, c) for i, c in enumerate(RUN_COLUMNS) if c in _RUN_DOCS]
+_RUN_ID_PLACE = RUN_COLUMNS.index("id")
 
 
 def run_from(d: Dialect, row: Sequence[Any]) -> RunRow:
     """A run from a row of `run_reads`' columns."""
     values = _convert(_run_reading_codecs(d), row)
     for place, column in _RUN_DOC_PLACES:
-        values[place] = RUN_DOCS.read(values[0], column, values[place])
+        values[place] = RUN_DOCS.read(values[_RUN_ID_PLACE], column, values[place])
     return RunRow(*values)
 
 
 @cache
-def run_reads(d: Dialect, prefix: str = "") -> str:
+def run_reads(d: Dialect) -> str:
     """The columns a run is read with: on PostgreSQL its documents come as text, which
     `run_from` decodes once per run, not the driver at every transition."""
     return ", ".join(
-        f"{prefix}{c}::text AS {c}" if d.is_postgres and c in _RUN_DOCS else f"{prefix}{c}"
-        for c in RUN_COLUMNS
+        f"{c}::text AS {c}" if d.is_postgres and c in _RUN_DOCS else c for c in RUN_COLUMNS
     )
 
 

@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 POSTGRES_SESSION_SETTINGS = {"idle_in_transaction_session_timeout": "30000"}
 
 
+def answer_bounds(command_timeout: float | None) -> dict[str, float]:
+    """asyncpg's arguments that bound a statement and a new connection by `command_timeout`
+    (none: a statement waits as long as it takes, a connection asyncpg's own 60 s)."""
+    if command_timeout is None:
+        return {}
+    return {"command_timeout": command_timeout, "timeout": command_timeout}
+
+
 class Database:
     """Owns the engine. `transaction()` is the unit of work; query functions only flush."""
 
@@ -44,9 +52,7 @@ class Database:
         if not self.is_sqlite:
             connect_args = {
                 "server_settings": POSTGRES_SESSION_SETTINGS,
-                "command_timeout": command_timeout,
-                # Connecting to a silent host gives up as soon (asyncpg's own bound: 60 s).
-                "timeout": command_timeout or 60,
+                **answer_bounds(command_timeout),
             }
         self.engine = create_async_engine(
             url,
