@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.states import RunStatus, StepStatus
-from towpath.storage.streams import consistent_read, run_snapshot
+from towpath.storage.streams import run_snapshot
 
 if TYPE_CHECKING:
     from towpath.auth.principal import Principal
@@ -61,8 +61,7 @@ class RunView:
 async def run_view(runtime: Runtime, caller: Principal, run_id: str) -> RunView:
     """The run, its steps and its graph's size, read as the run stream's snapshot reads them:
     in one consistent snapshot, so the stream's first message is this same view."""
-    async with consistent_read(runtime.db) as session:
-        snapshot = await run_snapshot(session, run_id, caller.workspace_id)
+    snapshot = await runtime.db.reading(run_snapshot, run_id, caller.workspace_id, consistent=True)
     return view_of(snapshot.run, snapshot.steps, snapshot.nodes)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from towpath.engine import approvals, human
@@ -22,6 +23,8 @@ from towpath.storage.pagination import Page
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
     from towpath.auth.principal import Principal
     from towpath.engine.graphs import PreparedWorkflow
@@ -111,9 +114,14 @@ async def start(
 
 
 async def get(runtime: Runtime, caller: Principal, run_id: str) -> tuple[RunRow, dict[str, Any]]:
-    async with runtime.db.read() as session:
-        run = await queries.get_run(session, run_id, caller.workspace_id)
-        return run, await queries.outputs(session, run_id)
+    return await runtime.db.reading(_run_and_outputs, run_id, caller.workspace_id)
+
+
+async def _run_and_outputs(
+    session: AsyncSession, run_id: str, workspace_id: str
+) -> tuple[RunRow, dict[str, Any]]:
+    run = await queries.get_run(session, run_id, workspace_id)
+    return run, await queries.outputs(session, run_id)
 
 
 async def list_runs(
@@ -128,24 +136,28 @@ async def list_runs(
     lineage_id: str | None = None,
     project_id: str | None = None,
 ) -> Page[RunRow]:
-    async with runtime.db.read() as session:
-        return await queries.list_runs(
-            session,
-            caller.workspace_id,
-            page,
+    return await runtime.db.reading(
+        partial(
+            queries.list_runs,
             workflow_id=workflow_id,
             status=status,
             since=since,
             until=until,
             lineage_id=lineage_id,
             project_id=project_id,
-        )
+        ),
+        caller.workspace_id,
+        page,
+    )
 
 
 async def steps(runtime: Runtime, caller: Principal, run_id: str) -> list[StepRun]:
-    async with runtime.db.read() as session:
-        await queries.get_run(session, run_id, caller.workspace_id)
-        return await queries.step_runs(session, run_id)
+    return await runtime.db.reading(_steps, run_id, caller.workspace_id)
+
+
+async def _steps(session: AsyncSession, run_id: str, workspace_id: str) -> list[StepRun]:
+    await queries.get_run(session, run_id, workspace_id)
+    return await queries.step_runs(session, run_id)
 
 
 async def events(
@@ -153,25 +165,35 @@ async def events(
 ) -> list[RunEvent]:
     """The run's events after `after`: at most `limit`, or with none, all of them (read
     a chunk at a time, in one snapshot)."""
-    async with runtime.db.read() as session:
-        await queries.get_run(session, run_id, caller.workspace_id)
-        if limit is not None:
-            return await queries.events_after(session, run_id, after, limit)
-        found: list[RunEvent] = []
-        while True:
-            chunk = await queries.events_after(session, run_id, after, EVENT_CHUNK)
-            found += chunk
-            if len(chunk) < EVENT_CHUNK:
-                return found
-            after = chunk[-1].seq
+    return await runtime.db.reading(_events, run_id, caller.workspace_id, after, limit)
+
+
+async def _events(
+    session: AsyncSession, run_id: str, workspace_id: str, after: int, limit: int | None
+) -> list[RunEvent]:
+    await queries.get_run(session, run_id, workspace_id)
+    if limit is not None:
+        return await queries.events_after(session, run_id, after, limit)
+    found: list[RunEvent] = []
+    while True:
+        chunk = await queries.events_after(session, run_id, after, EVENT_CHUNK)
+        found += chunk
+        if len(chunk) < EVENT_CHUNK:
+            return found
+        after = chunk[-1].seq
 
 
 async def logs(
     runtime: Runtime, caller: Principal, run_id: str, after: int, limit: int
 ) -> list[RunLog]:
-    async with runtime.db.read() as session:
-        await queries.get_run(session, run_id, caller.workspace_id)
-        return await queries.logs_after(session, run_id, after, limit)
+    return await runtime.db.reading(_logs, run_id, caller.workspace_id, after, limit)
+
+
+async def _logs(
+    session: AsyncSession, run_id: str, workspace_id: str, after: int, limit: int
+) -> list[RunLog]:
+    await queries.get_run(session, run_id, workspace_id)
+    return await queries.logs_after(session, run_id, after, limit)
 
 
 async def approve(

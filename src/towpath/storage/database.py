@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from towpath.storage.sqlite_reads import SQLiteReaders
+
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from sqlalchemy.engine import Connection
 
+
+T = TypeVar("T")
 
 # A transaction left open by a process that stopped (SIGSTOP, a debugger, a host that
 # froze) holds its row locks until the process wakes: no other worker could take its steps
@@ -60,8 +64,12 @@ class Database:
             pool_timeout=pool_timeout,
             connect_args=connect_args,
         )
+        self._readers: SQLiteReaders | None = None
         if self.is_sqlite:
             _configure_sqlite(self.engine.sync_engine, sqlite_synchronous)
+            self._readers = SQLiteReaders(
+                url, lambda engine: _configure_sqlite(engine, sqlite_synchronous)
+            )
         # On SQLite a writer takes the write lock at BEGIN: a deferred transaction that
         # upgrades later fails at once with SQLITE_BUSY instead of waiting its turn.
         self._writer = async_sessionmaker(
@@ -87,6 +95,22 @@ class Database:
         async with self._reader() as session, session.begin():
             yield session
 
+    async def reading(
+        self, read: Callable[..., Awaitable[T]], *args: Any, consistent: bool = False
+    ) -> T:
+        """`read(session, *args)` in one read transaction, the cheapest way there is: on a
+        SQLite file, whole on a reader thread. With `consistent`, all its statements see
+        the same committed state (always so on SQLite, whose reads keep their snapshot)."""
+        if self._readers is not None:
+            return await self._readers.run(read, *args)
+        if not consistent or self.is_sqlite:
+            async with self.read() as session:
+                return await read(session, *args)
+        # READ COMMITTED would let two statements see different commits.
+        engine = self.engine.execution_options(isolation_level="REPEATABLE READ")
+        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+            return await read(session, *args)
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
@@ -100,6 +124,8 @@ class Database:
         )
 
     async def dispose(self) -> None:
+        if self._readers is not None:
+            await asyncio.to_thread(self._readers.close)
         await self.engine.dispose()
 
 

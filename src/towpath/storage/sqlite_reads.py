@@ -1,0 +1,92 @@
+"""Reads of a SQLite file, each run whole on a thread of its own.
+
+Through aiosqlite every driver call of a read (cursor, execute, fetch, close, begin,
+commit, the pool's reset) is a hand-off to its thread and back, and SQLAlchemy's asyncio
+layer adds a greenlet switch to each: a read of two statements cost ten times what SQLite
+spends answering it. Here a read's whole transaction is one hand-off: a reader thread runs
+the read, written against AsyncSession like every other, over a plain sqlite3 connection
+and SQLAlchemy's synchronous session, where nothing ever has to wait. The serving loop
+never waits on SQLite, and SQLite's own work (it lets go of the GIL) runs beside it."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Coroutine
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
+
+class DirectReadWaited(RuntimeError):
+    """A read given to the reader threads awaited something other than the database."""
+
+
+class SQLiteReaders:
+    """`threads` reader threads sharing a pool of as many connections."""
+
+    def __init__(self, url: str, configure: Callable[[Any], None], threads: int = 2) -> None:
+        engine = create_engine(
+            make_url(url).set(drivername="sqlite+pysqlite"),
+            pool_size=threads,
+            # Closed at shutdown by another thread, once no read is running.
+            connect_args={"check_same_thread": False},
+        )
+        configure(engine)
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._threads = ThreadPoolExecutor(threads, thread_name_prefix="towpath-read")
+
+    async def run(self, read: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """`read(session, *args)` in one read transaction on a reader thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, self._run, read, args)
+
+    def _run(self, read: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
+        with self._sessions() as session, session.begin():
+            direct = cast("AsyncSession", _DirectSession(session))
+            return _finish(cast("Coroutine[Any, Any, T]", read(direct, *args)))
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=True)
+        self._engine.dispose()
+
+
+class _DirectSession:
+    """What reads use of AsyncSession, over a synchronous session: each call is done by
+    the time it returns, so a read's coroutine runs to its end without an event loop."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return self._session.execute(*args, **kwargs)
+
+    async def scalars(self, *args: Any, **kwargs: Any) -> Any:
+        return self._session.scalars(*args, **kwargs)
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        return self._session.scalar(*args, **kwargs)
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        return self._session.get(*args, **kwargs)
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+        return self._session.get_bind(*args, **kwargs)
+
+
+def _finish(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return cast("T", done.value)
+    coroutine.close()
+    raise DirectReadWaited("a read on a reader thread may await the database only")
