@@ -16,6 +16,7 @@ import httpcore
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import func, select
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import StreamingResponse
@@ -25,6 +26,8 @@ from websockets.server import ServerProtocol
 
 from towpath.steps.egress import DestinationRefused, EgressPolicy
 from towpath.steps.http_client import step_session
+from towpath.storage.models import StepRun
+from towpath.storage.sqlite_reads import _is_entity
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
@@ -193,5 +196,20 @@ def test_starlette_cors_and_streaming_internals() -> None:
     needs(
         parameters(StreamingResponse.listen_for_disconnect) == ["self", "receive"],
         "starlette's StreamingResponse.listen_for_disconnect(receive)",
+        user,
+    )
+
+
+def test_sqlalchemy_tells_a_selected_entity_from_columns() -> None:
+    user = "towpath.storage.sqlite_reads"
+    needs(
+        all(_is_entity(selected) for selected in select(StepRun)._raw_columns),
+        "SQLAlchemy's Select._raw_columns holding an entity as its table, annotated 'parententity'",
+        user,
+    )
+    columns = select(StepRun.id, func.count(), StepRun.__table__.c.run_id)
+    needs(
+        not any(_is_entity(selected) for selected in columns._raw_columns),
+        "SQLAlchemy's Select._raw_columns holding columns and functions as such",
         user,
     )

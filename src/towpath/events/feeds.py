@@ -23,7 +23,7 @@ from towpath.events.messages import (
     Frame,
     event_message,
 )
-from towpath.storage.streams import consistent_read, replay_page, run_snapshot
+from towpath.storage.streams import replay_page, run_snapshot
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable
@@ -238,18 +238,23 @@ class RunFeed(Feed):
         return not self._head and not self._replaying and self.sub.pending == 0
 
     async def _snapshot(self) -> None:
-        async with consistent_read(self.hub.db) as session:
-            snapshot = await run_snapshot(session, self.run_id, self.workspace_id)
+        snapshot = await self.hub.db.reading(
+            run_snapshot, self.run_id, self.workspace_id, consistent=True
+        )
         self._head.append(Frame(self.render(snapshot), "snapshot", snapshot.seq))
         if snapshot.run.status in RUN_ENDED_STATUSES:
             self._head.append(RUN_OVER)
 
     async def _replay(self) -> None:
         """One page of the events after the cursor; the next page when this one is sent."""
-        async with consistent_read(self.hub.db) as session:
-            page = await replay_page(
-                session, self.run_id, self.workspace_id, self._last_known(), REPLAY_PAGE
-            )
+        page = await self.hub.db.reading(
+            replay_page,
+            self.run_id,
+            self.workspace_id,
+            self._last_known(),
+            REPLAY_PAGE,
+            consistent=True,
+        )
         if self._last_known() > page.last_seq:
             raise CursorAhead(self.run_id, self._last_known(), page.last_seq)
         self._queue(PublishedEvent(*row) for row in page.events)

@@ -224,8 +224,7 @@ class EventHub:
         found: list[PublishedEvent] = []
         cursors = dict(cursors)
         while cursors:
-            async with self.db.read() as session:
-                read = await events_since(session, cursors, READ_LIMIT)
+            read = await self.db.reading(events_since, cursors, READ_LIMIT)
             rows = [PublishedEvent(*row) for row in read]
             found += rows
             if len(rows) < READ_LIMIT:

@@ -3,12 +3,10 @@ runs at once, each past its own cursor."""
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from towpath.domain.states import StepStatus
 from towpath.storage.models import Run, RunEvent
@@ -17,9 +15,10 @@ from towpath.storage.runs import StepGlance, get_run, run_and_size, step_glances
 from towpath.storage.workflows import get_workflow
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import Mapping
 
-    from towpath.storage.database import Database
+    from sqlalchemy.ext.asyncio import AsyncSession
+
 
 EventRow = tuple[Any, ...]
 
@@ -44,20 +43,6 @@ class ReplayPage:
     status: str
     last_seq: int
     events: list[EventRow]
-
-
-@asynccontextmanager
-async def consistent_read(db: Database) -> AsyncIterator[AsyncSession]:
-    """A read transaction whose statements all see the same committed state."""
-    if db.is_sqlite:
-        # A deferred transaction in WAL mode keeps the snapshot of its first read.
-        async with db.read() as session:
-            yield session
-        return
-    # READ COMMITTED would let the steps and the run's seq come from different commits.
-    engine = db.engine.execution_options(isolation_level="REPEATABLE READ")
-    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
-        yield session
 
 
 async def run_snapshot(session: AsyncSession, run_id: str, workspace_id: str) -> RunSnapshot:
