@@ -95,5 +95,4 @@ class RunAction:
 async def list_entries(
     db: Database, caller: Principal, page: PageRequest, where: AuditFilter
 ) -> Page[AuditEntry]:
-    async with db.read() as session:
-        return await queries.list_entries(session, caller.workspace_id, page, where)
+    return await db.reading(queries.list_entries, caller.workspace_id, page, where)

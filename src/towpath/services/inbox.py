@@ -55,8 +55,7 @@ async def _scan(
     db: Database, caller: Principal, where: InboxFilter
 ) -> tuple[list[InboxItem], bool]:
     """The caller's items, oldest first, and whether every waiting step was looked at."""
-    async with db.read() as session:
-        steps = await queries.waiting_steps(session, caller.workspace_id, where)
+    steps = await db.reading(queries.waiting_steps, caller.workspace_id, where)
     items = [_item(step) for step in steps if actionable(caller, step)]
     return items, len(steps) < SCAN_LIMIT
 

@@ -13,6 +13,8 @@ from towpath.storage import runs, stats, workflows
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from towpath.auth.principal import Principal
     from towpath.storage.database import Database
     from towpath.storage.pagination import Page, PageRequest
@@ -44,16 +46,21 @@ async def workflow_stats(
     db: Database, caller: Principal, workflow_id: str, span: Window, *, lineage: bool = False
 ) -> stats.WorkflowStats:
     """One version's runs, or with `lineage` those of every version of its workflow."""
-    async with db.read() as session:
-        found = await workflows.get_workflow(session, caller.workspace_id, workflow_id)
-        return await stats.workflow_stats(
-            session,
-            caller.workspace_id,
-            workflow_id,
-            span.since,
-            span.until,
-            found.lineage_id if lineage else None,
-        )
+    return await db.reading(_workflow_stats, caller.workspace_id, workflow_id, span, lineage)
+
+
+async def _workflow_stats(
+    session: AsyncSession, workspace_id: str, workflow_id: str, span: Window, lineage: bool
+) -> stats.WorkflowStats:
+    found = await workflows.get_workflow(session, workspace_id, workflow_id)
+    return await stats.workflow_stats(
+        session,
+        workspace_id,
+        workflow_id,
+        span.since,
+        span.until,
+        found.lineage_id if lineage else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -72,8 +79,13 @@ class RunMetrics:
 async def run_metrics(
     db: Database, caller: Principal, run_id: str, page: PageRequest
 ) -> RunMetrics:
-    async with db.read() as session:
-        run = await runs.get_run(session, run_id, caller.workspace_id)
-        totals = await stats.run_totals(session, run_id)
-        steps = await stats.step_metrics(session, run_id, page)
+    return await db.reading(_run_metrics, run_id, caller.workspace_id, page)
+
+
+async def _run_metrics(
+    session: AsyncSession, run_id: str, workspace_id: str, page: PageRequest
+) -> RunMetrics:
+    run = await runs.get_run(session, run_id, workspace_id)
+    totals = await stats.run_totals(session, run_id)
+    steps = await stats.step_metrics(session, run_id, page)
     return RunMetrics(run, totals, steps)

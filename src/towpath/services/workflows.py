@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.clock import utcnow
@@ -124,15 +125,15 @@ async def create_workflow(
 
 
 async def get_workflow(db: Database, caller: Principal, workflow_id: str) -> Workflow:
-    async with db.read() as session:
-        return await queries.get_workflow(session, caller.workspace_id, workflow_id)
+    return await db.reading(queries.get_workflow, caller.workspace_id, workflow_id)
 
 
 async def list_workflows(
     db: Database, caller: Principal, page: PageRequest, status: str | None
 ) -> Page[Workflow]:
-    async with db.read() as session:
-        return await queries.list_workflows(session, caller.workspace_id, page, status=status)
+    return await db.reading(
+        partial(queries.list_workflows, status=status), caller.workspace_id, page
+    )
 
 
 async def update_workflow(
@@ -296,9 +297,14 @@ async def _next_version(
 async def list_versions(
     db: Database, caller: Principal, workflow_id: str, page: PageRequest
 ) -> Page[Workflow]:
-    async with db.read() as session:
-        workflow = await queries.get_workflow(session, caller.workspace_id, workflow_id)
-        return await queries.list_versions(session, caller.workspace_id, workflow.lineage_id, page)
+    return await db.reading(_versions, caller.workspace_id, workflow_id, page)
+
+
+async def _versions(
+    session: AsyncSession, workspace_id: str, workflow_id: str, page: PageRequest
+) -> Page[Workflow]:
+    workflow = await queries.get_workflow(session, workspace_id, workflow_id)
+    return await queries.list_versions(session, workspace_id, workflow.lineage_id, page)
 
 
 async def set_paused(db: Database, caller: Principal, workflow_id: str, paused: bool) -> Workflow:
