@@ -8,10 +8,16 @@ import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from towpath.engine.rows import LOG_COLUMNS, RUN_MUTABLE, changed_steps, step_params
+from towpath.engine.rows import (
+    LOG_COLUMNS,
+    RUN_MUTABLE,
+    changed_steps,
+    run_params,
+    step_params,
+)
 from towpath.engine.sql import execute
 from towpath.engine.step_records import METRIC_COLUMNS
-from towpath.storage.rows import EVENT_COLUMNS, STEP_COLUMNS
+from towpath.storage.rows import EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -38,6 +44,14 @@ _STEP_TYPES = {
 }
 _RUN_TYPES = {"error": "text", "last_seq": "bigint"} | {
     c: _TIME for c in ("deadline_at", "started_at", "completed_at", "updated_at")
+}
+_NEW_RUN_TYPES = _RUN_TYPES | {
+    "input": _DOC,
+    "context": _DOC,
+    "depth": "int",
+    "priority": "int",
+    "created_at": _TIME,
+    "scheduled_at": _TIME,
 }
 _EVENT_TYPES = {"seq": "bigint", "data": _DOC, "created_at": _TIME}
 _LOG_TYPES = {"message": "text", "created_at": _TIME}
@@ -97,12 +111,18 @@ def write_all(
     events: list[EventRow],
     logs: Sequence[Sequence[Any]] = (),
     metrics: Sequence[Sequence[Any]] = (),
+    new_runs: Sequence[RunRow] = (),
 ) -> Gen[None]:
-    """Update the runs, insert the new step runs, update the changed columns of the loaded
-    ones, append the events, log lines and metrics: one statement, one round trip."""
+    """Insert the new runs, update the others, insert the new step runs, update the
+    changed columns of the loaded ones, append the events, log lines and metrics: one
+    statement, one round trip. (A row's references are checked at the statement's end,
+    so a new run's steps and events may be written beside it.)"""
     parts: list[str] = []
     params: list[Any] = []
     step_types = tuple(_STEP_TYPES.items())
+    if new_runs:
+        parts.append(_insert("runs", tuple(RUN_COLUMNS), tuple(_NEW_RUN_TYPES.items())))
+        params += _columns([run_params(d, run) for run in new_runs], RUN_COLUMNS, _NEW_RUN_TYPES)
     if runs:
         # PostgreSQL takes times and documents as they are (see `Dialect`).
         rows = [[run.id, *(getattr(run, c) for c in RUN_MUTABLE)] for run in runs]

@@ -14,7 +14,7 @@ import asyncpg
 from asyncpg import Record
 from sqlalchemy.engine import make_url
 
-from towpath.engine.sql import Dialect, Execute, ExecuteMany, Fetch, numbered
+from towpath.engine.sql import TRANSACTION_NOW, Dialect, Execute, ExecuteMany, Fetch, numbered
 from towpath.storage.database import POSTGRES_SESSION_SETTINGS, answer_bounds
 
 if TYPE_CHECKING:
@@ -86,12 +86,16 @@ class PostgresDriver:
         async with self._pool.acquire() as conn, conn.transaction():
             gen = transition()
             sent: Any = None
+            began: Any = None
             while True:
                 try:
                     op = gen.send(sent)
                 except StopIteration as done:
                     result: T = done.value
                     return result
+                if op is TRANSACTION_NOW:
+                    began = sent = began or await _run_pg(conn, op)
+                    continue
                 sent = await _run_pg(conn, op)
 
     @asynccontextmanager

@@ -156,13 +156,13 @@ def flush_runs(
         rt._written = len(rt.events)
         metrics += rt.metrics
         rt.metrics = []
-    yield from insert_runs(d, new_runs)
     # Removed rows go first: a row made anew may take a removed row's place.
     yield from delete_steps(d, removed)
     if d.is_postgres:
         runs = [run for run, _ in changed_runs]
-        yield from write_all(d, runs, new_steps, loaded_steps, events, logs, metrics)
+        yield from write_all(d, runs, new_steps, loaded_steps, events, logs, metrics, new_runs)
     else:
+        yield from insert_runs(d, new_runs)
         yield from update_runs(d, changed_runs)
         yield from write_steps(d, new_steps, loaded_steps)
         yield from write_events(d, events)

@@ -130,11 +130,16 @@ def numbered(sql: str) -> str:
     return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
 
 
+# PostgreSQL's now() is the moment its transaction began, the same at every call: a
+# driver answers this op once per transaction and from memory after that.
+TRANSACTION_NOW = Fetch("SELECT now()")
+
+
 def database_now(d: Dialect) -> Generator[Op, Any, datetime]:
     """The database's clock: leases are judged by it, never by one worker's clock."""
     if not d.is_postgres:
         # One SQLite file is one machine: its clock is this process's clock.
         return datetime.now(UTC)
-    rows = yield Fetch("SELECT now()")
+    rows = yield TRANSACTION_NOW
     moment: datetime = rows[0][0]
     return moment.astimezone(UTC)
