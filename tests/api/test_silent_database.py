@@ -12,6 +12,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -104,3 +105,41 @@ async def test_an_engine_transaction_on_a_silent_connection_fails_as_the_databas
 
     assert database_away(raised.value), repr(raised.value)
     assert BOUND <= took < 25
+
+
+async def test_a_silent_listening_connection_is_found_out_and_the_listener_told_to_look_again(
+    database_url: str, forwarder: Forwarder
+) -> None:
+    """Notifications sent while the partition lasts are lost: the listener must learn it
+    (an empty payload: look again), not wait on a connection that will never speak."""
+    driver = await PostgresDriver.connect(through(database_url, forwarder), command_timeout=BOUND)
+    driver.listen_keepalive = 0.5
+    heard: list[str] = []
+    url = make_url(database_url)
+    notifier = await asyncpg.connect(
+        host=url.host, port=url.port, user=url.username, database=url.database
+    )
+    try:
+        async with driver.notifications("towpath_test_silence", heard.append):
+
+            async def hearing() -> bool:
+                await notifier.execute("NOTIFY towpath_test_silence, 'before'")
+                return "before" in heard
+
+            await eventually(hearing, 30, "the listener hearing through the forwarder")
+            forwarder.frozen = True
+            await notifier.execute("NOTIFY towpath_test_silence, 'during'")
+            # Longer than a ping and its answer may take: the listener gives the
+            # connection up while the partition lasts.
+            await asyncio.sleep(3 * driver.listen_keepalive + 1)
+            forwarder.frozen = False
+
+            async def told() -> bool:
+                return "" in heard
+
+            await eventually(told, 30, "the listener told to look again")
+    finally:
+        forwarder.frozen = False
+        await notifier.close()
+        await forwarder.cut()
+        await asyncio.wait_for(driver.close(), 30)

@@ -33,6 +33,9 @@ def _pg_sql(sql: str) -> str:
     return numbered(sql)
 
 
+LISTEN_KEEPALIVE_SECONDS = 10.0
+
+
 class PostgresDriver:
     errors: tuple[type[BaseException], ...] = (
         asyncpg.PostgresError,
@@ -46,6 +49,8 @@ class PostgresDriver:
         self._pool: asyncpg.Pool | None = None
         # The server processes behind our own connections: what they NOTIFY, we know.
         self.own_pids: set[int] = set()
+        # How often a listening connection is tried; it must answer within as long.
+        self.listen_keepalive = LISTEN_KEEPALIVE_SECONDS
 
     @classmethod
     async def connect(
@@ -139,7 +144,14 @@ class PostgresDriver:
             await conn.add_listener(channel, on_notify)
             if catch_up is not None:
                 catch_up("")
-            await lost.wait()
+            # A connection that went silent (a partition, a host gone without a reset)
+            # shows only when it is used: notifications would stop with no sign.
+            while True:
+                try:
+                    await asyncio.wait_for(lost.wait(), self.listen_keepalive)
+                    return
+                except TimeoutError:
+                    await conn.fetchval("SELECT 1", timeout=self.listen_keepalive)
         finally:
             with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 await asyncio.shield(conn.close(timeout=2))
