@@ -103,7 +103,7 @@ class Database:
         the same committed state (always so on SQLite, whose reads keep their snapshot)."""
         if self._readers is not None:
             return await self._readers.run(read, *args)
-        if not consistent or self.is_sqlite:
+        if not consistent:
             async with self.read() as session:
                 return await read(session, *args)
         # READ COMMITTED would let two statements see different commits.
