@@ -66,7 +66,7 @@ class RenderBudget:
         now = time.thread_time()
         if self.deadline is not None and now > self.deadline:
             raise TemplateLimitExceeded(f"rendering took longer than {self.limits.max_seconds:g}s")
-        if self.cap is not None and time.thread_time() > self.cap:
+        if self.cap is not None and now > self.cap:
             raise RenderCapReached("rendering ran past the time this transaction may spend")
 
     def check_size(self, chars: Any) -> None:

@@ -33,15 +33,14 @@ def _pg_sql(sql: str) -> str:
     return numbered(sql)
 
 
-LISTEN_KEEPALIVE_SECONDS = 10.0
-
-
 class PostgresDriver:
     errors: tuple[type[BaseException], ...] = (
         asyncpg.PostgresError,
         asyncpg.InterfaceError,
         OSError,
     )
+    # How often a listening connection is tried; it must answer within as long.
+    listen_keepalive = 10.0
 
     def __init__(self, connect_args: dict[str, Any]) -> None:
         self.dialect = Dialect("postgresql")
@@ -49,8 +48,6 @@ class PostgresDriver:
         self._pool: asyncpg.Pool | None = None
         # The server processes behind our own connections: what they NOTIFY, we know.
         self.own_pids: set[int] = set()
-        # How often a listening connection is tried; it must answer within as long.
-        self.listen_keepalive = LISTEN_KEEPALIVE_SECONDS
 
     @classmethod
     async def connect(

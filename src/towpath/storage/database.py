@@ -76,6 +76,11 @@ class Database:
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
         )
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
+        # READ COMMITTED would let two statements of one read see different commits.
+        self._consistent = async_sessionmaker(
+            self.engine.execution_options(isolation_level="REPEATABLE READ"),
+            expire_on_commit=False,
+        )
         # SQLite has one writer at a time. Queueing writers here is far cheaper than letting
         # them collide on the file lock, where SQLite's busy handler sleeps milliseconds.
         self._write_turn = asyncio.Lock() if self.is_sqlite else None
@@ -103,12 +108,8 @@ class Database:
         the same committed state (always so on SQLite, whose reads keep their snapshot)."""
         if self._readers is not None:
             return await self._readers.run(read, *args)
-        if not consistent:
-            async with self.read() as session:
-                return await read(session, *args)
-        # READ COMMITTED would let two statements see different commits.
-        engine = self.engine.execution_options(isolation_level="REPEATABLE READ")
-        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        sessions = self._consistent if consistent else self._reader
+        async with sessions() as session, session.begin():
             return await read(session, *args)
 
     async def ping(self) -> None:

@@ -87,9 +87,6 @@ class _DirectSession:
             return self._session
         return self._session.connection()
 
-    async def get(self, *args: Any, **kwargs: Any) -> Any:
-        return self._session.get(*args, **kwargs)
-
     def get_bind(self, *args: Any, **kwargs: Any) -> Any:
         return self._session.get_bind(*args, **kwargs)
 
