@@ -22,6 +22,8 @@ pytestmark = SHARED_LOOP
 FIREFOX = Path("/usr/bin/firefox-esr")
 SHOWN = "(s) => document.querySelector(s) !== null"
 TEXT = "(s) => document.querySelector(s)?.textContent ?? null"
+# Waits for one text: the stream's state is "connecting" before it is "live".
+READS = "(s, t) => document.querySelector(s)?.textContent === t"
 GREEN = ".step.status-completed"
 STATUS = "(s) => document.querySelector(`.legend [data-step='${s}']`)?.dataset.status ?? null"
 
@@ -65,7 +67,7 @@ async def test_the_console_works_in_firefox(
 
         await browser.navigate(f"{live.http}/ui/runs")
         assert await browser.until(TEXT, f"tr:has(a[href='/ui/runs/{run_id}']) .badge") == "waiting"
-        assert await browser.until(TEXT, "[data-testid=stream-state]") == "live"
+        await browser.until(READS, "[data-testid=stream-state]", "live")
         await check(browser, "runs")
 
         await browser.navigate(f"{live.http}/ui/inbox")
@@ -81,7 +83,7 @@ async def test_the_console_works_in_firefox(
 
         await browser.navigate(f"{live.http}/ui/runs/{run_id}")
         assert await browser.until(STATUS, "ask") == "waiting"
-        assert await browser.until(TEXT, "[data-testid=stream-state]") == "live"
+        await browser.until(READS, "[data-testid=stream-state]", "live")
         answered = await client.post(
             f"/api/v1/runs/{run_id}/clarify",
             json={"step_id": "ask", "answers": {"tone": "warm", "copies": 2}},
@@ -92,7 +94,7 @@ async def test_the_console_works_in_firefox(
             "(n) => document.querySelectorAll('.react-flow__node .status-completed').length === n"
         )
         await browser.until(green, len(STEPS))
-        assert await browser.until(TEXT, "[data-testid=run-status]") == "completed"
+        await browser.until(READS, "[data-testid=run-status]", "completed")
         assert [await browser.run(STATUS, step) for step in STEPS] == ["completed"] * len(STEPS)
         await check(browser, "run")
         assert not browser.errors, f"console errors in Firefox: {browser.errors}"
