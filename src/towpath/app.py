@@ -284,7 +284,7 @@ async def streams_running(
 ) -> AsyncIterator[None]:
     """Live event streams, started and stopped with the application."""
     hub = EventHub(runtime.db, settings.stream_queue_size)
-    stop_listening = runtime.bus.listen(hub.accept)
+    stop_listening = runtime.bus.listen_all(hub.accept_all)
     # Access that ends (a key revoked, a member removed) is forgotten by the authenticator
     # and ends the streams it opened; the use cases that end it announce it here.
     access = AccessNotices()

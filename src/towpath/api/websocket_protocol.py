@@ -6,7 +6,10 @@ to a thousand clients.
 - The ASGI extension `towpath.frames` takes frames the application encoded already (a
   server's frames are the same bytes for every client, so a live event is encoded once,
   not once per client) and writes them at once, after anything pending, waiting as
-  uvicorn's own send does while the client reads too slowly.
+  uvicorn's own send does while the client reads too slowly. Its `write_now` takes
+  such frames without waiting, or says it cannot (the client reads too slowly, or is
+  gone), so the hub can send an event to a waiting stream without waking its task; what
+  it took leaves at the end of the turn too, the events of one transaction in one write.
 
 A close, or anything else, goes through uvicorn's own path after what is pending.
 
@@ -26,12 +29,15 @@ if TYPE_CHECKING:
     from uvicorn._types import ASGISendEvent
     from websockets.http11 import Request
 
-# scope["extensions"][FRAMES]["send"](data: bytes) writes encoded server frames.
+# scope["extensions"][FRAMES]["send"](data: bytes) writes encoded server frames;
+# ["write_now"](data: bytes) -> bool writes them at once, or says it cannot.
 FRAMES = "towpath.frames"
 
 
 class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
     _flush_due = False
+    # Frames `write_now` took this turn, after what the connection holds.
+    _frames_due: list[bytes] | None = None
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -51,7 +57,10 @@ class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
         # The application's task is created but has not run: it sees the extension.
         scope = getattr(self, "scope", None)
         if scope is not None:
-            scope["extensions"][FRAMES] = {"send": self._send_frames}
+            scope["extensions"][FRAMES] = {
+                "send": self._send_frames,
+                "write_now": self._write_frames_now,
+            }
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
@@ -67,8 +76,33 @@ class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
         await self.writable.wait()
         if self.disconnected or self.close_sent or not self.handshake_complete:
             raise ClientDisconnected()
-        pending = self.conn.data_to_send()
+        pending = self._pending()
         self.transport.write(b"".join([*pending, data]) if pending else data)
+
+    def _write_frames_now(self, data: bytes) -> bool:
+        if (
+            self.disconnected
+            or self.close_sent
+            or not self.handshake_complete
+            or not self.writable.is_set()
+            or self.transport.is_closing()
+        ):
+            return False
+        if self._frames_due is None:
+            self._frames_due = [data]
+        else:
+            self._frames_due.append(data)
+        if not self._flush_due:
+            self._flush_due = True
+            self.loop.call_soon(self._flush)
+        return True
+
+    def _pending(self) -> list[bytes]:
+        pending = self.conn.data_to_send()
+        if self._frames_due:
+            pending += self._frames_due
+            self._frames_due = None
+        return pending
 
     async def send(self, message: ASGISendEvent) -> None:
         if (
@@ -87,12 +121,15 @@ class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
                 self._flush_due = True
                 self.loop.call_soon(self._flush)
             return
-        # Anything else writes what is pending first: uvicorn's send takes every frame
-        # the connection holds, in order.
+        # Anything else writes what is pending first: the frames `write_now` took, then
+        # (uvicorn's send takes them) every frame the connection holds, in order.
+        due, self._frames_due = self._frames_due, None
+        if due and not self.transport.is_closing():
+            self.transport.write(b"".join(due))
         await super().send(message)
 
     def _flush(self) -> None:
         self._flush_due = False
-        pending = self.conn.data_to_send()
+        pending = self._pending()
         if pending and not self.transport.is_closing():
             self.transport.write(b"".join(pending))

@@ -24,6 +24,8 @@ class PublishedEvent:
 
 
 Listener = Callable[[PublishedEvent], None]
+# Takes the events of one publish (a commit) together, in order.
+BatchListener = Callable[[list[PublishedEvent]], None]
 
 
 class EventBus:
@@ -31,16 +33,24 @@ class EventBus:
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
+        self._batch_listeners: list[BatchListener] = []
         self.work_ready = asyncio.Event()
 
     def listen(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
+    def listen_all(self, listener: BatchListener) -> Callable[[], None]:
+        self._batch_listeners.append(listener)
+        return lambda: self._batch_listeners.remove(listener)
+
     def publish(self, events: list[PublishedEvent]) -> None:
         for event in events:
             for listener in list(self._listeners):
                 listener(event)
+        if events:
+            for batch_listener in list(self._batch_listeners):
+                batch_listener(events)
 
     def signal_work(self) -> None:
         self.work_ready.set()

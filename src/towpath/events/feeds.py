@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from towpath.events.access import Reader
     from towpath.events.hub import EventHub
+    from towpath.events.messages import Batch
     from towpath.events.subscription import Subscription
     from towpath.storage.streams import RunSnapshot
 
@@ -57,6 +58,8 @@ class Feed(ABC):
     """A subscription and the wait between events: heartbeats, expiry, the end. A run's
     feed and a live feed of many runs differ in what comes next and in how they resync."""
 
+    sends_directly = False
+
     def __init__(
         self, hub: EventHub, sub: Subscription, heartbeat: float, expires_at: datetime | None
     ) -> None:
@@ -70,6 +73,21 @@ class Feed(ABC):
             if expires_at is None
             else self._loop.time() + (expires_at - utcnow()).total_seconds()
         )
+        self._write_now: Callable[[bytes], bool] | None = None
+
+    def write_directly(self, write_now: Callable[[bytes], bool]) -> None:
+        """While the stream waits, the next event may go out through `write_now` (False
+        if it cannot take it now: a client reading too slowly, or gone) as the hub offers
+        it, instead of waking the stream's task: at a thousand sockets, waking a task and
+        running the stream to its send costs more than the send. A feed that tells events
+        its own way (`sends_directly` False) sends everything from its task."""
+        if self.sends_directly:
+            self._write_now = write_now
+            self.sub.direct = self.deliver
+
+    def deliver(self, batch: Batch) -> bool:
+        """Writes the events now if they simply come next; False leaves them queued."""
+        return False
 
     async def frames(self) -> AsyncIterator[Frame | End]:
         """What to send, in order, until the stream ends (with an End) or the client left."""
@@ -96,6 +114,9 @@ class Feed(ABC):
     def close(self) -> None:
         """Frees the subscription at once; safe to call more than once."""
         self.hub.unsubscribe(self.sub)
+        # The subscription and this feed refer to each other through `direct`.
+        self.sub.direct = None
+        self._write_now = None
 
     def expired(self) -> bool:
         return self._deadline is not None and self._loop.time() >= self._deadline
@@ -131,6 +152,8 @@ class LiveFeed(Feed):
     """The live events of every run of a workflow, or of a workspace, from now on. Per
     run in seq order and without gaps; a client too slow to keep up is closed."""
 
+    sends_directly = True
+
     async def next(self) -> Frame | End:
         while True:
             if self.expired():
@@ -145,11 +168,17 @@ class LiveFeed(Feed):
     async def resync(self) -> End | None:
         return End(close_codes.TOO_SLOW, "the client fell behind; reconnect")
 
+    def deliver(self, batch: Batch) -> bool:
+        write = self._write_now
+        return write is not None and not self.expired() and write(batch.wire)
+
 
 class RunFeed(Feed):
     """One run: a snapshot (or the events after `after`), then every later event in seq
     order. What the subscription delivers at or below what was sent is dropped; a jump
     is filled from the database; an overflow resynchronises with a fresh snapshot."""
+
+    sends_directly = True
 
     def __init__(
         self,
@@ -167,6 +196,8 @@ class RunFeed(Feed):
         self.workspace_id = workspace_id
         self.render = render
         self.cursor = 0
+        # The run's workflow, once its snapshot was read.
+        self.workflow_id: str | None = None
         # Frames to send before looking at the subscription again.
         self._head: deque[Frame | End] = deque()
         self._replaying = False
@@ -185,6 +216,9 @@ class RunFeed(Feed):
             raise
 
     def ready(self) -> bool:
+        # Events the snapshot already holds are dropped now: `next` would drop them and
+        # wait, while the stream holds its snapshot unsent.
+        self.sub.drop_through(self.cursor)
         return bool(self._head) or self.sub.pending > 0
 
     @property
@@ -227,6 +261,25 @@ class RunFeed(Feed):
                 await self._fill(event.seq)
                 self._head.append(event.frame)
 
+    def deliver(self, batch: Batch) -> bool:
+        # What are not the plain next events (a gap to fill, a run ended and then retried)
+        # are left to the stream's task.
+        write = self._write_now
+        if (
+            write is None
+            or batch.first_seq != self.cursor + 1
+            or batch.ended_before_last
+            or self.expired()
+            or not write(batch.wire)
+        ):
+            return False
+        self.cursor = self.sub.cursor = batch.last_seq
+        if batch.ends_run:
+            # The run's final event went out: the stream's task closes the stream.
+            self._head.append(RUN_OVER)
+            self.sub.wake()
+        return True
+
     async def resync(self) -> End | None:
         self.sub.resume()
         self._head.append(RESYNC_FRAME)
@@ -241,6 +294,7 @@ class RunFeed(Feed):
         snapshot = await self.hub.db.reading(
             run_snapshot, self.run_id, self.workspace_id, consistent=True
         )
+        self.workflow_id = snapshot.run.workflow_id
         self._head.append(Frame(self.render(snapshot), "snapshot", snapshot.seq))
         if snapshot.run.status in RUN_ENDED_STATUSES:
             self._head.append(RUN_OVER)

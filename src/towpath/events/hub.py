@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from towpath.events import close_codes
 from towpath.events.bus import PublishedEvent
-from towpath.events.messages import End, event_message
+from towpath.events.messages import Batch, End, event_message
 from towpath.events.subscription import Subscription
 from towpath.storage.streams import events_since
 
@@ -22,7 +22,11 @@ if TYPE_CHECKING:
     from typing import Any
 
     from towpath.events.access import AccessChange, GrantCheck, Reader
+    from towpath.events.messages import StreamEvent
     from towpath.storage.database import Database
+
+    # What goes out, by kind of subscription and key: the events, in order.
+    Outgoing = dict[tuple[str, str], list[StreamEvent]]
 
 log = logging.getLogger("towpath.events")
 
@@ -196,6 +200,17 @@ class EventHub:
 
     def accept(self, event: PublishedEvent) -> None:
         """A committed event, from whichever path; duplicates and gaps are handled here."""
+        self.accept_all((event,))
+
+    def accept_all(self, events: Iterable[PublishedEvent]) -> None:
+        """Committed events, in the order they were published. Each key's subscriptions
+        are offered the events of the key as one batch."""
+        out: Outgoing = {}
+        for event in events:
+            self._accept(event, out)
+        self._offer(out)
+
+    def _accept(self, event: PublishedEvent, out: Outgoing) -> None:
         run_id = event.run_id
         if not self.wants(event):
             self.forget(run_id)
@@ -208,16 +223,12 @@ class EventHub:
         if last is not None and event.seq <= last:
             return
         if last is None or event.seq == last + 1:
-            self._fan_out(event)
+            self._fan_out(event, out)
             return
         # Events between the last fanned out and this one have not come yet (published
         # out of order, or another process's): read them; they are committed already.
         self._filling[run_id] = [event]
         self._spawn(self._fill(run_id, last))
-
-    def accept_all(self, events: Iterable[PublishedEvent]) -> None:
-        for event in events:
-            self.accept(event)
 
     async def read_events(self, cursors: dict[str, int]) -> list[PublishedEvent]:
         """Every committed event past each run's cursor, in as few reads as it takes."""
@@ -245,6 +256,7 @@ class EventHub:
         if rows is None:
             self._lost(run_id)
             return
+        out: Outgoing = {}
         for event in [*rows, *sorted(waiting, key=seq_of)]:
             last = self.last_seq(run_id)
             if last is not None and event.seq <= last:
@@ -253,7 +265,8 @@ class EventHub:
                 # Not in the database even now (the run was deleted): go on from here.
                 log.warning("run %s: events %d-%d are missing", run_id, last + 1, event.seq - 1)
             if self.wants(event):
-                self._fan_out(event)
+                self._fan_out(event, out)
+        self._offer(out)
 
     def _lost(self, run_id: str) -> None:
         """The run's missing events cannot be read: its clients must start over."""
@@ -266,7 +279,8 @@ class EventHub:
                 for sub in subs:
                     sub.end(lost)
 
-    def _fan_out(self, event: PublishedEvent) -> None:
+    def _fan_out(self, event: PublishedEvent, out: Outgoing) -> None:
+        """Adds the event to what goes out to each key that has subscriptions."""
         run_id = event.run_id
         message = event_message(event)
         if message.ends_run:
@@ -275,14 +289,22 @@ class EventHub:
         else:
             self._ended.pop(run_id, None)
             _remember(self._last, run_id, event.seq, TRACKED_RUNS)
-        for topic, key in (
-            (self._runs, run_id),
-            (self._workflows, event.workflow_id),
-            (self._lineages, event.lineage_id),
-            (self._workspaces, event.workspace_id),
+        for kind, topic, key in (
+            ("run", self._runs, run_id),
+            ("workflow", self._workflows, event.workflow_id),
+            ("lineage", self._lineages, event.lineage_id),
+            ("workspace", self._workspaces, event.workspace_id),
         ):
-            for sub in topic.get(key or "", ()):
-                sub.offer(message)
+            if key is not None and key in topic:
+                out.setdefault((kind, key), []).append(message)
+
+    def _offer(self, out: Outgoing) -> None:
+        for (kind, key), messages in out.items():
+            subs = self._topic(kind).get(key)
+            if subs:
+                batch = Batch(messages)
+                for sub in subs:
+                    sub.offer_batch(batch)
 
     # --- lifetime ------------------------------------------------------------------------
 

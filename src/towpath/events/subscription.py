@@ -8,8 +8,10 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from towpath.events.access import Reader
-    from towpath.events.messages import End, StreamEvent
+    from towpath.events.messages import Batch, End, StreamEvent
 
 
 class Subscription:
@@ -22,6 +24,7 @@ class Subscription:
         "_queue",
         "_waiter",
         "cursor",
+        "direct",
         "due",
         "ended",
         "key",
@@ -54,6 +57,25 @@ class Subscription:
         # When (on the loop's clock) a waiting stream wants waking without an event: its
         # next ping, or its credential's expiry. The hub's tick wakes it then.
         self.due = math.inf
+        # Set by a stream that can write events itself: while it waits with nothing
+        # queued, an offered batch goes out through it (unless it says False), and its
+        # task sleeps on.
+        self.direct: Callable[[Batch], bool] | None = None
+
+    def offer_batch(self, batch: Batch) -> None:
+        if self.overflowed or self.ended is not None or self.left:
+            return
+        waiter = self._waiter
+        if (
+            self.direct is not None
+            and waiter is not None
+            and not waiter.done()
+            and not self._queue
+            and self.direct(batch)
+        ):
+            return
+        for event in batch.events:
+            self.offer(event)
 
     def offer(self, event: StreamEvent) -> None:
         if self.overflowed or self.ended is not None or self.left:
@@ -89,6 +111,12 @@ class Subscription:
     def pending(self) -> int:
         return len(self._queue)
 
+    def drop_through(self, seq: int) -> None:
+        """Drops the queued events at or below `seq`: a run stream sent them already."""
+        queue = self._queue
+        while queue and queue[0].seq <= seq:
+            queue.popleft()
+
     def pop(self) -> StreamEvent | None:
         """The next event, unless there is none or the stream must stop or resync first."""
         if self._queue and not (self.overflowed or self.left or self.ended is not None):
@@ -110,6 +138,10 @@ class Subscription:
     def wake_if_due(self, now: float) -> None:
         if now >= self.due:
             self._wake()
+
+    def wake(self) -> None:
+        """Wakes the stream's task: its feed has something of its own to send."""
+        self._wake()
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():

@@ -183,6 +183,8 @@ async def _pump(websocket: WebSocket, feed: Feed, watch: SendWatch) -> None:
     # ready at once in one write; elsewhere, as ASGI messages.
     frames = websocket.scope.get("extensions", {}).get(FRAMES)
     write: Callable[[bytes], Awaitable[None]] | None = frames["send"] if frames else None
+    if frames is not None:
+        feed.write_directly(frames["write_now"])
     try:
         item = await feed.next()
         while True:

@@ -13,16 +13,18 @@ from pydantic_core import to_json
 
 from towpath.domain.errors import InvalidRequest
 from towpath.engine.step_records import STEP_EMITTED
-from towpath.events.feeds import Feed
+from towpath.events.feeds import Feed, RunFeed
 from towpath.events.messages import Frame
 from towpath.storage import runs
 from towpath.storage.tasks import steps_done, task_of_workflow
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from starlette.datastructures import State
     from starlette.websockets import WebSocket
 
-    from towpath.events.messages import End
+    from towpath.events.messages import Batch, End
     from towpath.storage.database import Database
 
 # A towpath event -> the document's event of the same moment.
@@ -50,18 +52,46 @@ class TaskTeller:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._workflows: OrderedDict[str, tuple[float, str | None, int]] = OrderedDict()
+        # Workflows read again in the background, each at most once at a time.
+        self._reading: dict[str, asyncio.Task[tuple[str | None, int]]] = {}
 
     def known(self, frame: Frame) -> list[Frame] | None:
         """What the event amounts to, if that is known without reading anything: nothing
         for a run of a workflow known to be no task's (most runs, so most events cost
-        no wait); else None, and `told` works it out."""
+        no wait); else None, and `told` works it out. What was read of a workflow longer
+        ago than WORKFLOW_SECONDS still answers while it is read again: every stream of
+        the run would otherwise wait for that read, its task woken for it."""
         event = frame.event
         if event is None:
             return None
-        known = self._workflows.get(event["workflow_id"])
+        workflow_id = event["workflow_id"]
+        known = self._workflows.get(workflow_id)
         if known is None or known[1] is not None:
             return None
-        return [] if time.monotonic() - known[0] < WORKFLOW_SECONDS else None
+        if time.monotonic() - known[0] >= WORKFLOW_SECONDS:
+            self._read_again(workflow_id)
+        return []
+
+    def warm(self, workflow_id: str) -> None:
+        """Reads whether the workflow is a task's, unless that is known: a stream that
+        opens on one of its runs is told its first events without waiting for it."""
+        known = self._workflows.get(workflow_id)
+        if known is None or time.monotonic() - known[0] >= WORKFLOW_SECONDS:
+            self._read_again(workflow_id)
+
+    def _read_again(self, workflow_id: str) -> None:
+        if workflow_id in self._reading:
+            return
+        task = asyncio.get_running_loop().create_task(self._task_of(workflow_id))
+        self._reading[workflow_id] = task
+        task.add_done_callback(lambda done: self._reading.pop(workflow_id, None))
+        # Read again on the next event, if this read fails.
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+    def tells_nothing(self, batch: Batch) -> bool:
+        """None of the events amounts to anything in the document's words, known so
+        without reading anything."""
+        return all(self.known(event.frame) == [] for event in batch.events)
 
     def told(self, frame: Frame) -> asyncio.Task[list[Frame]]:
         return frame.derived(MESSAGE_TYPE, self._telling)
@@ -139,6 +169,21 @@ class TaskEvents(Feed):
     def close(self) -> None:
         self.inner.close()
 
+    def write_directly(self, write_now: Callable[[bytes], bool]) -> None:
+        self.inner.write_directly(write_now)
+        if self.sub.direct is not None:
+            self.sub.direct = self.deliver
+
+    def deliver(self, batch: Batch) -> bool:
+        # Events that tell the document nothing (any run's but a task's, once its
+        # workflow is known) go out as they are, now; the others are told by `next`.
+        return (
+            not self.only_tasks
+            and not self._pending
+            and batch.derived(MESSAGE_TYPE, self.teller.tells_nothing)
+            and self.inner.deliver(batch)
+        )
+
     async def resync(self) -> End | None:
         return await self.inner.resync()
 
@@ -204,7 +249,10 @@ def task_events(websocket: WebSocket, feed: Feed) -> Feed:
         )
     if chosen == "towpath":
         return feed
-    return TaskEvents(feed, teller_of(websocket.app.state), only_tasks=chosen == "tasks")
+    teller = teller_of(websocket.app.state)
+    if isinstance(feed, RunFeed) and feed.workflow_id is not None:
+        teller.warm(feed.workflow_id)
+    return TaskEvents(feed, teller, only_tasks=chosen == "tasks")
 
 
 def teller_of(state: State) -> TaskTeller:
