@@ -2,6 +2,7 @@
 1,000 WebSocket clients watching one run, and the server's memory.
 
     .venv/bin/python -m bench.events [--postgres [URL]] [--worker-process] [--clients 1,100,1000]
+    .venv/bin/python -m bench.events --postgres --servers 4 --clients 10000
 
 Starts `towpath serve` (worker included) on a fresh SQLite file, or on a fresh PostgreSQL
 database with --postgres. Each round starts a run of a chain of approval steps, connects
@@ -10,7 +11,8 @@ Python process reading 1,000 sockets would measure itself), then answers one app
 every `--interval` seconds. Each answer commits two transitions of about four events
 each: the answer, then the next step's start and wait. A client records, for every event,
 its arrival time minus the event's `timestamp`, which the committing transaction set (the
-same machine's clock). The server's resident memory is sampled during the round.
+same machine's clock). The server's resident memory is sampled during the round. With
+`--servers N` on PostgreSQL, N API processes share the database and the sockets.
 """
 
 from __future__ import annotations
@@ -174,8 +176,11 @@ async def answer(http: httpx.AsyncClient, run_id: str, step_id: str) -> None:
 
 
 async def round_of(
-    base: str, key: str, clients: int, gate_count: int, interval: float, pid: int
+    bases: list[str], key: str, clients: int, gate_count: int, interval: float, pids: list[int]
 ) -> dict[str, float]:
+    """One run watched by `clients` sockets, spread over the servers at `bases`; the run
+    is driven through the first."""
+    base = bases[0]
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base, timeout=60, headers=headers) as http:
         created = (await http.post("/api/v1/workflows", json=gates(gate_count))).json()
@@ -186,7 +191,7 @@ async def round_of(
 
         # The clients open their sockets as a browser would: with a stream token in the URL.
         token = (await http.post("/api/v1/stream-tokens")).json()["token"]
-        url = base.replace("http://", "ws://") + f"/ws/runs/{run_id}?token={token}"
+        urls = [b.replace("http://", "ws://") + f"/ws/runs/{run_id}?token={token}" for b in bases]
         shares = [PER_PROCESS] * (clients // PER_PROCESS) + (
             [clients % PER_PROCESS] if clients % PER_PROCESS else []
         )
@@ -196,21 +201,21 @@ async def round_of(
                 "-m",
                 "bench.events",
                 "--watch",
-                url,
+                urls[i % len(urls)],
                 "--sockets",
                 str(share),
                 stdout=asyncio.subprocess.PIPE,
             )
-            for share in shares
+            for i, share in enumerate(shares)
         ]
         for process in processes:
             assert process.stdout is not None
             assert (await process.stdout.readline()).strip() == b"ready"
-        memory = [rss_mb(pid)]
+        memory = [sum(rss_mb(pid) for pid in pids)]
         for i in range(gate_count):
             began = time.perf_counter()
             await answer(http, run_id, f"g{i}")
-            memory.append(rss_mb(pid))
+            memory.append(sum(rss_mb(pid) for pid in pids))
             await asyncio.sleep(max(interval - (time.perf_counter() - began), 0))
         delays: list[float] = []
         for process in processes:
@@ -240,25 +245,42 @@ async def main(args: argparse.Namespace) -> None:
     }
     key = admin_key(env)
     # With --worker-process (PostgreSQL), the API process only serves; a worker executes.
-    server = towpath("serve", *(["--no-worker"] if args.worker_process else []), env=env)
+    # With --servers N (PostgreSQL), the first API process runs the worker, the others serve.
+    ports = [port] + [free_port() for _ in range(args.servers - 1)]
+    servers = [
+        towpath(
+            "serve",
+            *(["--no-worker"] if args.worker_process or n else []),
+            env={**env, "TOWPATH_PORT": str(each)},
+        )
+        for n, each in enumerate(ports)
+    ]
     worker = towpath("worker", env=env) if args.worker_process else None
-    base = f"http://127.0.0.1:{port}"
+    bases = [f"http://127.0.0.1:{each}" for each in ports]
+    pids = [server.pid for server in servers]
     try:
-        await wait_ready(base)
+        for base in bases:
+            await wait_ready(base)
         database = "PostgreSQL" if args.postgres else "SQLite"
         if worker is not None:
             database += ", runs executed by a `towpath worker` process"
+        if len(servers) > 1:
+            database += f", {len(servers)} API processes"
         print(f"live events, one run, {database}, one answer every {args.interval}s:")
-        line("server memory idle", f"{rss_mb(server.pid):.0f} MB")
+        idle = sum(rss_mb(pid) for pid in pids)
+        line("server memory idle", f"{idle:.0f} MB")
         for clients in (int(n) for n in args.clients.split(",")):
-            found = await round_of(base, key, clients, args.gates, args.interval, server.pid)
+            found = await round_of(bases, key, clients, args.gates, args.interval, pids)
             line(
                 f"{clients} clients: commit -> client p50 / p99 (max)",
                 f"{found['p50']:.1f} / {found['p99']:.1f} ms",
                 f"({found['max']:.0f} ms; {found['events']:.0f} events each; {found['rss']:.0f} MB)",
             )
+            # What the server holds per open socket, beyond its memory before any was open.
+            per_socket = (found["rss"] - idle) * 1024 / clients
+            line(f"{clients} clients: server memory per socket", f"{per_socket:.1f} kB")
     finally:
-        for process in (server, worker):
+        for process in (*servers, worker):
             if process is not None:
                 process.terminate()
                 process.wait(timeout=30)
@@ -273,6 +295,7 @@ if __name__ == "__main__":
     parser.add_argument("--gates", type=int, default=20)
     parser.add_argument("--interval", type=float, default=0.5)
     parser.add_argument("--worker-process", action="store_true")
+    parser.add_argument("--servers", type=int, default=1, help="API processes (PostgreSQL)")
     parser.add_argument("--watch", help=argparse.SUPPRESS)
     parser.add_argument("--sockets", type=int, help=argparse.SUPPRESS)
     parsed = parser.parse_args()
