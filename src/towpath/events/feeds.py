@@ -267,6 +267,7 @@ class RunFeed(Feed):
         write = self._write_now
         if (
             write is None
+            or self._head
             or batch.first_seq != self.cursor + 1
             or batch.ended_before_last
             or self.expired()
@@ -275,9 +276,10 @@ class RunFeed(Feed):
             return False
         self.cursor = self.sub.cursor = batch.last_seq
         if batch.ends_run:
-            # The run's final event went out: the stream's task closes the stream.
+            # The run's final event went out: the stream's task closes the stream, woken
+            # once every other stream's write of this turn has gone.
             self._head.append(RUN_OVER)
-            self.sub.wake()
+            self._loop.call_soon(self.sub.wake)
         return True
 
     async def resync(self) -> End | None:
