@@ -12,7 +12,9 @@ every `--interval` seconds. Each answer commits two transitions of about four ev
 each: the answer, then the next step's start and wait. A client records, for every event,
 its arrival time minus the event's `timestamp`, which the committing transaction set (the
 same machine's clock). The server's resident memory is sampled during the round. With
-`--servers N` on PostgreSQL, N API processes share the database and the sockets.
+`--servers N` on PostgreSQL, N API processes share the database and the sockets. After
+each round, the same clients watch a bare server (`bench.fanout_floor`) write bursts of
+the same shape: the floor the round's delay is read against.
 """
 
 from __future__ import annotations
@@ -192,44 +194,66 @@ async def round_of(
         # The clients open their sockets as a browser would: with a stream token in the URL.
         token = (await http.post("/api/v1/stream-tokens")).json()["token"]
         urls = [b.replace("http://", "ws://") + f"/ws/runs/{run_id}?token={token}" for b in bases]
-        shares = [PER_PROCESS] * (clients // PER_PROCESS) + (
-            [clients % PER_PROCESS] if clients % PER_PROCESS else []
-        )
-        processes = [
-            await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bench.events",
-                "--watch",
-                urls[i % len(urls)],
-                "--sockets",
-                str(share),
-                stdout=asyncio.subprocess.PIPE,
-            )
-            for i, share in enumerate(shares)
-        ]
-        for process in processes:
-            assert process.stdout is not None
-            assert (await process.stdout.readline()).strip() == b"ready"
+        processes = await watchers(urls, clients)
         memory = [sum(rss_mb(pid) for pid in pids)]
         for i in range(gate_count):
             began = time.perf_counter()
             await answer(http, run_id, f"g{i}")
             memory.append(sum(rss_mb(pid) for pid in pids))
             await asyncio.sleep(max(interval - (time.perf_counter() - began), 0))
-        delays: list[float] = []
-        for process in processes:
-            assert process.stdout is not None
-            delays += json.loads(await process.stdout.read())
-            await process.wait()
+        found = await delays_of(processes, clients)
+    return {**found, "rss": max(memory)}
+
+
+async def watchers(urls: list[str], clients: int) -> list[asyncio.subprocess.Process]:
+    """Client processes holding `clients` sockets over `urls`, each with its snapshot."""
+    shares = [PER_PROCESS] * (clients // PER_PROCESS) + (
+        [clients % PER_PROCESS] if clients % PER_PROCESS else []
+    )
+    processes = [
+        await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "bench.events", "--watch", urls[i % len(urls)]),
+            *("--sockets", str(share)),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for i, share in enumerate(shares)
+    ]
+    for process in processes:
+        assert process.stdout is not None
+        assert (await process.stdout.readline()).strip() == b"ready"
+    return processes
+
+
+async def delays_of(processes: list[asyncio.subprocess.Process], clients: int) -> dict[str, float]:
+    """What the client processes measured, once their sockets closed."""
+    delays: list[float] = []
+    for process in processes:
+        assert process.stdout is not None
+        delays += json.loads(await process.stdout.read())
+        await process.wait()
     ordered = sorted(delays)
     return {
         "events": len(ordered) / clients,
         "p50": statistics.median(ordered),
         "p99": ordered[max(math.ceil(len(ordered) * 0.99) - 1, 0)],
         "max": ordered[-1],
-        "rss": max(memory),
     }
+
+
+async def floor_round(clients: int, bursts: int, interval: float) -> dict[str, float]:
+    """The same clients against `bench.fanout_floor`: what fan-out costs on this machine
+    with nothing of towpath's."""
+    port = free_port()
+    server = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "bench.fanout_floor", "--port", str(port)),
+        *("--sockets", str(clients), "--bursts", str(bursts), "--interval", str(interval)),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert server.stdout is not None
+    assert (await server.stdout.readline()).strip() == b"listening"
+    found = await delays_of(await watchers([f"ws://127.0.0.1:{port}/"], clients), clients)
+    await server.wait()
+    return found
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -279,6 +303,13 @@ async def main(args: argparse.Namespace) -> None:
             # What the server holds per open socket, beyond its memory before any was open.
             per_socket = (found["rss"] - idle) * 1024 / clients
             line(f"{clients} clients: server memory per socket", f"{per_socket:.1f} kB")
+            if not args.no_floor:
+                floor = await floor_round(clients, args.gates, args.interval)
+                line(
+                    f"{clients} clients: floor, a bare server's p50 / p99 (max)",
+                    f"{floor['p50']:.1f} / {floor['p99']:.1f} ms",
+                    f"({floor['max']:.0f} ms; p99 {found['p99'] / floor['p99']:.1f}x the floor's)",
+                )
     finally:
         for process in (*servers, worker):
             if process is not None:
@@ -296,6 +327,7 @@ if __name__ == "__main__":
     parser.add_argument("--interval", type=float, default=0.5)
     parser.add_argument("--worker-process", action="store_true")
     parser.add_argument("--servers", type=int, default=1, help="API processes (PostgreSQL)")
+    parser.add_argument("--no-floor", action="store_true", help="skip the bare server's round")
     parser.add_argument("--watch", help=argparse.SUPPRESS)
     parser.add_argument("--sockets", type=int, help=argparse.SUPPRESS)
     parsed = parser.parse_args()
