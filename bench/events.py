@@ -300,9 +300,11 @@ async def main(args: argparse.Namespace) -> None:
                 f"{found['p50']:.1f} / {found['p99']:.1f} ms",
                 f"({found['max']:.0f} ms; {found['events']:.0f} events each; {found['rss']:.0f} MB)",
             )
-            # What the server holds per open socket, beyond its memory before any was open.
-            per_socket = (found["rss"] - idle) * 1024 / clients
-            line(f"{clients} clients: server memory per socket", f"{per_socket:.1f} kB")
+            if clients >= 1000:
+                # What the server holds per open socket, beyond its memory before any was
+                # open (fewer sockets would mostly measure what the earlier rounds left).
+                per_socket = (found["rss"] - idle) * 1024 / clients
+                line(f"{clients} clients: server memory per socket", f"{per_socket:.1f} kB")
             if not args.no_floor:
                 floor = await floor_round(clients, args.gates, args.interval)
                 line(
