@@ -136,6 +136,25 @@ async def test_a_client_that_cannot_take_an_event_gets_it_from_its_task_in_order
     feed.close()
 
 
+async def test_a_write_that_fails_leaves_the_events_to_the_task() -> None:
+    hub = EventHub(None, 100)  # type: ignore[arg-type]
+    feed = waiting_run_feed(hub)
+
+    def broken(data: bytes) -> bool:
+        raise RuntimeError("the transport broke")
+
+    feed.write_directly(broken)
+    task = asyncio.create_task(feed.next())
+    await settle()
+
+    hub.accept_all([event(1)])  # raises nothing to the publisher
+
+    sent = await task
+    assert isinstance(sent, Frame)
+    assert (sent.id, feed.cursor) == (1, 1)
+    feed.close()
+
+
 async def test_the_runs_end_goes_out_at_once_and_its_task_closes_the_stream() -> None:
     hub = EventHub(None, 100)  # type: ignore[arg-type]
     feed, client, task = await watched(hub)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from collections import deque
 from typing import TYPE_CHECKING
@@ -12,6 +13,9 @@ if TYPE_CHECKING:
 
     from towpath.events.access import Reader
     from towpath.events.messages import Batch, End, StreamEvent
+
+
+log = logging.getLogger("towpath.events")
 
 
 class Subscription:
@@ -65,13 +69,13 @@ class Subscription:
     def offer_batch(self, batch: Batch) -> None:
         if self.overflowed or self.ended is not None or self.left:
             return
-        waiter = self._waiter
+        waiter, direct = self._waiter, self.direct
         if (
-            self.direct is not None
+            direct is not None
             and waiter is not None
             and not waiter.done()
             and not self._queue
-            and self.direct(batch)
+            and _sent(direct, batch)
         ):
             return
         for event in batch.events:
@@ -146,3 +150,13 @@ class Subscription:
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+
+
+def _sent(direct: Callable[[Batch], bool], batch: Batch) -> bool:
+    try:
+        return direct(batch)
+    except Exception:
+        # The hub offers from the engine's publishing after a commit: one socket's failure
+        # must not reach it. The stream's task sends the events instead.
+        log.exception("a stream could not be written to directly")
+        return False
