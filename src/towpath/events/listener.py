@@ -163,11 +163,11 @@ class NotificationListener:
                 await asyncio.sleep(1.0)
                 continue
             # Run by run, in the order their notifications came: the order of the commits.
+            # All at once, so a stream of many runs is sent what was read in one write.
             by_run: dict[str, list[PublishedEvent]] = {run_id: [] for run_id in cursors}
             for event in rows:
                 by_run[event.run_id].append(event)
-            for events in by_run.values():
-                self._hub.accept_all(events)
+            self._hub.accept_all([event for events in by_run.values() for event in events])
 
 
 def _connect_args(url: str) -> dict[str, Any]:
