@@ -92,9 +92,7 @@ class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
             self._frames_due = [data]
         else:
             self._frames_due.append(data)
-        if not self._flush_due:
-            self._flush_due = True
-            self.loop.call_soon(self._flush)
+        self._flush_soon()
         return True
 
     def _pending(self) -> list[bytes]:
@@ -117,9 +115,7 @@ class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
                 self.conn.send_text(text.encode())
             else:
                 self.conn.send_binary(message.get("bytes") or b"")
-            if not self._flush_due:
-                self._flush_due = True
-                self.loop.call_soon(self._flush)
+            self._flush_soon()
             return
         # Anything else writes what is pending first: the frames `write_now` took, then
         # (uvicorn's send takes them) every frame the connection holds, in order.
@@ -127,6 +123,12 @@ class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
         if due and not self.transport.is_closing():
             self.transport.write(b"".join(due))
         await super().send(message)
+
+    def _flush_soon(self) -> None:
+        """What is pending leaves at the end of this turn of the loop, in one write."""
+        if not self._flush_due:
+            self._flush_due = True
+            self.loop.call_soon(self._flush)
 
     def _flush(self) -> None:
         self._flush_due = False

@@ -51,6 +51,12 @@ class EventHub:
         # Lineage streams per workspace: a notification names no lineage (`wants_notice`).
         self._lineage_spaces: Counter[str] = Counter()
         self._workspaces: dict[str, set[Subscription]] = {}
+        self._by_kind = {
+            "run": self._runs,
+            "workflow": self._workflows,
+            "lineage": self._lineages,
+            "workspace": self._workspaces,
+        }
         self._count = 0
         # The last seq fanned out, per run wanted since: a later event must follow it.
         self._last: OrderedDict[str, int] = OrderedDict()
@@ -189,12 +195,7 @@ class EventHub:
         return (self._runs, self._workflows, self._lineages, self._workspaces)
 
     def _topic(self, kind: str) -> dict[str, set[Subscription]]:
-        return {
-            "run": self._runs,
-            "workflow": self._workflows,
-            "lineage": self._lineages,
-            "workspace": self._workspaces,
-        }[kind]
+        return self._by_kind[kind]
 
     # --- events in -----------------------------------------------------------------------
 

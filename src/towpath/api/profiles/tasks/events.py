@@ -68,7 +68,7 @@ class TaskTeller:
         known = self._workflows.get(workflow_id)
         if known is None or known[1] is not None:
             return None
-        if time.monotonic() - known[0] >= WORKFLOW_SECONDS:
+        if not _fresh(known):
             self._read_again(workflow_id)
         return []
 
@@ -76,7 +76,7 @@ class TaskTeller:
         """Reads whether the workflow is a task's, unless that is known: a stream that
         opens on one of its runs is told its first events without waiting for it."""
         known = self._workflows.get(workflow_id)
-        if known is None or time.monotonic() - known[0] >= WORKFLOW_SECONDS:
+        if known is None or not _fresh(known):
             self._read_again(workflow_id)
 
     def _read_again(self, workflow_id: str) -> None:
@@ -114,7 +114,7 @@ class TaskTeller:
     async def _task_of(self, workflow_id: str) -> tuple[str | None, int]:
         now = time.monotonic()
         known = self._workflows.get(workflow_id)
-        if known is not None and now - known[0] < WORKFLOW_SECONDS:
+        if known is not None and _fresh(known):
             return known[1], known[2]
         async with self.db.read() as session:
             task_id, nodes = await task_of_workflow(session, workflow_id)
@@ -203,6 +203,11 @@ class TaskEvents(Feed):
             self._pending.extend(told)
             if not self.only_tasks:
                 return item
+
+
+def _fresh(known: tuple[float, str | None, int]) -> bool:
+    """Whether what was read of a workflow (when, its task, its size) is still taken as read."""
+    return time.monotonic() - known[0] < WORKFLOW_SECONDS
 
 
 def _data_of(kind: str, data: dict[str, Any]) -> dict[str, Any]:
