@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from towpath import __version__
+from towpath.api import route_index
 from towpath.api.body_limit import BodyLimitMiddleware
 from towpath.api.console import console_routes
 from towpath.api.cors import EnvelopedCORSMiddleware
@@ -189,6 +190,7 @@ def create_app(settings: Settings, *, started: Callable[[], None] | None = None)
     install_error_handlers(app)
     app.router.routes.extend(api_routes(settings.profiles))
     app.router.routes.extend(console_routes())
+    route_index.install(app.router)
     # The routes of one profile set are built once a process, so their document is too.
     install_openapi(app, app.state.workflow_rules.limits, routes_key=settings.profiles)
     # Outermost last: the request id must be set before anything can answer, and a body
