@@ -7,20 +7,19 @@ import re
 from collections.abc import AsyncIterator  # noqa: TC003 - a fixture's return type
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from fastapi import APIRouter, FastAPI
 
 from tests.factories import node
 from tests.runs import publish, start, wait_for
+from towpath.api.deps import Viewer
+from towpath.api.errors import install_error_handlers
 from towpath.auth.principal import ROLES, Principal
 from towpath.domain.clock import utcnow
 from towpath.services.api_keys import issue_workspace_key, revoke_key
 from towpath.services.members import add_member
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 # The least role each route needs. A route missing here fails the test: new routes
 # must say who may call them.
@@ -335,3 +334,23 @@ async def test_another_workspaces_admin_finds_nothing_of_ours(
             if call.method == "GET":
                 seen = {item.get("id") for item in response.json()}
                 assert not seen & set(callers.ids.values()), call
+
+
+async def test_a_role_check_where_nothing_authenticates_refuses() -> None:
+    """A role check reads the caller the router's authentication left; a route included
+    without that authentication answers 401, never serves an unknown caller."""
+    app = FastAPI()
+    unguarded = APIRouter()
+
+    @unguarded.get("/api/v1/unguarded")
+    async def unguarded_route(caller: Viewer) -> str:
+        return caller.subject
+
+    app.include_router(unguarded)
+    install_error_handlers(app)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/api/v1/unguarded", headers={"X-API-Key": "tp_anything"})
+
+    assert response.status_code == 401
+    assert response.json()["error_code"] == "UNAUTHENTICATED"
