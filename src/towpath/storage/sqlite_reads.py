@@ -11,12 +11,13 @@ never waits on SQLite, and SQLite's own work (it lets go of the GIL) runs beside
 from __future__ import annotations
 
 import asyncio
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import FromClause, Select, create_engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine
@@ -43,7 +44,6 @@ class SQLiteReaders:
         )
         configure(engine)
         self._engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._threads = ThreadPoolExecutor(threads, thread_name_prefix="towpath-read")
 
     async def run(self, read: Callable[..., Awaitable[T]], *args: Any) -> T:
@@ -52,9 +52,13 @@ class SQLiteReaders:
         return await loop.run_in_executor(self._threads, self._run, read, args)
 
     def _run(self, read: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
-        with self._sessions() as session, session.begin():
-            direct = cast("AsyncSession", _DirectSession(session))
-            return _finish(cast("Coroutine[Any, Any, T]", read(direct, *args)))
+        with self._engine.connect() as connection, connection.begin():
+            direct = _DirectSession(connection)
+            try:
+                session = cast("AsyncSession", direct)
+                return _finish(cast("Coroutine[Any, Any, T]", read(session, *args)))
+            finally:
+                direct.close()
 
     def close(self) -> None:
         self._threads.shutdown(wait=True)
@@ -62,11 +66,14 @@ class SQLiteReaders:
 
 
 class _DirectSession:
-    """What reads use of AsyncSession, over a synchronous session: each call is done by
-    the time it returns, so a read's coroutine runs to its end without an event loop."""
+    """What reads use of AsyncSession, over a synchronous connection: each call is done by
+    the time it returns, so a read's coroutine runs to its end without an event loop. The
+    ORM's session, joined to the connection's transaction, is made only for a read that
+    selects entities: its beginning and end cost as much as a small read's statements."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._session: Session | None = None
 
     async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
         return self._executor(statement).execute(statement, *args, **kwargs)
@@ -81,14 +88,27 @@ class _DirectSession:
         """The session where rows become objects (an entity is selected); the connection
         where they are only columns, which skips the ORM's work on each statement (half of
         a small read)."""
-        if isinstance(statement, Select) and any(
-            _is_entity(selected) for selected in statement._raw_columns
-        ):
-            return self._session
-        return self._session.connection()
+        if not _selects_entities(statement):
+            return self._connection
+        if self._session is None:
+            self._session = Session(bind=self._connection, expire_on_commit=False)
+        return self._session
 
     def get_bind(self, *args: Any, **kwargs: Any) -> Any:
-        return self._session.get_bind(*args, **kwargs)
+        return self._connection.engine
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+
+
+@functools.lru_cache(maxsize=512)
+def _selects_entities(statement: Any) -> bool:
+    """Asked once per statement: the run reads' statements are built once, with bound
+    parameters, and one asked again costs a dictionary lookup, not a walk of its columns."""
+    return isinstance(statement, Select) and any(
+        _is_entity(selected) for selected in statement._raw_columns
+    )
 
 
 def _is_entity(selected: Any) -> bool:
