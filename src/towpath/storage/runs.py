@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, case, func, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 
 from towpath.domain.errors import NotFound
 from towpath.domain.states import EventType, StepStatus
@@ -175,7 +175,8 @@ _STEP_GLANCES = (
         _STATUS,
         StepRun.attempt,
         case((_STATUS == StepStatus.COMPLETED, StepRun.output)),
-        case((_STATUS.in_((StepStatus.WAITING, StepStatus.QUEUED)), StepRun.state)),
+        # Two comparisons, not IN: SQLAlchemy expands an IN's list again at every execution.
+        case((or_(_STATUS == StepStatus.WAITING, _STATUS == StepStatus.QUEUED), StepRun.state)),
         case((_STATUS == StepStatus.RETRYING, StepRun.attempts)),
         StepRun.started_at,
         StepRun.available_at,
