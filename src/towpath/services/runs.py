@@ -22,8 +22,10 @@ from towpath.storage import runs as queries
 from towpath.storage.pagination import Page
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
+    from sqlalchemy import Row
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from towpath.auth.principal import Principal
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
     from towpath.engine.transition import RunTransaction
     from towpath.services.idempotency import IdempotencyPolicy, IdempotencyRequest
     from towpath.services.run_views import RunView
-    from towpath.storage.models import RunEvent, RunLog, StepRun
+    from towpath.storage.models import RunEvent, RunLog
     from towpath.storage.pagination import PageRequest
     from towpath.storage.rows import RunRow
 
@@ -151,11 +153,11 @@ async def list_runs(
     )
 
 
-async def steps(runtime: Runtime, caller: Principal, run_id: str) -> list[StepRun]:
+async def steps(runtime: Runtime, caller: Principal, run_id: str) -> Sequence[Row[Any]]:
     return await runtime.db.reading(_steps, run_id, caller.workspace_id)
 
 
-async def _steps(session: AsyncSession, run_id: str, workspace_id: str) -> list[StepRun]:
+async def _steps(session: AsyncSession, run_id: str, workspace_id: str) -> Sequence[Row[Any]]:
     await queries.get_run(session, run_id, workspace_id)
     return await queries.step_runs(session, run_id)
 
