@@ -10,6 +10,7 @@ import gc
 
 import uvicorn
 
+from towpath.api.http_protocol import TurnWritingHttpProtocol
 from towpath.api.websocket_protocol import CoalescingWebSocketProtocol
 from towpath.app import create_app
 from towpath.config import Settings, load_settings
@@ -42,6 +43,7 @@ def serve(settings: Settings) -> None:
         # X-Forwarded-For is the application's to believe, from TOWPATH_TRUSTED_PROXIES
         # only: uvicorn's own default trusts any process on this machine.
         proxy_headers=False,
+        http=TurnWritingHttpProtocol,
         ws=CoalescingWebSocketProtocol,
         # Live events are small JSON sent to many clients at once: compressing them for
         # each client separately costs more than it saves.
