@@ -16,10 +16,12 @@ import httpcore
 import httpx
 import pytest
 import uvicorn
+from fastapi import APIRouter
 from sqlalchemy import func, select
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import StreamingResponse
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 from websockets.server import ServerProtocol
@@ -211,5 +213,47 @@ def test_sqlalchemy_tells_a_selected_entity_from_columns() -> None:
     needs(
         not any(_is_entity(selected) for selected in columns._raw_columns),
         "SQLAlchemy's Select._raw_columns holding columns and functions as such",
+        user,
+    )
+
+
+def test_uvicorn_http_protocol_internals() -> None:
+    user = "towpath.api.http_protocol"
+    for method in ("connection_made", "handle_websocket_upgrade"):
+        needs(callable(getattr(HttpToolsProtocol, method, None)), f"uvicorn's {method}", user)
+    source = inspect.getsource(HttpToolsProtocol.handle_websocket_upgrade)
+    needs(
+        "protocol.connection_made(self.transport)" in source,
+        "uvicorn's upgrade handing self.transport to the WebSocket protocol",
+        user,
+    )
+    needs(
+        "self.transport = transport" in inspect.getsource(HttpToolsProtocol.connection_made),
+        "uvicorn's HttpToolsProtocol.transport, set in connection_made",
+        user,
+    )
+
+
+def test_fastapi_routing_internals() -> None:
+    user = "towpath.api.route_index"
+    router = APIRouter()
+
+    @router.get("/api/v1/things/{thing_id}")
+    async def thing(thing_id: str) -> str:
+        return thing_id
+
+    top = APIRouter()
+    top.include_router(router)
+    needs(top.middleware_stack == top.app, "Starlette's Router.middleware_stack", user)
+    needs(callable(getattr(top, "default", None)), "Starlette's Router.default", user)
+    needs(hasattr(top, "form_limits"), "FastAPI's APIRouter.form_limits", user)
+    included = top.routes[0]
+    contexts = getattr(included, "effective_route_contexts", None)
+    needs(callable(contexts), "FastAPI's included router effective_route_contexts()", user)
+    assert callable(contexts)
+    paths = [getattr(context, "path_format", None) for context in contexts()]
+    needs(
+        paths == ["/api/v1/things/{thing_id}"],
+        "FastAPI's effective route context path_format",
         user,
     )
