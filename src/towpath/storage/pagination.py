@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import bindparam, func, literal_column, select
 
 from towpath.domain.errors import InvalidRequest
 
@@ -70,34 +71,57 @@ async def paginate(
     *,
     tiebreak: QueryableAttribute[Any],
     shape: Callable[[Any], T] | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> Page[T]:
-    """A page of `stmt`'s rows: its entities, or each row made by `shape`."""
+    """A page of `stmt`'s rows: its entities, or each row made by `shape`. A `stmt` built
+    once, its values bound by name from `params`, has its count and page statements built
+    once too: building them cost more than SQLite takes to answer a page."""
     bound = request.page * request.per_page + COUNT_BEYOND_PAGE
-    # One more than the bound tells "exactly bound" from "more"; selecting a constant lets
-    # the count read an index alone.
-    matching: Select[tuple[int]] = stmt.order_by(None).with_only_columns(
-        literal_column("1"), maintain_column_froms=True
-    )
-    counted = await session.scalar(
-        select(func.count()).select_from(matching.limit(bound + 1).subquery())
-    )
     sort = request.sort or default_sort
     field = sort.removeprefix("-")
     column = sortable.get(field)
     if column is None:
         raise UnknownSortField(field, sorted(sortable))
     descending = sort.startswith("-")
+    derive = _derived if params is None else _derived_once
+    counting, window = derive(stmt, column, tiebreak, descending=descending)
+    values = {
+        **(params or {}),
+        # One more than the bound tells "exactly bound" from "more".
+        "count_limit": bound + 1,
+        "page_offset": (request.page - 1) * request.per_page,
+        "page_limit": request.per_page,
+    }
+    counted: int | None = await session.scalar(counting, values)
+    rows: Sequence[T]
+    if shape is None:
+        rows = (await session.scalars(window, values)).all()
+    else:
+        rows = [shape(row) for row in await session.execute(window, values)]
+    found = counted or 0
+    return Page(items=rows, total=min(found, bound), exact=found <= bound)
+
+
+def _derived(
+    stmt: Select[Any],
+    column: QueryableAttribute[Any],
+    tiebreak: QueryableAttribute[Any],
+    *,
+    descending: bool,
+) -> tuple[Select[Any], Select[Any]]:
+    """The statement counting `stmt`'s rows up to a bound, and the one reading a page."""
+    # Selecting a constant lets the count read an index alone.
+    matching: Select[Any] = stmt.order_by(None).with_only_columns(
+        literal_column("1"), maintain_column_froms=True
+    )
+    counting = select(func.count()).select_from(matching.limit(bindparam("count_limit")).subquery())
     # A unique tiebreak keeps pages stable when many rows share the sort value.
     ordered = stmt.order_by(
         _ordered(column, descending=descending),
         tiebreak.desc() if descending else tiebreak.asc(),
     )
-    offset = (request.page - 1) * request.per_page
-    window = ordered.offset(offset).limit(request.per_page)
-    rows: Sequence[T]
-    if shape is None:
-        rows = (await session.scalars(window)).all()
-    else:
-        rows = [shape(row) for row in await session.execute(window)]
-    counted = counted or 0
-    return Page(items=rows, total=min(counted, bound), exact=counted <= bound)
+    window = ordered.offset(bindparam("page_offset")).limit(bindparam("page_limit"))
+    return counting, window
+
+
+_derived_once = functools.lru_cache(maxsize=256)(_derived)
