@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -75,29 +76,54 @@ async def list_runs(
 ) -> Page[RunRow]:
     """`waiting_on` keeps the runs with a step of that type waiting, `not_waiting_on` those
     with no step of these types waiting."""
-    stmt = select(*_RUN_FIELDS).where(Run.workspace_id == workspace_id)
-    if workflow_id is not None:
-        stmt = stmt.where(Run.workflow_id == workflow_id)
-    if lineage_id is not None:
-        stmt = stmt.where(Run.lineage_id == lineage_id)
-    if project_id is not None:
-        stmt = stmt.where(Run.project_id == project_id)
-    if waiting_on is not None:
-        stmt = stmt.where(_waiting_step(waiting_on))
-    if not_waiting_on:
-        stmt = stmt.where(~_waiting_step(*not_waiting_on))
-    if status is not None:
-        stmt = stmt.where(Run.status == status)
-    if since is not None:
-        stmt = stmt.where(Run.created_at >= since)
-    if until is not None:
-        stmt = stmt.where(Run.created_at < until)
+    given = {
+        "workflow_id": workflow_id,
+        "lineage_id": lineage_id,
+        "project_id": project_id,
+        "waiting_on": waiting_on,
+        "status": status,
+        "since": since,
+        "until": until,
+    }
+    params = {name: value for name, value in given.items() if value is not None}
+    stmt = _runs_listed(tuple(params), not_waiting_on)
+    params["workspace_id"] = workspace_id
     return await paginate(
-        session, stmt, page, SORTABLE, "-created_at", tiebreak=Run.id, shape=run_row
+        session,
+        stmt,
+        page,
+        SORTABLE,
+        "-created_at",
+        tiebreak=Run.id,
+        shape=run_row,
+        params=params,
     )
 
 
-def _waiting_step(*step_types: str) -> Exists:
+_LIST_FILTERS: dict[str, Any] = {
+    "workflow_id": lambda: Run.workflow_id == bindparam("workflow_id"),
+    "lineage_id": lambda: Run.lineage_id == bindparam("lineage_id"),
+    "project_id": lambda: Run.project_id == bindparam("project_id"),
+    "waiting_on": lambda: _waiting_step(bindparam("waiting_on")),
+    "status": lambda: Run.status == bindparam("status"),
+    "since": lambda: Run.created_at >= bindparam("since", type_=Run.created_at.type),
+    "until": lambda: Run.created_at < bindparam("until", type_=Run.created_at.type),
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _runs_listed(filters: tuple[str, ...], not_waiting_on: tuple[str, ...]) -> Select[Any]:
+    """The list's statement for the filters given, their values bound by name: built once
+    for each set of filters, not at every request."""
+    stmt = select(*_RUN_FIELDS).where(Run.workspace_id == bindparam("workspace_id"))
+    for name in filters:
+        stmt = stmt.where(_LIST_FILTERS[name]())
+    if not_waiting_on:
+        stmt = stmt.where(~_waiting_step(*not_waiting_on))
+    return stmt
+
+
+def _waiting_step(*step_types: str | BindParameter[str]) -> Exists:
     return (
         select(StepRun.id)
         .where(
