@@ -97,3 +97,27 @@ async def test_a_long_read_leaves_the_event_loop_free(tmp_path: Path) -> None:
         assert longest < took / 2
     finally:
         await db.dispose()
+
+
+async def test_a_read_whose_caller_went_away_ends_quietly(tmp_path: Path) -> None:
+    """A caller cancelled while its read runs (a client that hung up) is not answered,
+    and the read's end troubles neither the loop nor the next read."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'gone.db'}")
+    troubles: list[dict[str, object]] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _, context: troubles.append(context))
+    try:
+        slow = asyncio.create_task(db.reading(_slow))
+        await asyncio.sleep(0.05)
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        await _made(db)
+        names, _ = await db.reading(_names)
+        assert names == ["a", "b"]
+    finally:
+        # Closing waits for the cancelled read to end; its answer is dropped meanwhile.
+        await db.dispose()
+        await asyncio.sleep(0)
+        loop.set_exception_handler(None)
+    assert troubles == []

@@ -47,9 +47,27 @@ class SQLiteReaders:
         self._threads = ThreadPoolExecutor(threads, thread_name_prefix="towpath-read")
 
     async def run(self, read: Callable[..., Awaitable[T]], *args: Any) -> T:
-        """`read(session, *args)` in one read transaction on a reader thread."""
+        """`read(session, *args)` in one read transaction on a reader thread. The answer
+        comes back in one call made thread-safe, not by chaining the executor's future to
+        the loop's: that chaining was as much of the loop's time as the read's own."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._threads, self._run, read, args)
+        answer: asyncio.Future[T] = loop.create_future()
+        self._threads.submit(self._answer, loop, answer, read, args)
+        return await answer
+
+    def _answer(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        answer: asyncio.Future[T],
+        read: Callable[..., Awaitable[T]],
+        args: tuple[Any, ...],
+    ) -> None:
+        try:
+            value = self._run(read, args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller waiting on it
+            loop.call_soon_threadsafe(_settle, answer, None, exc)
+        else:
+            loop.call_soon_threadsafe(_settle, answer, value, None)
 
     def _run(self, read: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
         with self._engine.connect() as connection, connection.begin():
@@ -114,6 +132,15 @@ def _selects_entities(statement: Any) -> bool:
 def _is_entity(selected: Any) -> bool:
     # An entity is selected as its mapped table, annotated with its mapper.
     return isinstance(selected, FromClause) and "parententity" in selected._annotations
+
+
+def _settle(answer: asyncio.Future[T], value: T | None, error: BaseException | None) -> None:
+    if answer.cancelled():
+        return
+    if error is not None:
+        answer.set_exception(error)
+    else:
+        answer.set_result(cast("T", value))
 
 
 def _finish(coroutine: Coroutine[Any, Any, T]) -> T:
