@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from sqlalchemy import bindparam, func, literal_column, select
 
 from towpath.domain.errors import InvalidRequest
+from towpath.storage.prepared import is_prepared, prepared
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -124,4 +125,14 @@ def _derived(
     return counting, window
 
 
-_derived_once = functools.lru_cache(maxsize=256)(_derived)
+@functools.lru_cache(maxsize=256)
+def _derived_once(
+    stmt: Select[Any],
+    column: QueryableAttribute[Any],
+    tiebreak: QueryableAttribute[Any],
+    *,
+    descending: bool,
+) -> tuple[Select[Any], Select[Any]]:
+    counting, window = _derived(stmt, column, tiebreak, descending=descending)
+    # The page inherits a prepared statement's mark; the count is a statement of its own.
+    return (prepared(counting) if is_prepared(stmt) else counting), window

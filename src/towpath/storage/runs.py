@@ -12,6 +12,7 @@ from towpath.domain.errors import NotFound
 from towpath.domain.states import EventType, StepStatus
 from towpath.storage.models import Run, RunEvent, RunLog, StepRun, Workflow
 from towpath.storage.pagination import Page, PageRequest, paginate
+from towpath.storage.prepared import prepared
 from towpath.storage.rows import RUN_COLUMNS, RunRow
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def run_row(row: Any) -> RunRow:
 # statement costs more than SQLite takes to run it.
 _RUN_ID: BindParameter[str] = bindparam("run_id")
 _WORKSPACE_ID: BindParameter[str] = bindparam("workspace_id")
-_GET_RUN = select(*_RUN_FIELDS).where(Run.id == _RUN_ID)
+_GET_RUN = prepared(select(*_RUN_FIELDS).where(Run.id == _RUN_ID))
 _GET_WORKSPACE_RUN = _GET_RUN.where(Run.workspace_id == _WORKSPACE_ID)
 
 
@@ -120,7 +121,7 @@ def _runs_listed(filters: tuple[str, ...], not_waiting_on: tuple[str, ...]) -> S
         stmt = stmt.where(_LIST_FILTERS[name]())
     if not_waiting_on:
         stmt = stmt.where(~_waiting_step(*not_waiting_on))
-    return stmt
+    return prepared(stmt)
 
 
 def _waiting_step(*step_types: str | BindParameter[str]) -> Exists:
@@ -167,7 +168,7 @@ def _step_runs_statement() -> Select[Any]:
     item = func.coalesce(RunEvent.data["item_index"].as_integer(), WHOLE)
     readied = (
         select(RunEvent.step_id, item.label("item_index"), RunEvent.seq)
-        .where(RunEvent.run_id == _RUN_ID, RunEvent.event_type.in_(_READY_EVENTS))
+        .where(RunEvent.run_id == _RUN_ID, or_(*(RunEvent.event_type == e for e in _READY_EVENTS)))
         .subquery()
     )
     first = (
@@ -187,7 +188,7 @@ def _step_runs_statement() -> Select[Any]:
     )
 
 
-_STEP_RUNS = _step_runs_statement()
+_STEP_RUNS = prepared(_step_runs_statement())
 
 
 async def step_runs(session: AsyncSession, run_id: str) -> Sequence[Row[Any]]:
@@ -216,7 +217,7 @@ class StepGlance:
 
 
 _STATUS = StepRun.status
-_STEP_GLANCES = (
+_STEP_GLANCES = prepared(
     select(
         StepRun.step_id,
         StepRun.step_type,
@@ -242,7 +243,7 @@ async def step_glances(session: AsyncSession, run_id: str) -> list[StepGlance]:
 
 
 def _run_and_size_statement(counted: Any) -> Select[Any]:
-    return (
+    return prepared(
         select(*_RUN_FIELDS, counted)
         .join(Workflow, Workflow.id == Run.workflow_id)
         .where(Run.id == _RUN_ID, Run.workspace_id == _WORKSPACE_ID)

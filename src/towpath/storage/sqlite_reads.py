@@ -19,6 +19,8 @@ from sqlalchemy import FromClause, Select, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from towpath.storage import prepared
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine
 
@@ -94,12 +96,16 @@ class _DirectSession:
         self._session: Session | None = None
 
     async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if prepared.is_prepared(statement) and not kwargs and len(args) <= 1:
+            return prepared.run(self._connection, statement, *args)
         return self._executor(statement).execute(statement, *args, **kwargs)
 
     async def scalars(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
         return self._executor(statement).scalars(statement, *args, **kwargs)
 
     async def scalar(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if prepared.is_prepared(statement) and not kwargs and len(args) <= 1:
+            return prepared.run(self._connection, statement, *args).scalar()
         return self._executor(statement).scalar(statement, *args, **kwargs)
 
     def _executor(self, statement: Any) -> Session | Connection:
