@@ -4,9 +4,11 @@ Through aiosqlite every driver call of a read (cursor, execute, fetch, close, be
 commit, the pool's reset) is a hand-off to its thread and back, and SQLAlchemy's asyncio
 layer adds a greenlet switch to each: a read of two statements cost ten times what SQLite
 spends answering it. Here a read's whole transaction is one hand-off: a reader thread runs
-the read, written against AsyncSession like every other, over a plain sqlite3 connection
-and SQLAlchemy's synchronous session, where nothing ever has to wait. The serving loop
-never waits on SQLite, and SQLite's own work (it lets go of the GIL) runs beside it."""
+the read, written against AsyncSession like every other, over SQLAlchemy's synchronous
+connection to a plain sqlite3 one (with a session only for a read of entities, and the
+prepared statements of `storage.prepared` run on the driver itself), where nothing ever
+has to wait. The serving loop never waits on SQLite, and SQLite's own work (it lets go of
+the GIL) runs beside it."""
 
 from __future__ import annotations
 
