@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 # Where `current_principal` leaves the caller it authenticated, for the role checks.
 PRINCIPAL = "towpath.principal"
+NEEDS_CREDENTIAL = "this needs a credential: `Authorization: Bearer …` or `X-API-Key`"
 
 _bearer = HTTPBearer(auto_error=False, description="An API key (`tp_…`) or a JWT")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (`tp_…`)")
@@ -48,7 +49,7 @@ async def current_principal(
 ) -> Principal:
     credential = bearer.credentials if bearer is not None else api_key
     if not credential:
-        raise Unauthenticated("this needs a credential: `Authorization: Bearer …` or `X-API-Key`")
+        raise Unauthenticated(NEEDS_CREDENTIAL)
     auth: Authenticator = request.app.state.authenticator
     principal = await auth.authenticate(credential, workspace=x_workspace)
     mark_authenticated(request.scope)
@@ -68,7 +69,7 @@ async def authenticated(request: Request) -> Principal:
     included where nothing authenticates), the request is refused."""
     principal: Principal | None = request.scope.get(PRINCIPAL)
     if principal is None:
-        raise Unauthenticated("this needs a credential: `Authorization: Bearer …` or `X-API-Key`")
+        raise Unauthenticated(NEEDS_CREDENTIAL)
     return principal
 
 

@@ -47,9 +47,7 @@ class RouteIndex:
         if scope["type"] == "lifespan":
             await self._whole(scope, receive, send)
             return
-        if len(self._router.routes) != self._built_for:
-            self._build()
-        node = self._root
+        node = self._current()
         for segment in get_route_path(scope).split("/", DEPTH + 1)[1 : DEPTH + 1]:
             deeper = node.below.get(segment)
             if deeper is None:
@@ -60,9 +58,13 @@ class RouteIndex:
 
     def everywhere(self) -> list[BaseRoute]:
         """The routes whose paths could not be told: each is tried for every request."""
+        return [self._router.routes[i] for i in self._current().filed]
+
+    def _current(self) -> _Node:
+        """The index's root, built again first if routes were added since."""
         if len(self._router.routes) != self._built_for:
             self._build()
-        return [self._router.routes[i] for i in self._root.filed]
+        return self._root
 
     def _build(self) -> None:
         routes = list(self._router.routes)

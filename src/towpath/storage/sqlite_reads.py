@@ -98,17 +98,28 @@ class _DirectSession:
         self._session: Session | None = None
 
     async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
-        if prepared.is_prepared(statement) and not kwargs and len(args) <= 1:
-            return prepared.run(self._connection, statement, *args)
+        rows = self._prepared(statement, args, kwargs)
+        if rows is not None:
+            return rows
         return self._executor(statement).execute(statement, *args, **kwargs)
 
     async def scalars(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
         return self._executor(statement).scalars(statement, *args, **kwargs)
 
     async def scalar(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
-        if prepared.is_prepared(statement) and not kwargs and len(args) <= 1:
-            return prepared.run(self._connection, statement, *args).scalar()
+        rows = self._prepared(statement, args, kwargs)
+        if rows is not None:
+            return rows.scalar()
         return self._executor(statement).scalar(statement, *args, **kwargs)
+
+    def _prepared(
+        self, statement: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> prepared.Rows | None:
+        """A prepared statement's rows, run on the driver; None for any other statement,
+        or one given more than its parameters (execution options)."""
+        if kwargs or len(args) > 1 or not prepared.is_prepared(statement):
+            return None
+        return prepared.run(self._connection, statement, *args)
 
     def _executor(self, statement: Any) -> Session | Connection:
         """The session where rows become objects (an entity is selected); the connection
