@@ -44,6 +44,7 @@ def serve(settings: Settings) -> None:
         # only: uvicorn's own default trusts any process on this machine.
         proxy_headers=False,
         http=TurnWritingHttpProtocol,
+        timeout_keep_alive=settings.keep_alive_seconds,
         ws=CoalescingWebSocketProtocol,
         # Live events are small JSON sent to many clients at once: compressing them for
         # each client separately costs more than it saves.

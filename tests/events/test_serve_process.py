@@ -1,6 +1,7 @@
 """`towpath serve` as a client meets it over a raw connection: a WebSocket handshake too
-long to read is answered and closed at once, and a loopback client's X-Forwarded-For is
-not believed unless TOWPATH_TRUSTED_PROXIES says so."""
+long to read is answered and closed at once, a loopback client's X-Forwarded-For is
+not believed unless TOWPATH_TRUSTED_PROXIES says so, and a connection a client pool
+keeps idle for reuse is still open when it is reused."""
 
 from __future__ import annotations
 
@@ -147,3 +148,22 @@ def test_a_loopback_client_cannot_forge_its_address(served: Served) -> None:
 def test_the_address_a_trusted_proxy_forwards_is_recorded(tmp_path: Path) -> None:
     with towpath_serve(tmp_path, TOWPATH_TRUSTED_PROXIES="127.0.0.1") as trusting:
         assert _recorded_address(trusting) == "203.0.113.7"
+
+
+def _ask_health(sock: socket.socket) -> bytes:
+    sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    answer = b""
+    while b"\r\n\r\n" not in answer and (chunk := sock.recv(65536)):
+        answer += chunk
+    return answer
+
+
+def test_a_connection_idle_as_long_as_a_client_pool_keeps_it_still_answers(
+    served: Served,
+) -> None:
+    # httpx keeps an idle connection 5 s for reuse, uvicorn's own default closes one after
+    # 5 s: a request sent as the server closes fails unanswered (a ReadError).
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as sock:
+        assert _ask_health(sock).startswith(b"HTTP/1.1 200")
+        time.sleep(6)
+        assert _ask_health(sock).startswith(b"HTTP/1.1 200")
