@@ -25,6 +25,7 @@ async def test_a_full_key_queues_its_runs_until_a_slot_frees(client: httpx.Async
     assert second["status"] == "pending"
     assert second["waiting_for"] == {"reason": "concurrency", "key": "acme"}
     assert [r["id"] for r in listed] == [second["id"]]
+    assert listed[0]["waiting_for"] == {"reason": "concurrency", "key": "acme"}
     assert (await wait_for(client, other["id"], "waiting"))["waiting_for"] is None
 
     await approve(client, first["id"])

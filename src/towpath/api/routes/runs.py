@@ -31,6 +31,7 @@ from towpath.api.schemas.runs import (
     StepRunResponse,
     retry_plan_response,
     run_response,
+    run_summary,
     run_view_response,
     step_run_response,
 )
@@ -148,7 +149,7 @@ async def list_runs(
         project_id=project_id,
     )
     set_total(response, found)
-    return [RunSummary.model_validate(run) for run in found.items]
+    return [run_summary(run) for run in found.items]
 
 
 @router.get("/runs/{run_id}", responses=errors(404))

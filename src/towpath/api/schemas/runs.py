@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from towpath.api.schemas.strict import RequestModel
 from towpath.domain import states
@@ -127,15 +127,6 @@ class RunSummary(BaseModel):
     # What a pending run waits for before it starts (see `RunResponse`).
     waiting_for: dict[str, Any] | None = None
     project_id: str | None = None
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _with_waiting_for(cls, value: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        summary = handler(value)
-        if hasattr(value, "queued_for"):
-            # A run row: the reason it waits is read from its columns.
-            summary.waiting_for = waiting_for(value)
-        return summary
 
 
 class StepRunResponse(BaseModel):
@@ -284,6 +275,14 @@ def run_response(run: Any, context: dict[str, Any]) -> RunResponse:
         triggered_by=getattr(run, "created_by", None),
         waiting_for=waiting_for(run),
     )
+
+
+def run_summary(run: Any) -> RunSummary:
+    """A run row as a list shows it. Not a validator of the model: FastAPI validates what a
+    route returns once more, and a validator would run for every run of the page again."""
+    summary = RunSummary.model_validate(run)
+    summary.waiting_for = waiting_for(run)
+    return summary
 
 
 def step_run_response(row: Any) -> StepRunResponse:
