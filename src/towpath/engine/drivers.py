@@ -129,7 +129,8 @@ class SqliteDriver:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             answers = [(queued, None, exc) for queued in group]
-        _answer(answers)
+        for queued, result, error in answers:
+            queued.answer(result, error)
 
     @asynccontextmanager
     async def notifications(
@@ -153,34 +154,17 @@ class _Queued:
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
 
-    def settle(self, result: Any, error: BaseException | None) -> None:
-        if self.future.done():
-            return
-        if error is not None:
-            self.future.set_exception(error)
-        else:
-            self.future.set_result(result)
+    def answer(self, result: Any, error: BaseException | None) -> None:
+        def settle() -> None:
+            if self.future.done():
+                return
+            if error is not None:
+                self.future.set_exception(error)
+            else:
+                self.future.set_result(result)
 
-
-Answer = tuple[_Queued, Any, BaseException | None]
-
-
-def _answer(answers: list[Answer]) -> None:
-    """Hand a group's results to their callers: one wake-up of each loop for the whole
-    group. Each wake-up is a write to the loop's self-pipe, a system call after which the
-    writer thread waits for the GIL again, held by the loop it just woke: one per caller
-    was a third of the writer's time when run starts came in groups."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[Answer]] = {}
-    for answer in answers:
-        by_loop.setdefault(answer[0].loop, []).append(answer)
-    for loop, theirs in by_loop.items():
-        if not loop.is_closed():
-            loop.call_soon_threadsafe(_settle_all, theirs)
-
-
-def _settle_all(answers: list[Answer]) -> None:
-    for queued, result, error in answers:
-        queued.settle(result, error)
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(settle)
 
 
 def _drive(transition: Generator[Op, Any, T], conn: sqlite3.Connection) -> T:
