@@ -1,6 +1,6 @@
 """`towpath worker` and `towpath serve` started while their database does not answer (at
 boot, during a restart) wait for it, saying so, and start once it answers, instead of
-exiting.
+exiting; a worker's metrics port keeps a scraper's idle connection open for its next scrape.
 
 The process reaches PostgreSQL through a TCP forwarder that is not listening yet: its
 connections are refused, as a server that is down refuses them."""
@@ -97,3 +97,45 @@ async def test_a_process_waits_for_its_database_and_starts_once_it_answers(
         worker.send_signal(signal.SIGTERM)
         await asyncio.to_thread(worker.wait, 30)
         await closed_forwarder.cut()
+
+
+async def test_a_worker_keeps_a_scrapers_idle_connection_for_its_next_scrape(
+    database_url: str, tmp_path: Path
+) -> None:
+    port = _free_port()
+    env = {**os.environ, "TOWPATH_DATABASE_URL": database_url, "TOWPATH_HOST": "127.0.0.1"}
+    worker = _start(["worker", "--metrics-port", str(port)], env, tmp_path / "w.log")
+    try:
+
+        async def serving() -> bool:
+            try:
+                async with httpx.AsyncClient() as http:
+                    return (await http.get(f"http://127.0.0.1:{port}/health")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await eventually(serving, 60, "the worker serving /health")
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            assert await _health_on(reader, writer) == 200
+            # Past uvicorn's own 5 s, which equals common clients' idle time before reuse.
+            await asyncio.sleep(6)
+            assert await _health_on(reader, writer) == 200
+        finally:
+            writer.close()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(worker.wait, 30)
+
+
+async def _health_on(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
+    """The status of a `GET /health` sent on an open connection, its answer read whole."""
+    writer.write(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)).decode()
+    length = next(
+        int(line.split(":", 1)[1])
+        for line in head.split("\r\n")
+        if line.lower().startswith("content-length:")
+    )
+    await reader.readexactly(length)
+    return int(head.split(" ", 2)[1])

@@ -54,11 +54,17 @@ class _MetricsServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def _serving(app: FastAPI, host: str, port: int | None) -> AsyncIterator[None]:
+async def _serving(
+    app: FastAPI, host: str, port: int | None, keep_alive_seconds: int
+) -> AsyncIterator[None]:
     if port is None:
         yield
         return
-    server = _MetricsServer(uvicorn.Config(app, host=host, port=port, log_config=None))
+    # A scraper keeps its connection for the next scrape, as API clients do (see serve).
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, timeout_keep_alive=keep_alive_seconds
+    )
+    server = _MetricsServer(config)
     task = asyncio.create_task(server.serve())
     try:
         yield
@@ -115,7 +121,7 @@ async def _work(
                 on_pruned=found.runs_pruned.inc,
                 key_lock_seconds=settings.idempotency_lock_seconds,
             ),
-            _serving(app, settings.host, metrics_port),
+            _serving(app, settings.host, metrics_port, settings.keep_alive_seconds),
         ):
             runtime.bus.listen(found.on_event)
             started.set()
