@@ -35,6 +35,7 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
+from towpath.config import KEEP_ALIVE_SECONDS
 from towpath.steps.egress import EgressPolicy
 from towpath.steps.execution import EngineServices, StepContext
 from towpath.steps.http_client import step_session
@@ -402,6 +403,9 @@ class _ServerThread:
             access_log=False,
             # A `/slow` call a client gave up on must not hold up the end of the session.
             timeout_graceful_shutdown=1,
+            # Clients keep idle connections up to 5 s (the steps' aiohttp, httpx): a server
+            # closing them as they are reused fails the request unanswered.
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -14,6 +14,11 @@ from towpath.events.settings import StreamSettings
 from towpath.triggers.outbox_settings import OutboxSettings
 from towpath.triggers.retention_settings import RetentionSettings
 
+# An idle kept-alive connection is closed after this long. Longer than the idle time
+# clients and proxies keep a connection for reuse (httpx 5 s, nginx 60 s): a server
+# closing first races a request sent on the connection, which then fails unanswered.
+KEEP_ALIVE_SECONDS = 75
+
 
 class Settings(
     BaseSettings, StreamSettings, AuthSettings, EngineSettings, OutboxSettings, RetentionSettings
@@ -23,10 +28,7 @@ class Settings(
     database_url: str = "sqlite+aiosqlite:///./towpath.db"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    # An idle kept-alive connection is closed after this long. Longer than the idle time
-    # clients and proxies keep a connection for reuse (httpx 5 s, nginx 60 s): a server
-    # closing first races a request sent on the connection, which then fails unanswered.
-    keep_alive_seconds: int = Field(default=75, ge=1)
+    keep_alive_seconds: int = Field(default=KEEP_ALIVE_SECONDS, ge=1)
     # A comma-separated list in the environment: TOWPATH_CORS_ORIGINS=a,b
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://localhost:5173"]

@@ -14,6 +14,7 @@ import uvicorn
 
 from tests.waiting import eventually
 from towpath.api.websocket_protocol import CoalescingWebSocketProtocol
+from towpath.config import KEEP_ALIVE_SECONDS
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -62,6 +63,9 @@ async def serving(
         # What `towpath serve` runs.
         ws="websockets-sansio" if plain else CoalescingWebSocketProtocol,
         ws_per_message_deflate=False,
+        # A test's client may sit idle as long as httpx keeps a connection (5 s) between
+        # two requests: the server must not be the one to close it then.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
