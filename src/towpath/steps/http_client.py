@@ -30,7 +30,10 @@ if TYPE_CHECKING:
 # Each hop of a redirect is a new connection, checked like the first one.
 MAX_REDIRECTS = 10
 CONNECTIONS = 100
-KEEPALIVE_SECONDS = 5.0
+# Under the 5 s after which uvicorn, Node.js, Apache and Hypercorn close an idle
+# connection: a call must not be sent on one the server is closing, where a POST is lost
+# and cannot be sent again.
+KEEPALIVE_SECONDS = 4.0
 USER_AGENT = f"towpath/{__version__}"
 
 
