@@ -109,7 +109,7 @@ async def test_a_second_completion_is_refused_and_changes_nothing(
     assert (await client.get(f"{API}/runs/{run_id}")).json() == before
 
 
-@pytest.mark.parametrize("token", ["1.forged", "nonsense", "2.forged"])
+@pytest.mark.parametrize("token", ["1.forged", "nonsense", "2.forged", "².forged"])
 async def test_a_wrong_token_is_refused_and_the_step_keeps_waiting(
     client: httpx.AsyncClient, agent: httpx.AsyncClient, agent_fleet: AgentFleet, token: str
 ) -> None:

@@ -175,6 +175,10 @@ async def test_a_run_that_has_ended_gets_its_snapshot_and_a_normal_close(
         ("/ws/runs/{run}?after=-1", 4400),
         ("/ws/runs/{run}?after=x", 4400),
         ("/ws/runs/{run}?after=999", 4400),
+        # Digits to str.isdigit, not to int(); and past the largest sequence number.
+        ("/ws/runs/{run}?after=%C2%B2", 4400),
+        ("/ws/runs/{run}?after=%D9%A1", 4400),
+        ("/ws/runs/{run}?after=9223372036854775808", 4400),
         ("/ws/workflows/no-such-workflow", 4404),
         ("/ws/workflows/no-such-workflow?versions=all", 4404),
         ("/ws/workflows/no-such-workflow?versions=some", 4400),

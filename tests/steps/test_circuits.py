@@ -101,6 +101,7 @@ def test_retry_after_reads_seconds_and_dates_and_caps_them() -> None:
     assert retry_after(format_datetime(now - timedelta(seconds=90), usegmt=True), now) == 0
     assert retry_after("99999999") == MAX_RETRY_AFTER_SECONDS
     assert retry_after("soon") is None
+    assert retry_after("²") is None
     assert retry_after(None) is None
 
 

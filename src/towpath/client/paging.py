@@ -31,4 +31,6 @@ class Page(Generic[T]):
 
 def total_count(response: httpx.Response) -> int | None:
     found = response.headers.get("x-total-count")
-    return int(found) if found is not None and found.isdigit() else None
+    if found is None or not (found.isascii() and found.isdigit()):
+        return None
+    return int(found)

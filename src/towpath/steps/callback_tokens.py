@@ -18,7 +18,7 @@ def callback_token(key: bytes, idempotency_key: str, attempt: int) -> str:
 def token_attempt(token: str) -> int | None:
     """The attempt a token says it is for, or None when it is not shaped like one."""
     attempt, dot, _ = token.partition(".")
-    if not dot or not attempt.isdigit() or len(attempt) > 9:
+    if not dot or not (attempt.isascii() and attempt.isdigit()) or len(attempt) > 9:
         return None
     return int(attempt)
 

@@ -74,7 +74,7 @@ def _split_port(entry: str) -> tuple[str, int | None]:
         host, _, rest = entry[1:].partition("]")
         return host, int(rest[1:]) if rest.startswith(":") else None
     host, sep, port = entry.rpartition(":")
-    if sep and port.isdigit() and ":" not in host:
+    if sep and port.isascii() and port.isdigit() and ":" not in host:
         return host, int(port)
     return entry, None
 

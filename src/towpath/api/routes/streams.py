@@ -256,7 +256,8 @@ def _every_version(value: str | None) -> bool:
 def _after(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit():
+    # isdigit alone takes superscripts and other scripts' digits, which int() refuses or reads.
+    if not (value.isascii() and value.isdigit()) or int(value) > SEQ_MAX:
         raise InvalidRequest("after must be a non-negative integer", details={"after": value})
     return int(value)
 
