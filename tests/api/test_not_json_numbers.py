@@ -1,5 +1,6 @@
-"""A number JSON does not have (NaN, Infinity) in a request body is refused like any
-malformed body, on every database, and nothing is stored."""
+"""A number JSON does not have (NaN, Infinity), or one too large to store (1e400, which
+would be read as Infinity), in a request body is refused like any malformed body, on
+every database, and nothing is stored."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     import httpx
 
 
-@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400", "-2.5E999"])
 async def test_a_body_with_a_number_json_does_not_have_is_refused(
     client: httpx.AsyncClient, literal: str
 ) -> None:

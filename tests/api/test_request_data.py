@@ -18,6 +18,8 @@ def _nested(depth: int) -> str:
     [
         (b'{"x": NaN}', "not_json_number", ["body"]),
         (b'{"x": [1, -Infinity]}', "not_json_number", ["body"]),
+        (b'{"x": 1e400}', "number_out_of_range", ["body"]),
+        (b'{"x": [0.5, -1.5E999]}', "number_out_of_range", ["body"]),
         (b'{"a": {"b": ["ok", "x\\u0000y"]}}', "nul_character", ["body", "a", "b", 1]),
         (b'{"a": {"k\\u0000": 1}}', "nul_character", ["body", "a"]),
         (b'{"a": "\\ud800"}', "lone_surrogate", ["body", "a"]),

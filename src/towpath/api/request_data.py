@@ -1,10 +1,12 @@
 """Refuses, for every route at once, request data that no database can store or no
 response can carry: a NUL character in the URL or in a JSON body, a lone surrogate, NaN
-and Infinity (not JSON), and JSON nested deeper than MAX_JSON_DEPTH."""
+and Infinity (not JSON), a number too large for a double (1e400), and JSON nested deeper
+than MAX_JSON_DEPTH."""
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -49,6 +51,20 @@ def _refuse_constant(literal: str) -> Any:
     raise _NotJsonNumber(literal)
 
 
+class _OutOfRange(ValueError):
+    def __init__(self, literal: str) -> None:
+        super().__init__(literal)
+        self.literal = literal
+
+
+def _finite(literal: str) -> float:
+    # 1e400 is JSON, but Python reads it as inf, which would be stored as Infinity.
+    value = float(literal)
+    if math.isinf(value):
+        raise _OutOfRange(literal)
+    return value
+
+
 def _where(loc: Location) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -90,10 +106,14 @@ def json_body_problem(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> DataProbl
     """What makes a JSON body unfit to store, or None. A body that is not JSON at all is
     left to the route, which answers it as malformed."""
     try:
-        value = json.loads(body, parse_constant=_refuse_constant)
+        value = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite)
     except _NotJsonNumber as exc:
         message = f"{exc.literal} is not a JSON number; JSON has no NaN or Infinity"
         return DataProblem("not_json_number", ("body",), message)
+    except _OutOfRange as exc:
+        literal = exc.literal if len(exc.literal) <= 40 else exc.literal[:40] + "..."
+        message = f"{literal} is beyond the largest number stored (about 1.8e308)"
+        return DataProblem("number_out_of_range", ("body",), message)
     except RecursionError:
         message = f"the request body nests deeper than {max_depth} levels"
         return DataProblem("too_deep", ("body",), message)
