@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 BAD = [
     ({"spec": {"cron": ["61 * * * *"]}}, "spec.cron[0]"),
+    # Parses, but no date has a 31st of February.
+    ({"spec": {"cron": ["0 9 * * *", "0 0 31 2 *"]}}, "spec.cron[1]"),
     ({"spec": {"cron": ["0 9 * * *"], "timezone": "Mars/Olympus"}}, "spec.timezone"),
     ({"spec": {"cron": []}}, "spec.cron"),
 ]

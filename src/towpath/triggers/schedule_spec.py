@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from towpath.domain.errors import Unprocessable
 
@@ -61,6 +61,9 @@ class ScheduleSpec:
                     f"{expression!r} is not a cron expression of 5 fields"
                     " (minute hour day-of-month month day-of-week)"
                 )
+                raise ScheduleSpecInvalid(f"spec.cron[{index}]", message)
+            if not _ever_matches(expression):
+                message = f"{expression!r} matches no date (such as the 31st of February)"
                 raise ScheduleSpecInvalid(f"spec.cron[{index}]", message)
         if self.start_at and self.end_at and self.end_at <= self.start_at:
             raise ScheduleSpecInvalid("spec.end_at", "the end is not after the start")
@@ -141,7 +144,11 @@ class ScheduleSpec:
         times = croniter(expression, wall)
         limit = after + HORIZON
         while True:
-            candidate = times.get_next(datetime).replace(tzinfo=self.zone, fold=0)
+            try:
+                found = times.get_next(datetime)
+            except CroniterBadDateError:
+                return None
+            candidate = found.replace(tzinfo=self.zone, fold=0)
             tick = candidate.astimezone(UTC)
             if tick > limit:
                 return None
@@ -163,3 +170,12 @@ def _just_before(moment: datetime) -> datetime:
         return moment - MICROSECOND
     except OverflowError:
         return moment
+
+
+def _ever_matches(expression: str) -> bool:
+    # croniter gives up, after searching, on an expression no date matches.
+    try:
+        croniter(expression, EPOCH).get_next(datetime)
+    except CroniterBadDateError:
+        return False
+    return True
