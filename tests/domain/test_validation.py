@@ -419,6 +419,9 @@ def test_an_error_converts_to_a_plain_dict() -> None:
     [
         ("timeout_seconds", 0),
         ("timeout_seconds", "10"),
+        # Past any date a run's deadline could hold.
+        ("timeout_seconds", 1e15),
+        ("timeout_seconds", 10**20),
         ("max_concurrency", 1.5),
         ("max_concurrency", True),
     ],

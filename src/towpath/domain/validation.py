@@ -453,8 +453,11 @@ def validate_definition(
 
 
 # Run-wide settings a definition may carry beside its nodes and edges.
+# A run's deadline is its start plus its timeout: far more than any run needs, and well
+# inside the dates a database and Python can hold.
+MAX_RUN_TIMEOUT_SECONDS = 10 * 366 * 24 * 60 * 60
 _SETTINGS = {
-    "timeout_seconds": "a number of seconds greater than 0",
+    "timeout_seconds": f"a number of seconds greater than 0, at most {MAX_RUN_TIMEOUT_SECONDS}",
     "max_concurrency": "a whole number greater than 0",
 }
 
@@ -467,7 +470,8 @@ def _setting_errors(definition: dict[str, Any]) -> list[DefinitionError]:
             continue
         whole = isinstance(value, int) and not isinstance(value, bool)
         number = whole or isinstance(value, float)
-        if not (whole if name == "max_concurrency" else number) or value <= 0:
+        too_long = name == "timeout_seconds" and number and value > MAX_RUN_TIMEOUT_SECONDS
+        if not (whole if name == "max_concurrency" else number) or value <= 0 or too_long:
             message = f"{name} must be {wanted}, not {value!r}"
             errors.append(DefinitionError("invalid_setting", message, path=name))
     for path, problem in flow_control_problems(definition):

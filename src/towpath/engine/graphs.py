@@ -11,6 +11,7 @@ from towpath.domain.definition import FlowControl, Node, WorkflowDefinition
 from towpath.domain.errors import WorkflowInvalid, WorkflowNotFound, WorkflowNotPublished
 from towpath.domain.json_schema import offline_validator
 from towpath.domain.scheduler import RunGraph
+from towpath.domain.validation import MAX_RUN_TIMEOUT_SECONDS
 from towpath.engine.settings import RunLimits
 from towpath.engine.sql import fetch
 
@@ -51,7 +52,12 @@ class PreparedWorkflow:
         # Steps of one run executing at once; a definition may set its own bound.
         self.max_concurrency = bound if isinstance(bound, int) and bound > 0 else 32
         timeout = definition.get("timeout_seconds")
-        self.timeout_seconds = float(timeout) if isinstance(timeout, int | float) else None
+        # Bounded for definitions published before validation bounded it.
+        self.timeout_seconds = (
+            min(float(timeout), MAX_RUN_TIMEOUT_SECONDS)
+            if isinstance(timeout, int | float)
+            else None
+        )
         # Concurrency, rate limit and priority of its runs (`engine.admission`).
         self.flow = FlowControl.of(definition)
         # References resolve within the schema only: a run start never fetches a URL.
