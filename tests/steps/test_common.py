@@ -35,6 +35,9 @@ def test_full_policy_parses() -> None:
         {"max_attempts": True},
         {"max_attempts": 2.5},
         {"backoff_seconds": "1"},
+        # A wait past any date the next attempt could be set for.
+        {"backoff_seconds": 1e20},
+        {"max_backoff_seconds": 1e20},
         {"retry_on": ["sometimes"]},
         {"retry_on": "timeout"},
         {"jitter": True},

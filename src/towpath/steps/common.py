@@ -62,11 +62,13 @@ class RetryPolicy(StepConfig):
     backoff_seconds: float = Field(
         default=1.0,
         ge=0,
+        le=MAX_WAIT_SECONDS,
         description="Seconds to wait before the first retry; each later wait doubles it.",
     )
     max_backoff_seconds: float = Field(
         default=300.0,
         ge=0,
+        le=MAX_WAIT_SECONDS,
         description=(
             "Upper bound on every wait between two attempts, the first included: a"
             " `backoff_seconds` above it waits this long."
