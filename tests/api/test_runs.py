@@ -274,7 +274,15 @@ async def test_list_pages_with_a_total(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     "params",
-    [{"status": "done"}, {"since": "yesterday"}, {"per_page": 101}, {"page": 0}],
+    [
+        {"status": "done"},
+        {"since": "yesterday"},
+        {"per_page": 101},
+        {"page": 0},
+        # Years 10000 and 0 once in UTC, where times are stored.
+        {"until": "9999-12-31T23:59:59-14:00"},
+        {"since": "0001-01-01T00:00:00+14:00"},
+    ],
 )
 async def test_list_refuses_bad_filters(client: httpx.AsyncClient, params: dict[str, Any]) -> None:
     response = await client.get(f"{API}/runs", params=params)

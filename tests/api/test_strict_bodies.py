@@ -86,6 +86,11 @@ async def test_a_json_boolean_still_approves(client: httpx.AsyncClient) -> None:
             {"name": "k", "role": "viewer", "expires_at": "4102444800"},
             ["body", "expires_at"],
         ),
+        (
+            "/api-keys",
+            {"name": "k", "role": "viewer", "expires_at": "9999-12-31T23:59:59-14:00"},
+            ["body", "expires_at"],
+        ),
         ("/members", {"subject": 42, "role": "viewer"}, ["body", "subject"]),
         ("/events", {"name": "paid", "key": 42}, ["body", "key"]),
         ("/events", {"name": ["paid"]}, ["body", "name"]),

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Strict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Strict
 
 # A date and a time of day with an offset, as RFC 3339 writes them (seconds optional).
 _MOMENT = re.compile(
@@ -42,12 +42,22 @@ def _moment_text(value: Any) -> Any:
     return value
 
 
+def _storable(value: datetime) -> datetime:
+    # Times are stored in UTC: 9999-12-31T23:59:59-14:00 is in year 10000 there.
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time in UTC is outside the years 1 to 9999") from None
+    return value
+
+
 # A point in time, in a body or a query parameter.
 Moment = Annotated[
     AwareDatetime,
     # Strict validation of a datetime wants a datetime object; the text is checked above.
     Strict(False),
     BeforeValidator(_moment_text),
+    AfterValidator(_storable),
 ]
 
 
