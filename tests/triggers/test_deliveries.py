@@ -313,3 +313,20 @@ async def test_a_transform_that_fails_on_a_body_starts_nothing(
     assert await run_count(client) == 0
     [logged] = await deliveries(client, trigger["id"])
     assert logged["reason"] == "WEBHOOK_TRANSFORM_FAILED"
+
+
+async def test_a_delivery_id_the_key_rule_refuses_is_named_by_its_own_header(
+    client: httpx.AsyncClient, sender: httpx.AsyncClient
+) -> None:
+    trigger = await make_trigger(client)
+    headers = standard_signed(trigger["secret"], BODY, "msg with spaces")
+
+    response = await sender.post(trigger["path"], content=BODY, headers=headers)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error_code"] == "INVALID_IDEMPOTENCY_KEY"
+    # The sender set webhook-id, not X-Idempotency-Key.
+    assert response.json()["message"].startswith("the webhook-id header must be")
+    assert await run_count(client) == 0
+    [logged] = await deliveries(client, trigger["id"])
+    assert logged["outcome"] == "refused"

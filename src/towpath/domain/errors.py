@@ -114,14 +114,13 @@ class IdempotencyKeyReused(Unprocessable):
 class InvalidIdempotencyKey(Unprocessable):
     code = "INVALID_IDEMPOTENCY_KEY"
 
-    _WHERE = {"header": "the X-Idempotency-Key header", "body": "the body's idempotency_key"}
-
-    def __init__(self, source: str, rule: str, length: int) -> None:
-        # `source`: "header" or "body"; one rule and one error for both.
-        super().__init__(
-            f"{self._WHERE[source]} must be {rule}",
-            details={"in": source, "length": length},
-        )
+    def __init__(
+        self, source: str, rule: str, length: int, header: str = "X-Idempotency-Key"
+    ) -> None:
+        # `source`: "header" or "body"; one rule and one error for both. A webhook's
+        # delivery id may come in its scheme's own header (`webhook-id`).
+        where = f"the {header} header" if source == "header" else "the body's idempotency_key"
+        super().__init__(f"{where} must be {rule}", details={"in": source, "length": length})
 
 
 class IdempotencyKeysDiffer(Unprocessable):

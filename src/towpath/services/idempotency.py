@@ -45,11 +45,11 @@ KEY_RULE = "1-255 visible ASCII characters (no spaces)"
 KEY_SCHEMA = {"minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN}
 
 
-def checked_key(key: str, source: str) -> str:
+def checked_key(key: str, source: str, header: str = "X-Idempotency-Key") -> str:
     """The key, if it follows the rule; one error whatever is wrong, from the header or
-    the body (`source`)."""
+    the body (`source`); `header` names the header it came in."""
     if _KEY.fullmatch(key) is None:
-        raise InvalidIdempotencyKey(source, KEY_RULE, len(key))
+        raise InvalidIdempotencyKey(source, KEY_RULE, len(key), header)
     return key
 
 

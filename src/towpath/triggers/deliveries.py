@@ -21,6 +21,7 @@ from towpath.triggers.signatures import (
     Scheme,
     WebhookRefused,
     delivery_id,
+    delivery_id_header,
     verify,
 )
 from towpath.triggers.webhooks import accepted_secrets
@@ -157,7 +158,8 @@ async def _start(
     key = None
     if sent_id is not None:
         operation = f"POST /api/v1/hooks/{trigger.id}"
-        key = IdempotencyRequest(checked_key(sent_id, "header"), operation)
+        header = delivery_id_header(Scheme(trigger.scheme), request.headers) or "X-Idempotency-Key"
+        key = IdempotencyRequest(checked_key(sent_id, "header", header), operation)
     # The trigger acts for its workspace with the role that starts runs.
     caller = Principal(
         subject=f"webhook:{trigger.id}",

@@ -243,7 +243,15 @@ DELIVERY_ID_HEADERS = {
 }
 
 
-def delivery_id(scheme: Scheme, headers: Mapping[str, str]) -> str | None:
-    """The delivery's id: the scheme's own header, else `X-Idempotency-Key`."""
+def delivery_id_header(scheme: Scheme, headers: Mapping[str, str]) -> str | None:
+    """The header naming the delivery: the scheme's own, else `X-Idempotency-Key`."""
     own = DELIVERY_ID_HEADERS.get(scheme)
-    return (headers.get(own) if own else None) or headers.get("x-idempotency-key") or None
+    if own and headers.get(own):
+        return own
+    return "X-Idempotency-Key" if headers.get("x-idempotency-key") else None
+
+
+def delivery_id(scheme: Scheme, headers: Mapping[str, str]) -> str | None:
+    """The delivery's id, from `delivery_id_header`."""
+    header = delivery_id_header(scheme, headers)
+    return headers.get(header.lower()) if header else None
