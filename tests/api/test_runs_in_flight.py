@@ -143,3 +143,25 @@ class TestConcurrentStarts:
             # Starts that commit at the same moment may each see room: at most one more
             # per other start transaction in flight at once (the engine's pool holds 10).
             assert 5 <= codes[201] <= 5 + 9
+
+
+async def test_a_retry_past_the_workspaces_bound_is_429_and_changes_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    ask = await publish(client, ASK)
+    other = await publish(client, ASK)
+    ended = await _waiting_run(client, ask)
+    assert (await client.post(f"{API}/runs/{ended}/cancel")).status_code == 200
+    for workflow_id in (ask, other, other):
+        await _waiting_run(client, workflow_id)
+
+    planned = await client.post(f"{API}/runs/{ended}/retry?dry_run=true", json={"from_step": "ask"})
+    refused = await client.post(f"{API}/runs/{ended}/retry", json={"from_step": "ask"})
+
+    # A retried run is in flight again, as a started one is.
+    assert planned.status_code == 429, planned.text
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["details"]["limit"] == "runs_in_flight_per_workspace"
+    assert (await client.get(f"{API}/runs/{ended}")).json()["status"] == "cancelled"
+    in_flight = await client.get(f"{API}/runs", params={"status": "waiting"})
+    assert in_flight.headers["X-Total-Count"] == str(PER_WORKSPACE)

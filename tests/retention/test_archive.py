@@ -56,6 +56,10 @@ async def test_an_archived_version_starts_no_run_until_unarchived(
     approved = await client.post(f"{API}/runs/{in_flight['id']}/approve", json={"approved": True})
     assert approved.status_code == 200, approved.text
     await wait_for(client, in_flight["id"], "completed")
+    # A retry would start the ended run again.
+    again = await client.post(f"{API}/runs/{in_flight['id']}/retry", json={"from_step": "ask"})
+    assert again.status_code == 409, again.text
+    assert again.json()["error_code"] == "WORKFLOW_ARCHIVED"
 
     unarchived = await client.post(f"{API}/workflows/{workflow_id}/unarchive")
 

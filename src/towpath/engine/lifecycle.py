@@ -196,14 +196,17 @@ def retry_plan(
 def retry_run(
     rt: RunTransaction,
     prepared: PreparedWorkflow,
+    limits: RunLimits,
     target: PreparedWorkflow | None = None,
     request: RetryRequest | None = None,
 ) -> Gen[RetryPlan]:
     """The failed steps run again, and with `request.from_step` that step and everything
-    downstream of it too; the other steps keep their output."""
+    downstream of it too; the other steps keep their output. The run is in flight again,
+    so it is held to a start's bounds: runs in flight, an archived version."""
     request = request or RetryRequest()
     target = target or prepared
     plan = retry_plan(rt, prepared, target, request)
+    yield from admit_run(rt.d, target, limits, None)
     yield from admit_retry(rt, target)
     again = set(plan.run_again)
     previous = rt.run.workflow_id

@@ -6,6 +6,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from towpath.engine import approvals, human
+from towpath.engine.bounds import admit_run
 from towpath.engine.lifecycle import (
     cancel_run,
     retry_plan,
@@ -259,7 +260,7 @@ async def retry(
 
     def change(rt: RunTransaction, prepared: PreparedWorkflow) -> Gen[None]:
         target = yield from retry_target(d, runtime.workflows, rt.run, prepared, request.to_latest)
-        yield from retry_run(rt, prepared, target, request)
+        yield from retry_run(rt, prepared, runtime.workflows.limits, target, request)
 
     action = RunAction(caller, "run.retry", _retry_details(request))
     return _answer(await runtime.change_run(run_id, caller.workspace_id, change, action))
@@ -276,7 +277,9 @@ async def plan_retry(
         rt = yield from open_run(d, run_id, caller.workspace_id)
         prepared = yield from runtime.workflows.get(d, rt.run.workflow_id)
         target = yield from retry_target(d, runtime.workflows, rt.run, prepared, request.to_latest)
-        return rt.run, target.workflow_id, retry_plan(rt, prepared, target, request)
+        plan = retry_plan(rt, prepared, target, request)
+        yield from admit_run(d, target, runtime.workflows.limits, None)
+        return rt.run, target.workflow_id, plan
 
     return await runtime.driver.run(read)
 
