@@ -130,6 +130,11 @@ async def test_a_wrong_retry_is_refused_with_the_state_and_changes_nothing(
             "OVERRIDE_NOT_RUN_AGAIN",
         ),
         ({"from_step": "b", "input_overrides": {"steps": {"b": {"output": 3}}}}, 422, None),
+        (
+            {"from_step": "c", "input_overrides": {"steps": {"c": {"output": {}, "x": 1}}}},
+            422,
+            "STEP_INPUT_INVALID",
+        ),
         (None, 409, "INVALID_RUN_STATE"),
     ]
     for body, status, code in cases:
@@ -225,3 +230,19 @@ async def test_a_retry_from_a_branch_with_a_new_input_takes_the_other_way(
         "no": "skipped",
     }
     assert {s: steps[s]["attempt"] for s in steps} == {"big": 2, "yes": 1, "no": 1}
+
+
+async def test_a_step_input_override_is_held_to_what_its_schema_says(
+    client: httpx.AsyncClient,
+) -> None:
+    call = node("call", "http_request", {"url": "http://127.0.0.1:9/x"})
+    run = await start(client, await publish(client, {"nodes": [call], "edges": []}))
+    await wait_for(client, run["id"], "failed")
+
+    for url in ("ftp://example.com/x", "notaurl"):
+        body = {"input_overrides": {"steps": {"call": {"url": url}}}}
+        refused = await _retry(client, run["id"], body)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error_code"] == "STEP_INPUT_INVALID"
+        assert refused.json()["details"]["errors"][0]["path"] == "/url"
+    assert (await client.get(f"{API}/runs/{run['id']}")).json()["status"] == "failed"

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from towpath.domain.errors import Unprocessable
 from towpath.domain.states import StepStatus
+from towpath.domain.step_spec import AS_WRITTEN
 from towpath.steps.catalog import default_registry
 
 if TYPE_CHECKING:
@@ -145,7 +146,9 @@ def _check_step_inputs(
         if step_type is None:
             continue
         try:
-            step_type.config_model.model_validate(value)
+            # Held to what a definition is held to (a URL's scheme, a method's capitals):
+            # what the schema refuses would only fail once the step ran.
+            step_type.config_model.model_validate(value, context=AS_WRITTEN)
         except ValidationError as exc:
             errors = [
                 {"path": "/" + "/".join(str(p) for p in e["loc"]), "message": e["msg"]}
