@@ -400,11 +400,17 @@ def list_event_triggers(
 
 
 def create_event_trigger(
-    body: m.EventTriggerCreate | Mapping[str, Any],
+    body: m.EventTriggerCreate | Mapping[str, Any], *, idempotency_key: str | None = None
 ) -> Call[m.EventTriggerResponse]:
     """Subscribe a workflow to an event name: each event posted under it (that passes the
     filter) starts a run, in the post's transaction."""
-    return Call("POST", "/triggers/events", m.EventTriggerResponse, body=body)
+    return Call(
+        "POST",
+        "/triggers/events",
+        m.EventTriggerResponse,
+        headers={"x-idempotency-key": idempotency_key},
+        body=body,
+    )
 
 
 def get_event_trigger(trigger_id: str) -> Call[m.EventTriggerResponse]:
@@ -452,10 +458,20 @@ def list_api_keys(
     )
 
 
-def create_api_key(body: m.ApiKeyCreate | Mapping[str, Any]) -> Call[m.ApiKeyCreated]:
+def create_api_key(
+    body: m.ApiKeyCreate | Mapping[str, Any], *, idempotency_key: str | None = None
+) -> Call[m.ApiKeyCreated]:
     """A new key of the caller's workspace; `expires_at`, if given, must be in the future (else
-    422)."""
-    return Call("POST", "/api-keys", m.ApiKeyCreated, body=body)
+    422). Repeated with the same `X-Idempotency-Key`, it issues no second key: the
+    answer is a 409 `API_KEY_ALREADY_ISSUED` naming the first, whose secret was shown
+    once."""
+    return Call(
+        "POST",
+        "/api-keys",
+        m.ApiKeyCreated,
+        headers={"x-idempotency-key": idempotency_key},
+        body=body,
+    )
 
 
 def get_api_key(key_id: str) -> Call[m.ApiKeyResponse]:
@@ -561,10 +577,16 @@ def list_webhook_triggers(
 
 
 def create_webhook_trigger(
-    body: m.WebhookTriggerCreate | Mapping[str, Any],
+    body: m.WebhookTriggerCreate | Mapping[str, Any], *, idempotency_key: str | None = None
 ) -> Call[m.WebhookTriggerCreated]:
     """A trigger that starts runs of the workflow; deliver to its `path`."""
-    return Call("POST", "/triggers/webhooks", m.WebhookTriggerCreated, body=body)
+    return Call(
+        "POST",
+        "/triggers/webhooks",
+        m.WebhookTriggerCreated,
+        headers={"x-idempotency-key": idempotency_key},
+        body=body,
+    )
 
 
 def get_webhook_trigger(trigger_id: str) -> Call[m.WebhookTriggerResponse]:
@@ -639,9 +661,17 @@ def list_schedules(
     )
 
 
-def create_schedule(body: m.ScheduleCreate | Mapping[str, Any]) -> Call[m.ScheduleResponse]:
+def create_schedule(
+    body: m.ScheduleCreate | Mapping[str, Any], *, idempotency_key: str | None = None
+) -> Call[m.ScheduleResponse]:
     """Create Schedule"""
-    return Call("POST", "/schedules", m.ScheduleResponse, body=body)
+    return Call(
+        "POST",
+        "/schedules",
+        m.ScheduleResponse,
+        headers={"x-idempotency-key": idempotency_key},
+        body=body,
+    )
 
 
 def get_schedule(schedule_id: str) -> Call[m.ScheduleDetail]:
@@ -720,11 +750,17 @@ def list_subscriptions(
 
 
 def create_subscription(
-    body: m.SubscriptionCreate | Mapping[str, Any],
+    body: m.SubscriptionCreate | Mapping[str, Any], *, idempotency_key: str | None = None
 ) -> Call[m.SubscriptionCreated]:
     """Deliver the workspace's run events of these types to the URL, signed with the returned
     `whsec_…` secret (Standard Webhooks)."""
-    return Call("POST", "/subscriptions", m.SubscriptionCreated, body=body)
+    return Call(
+        "POST",
+        "/subscriptions",
+        m.SubscriptionCreated,
+        headers={"x-idempotency-key": idempotency_key},
+        body=body,
+    )
 
 
 def get_subscription(subscription_id: str) -> Call[m.SubscriptionResponse]:
@@ -804,9 +840,17 @@ def list_agents(
     )
 
 
-def create_agent(body: m.AgentCreate | Mapping[str, Any]) -> Call[m.AgentResponse]:
+def create_agent(
+    body: m.AgentCreate | Mapping[str, Any], *, idempotency_key: str | None = None
+) -> Call[m.AgentResponse]:
     """Register an agent; a name already used in the workspace is a 409."""
-    return Call("POST", "/agents", m.AgentResponse, body=body)
+    return Call(
+        "POST",
+        "/agents",
+        m.AgentResponse,
+        headers={"x-idempotency-key": idempotency_key},
+        body=body,
+    )
 
 
 def get_agent(agent_id: str) -> Call[m.AgentResponse]:
@@ -972,10 +1016,18 @@ def list_groups(
     )
 
 
-def create_group(body: m.GroupCreate | Mapping[str, Any]) -> Call[m.GroupResponse]:
+def create_group(
+    body: m.GroupCreate | Mapping[str, Any], *, idempotency_key: str | None = None
+) -> Call[m.GroupResponse]:
     """A name taken in this workspace already is a 409. An approval naming `group:<name>` that
     its own `groups` does not define takes this group's members when it starts to wait."""
-    return Call("POST", "/groups", m.GroupResponse, body=body)
+    return Call(
+        "POST",
+        "/groups",
+        m.GroupResponse,
+        headers={"x-idempotency-key": idempotency_key},
+        body=body,
+    )
 
 
 def get_group(name: str) -> Call[m.GroupResponse]:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from towpath.domain.clock import utcnow
 from towpath.domain.errors import Unprocessable
 from towpath.services.audit import Change, record
+from towpath.services.idempotency import KEYS_KEPT, made_once
 from towpath.steps.destinations import destination_refusal
 from towpath.storage import agents as queries
 from towpath.storage.agents import AgentNameTaken
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
     from towpath.auth.principal import Principal
     from towpath.services.agent_health import AgentHealth, HealthCheck
+    from towpath.services.idempotency import IdempotencyPolicy, IdempotencyRequest
     from towpath.storage.database import Database
     from towpath.storage.pagination import Page, PageRequest
 
@@ -92,9 +94,18 @@ async def _flush(session: AsyncSession, name: str) -> None:
         raise AgentNameTaken(name) from error
 
 
-async def create(db: Database, caller: Principal, health: AgentHealth, spec: AgentSpec) -> Agent:
+async def create(
+    db: Database,
+    caller: Principal,
+    health: AgentHealth,
+    spec: AgentSpec,
+    key: IdempotencyRequest | None = None,
+    policy: IdempotencyPolicy = KEYS_KEPT,
+) -> tuple[Agent, bool]:
+    """The new agent; the bool says it was an earlier request's, by its key."""
     await _check_urls(health, spec)
-    async with db.transaction() as session:
+
+    async def make(session: AsyncSession) -> str:
         await _claim_name(session, caller.workspace_id, spec.name, None)
         agent = Agent(workspace_id=caller.workspace_id, created_by=caller.subject, **asdict(spec))
         session.add(agent)
@@ -102,7 +113,10 @@ async def create(db: Database, caller: Principal, health: AgentHealth, spec: Age
         await record(
             session, caller, Change("agent.create", "agent", agent.id, None, _summary(agent))
         )
-    return agent
+        return agent.id
+
+    made = await made_once(db, caller, key, asdict(spec), policy, make)
+    return await get(db, caller, made.resource_id), made.replayed
 
 
 async def list_agents(

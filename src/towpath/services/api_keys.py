@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 from towpath.auth.api_keys import generate_key
 from towpath.auth.principal import Principal
 from towpath.domain.clock import utcnow
-from towpath.domain.errors import Unprocessable
+from towpath.domain.errors import Conflict, Unprocessable
 from towpath.events.access import AccessChange
 from towpath.services.audit import Change, record
+from towpath.services.idempotency import KEYS_KEPT, made_once
 from towpath.storage import api_keys as queries
 from towpath.storage.models import ApiKey
 from towpath.storage.workspaces import DEFAULT_SLUG, ensure_workspace
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from towpath.events.access import AccessNotices
+    from towpath.services.idempotency import IdempotencyPolicy, IdempotencyRequest
     from towpath.storage.database import Database
     from towpath.storage.pagination import Page, PageRequest
 
@@ -84,13 +86,42 @@ class ExpiryInPast(Unprocessable):
         )
 
 
+class KeyAlreadyIssued(Conflict):
+    code = "API_KEY_ALREADY_ISSUED"
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(
+            f"an earlier request with this idempotency key issued key {key_id}, shown once in"
+            " its answer: only its hash is kept. If that answer was lost, revoke the key"
+            f" (DELETE /api/v1/api-keys/{key_id}) and issue another",
+            details={"id": key_id},
+        )
+
+
 async def issue_key(
-    db: Database, caller: Principal, name: str, role: str, expires_at: datetime | None
+    db: Database,
+    caller: Principal,
+    name: str,
+    role: str,
+    expires_at: datetime | None,
+    request: IdempotencyRequest | None = None,
+    policy: IdempotencyPolicy = KEYS_KEPT,
 ) -> IssuedKey:
+    """A new key. The same request repeated with its idempotency key issues none: the
+    first key cannot be shown again, so the repeat is a 409 naming it."""
     if expires_at is not None and expires_at <= utcnow():
         raise ExpiryInPast(expires_at)
-    async with db.transaction() as session:
-        return await _issue(session, caller, name, role, expires_at)
+    issued: list[IssuedKey] = []
+
+    async def make(session: AsyncSession) -> str:
+        issued.append(await _issue(session, caller, name, role, expires_at))
+        return issued[0].key.id
+
+    payload = {"name": name, "role": role, "expires_at": expires_at and expires_at.isoformat()}
+    made = await made_once(db, caller, request, payload, policy, make)
+    if made.replayed:
+        raise KeyAlreadyIssued(made.resource_id)
+    return issued[0]
 
 
 async def list_keys(db: Database, caller: Principal, page: PageRequest) -> Page[ApiKey]:

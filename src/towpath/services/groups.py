@@ -10,11 +10,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from towpath.services.audit import Change, record
+from towpath.services.idempotency import KEYS_KEPT, made_once
 from towpath.storage import groups as queries
 from towpath.storage.models import WorkspaceGroup
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from towpath.auth.principal import Principal
+    from towpath.services.idempotency import IdempotencyPolicy, IdempotencyRequest
     from towpath.storage.database import Database
     from towpath.storage.pagination import Page, PageRequest
 
@@ -24,15 +28,27 @@ def _summary(group: WorkspaceGroup) -> dict[str, Any]:
 
 
 async def create_group(
-    db: Database, caller: Principal, name: str, members: list[str]
-) -> WorkspaceGroup:
-    async with db.transaction() as session:
+    db: Database,
+    caller: Principal,
+    name: str,
+    members: list[str],
+    key: IdempotencyRequest | None = None,
+    policy: IdempotencyPolicy = KEYS_KEPT,
+) -> tuple[WorkspaceGroup, bool]:
+    """The new group; the bool says it was an earlier request's, by its key."""
+
+    async def make(session: AsyncSession) -> str:
         group = WorkspaceGroup(workspace_id=caller.workspace_id, name=name, members=members)
         await queries.add_group(session, group)
         await record(
             session, caller, Change("group.create", "group", group.id, None, _summary(group))
         )
-    return group
+        # Groups are read by name.
+        return name
+
+    payload = {"name": name, "members": members}
+    made = await made_once(db, caller, key, payload, policy, make)
+    return await get_group(db, caller, made.resource_id), made.replayed
 
 
 async def list_groups(db: Database, caller: Principal, page: PageRequest) -> Page[WorkspaceGroup]:

@@ -66,6 +66,10 @@ class IdempotencyPolicy:
     lock_timeout: timedelta = timedelta(seconds=60)
 
 
+# The rule when a caller gives none: keys answer for 24 hours.
+KEYS_KEPT = IdempotencyPolicy()
+
+
 @dataclass(frozen=True)
 class Created:
     resource_id: str
@@ -143,6 +147,26 @@ async def create_once(
         await free_key(db, claimed)
         raise
     return Created(resource_id, replayed=False)
+
+
+async def made_once(
+    db: Database,
+    caller: Principal,
+    request: IdempotencyRequest | None,
+    payload: Any,
+    policy: IdempotencyPolicy,
+    make: Callable[[AsyncSession], Awaitable[str]],
+) -> Created:
+    """`create_once` for a resource that `make(session)` adds in a write transaction of
+    its own, returning its id: the key is completed in that transaction."""
+
+    async def insert(key_id: str | None) -> str:
+        async with db.transaction() as session:
+            resource_id = await make(session)
+            await complete_key(session, key_id, resource_id)
+        return resource_id
+
+    return await create_once(db, caller, request, payload, insert, policy)
 
 
 async def free_key(db: Database, key_id: str) -> None:

@@ -3,7 +3,7 @@ delete; and what a subscriber makes of one event (passes its filter? which input
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.errors import Unprocessable
@@ -16,12 +16,16 @@ from towpath.domain.templates import (
     template_strings,
 )
 from towpath.services.audit import Change, record
+from towpath.services.idempotency import KEYS_KEPT, made_once
 from towpath.storage import event_triggers as queries
 from towpath.storage.models import EventTrigger
 from towpath.storage.workflows import get_workflow
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from towpath.auth.principal import Principal
+    from towpath.services.idempotency import IdempotencyPolicy, IdempotencyRequest
     from towpath.storage.database import Database
     from towpath.storage.pagination import Page, PageRequest
 
@@ -83,9 +87,17 @@ def _summary(trigger: EventTrigger) -> dict[str, Any]:
     }
 
 
-async def create(db: Database, caller: Principal, spec: EventTriggerSpec) -> EventTrigger:
+async def create(
+    db: Database,
+    caller: Principal,
+    spec: EventTriggerSpec,
+    key: IdempotencyRequest | None = None,
+    policy: IdempotencyPolicy = KEYS_KEPT,
+) -> tuple[EventTrigger, bool]:
+    """The new trigger; the bool says it was an earlier request's, by its key."""
     check_spec(spec)
-    async with db.transaction() as session:
+
+    async def make(session: AsyncSession) -> str:
         await get_workflow(session, caller.workspace_id, spec.workflow_id)
         trigger = EventTrigger(
             workspace_id=caller.workspace_id,
@@ -102,7 +114,10 @@ async def create(db: Database, caller: Principal, spec: EventTriggerSpec) -> Eve
             "event_trigger.create", "event_trigger", trigger.id, None, _summary(trigger)
         )
         await record(session, caller, change)
-    return trigger
+        return trigger.id
+
+    made = await made_once(db, caller, key, asdict(spec), policy, make)
+    return await get(db, caller, made.resource_id), made.replayed
 
 
 async def list_triggers(

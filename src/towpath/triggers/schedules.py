@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from towpath.domain.clock import utcnow
 from towpath.services.audit import Change, record
+from towpath.services.idempotency import KEYS_KEPT, made_once
 from towpath.storage import schedules as queries
 from towpath.storage.models import Schedule
 from towpath.storage.workflows import get_workflow
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from towpath.auth.principal import Principal
+    from towpath.services.idempotency import IdempotencyPolicy, IdempotencyRequest
     from towpath.storage.database import Database
     from towpath.storage.models import ScheduleFire
     from towpath.storage.pagination import Page, PageRequest
@@ -98,9 +100,16 @@ def _plan_from(schedule: Schedule, spec: ScheduleSpec, now: datetime) -> None:
 
 
 async def create(
-    db: Database, caller: Principal, given: ScheduleInput, now: datetime | None = None
-) -> Schedule:
-    async with db.transaction() as session:
+    db: Database,
+    caller: Principal,
+    given: ScheduleInput,
+    now: datetime | None = None,
+    key: IdempotencyRequest | None = None,
+    policy: IdempotencyPolicy = KEYS_KEPT,
+) -> tuple[Schedule, bool]:
+    """The new schedule; the bool says it was an earlier request's, by its key."""
+
+    async def make(session: AsyncSession) -> str:
         await _check_target(session, caller, given)
         if await queries.find_by_name(session, caller.workspace_id, given.name) is not None:
             raise queries.ScheduleNameTaken(given.name)
@@ -110,7 +119,13 @@ async def create(
         await queries.add_schedule(session, schedule)
         change = Change("schedule.create", "schedule", schedule.id, None, _summary(schedule))
         await record(session, caller, change)
-    return schedule
+        return schedule.id
+
+    payload = {**vars(given), "spec": given.spec.document()}
+    made = await made_once(db, caller, key, payload, policy, make)
+    async with db.read() as session:
+        schedule = await queries.get_schedule(session, caller.workspace_id, made.resource_id)
+    return schedule, made.replayed
 
 
 async def upsert(
@@ -120,7 +135,8 @@ async def upsert(
     async with db.transaction() as session:
         found = await queries.find_by_name(session, caller.workspace_id, given.name)
     if found is None:
-        return await create(db, caller, given, now), True
+        made, _ = await create(db, caller, given, now)
+        return made, True
     return await update(db, caller, found.id, given, now), False
 
 

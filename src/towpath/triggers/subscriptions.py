@@ -3,13 +3,14 @@ the secret, and list a subscription's deliveries with their attempts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.clock import utcnow
 from towpath.services.audit import Change, record
+from towpath.services.idempotency import KEYS_KEPT, made_once
 from towpath.storage import subscriptions as queries
-from towpath.storage.hook_secrets import kept_sealed, sealed
+from towpath.storage.hook_secrets import kept_sealed, opened, sealed
 from towpath.storage.models import WebhookSubscription
 from towpath.storage.pagination import Page
 from towpath.storage.workflows import get_workflow
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from towpath.auth.principal import Principal
+    from towpath.services.idempotency import IdempotencyPolicy, IdempotencyRequest
     from towpath.storage.database import Database
     from towpath.storage.models import DeliveryAttempt, SubscriptionDelivery
     from towpath.storage.pagination import PageRequest
@@ -47,8 +49,9 @@ class SubscriptionChanges:
 @dataclass(frozen=True)
 class SubscriptionWithSecret:
     subscription: WebhookSubscription
-    # Shown once, when it is made or rotated.
+    # Shown when it is made or rotated, and to a replay of the request that made it.
     secret: str
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,10 +78,18 @@ async def _lineage(session: AsyncSession, caller: Principal, workflow_id: str | 
 
 
 async def create(
-    db: Database, keys: SecretKeys, caller: Principal, spec: SubscriptionSpec
+    db: Database,
+    keys: SecretKeys,
+    caller: Principal,
+    spec: SubscriptionSpec,
+    key: IdempotencyRequest | None = None,
+    policy: IdempotencyPolicy = KEYS_KEPT,
 ) -> SubscriptionWithSecret:
+    """The new subscription and its secret; a request repeated with its idempotency key
+    gets the one it made, with the secret it has now."""
     secret = new_secret(Scheme.STANDARD)
-    async with db.transaction() as session:
+
+    async def make(session: AsyncSession) -> str:
         subscription = WebhookSubscription(
             workspace_id=caller.workspace_id,
             url=spec.url,
@@ -96,7 +107,13 @@ async def create(
             "subscription.create", "subscription", subscription.id, None, _summary(subscription)
         )
         await record(session, caller, change)
-    return SubscriptionWithSecret(subscription, secret)
+        return subscription.id
+
+    made = await made_once(db, caller, key, asdict(spec), policy, make)
+    subscription = await get(db, caller, made.resource_id)
+    if made.replayed:
+        secret = opened(keys, subscription.secret)
+    return SubscriptionWithSecret(subscription, secret, made.replayed)
 
 
 async def list_subscriptions(

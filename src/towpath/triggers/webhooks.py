@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets as random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.clock import utcnow
 from towpath.services.audit import Change, record
+from towpath.services.idempotency import KEYS_KEPT, made_once
 from towpath.storage import webhooks as queries
 from towpath.storage.hook_secrets import kept_sealed, opened, sealed
 from towpath.storage.models import WebhookTrigger
@@ -19,7 +20,10 @@ from towpath.triggers.signatures import Scheme, new_secret
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from towpath.auth.principal import Principal
+    from towpath.services.idempotency import IdempotencyPolicy, IdempotencyRequest
     from towpath.storage.database import Database
     from towpath.storage.models import WebhookDelivery
     from towpath.storage.pagination import Page, PageRequest
@@ -43,8 +47,9 @@ class TriggerSpec:
 @dataclass(frozen=True)
 class TriggerWithSecret:
     trigger: WebhookTrigger
-    # Shown once, when it is made or rotated.
+    # Shown when it is made or rotated, and to a replay of the request that made it.
     secret: str
+    replayed: bool = False
 
 
 def _summary(trigger: WebhookTrigger) -> dict[str, Any]:
@@ -59,12 +64,20 @@ def _summary(trigger: WebhookTrigger) -> dict[str, Any]:
 
 
 async def create(
-    db: Database, keys: SecretKeys, caller: Principal, spec: TriggerSpec
+    db: Database,
+    keys: SecretKeys,
+    caller: Principal,
+    spec: TriggerSpec,
+    key: IdempotencyRequest | None = None,
+    policy: IdempotencyPolicy = KEYS_KEPT,
 ) -> TriggerWithSecret:
+    """The new trigger and its secret. A request repeated with its idempotency key gets
+    the trigger it made, with the secret it has now: the caller could rotate it anyway."""
     if spec.transform is not None:
         check_transform(spec.transform)
     secret = new_secret(spec.scheme)
-    async with db.transaction() as session:
+
+    async def make(session: AsyncSession) -> str:
         await get_workflow(session, caller.workspace_id, spec.workflow_id)
         trigger = WebhookTrigger(
             id=ID_PREFIX + random.token_urlsafe(24),
@@ -81,7 +94,14 @@ async def create(
         await queries.add_trigger(session, trigger)
         change = Change("webhook.create", "webhook_trigger", trigger.id, None, _summary(trigger))
         await record(session, caller, change)
-    return TriggerWithSecret(trigger, secret)
+        return trigger.id
+
+    payload = {**asdict(spec), "scheme": spec.scheme.value}
+    made = await made_once(db, caller, key, payload, policy, make)
+    trigger = await get(db, caller, made.resource_id)
+    if made.replayed:
+        secret = opened(keys, trigger.secret)
+    return TriggerWithSecret(trigger, secret, made.replayed)
 
 
 async def list_triggers(db: Database, caller: Principal, page: PageRequest) -> Page[WebhookTrigger]:

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from towpath.api.deps import DB, Editor, Viewer
+from towpath.api.deps import DB, Editor, Idempotency, Rules, Viewer
 from towpath.api.paging import paging
-from towpath.api.responses import LISTED, set_total
+from towpath.api.responses import LISTED, mark_created, set_total
 from towpath.api.schemas.agents import (
     AgentCreate,
     AgentHealthResponse,
@@ -17,7 +17,8 @@ from towpath.api.schemas.agents import (
     agent_response,
     health_response,
 )
-from towpath.api.schemas.errors import WITH_BODY, errors
+from towpath.api.schemas.errors import WITH_BODY, Responses, errors
+from towpath.api.schemas.links import created_or_replayed
 from towpath.services import agents as service
 from towpath.services.agent_health import AgentHealth
 from towpath.services.agents import AgentFilter, AgentSpec
@@ -25,6 +26,15 @@ from towpath.storage.agents import SORTABLE
 from towpath.storage.pagination import PageRequest
 
 router = APIRouter(prefix="/agents", tags=["agents"])
+CREATED: Responses = {
+    **created_or_replayed(
+        "The new agent",
+        "The agent an earlier request with this idempotency key made",
+        AgentResponse,
+        {},
+    ),
+    **errors(409),
+}
 AgentPages = Annotated[PageRequest, paging(SORTABLE, "-created_at")]
 
 
@@ -59,10 +69,21 @@ async def list_agents(
     return [agent_response(agent, health.recent(agent.id)) for agent in agents.items]
 
 
-@router.post("", status_code=201, responses={**WITH_BODY, **errors(409)})
-async def create_agent(body: AgentCreate, db: DB, caller: Editor, health: Health) -> AgentResponse:
+@router.post("", status_code=201, responses={**CREATED, **WITH_BODY})
+async def create_agent(
+    body: AgentCreate,
+    db: DB,
+    caller: Editor,
+    health: Health,
+    rules: Rules,
+    key: Idempotency,
+    response: Response,
+) -> AgentResponse:
     """Register an agent; a name already used in the workspace is a 409."""
-    return agent_response(await service.create(db, caller, health, AgentSpec(**body.stored())))
+    spec = AgentSpec(**body.stored())
+    agent, replayed = await service.create(db, caller, health, spec, key, rules.idempotency)
+    mark_created(response, replayed)
+    return agent_response(agent)
 
 
 @router.get("/{agent_id}", responses=errors(404))

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 
 from towpath.api.access import Notices
-from towpath.api.deps import DB, Admin
+from towpath.api.deps import DB, Admin, Idempotency, Rules
 from towpath.api.paging import paging
 from towpath.api.responses import LISTED, set_total
 from towpath.api.schemas.access import ApiKeyCreate, ApiKeyCreated, ApiKeyResponse
@@ -20,7 +20,9 @@ from towpath.storage.pagination import PageRequest
 router = APIRouter(prefix="/api-keys", tags=["access"])
 KeyPages = Annotated[PageRequest, paging(SORTABLE, "-created_at")]
 ISSUED: Responses = {
-    201: described("The new key", with_links=links("key_id", "get_api_key", "revoke_api_key"))
+    201: described("The new key", with_links=links("key_id", "get_api_key", "revoke_api_key")),
+    # A repeat with the same idempotency key: the key, shown once, cannot be shown again.
+    **errors(409),
 }
 
 
@@ -34,10 +36,15 @@ async def list_api_keys(
 
 
 @router.post("", status_code=201, responses={**ISSUED, **WITH_BODY})
-async def create_api_key(body: ApiKeyCreate, db: DB, caller: Admin) -> ApiKeyCreated:
+async def create_api_key(
+    body: ApiKeyCreate, db: DB, caller: Admin, rules: Rules, key: Idempotency
+) -> ApiKeyCreated:
     """A new key of the caller's workspace; `expires_at`, if given, must be in the future
-    (else 422)."""
-    issued = await service.issue_key(db, caller, body.name, body.role, body.expires_at)
+    (else 422). Repeated with the same `X-Idempotency-Key`, it issues no second key: the
+    answer is a 409 `API_KEY_ALREADY_ISSUED` naming the first, whose secret was shown once."""
+    issued = await service.issue_key(
+        db, caller, body.name, body.role, body.expires_at, key, rules.idempotency
+    )
     shown = ApiKeyResponse.model_validate(issued.key).model_dump()
     return ApiKeyCreated(**shown, key=issued.plaintext)
 

@@ -7,16 +7,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from towpath.api.deps import DB, Admin, Viewer
+from towpath.api.deps import DB, Admin, Idempotency, Rules, Viewer
 from towpath.api.paging import paging
-from towpath.api.responses import LISTED, set_total
-from towpath.api.schemas.errors import WITH_BODY, errors
+from towpath.api.responses import LISTED, mark_created, set_total
+from towpath.api.schemas.errors import WITH_BODY, Responses, errors
 from towpath.api.schemas.groups import GROUP_NAME, GroupCreate, GroupResponse, GroupUpdate
+from towpath.api.schemas.links import created_or_replayed
 from towpath.services import groups as service
 from towpath.storage.groups import SORTABLE
 from towpath.storage.pagination import PageRequest
 
 router = APIRouter(prefix="/groups", tags=["access"])
+CREATED: Responses = {
+    **created_or_replayed(
+        "The new group",
+        "The group an earlier request with this idempotency key made",
+        GroupResponse,
+        {},
+    ),
+    **errors(409),
+}
 GroupPages = Annotated[PageRequest, paging(SORTABLE, "name")]
 Name = Annotated[str, Path(pattern=GROUP_NAME, description="The group's name")]
 
@@ -30,12 +40,17 @@ async def list_groups(
     return [GroupResponse.model_validate(group) for group in found.items]
 
 
-@router.post("", status_code=201, responses={**WITH_BODY, **errors(409)})
-async def create_group(body: GroupCreate, db: DB, caller: Admin) -> GroupResponse:
+@router.post("", status_code=201, responses={**CREATED, **WITH_BODY})
+async def create_group(
+    body: GroupCreate, db: DB, caller: Admin, rules: Rules, key: Idempotency, response: Response
+) -> GroupResponse:
     """A name taken in this workspace already is a 409. An approval naming `group:<name>`
     that its own `groups` does not define takes this group's members when it starts to
     wait."""
-    group = await service.create_group(db, caller, body.name, body.members)
+    group, replayed = await service.create_group(
+        db, caller, body.name, body.members, key, rules.idempotency
+    )
+    mark_created(response, replayed)
     return GroupResponse.model_validate(group)
 
 

@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response
 
-from towpath.api.deps import DB, Editor, Operator, RuntimeDep, Viewer
+from towpath.api.deps import DB, Editor, Idempotency, Operator, Rules, RuntimeDep, Viewer
 from towpath.api.paging import paging
-from towpath.api.responses import LISTED, set_total
+from towpath.api.responses import LISTED, mark_created, set_total
 from towpath.api.schemas.errors import WITH_BODY, Responses, errors
+from towpath.api.schemas.links import created_or_replayed
 from towpath.api.schemas.schedules import (
     BackfillInput,
     BackfillResponse,
@@ -37,6 +38,12 @@ CHANGES = {**WITH_BODY, **errors(404, 409)}
 CHANGED: Responses = {
     200: {"model": ScheduleResponse, "description": "The schedule of this name, changed."}
 }
+CREATED: Responses = created_or_replayed(
+    "The new schedule",
+    "The schedule an earlier request with this idempotency key made",
+    ScheduleResponse,
+    {},
+)
 
 
 @router.post("/triggers/schedule", status_code=201, responses={**CHANGED, **CHANGES})
@@ -58,9 +65,15 @@ async def list_schedules(
     return [ScheduleResponse.model_validate(schedule) for schedule in found.items]
 
 
-@router.post("/schedules", status_code=201, responses=CHANGES)
-async def create_schedule(body: ScheduleCreate, db: DB, caller: Editor) -> ScheduleResponse:
-    return ScheduleResponse.model_validate(await service.create(db, caller, body.as_input()))
+@router.post("/schedules", status_code=201, responses={**CREATED, **CHANGES})
+async def create_schedule(
+    body: ScheduleCreate, db: DB, caller: Editor, rules: Rules, key: Idempotency, response: Response
+) -> ScheduleResponse:
+    made, replayed = await service.create(
+        db, caller, body.as_input(), key=key, policy=rules.idempotency
+    )
+    mark_created(response, replayed)
+    return ScheduleResponse.model_validate(made)
 
 
 @router.get("/schedules/{schedule_id}", responses=errors(404))

@@ -7,11 +7,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from towpath.api.deps import DB, Editor, Keys, Viewer
+from towpath.api.deps import DB, Editor, Idempotency, Keys, Rules, Viewer
 from towpath.api.paging import paging
-from towpath.api.responses import LISTED, set_total
+from towpath.api.responses import LISTED, mark_created, set_total
 from towpath.api.schemas.errors import WITH_BODY, Responses, errors
-from towpath.api.schemas.links import described, links
+from towpath.api.schemas.links import created_or_replayed, links
 from towpath.api.schemas.subscriptions import (
     DeliveryResponse,
     SubscriptionCreate,
@@ -41,10 +41,13 @@ SUBSCRIPTION_LINKS = links(
     "list_subscription_deliveries",
 )
 MADE: Responses = {
-    201: described(
-        "The subscription, with its signing secret shown this once",
-        with_links=SUBSCRIPTION_LINKS,
-    )
+    **created_or_replayed(
+        "The subscription, with its signing secret",
+        "The subscription an earlier request with this idempotency key made, with its secret",
+        SubscriptionCreated,
+        SUBSCRIPTION_LINKS,
+    ),
+    **errors(409),
 }
 
 
@@ -59,12 +62,19 @@ async def list_subscriptions(
 
 @router.post("", status_code=201, responses={**MADE, **WITH_BODY, **errors(404)})
 async def create_subscription(
-    body: SubscriptionCreate, db: DB, keys: Keys, caller: Editor
+    body: SubscriptionCreate,
+    db: DB,
+    keys: Keys,
+    caller: Editor,
+    rules: Rules,
+    key: Idempotency,
+    response: Response,
 ) -> SubscriptionCreated:
     """Deliver the workspace's run events of these types to the URL, signed with the
     returned `whsec_…` secret (Standard Webhooks)."""
     spec = SubscriptionSpec(body.url, list(body.event_types), body.workflow_id, body.description)
-    made = await service.create(db, keys, caller, spec)
+    made = await service.create(db, keys, caller, spec, key, rules.idempotency)
+    mark_created(response, made.replayed)
     return created_response(made.subscription, made.secret)
 
 

@@ -13,7 +13,7 @@ from towpath.api.responses import LISTED, mark_created, set_total
 from towpath.api.routes.runs import STARTED
 from towpath.api.routes.webhook_bodies import ANY_BODY, incoming
 from towpath.api.schemas.errors import WITH_BODY, Responses, errors
-from towpath.api.schemas.links import described, links
+from towpath.api.schemas.links import created_or_replayed, links
 from towpath.api.schemas.runs import RunResponse, run_response
 from towpath.api.schemas.webhooks import (
     RotateSecretInput,
@@ -41,7 +41,13 @@ TRIGGER_LINKS = links(
     "list_webhook_deliveries",
 )
 MADE: Responses = {
-    201: described("The trigger, with its secret shown this once", with_links=TRIGGER_LINKS)
+    **created_or_replayed(
+        "The trigger, with its secret",
+        "The trigger an earlier request with this idempotency key made, with its secret",
+        WebhookTriggerCreated,
+        TRIGGER_LINKS,
+    ),
+    **errors(409),
 }
 
 
@@ -56,14 +62,21 @@ async def list_webhook_triggers(
 
 @router.post("/webhooks", status_code=201, responses={**MADE, **WITH_BODY, **errors(404)})
 async def create_webhook_trigger(
-    body: WebhookTriggerCreate, db: DB, keys: Keys, caller: Editor
+    body: WebhookTriggerCreate,
+    db: DB,
+    keys: Keys,
+    caller: Editor,
+    rules: Rules,
+    key: Idempotency,
+    response: Response,
 ) -> WebhookTriggerCreated:
     """A trigger that starts runs of the workflow; deliver to its `path`."""
     options = body.hmac.model_dump(mode="json") if body.hmac else {}
     spec = TriggerSpec(
         body.name, body.workflow_id, body.scheme, options, body.transform, body.pinned
     )
-    made = await service.create(db, keys, caller, spec)
+    made = await service.create(db, keys, caller, spec, key, rules.idempotency)
+    mark_created(response, made.replayed)
     return created_response(made.trigger, made.secret)
 
 
