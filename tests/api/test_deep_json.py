@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from tests.factories import node
 from tests.runs import API, publish
-from towpath.api.request_data import MAX_JSON_DEPTH
+from towpath.domain.json_data import MAX_JSON_DEPTH
 
 if TYPE_CHECKING:
     import httpx

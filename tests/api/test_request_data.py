@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from towpath.api.request_data import MAX_JSON_DEPTH, json_body_problem
+from towpath.domain.json_data import MAX_JSON_DEPTH, json_body_problem
 
 
 def _nested(depth: int) -> str:

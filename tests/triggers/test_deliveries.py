@@ -137,6 +137,37 @@ async def test_an_oversized_delivery_starts_nothing(
     assert response.status_code == 413
     assert response.json()["error_code"] == "PAYLOAD_TOO_LARGE"
     assert await run_count(client) == 0
+    [logged] = await deliveries(client, trigger["id"])
+    assert (logged["outcome"], logged["reason"]) == ("refused", "body_too_large")
+    assert logged["delivery_id"] == "msg_1"
+
+
+async def test_a_signed_body_no_database_can_store_is_refused_and_logged(
+    client: httpx.AsyncClient, sender: httpx.AsyncClient
+) -> None:
+    trigger = await make_trigger(client)
+    bodies = [b'{"x": NaN}', b'{"x": 1e400}', b'{"x": "a\\u0000b"}', b"[" * 70 + b"]" * 70]
+
+    for n, body in enumerate(bodies):
+        headers = standard_signed(trigger["secret"], body, f"msg_{n}")
+        response = await sender.post(trigger["path"], content=body, headers=headers)
+        assert response.status_code == 422, response.text
+        assert response.json()["error_code"] == "VALIDATION_ERROR"
+    # Unsigned, it is refused for its signature first, as any delivery is.
+    forged = await sender.post(
+        trigger["path"], content=bodies[0], headers={"content-type": "application/json"}
+    )
+
+    assert forged.status_code == 401
+    assert await run_count(client) == 0
+    logged = await deliveries(client, trigger["id"])
+    assert sorted(d["reason"] for d in logged) == [
+        "missing_header",
+        "not_json_number",
+        "nul_character",
+        "number_out_of_range",
+        "too_deep",
+    ]
 
 
 async def test_github_deliveries(client: httpx.AsyncClient, sender: httpx.AsyncClient) -> None:

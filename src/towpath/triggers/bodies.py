@@ -7,11 +7,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from towpath.domain.errors import InvalidRequest, Unprocessable
+from towpath.domain.json_data import json_body_problem
 from towpath.domain.template_sandbox import RenderCapReached, TemplateLimitExceeded
 from towpath.domain.templates import TemplateError, referenced_names, render_value, template_strings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from towpath.domain.json_data import DataProblem
 
 # What a transform's templates may name.
 TRANSFORM_NAMES = frozenset({"body", "headers"})
@@ -21,6 +24,24 @@ _HIDDEN_HEADERS = frozenset({"authorization", "cookie", "x-api-key"})
 
 class WebhookBodyUnreadable(InvalidRequest):
     code = "WEBHOOK_BODY_UNREADABLE"
+
+
+class WebhookBodyUnstorable(Unprocessable):
+    """A JSON body no database can store (`domain.json_data`): answered as any route
+    answers one, and logged with the problem's kind as the reason."""
+
+    code = "VALIDATION_ERROR"
+
+    def __init__(self, problem: DataProblem) -> None:
+        super().__init__(problem.message, details=problem.details())
+        self.reason = problem.kind
+
+
+def check_storable(body: bytes, content_type: str) -> None:
+    if _is_json(_media_type(content_type)):
+        problem = json_body_problem(body)
+        if problem is not None:
+            raise WebhookBodyUnstorable(problem)
 
 
 class TransformFailed(Unprocessable):

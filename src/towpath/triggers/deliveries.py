@@ -27,7 +27,7 @@ from towpath.triggers.signatures import (
 from towpath.triggers.webhooks import accepted_secrets
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from datetime import datetime
 
     from towpath.engine.runtime import Runtime
@@ -138,14 +138,30 @@ async def deliver(
             hmac_rule(trigger.scheme_options),
         )
         on_verified()
+        bodies.check_storable(request.body, request.content_type)
         started = await _start(runtime, policy, trigger, request, sent_id)
     except TowpathError as exc:
-        reason = exc.reason if isinstance(exc, WebhookRefused) else exc.code
+        if isinstance(exc, WebhookRefused | bodies.WebhookBodyUnstorable):
+            reason = exc.reason
+        else:
+            reason = exc.code
         await _log(runtime, trigger, sent_id, "refused", reason=reason, detail=exc.message)
         raise
     outcome = "replayed" if started.replayed else "accepted"
     await _log(runtime, trigger, sent_id, outcome, run_id=started.run.id)
     return started
+
+
+async def refuse_unread(
+    runtime: Runtime, trigger_id: str, headers: Mapping[str, str], reason: str, detail: str
+) -> None:
+    """Log a delivery refused before its body could be read (too large to read): to a
+    trigger that exists, as every delivery is."""
+    async with runtime.db.read() as session:
+        trigger = await queries.find_trigger(session, trigger_id)
+    if trigger is not None:
+        sent_id = delivery_id(Scheme(trigger.scheme), headers)
+        await _log(runtime, trigger, sent_id, "refused", reason=reason, detail=detail)
 
 
 async def _start(

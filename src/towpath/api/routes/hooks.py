@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from towpath.api.body_limit import BodyTooLarge
 from towpath.api.deps import Keys, Rules, RuntimeDep
 from towpath.api.rate_limit import mark_authenticated
 from towpath.api.responses import mark_created
@@ -35,12 +36,19 @@ async def deliver_webhook(
     """Start the trigger's run. A bad or missing signature, a timestamp more than five
     minutes off, or an unknown trigger id is 401 and starts nothing; a delivery id seen
     before (`webhook-id`, `X-GitHub-Delivery`, `X-Idempotency-Key`) returns its run."""
+    try:
+        delivered = await incoming(request)
+    except BodyTooLarge as exc:
+        await deliveries.refuse_unread(
+            runtime, hook_id, request.headers, "body_too_large", str(exc.detail)
+        )
+        raise
     started = await deliveries.deliver(
         runtime,
         keys,
         rules.idempotency,
         hook_id,
-        await incoming(request),
+        delivered,
         on_verified=lambda: mark_authenticated(request.scope),
     )
     mark_created(response, started.replayed)
