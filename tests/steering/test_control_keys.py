@@ -36,6 +36,8 @@ async def test_an_approval_sent_twice_with_one_key_decides_once_and_answers_alik
 
     assert first.status_code == 200, first.text
     assert (again.status_code, again.json()) == (200, first.json())
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
     assert other_body.status_code == 422
     assert other_body.json()["error_code"] == "IDEMPOTENCY_KEY_REUSED"
     assert other_body.json()["details"]["differs"] == ["body"]
@@ -65,6 +67,7 @@ async def test_a_retry_and_a_cancel_replay_their_first_answer(client: httpx.Asyn
     replayed = await client.post(cancel, headers=_key("cancel-1"))
     assert cancelled.status_code == 200, cancelled.text
     assert (replayed.status_code, replayed.json()) == (200, cancelled.json())
+    assert replayed.headers["Idempotent-Replayed"] == "true"
 
 
 async def test_a_refused_action_leaves_its_key_free(client: httpx.AsyncClient) -> None:

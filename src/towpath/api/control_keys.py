@@ -4,9 +4,10 @@ Without postponed annotations: FastAPI reads `control_key`'s parameters at runti
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Response
 
 from towpath.api.deps import Caller, Idempotency, Rules, RuntimeDep
+from towpath.api.responses import mark_replayed
 from towpath.api.schemas.runs import RunResponse, run_response
 from towpath.services.control_keys import ControlKey
 
@@ -19,9 +20,12 @@ if TYPE_CHECKING:
 
 
 async def control_key(
-    runtime: RuntimeDep, caller: Caller, rules: Rules, key: Idempotency
+    runtime: RuntimeDep, caller: Caller, rules: Rules, key: Idempotency, response: Response
 ) -> ControlKey:
-    return ControlKey(runtime.db, caller, key, rules.idempotency)
+    # FastAPI hands a dependency the response the route answers with.
+    return ControlKey(
+        runtime.db, caller, key, rules.idempotency, replayed=lambda: mark_replayed(response)
+    )
 
 
 OnceKey = Annotated[ControlKey, Depends(control_key)]

@@ -32,7 +32,12 @@ def mark_created(response: Response, replayed: bool) -> None:
     """201 for a new resource; 200 and `Idempotent-Replayed` for an earlier result."""
     response.status_code = 200 if replayed else 201
     if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+        mark_replayed(response)
+
+
+def mark_replayed(response: Response) -> None:
+    """The answer is an earlier request's, by its idempotency key."""
+    response.headers["Idempotent-Replayed"] = "true"
 
 
 # The header of a 200 that answers a creating request with its earlier result.

@@ -39,6 +39,8 @@ class ControlKey:
     caller: Principal
     request: IdempotencyRequest | None
     policy: IdempotencyPolicy
+    # Told when the answer is the first request's, replayed (the API marks its response).
+    replayed: Callable[[], None] = lambda: None
 
     async def answer(
         self,
@@ -57,6 +59,7 @@ class ControlKey:
                 # A key a creating request completed on this same target: not an answer
                 # to replay here.
                 raise IdempotencyKeyReused(self.request.key, ("target",))
+            self.replayed()
             return model.model_validate(claimed.answer)
         try:
             answer = await act()
