@@ -149,6 +149,26 @@ async def test_an_answer_while_paused_is_recorded_and_what_follows_is_held(
     assert done["context"]["after"] == {"shipped": True}
 
 
+async def test_a_deadline_due_while_paused_comes_before_an_answer_given_since(
+    client: httpx.AsyncClient,
+) -> None:
+    definition = {**approval(), "timeout_seconds": 0.5}
+    run = await start(client, await publish(client, definition))
+    await wait_for(client, run["id"], "waiting")
+    assert (await _pause(client, run["id"])).status_code == 200
+    await asyncio.sleep(0.7)
+    answered = await decide(client, run["id"], None, {"approved": True})
+    assert answered.status_code == 200, answered.text
+
+    unpaused = await _unpause(client, run["id"])
+
+    # The deadline fell due first, at its own time: the run ends as its timer ends it.
+    assert unpaused.status_code == 200, unpaused.text
+    assert unpaused.json()["status"] == "failed"
+    assert unpaused.json()["error"] == "the run took longer than its timeout"
+    assert (await steps_by_id(client, run["id"]))["after"]["status"] == "cancelled"
+
+
 async def _finish(
     app: FastAPI, work: Work, outcome: Outcome, retry: RetryPolicy = SINGLE_ATTEMPT
 ) -> None:

@@ -5,7 +5,8 @@ the claim path needs no test of its own. A step keeps its `available_at` while h
 timer that fell due meanwhile fires as soon as the run is unpaused, at its own time, not
 shifted. Waiting steps' timeouts and the run's deadline wait for the unpause too (see
 `engine.timers`). Answers to waiting steps are taken while paused; what they make ready
-is held like the rest, and a run whose steps all ended while paused ends once unpaused.
+is held like the rest, and a run whose steps all ended while paused ends once unpaused,
+unless its deadline fell due meanwhile: then it fails at the unpause, as it would have.
 Sub-workflow runs the run started go on: a pause is of one run. A step in flight whose
 lease runs out is taken over by another worker as usual: it is still the same attempt.
 """
@@ -49,6 +50,12 @@ def unpause_run(rt: RunTransaction, run_graph: RunGraph, by: str) -> Gen[None]:
     active = {row.status for row in rt.steps.values() if row.status in STEP_ACTIVE}
     status = RunStatus.WAITING if active == {StepStatus.WAITING} else RunStatus.RUNNING
     _become(rt, status, EventType.RUN_UNPAUSED, unpaused_by=by)
+    deadline = rt.run.deadline_at
+    if deadline is not None and deadline <= rt.now:
+        # The deadline fell due while paused, so it comes first, before anything answered
+        # since: the run ends as its timer would have ended it.
+        rt.fail_run("the run took longer than its timeout")
+        return
     for row in held:
         was = held_from.get((row.step_id, row.item_index), StepStatus.QUEUED)
         rt.set_step_status(row, StepStatus(was), reason="the run was unpaused")
