@@ -40,6 +40,27 @@ async def test_a_spec_that_cannot_fire_is_refused_and_nothing_stored(
     assert (await client.get(SCHEDULES)).headers["X-Total-Count"] == "0"
 
 
+async def test_an_input_the_workflow_would_refuse_is_refused_and_nothing_stored(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    workflow_id = await publish(client, ECHO, input_schema=schema)
+
+    refused = await client.post(SCHEDULES, json=body(workflow_id, input={"n": "two"}))
+    made = await client.post(SCHEDULES, json=body(workflow_id, input={"n": 2}))
+    changed = await client.put(
+        f"{SCHEDULES}/{made.json()['id']}", json=body(workflow_id, input={})
+    )
+
+    # Every tick would have failed: a start checks the input against the same schema.
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error_code"] == "INPUT_INVALID"
+    assert made.status_code == 201, made.text
+    assert changed.status_code == 422, changed.text
+    assert (await client.get(f"{SCHEDULES}/{made.json()['id']}")).json()["input"] == {"n": 2}
+    assert (await client.get(SCHEDULES)).headers["X-Total-Count"] == "1"
+
+
 async def test_an_unknown_overlap_policy_or_a_draft_is_refused(client: httpx.AsyncClient) -> None:
     workflow_id = await publish(client, ECHO)
     policy = await client.post(SCHEDULES, json=body(workflow_id, overlap="sometimes"))

@@ -184,11 +184,15 @@ def new_schedule_id() -> str:
     return new_id()
 
 
-async def has_published(session: AsyncSession, workspace_id: str, lineage_id: str) -> bool:
-    stmt = select(Workflow.id).where(
+async def newest_published(
+    session: AsyncSession, workspace_id: str, lineage_id: str
+) -> Workflow | None:
+    """The version a schedule that follows the lineage would run now, if any."""
+    stmt = select(Workflow).where(
         Workflow.workspace_id == workspace_id,
         Workflow.lineage_id == lineage_id,
         Workflow.status == "published",
         Workflow.deleted_at.is_(None),
     )
-    return (await session.scalar(stmt.limit(1))) is not None
+    found: Workflow | None = await session.scalar(stmt.order_by(Workflow.version.desc()).limit(1))
+    return found

@@ -8,6 +8,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.clock import utcnow
+from towpath.domain.json_schema import offline_validator
+from towpath.engine.lifecycle import check_input
 from towpath.services.audit import Change, record
 from towpath.services.idempotency import KEYS_KEPT, made_once
 from towpath.storage import schedules as queries
@@ -65,7 +67,8 @@ def _summary(schedule: Schedule) -> dict[str, Any]:
 
 async def _check_target(session: AsyncSession, caller: Principal, given: ScheduleInput) -> None:
     """The workflow exists here and has a published version to run (the pinned one, if
-    one is pinned): a schedule of a draft would fail at every tick."""
+    one is pinned), whose input_schema the schedule's input fits: a schedule that could
+    not start a run would fail at every tick."""
     workflow = await get_workflow(session, caller.workspace_id, given.workflow_id)
     if given.version_id is not None:
         version = await get_workflow(session, caller.workspace_id, given.version_id)
@@ -74,9 +77,14 @@ async def _check_target(session: AsyncSession, caller: Principal, given: Schedul
             raise ScheduleSpecInvalid("version_id", message)
         if version.status != "published":
             raise ScheduleSpecInvalid("version_id", f"the pinned version is a {version.status}")
-    elif not await queries.has_published(session, caller.workspace_id, workflow.lineage_id):
-        message = f"workflow {given.workflow_id!r} has no published version to run"
-        raise ScheduleSpecInvalid("workflow_id", message)
+    else:
+        newest = await queries.newest_published(session, caller.workspace_id, workflow.lineage_id)
+        if newest is None:
+            message = f"workflow {given.workflow_id!r} has no published version to run"
+            raise ScheduleSpecInvalid("workflow_id", message)
+        version = newest
+    if version.input_schema:
+        check_input(offline_validator(version.input_schema), given.input)
 
 
 def _apply(schedule: Schedule, given: ScheduleInput, now: datetime) -> None:
