@@ -87,6 +87,12 @@ async def test_a_retryable_failure_is_tried_again_as_a_new_task(client: httpx.As
     assert second["idempotency_key"] == f"{run_id}:work:2"
     assert done.json()["step_status"] == "completed"
     await wait_for(client, run_id, "completed")
+    # Each attempt's entry ends with its worker's answer, not with its wait.
+    attempts = (await steps_by_id(client, run_id))["work"]["attempts"]
+    assert [(a["attempt"], a["outcome"]) for a in attempts] == [(1, "failed"), (2, "completed")]
+    assert attempts[0]["error"] == "disk full"
+    assert attempts[0]["task_id"] == first["task_id"]
+    assert all(a["ended_at"] is not None for a in attempts)
 
 
 async def test_a_failure_not_retryable_fails_the_step_and_the_run(

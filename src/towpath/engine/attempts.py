@@ -50,6 +50,20 @@ def record_attempt(
     return entry
 
 
+def settle_waiting_attempt(
+    row: StepRow, outcome: str, ended_at: datetime, **details: Any
+) -> None:
+    """The attempt that waited for work done elsewhere (a `task` step's worker) ended with
+    that work's answer: its entry says so, not `waiting`."""
+    entries = list(row.attempts or [])
+    for i in range(len(entries) - 1, -1, -1):
+        entry = entries[i]
+        if entry.get("attempt") == row.attempt and entry.get("outcome") == "waiting":
+            entries[i] = {**entry, "outcome": outcome, "ended_at": _iso(ended_at), **details}
+            row.attempts = entries
+            return
+
+
 def lose_attempt(rt: Transition, row: StepRow) -> None:
     """The worker executing `row` let its lease run out: it died, or hung. What it did
     may have reached the outside world; the entry and an event say so."""

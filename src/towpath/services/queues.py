@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from towpath.domain.clock import utcnow
 from towpath.domain.errors import NotFound, Unprocessable
 from towpath.domain.states import StepStatus
+from towpath.engine.attempts import settle_waiting_attempt
 from towpath.engine.documents import unstorable
 from towpath.engine.fan_out import item_settled
 from towpath.engine.outcomes import fail_or_retry, step_retry_policy
@@ -131,6 +132,7 @@ async def complete(
         row = waiting_row(rt, task)
         assert row is not None  # noqa: S101 - check_lease found the step waiting
         rt.emit("task.completed", row.step_id, task_id=task.id, attempt=task.attempt)
+        settle_waiting_attempt(row, "completed", rt.now, task_id=task.id)
         rt.complete_step(row, output)
         yield from finish_task(rt.d, task, "completed", rt.now)
         if row.item_index != WHOLE_STEP:
@@ -156,6 +158,7 @@ async def fail(
         row = waiting_row(rt, task)
         assert row is not None  # noqa: S101 - check_lease found the step waiting
         rt.emit("task.failed", row.step_id, task_id=task.id, attempt=task.attempt, error=error)
+        settle_waiting_attempt(row, "failed", rt.now, task_id=task.id, error=error)
         reported = Failed(f"the worker reported a failure: {error}", retryable=retryable)
         fail_or_retry(rt, row, step_retry_policy(prepared, row.step_id), reported, runtime.rng)
         yield from finish_task(rt.d, task, "failed", rt.now)
