@@ -48,9 +48,7 @@ async def test_an_input_the_workflow_would_refuse_is_refused_and_nothing_stored(
 
     refused = await client.post(SCHEDULES, json=body(workflow_id, input={"n": "two"}))
     made = await client.post(SCHEDULES, json=body(workflow_id, input={"n": 2}))
-    changed = await client.put(
-        f"{SCHEDULES}/{made.json()['id']}", json=body(workflow_id, input={})
-    )
+    changed = await client.put(f"{SCHEDULES}/{made.json()['id']}", json=body(workflow_id, input={}))
 
     # Every tick would have failed: a start checks the input against the same schema.
     assert refused.status_code == 422, refused.text

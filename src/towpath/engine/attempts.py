@@ -50,9 +50,7 @@ def record_attempt(
     return entry
 
 
-def settle_waiting_attempt(
-    row: StepRow, outcome: str, ended_at: datetime, **details: Any
-) -> None:
+def settle_waiting_attempt(row: StepRow, outcome: str, ended_at: datetime, **details: Any) -> None:
     """The attempt that waited for work done elsewhere (a `task` step's worker) ended with
     that work's answer: its entry says so, not `waiting`."""
     entries = list(row.attempts or [])
