@@ -35,6 +35,7 @@ MAKERS: dict[str, tuple[str, Callable[[str, str], dict[str, Any]]]] = {
     ),
     "/agents": ("/agents", lambda wf, name: {"name": name, "url": f"{HOOK}/{name}"}),
     "/groups": ("/groups", lambda wf, name: {"name": name, "members": ["ann"]}),
+    "/members": ("/members", lambda wf, name: {"subject": name, "role": "viewer"}),
     "/schedules": (
         "/schedules",
         lambda wf, name: {"name": name, "workflow_id": wf, "spec": {"cron": ["0 9 * * *"]}},
@@ -102,3 +103,21 @@ async def test_a_repeated_key_issue_issues_no_second_key(client: httpx.AsyncClie
     assert again.json()["details"] == {"id": first.json()["id"]}
     assert first.json()["key"] not in again.text
     assert int(await _count(client, "/api-keys")) == int(before) + 1
+
+
+async def test_a_repeated_schedule_tick_answers_the_first_and_starts_one_run(
+    client: httpx.AsyncClient,
+) -> None:
+    body = MAKERS["/schedules"][1](await publish(client, ECHO), "nightly")
+    schedule = (await client.post(f"{API}/schedules", json=body)).json()
+    url = f"{API}/schedules/{schedule['id']}/trigger"
+    headers = {"X-Idempotency-Key": "tick-once"}
+
+    first = await client.post(url, json={"overlap": "allow_all"}, headers=headers)
+    again = await client.post(url, json={"overlap": "allow_all"}, headers=headers)
+
+    assert first.status_code == 201, first.text
+    assert again.status_code == 200, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert (await client.get(f"{API}/runs")).headers["X-Total-Count"] == "1"

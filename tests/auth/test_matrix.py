@@ -250,7 +250,7 @@ async def callers(app: FastAPI, client: httpx.AsyncClient) -> Callers:
     admin = Principal("test", revoked.key.workspace_id, "admin")
     await revoke_key(db, admin, revoked.key.id, app.state.access_notices)
     other = await issue_workspace_key(db, "theirs", "admin", workspace="other-team")
-    member = await add_member(db, admin, "user-1", "viewer")
+    member, _ = await add_member(db, admin, "user-1", "viewer")
     definition = {"nodes": [node("ask", "approval", {"message": "ok?"})], "edges": []}
     workflow_id = await publish(client, definition)
     run = await start(client, workflow_id)

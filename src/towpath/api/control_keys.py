@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, Response
 
 from towpath.api.deps import Caller, Idempotency, Rules, RuntimeDep
-from towpath.api.responses import mark_replayed
+from towpath.api.responses import mark_created
 from towpath.api.schemas.runs import RunResponse, run_response
 from towpath.services.control_keys import ControlKey
 
@@ -24,7 +24,7 @@ async def control_key(
 ) -> ControlKey:
     # FastAPI hands a dependency the response the route answers with.
     return ControlKey(
-        runtime.db, caller, key, rules.idempotency, replayed=lambda: mark_replayed(response)
+        runtime.db, caller, key, rules.idempotency, replayed=lambda: mark_created(response, True)
     )
 
 

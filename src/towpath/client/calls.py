@@ -501,10 +501,18 @@ def list_members(
     )
 
 
-def add_member(body: m.MemberCreate | Mapping[str, Any]) -> Call[m.MemberResponse]:
+def add_member(
+    body: m.MemberCreate | Mapping[str, Any], *, idempotency_key: str | None = None
+) -> Call[m.MemberResponse]:
     """Add a JWT user. A user of another workspace keeps acting there by default: it names this
     one with `X-Workspace`."""
-    return Call("POST", "/members", m.MemberResponse, body=body)
+    return Call(
+        "POST",
+        "/members",
+        m.MemberResponse,
+        headers={"x-idempotency-key": idempotency_key},
+        body=body,
+    )
 
 
 def get_member(member_id: str) -> Call[m.MemberResponse]:
@@ -704,10 +712,20 @@ def unpause_schedule(schedule_id: str) -> Call[m.ScheduleResponse]:
 
 
 def trigger_schedule(
-    schedule_id: str, *, body: m.FireInput | Mapping[str, Any] | None = None
+    schedule_id: str,
+    *,
+    idempotency_key: str | None = None,
+    body: m.FireInput | Mapping[str, Any] | None = None,
 ) -> Call[m.FireResponse]:
-    """A tick now, under the schedule's overlap policy unless the body names another."""
-    return Call("POST", f"/schedules/{_part(schedule_id)}/trigger", m.FireResponse, body=body)
+    """A tick now, under the schedule's overlap policy unless the body names another. Repeated
+    with the same `X-Idempotency-Key`, it answers the first tick again."""
+    return Call(
+        "POST",
+        f"/schedules/{_part(schedule_id)}/trigger",
+        m.FireResponse,
+        headers={"x-idempotency-key": idempotency_key},
+        body=body,
+    )
 
 
 def backfill_schedule(

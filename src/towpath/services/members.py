@@ -6,12 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 from towpath.events.access import AccessChange
 from towpath.services.audit import Change, record
+from towpath.services.idempotency import KEYS_KEPT, made_once
 from towpath.storage import members as queries
 from towpath.storage.models import Member
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from towpath.auth.principal import Principal
     from towpath.events.access import AccessNotices
+    from towpath.services.idempotency import IdempotencyPolicy, IdempotencyRequest
     from towpath.storage.database import Database
     from towpath.storage.pagination import Page, PageRequest
 
@@ -26,19 +30,27 @@ async def add_member(
     subject: str,
     role: str,
     notices: AccessNotices | None = None,
-) -> Member:
-    """Add a member. Where the subject acts by default does not change: its first
-    workspace stays its default, and it names this one with `X-Workspace`."""
-    async with db.transaction() as session:
+    key: IdempotencyRequest | None = None,
+    policy: IdempotencyPolicy = KEYS_KEPT,
+) -> tuple[Member, bool]:
+    """Add a member; the bool says it was an earlier request's, by its key. Where the
+    subject acts by default does not change: its first workspace stays its default, and
+    it names this one with `X-Workspace`."""
+
+    async def make(session: AsyncSession) -> str:
         member = Member(workspace_id=caller.workspace_id, subject=subject, role=role)
         await queries.add_member(session, member)
         await record(
             session, caller, Change("member.add", "member", member.id, None, _summary(member))
         )
-    if notices is not None:
+        return member.id
+
+    made = await made_once(db, caller, key, {"subject": subject, "role": role}, policy, make)
+    member = await get_member(db, caller, made.resource_id)
+    if notices is not None and not made.replayed:
         # What this process cached of the subject (a workspace claim without a role) goes.
         notices.announce(AccessChange.member_changed(member.workspace_id, member.id, subject, role))
-    return member
+    return member, made.replayed
 
 
 async def list_members(db: Database, caller: Principal, page: PageRequest) -> Page[Member]:

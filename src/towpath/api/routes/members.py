@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 
 from towpath.api.access import Notices
-from towpath.api.deps import DB, Admin
+from towpath.api.deps import DB, Admin, Idempotency, Rules
 from towpath.api.paging import paging
-from towpath.api.responses import LISTED, set_total
+from towpath.api.responses import LISTED, mark_created, set_total
 from towpath.api.schemas.access import MemberCreate, MemberResponse, MemberUpdate
 from towpath.api.schemas.errors import WITH_BODY, errors
-from towpath.api.schemas.links import described, links
+from towpath.api.schemas.links import created_or_replayed, links
 from towpath.services import members as service
 from towpath.storage.members import SORTABLE
 from towpath.storage.pagination import PageRequest
@@ -35,15 +35,31 @@ async def list_members(
     "",
     status_code=201,
     responses={
-        201: described("The new member", with_links=MEMBER_LINKS),
+        **created_or_replayed(
+            "The new member",
+            "The member an earlier request with this idempotency key added",
+            MemberResponse,
+            MEMBER_LINKS,
+        ),
         **WITH_BODY,
         **errors(409),
     },
 )
-async def add_member(body: MemberCreate, db: DB, caller: Admin, notices: Notices) -> MemberResponse:
+async def add_member(
+    body: MemberCreate,
+    db: DB,
+    caller: Admin,
+    notices: Notices,
+    rules: Rules,
+    key: Idempotency,
+    response: Response,
+) -> MemberResponse:
     """Add a JWT user. A user of another workspace keeps acting there by default: it names
     this one with `X-Workspace`."""
-    member = await service.add_member(db, caller, body.subject, body.role, notices)
+    member, replayed = await service.add_member(
+        db, caller, body.subject, body.role, notices, key, rules.idempotency
+    )
+    mark_created(response, replayed)
     return MemberResponse.model_validate(member)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response
 
+from towpath.api.control_keys import OnceKey
 from towpath.api.deps import DB, Editor, Idempotency, Operator, Rules, RuntimeDep, Viewer
 from towpath.api.paging import paging
 from towpath.api.responses import LISTED, mark_created, set_total
@@ -116,11 +117,20 @@ async def unpause_schedule(schedule_id: str, db: DB, caller: Editor) -> Schedule
 
 @router.post("/schedules/{schedule_id}/trigger", status_code=201, responses=CHANGES)
 async def trigger_schedule(
-    schedule_id: str, runtime: RuntimeDep, caller: Operator, body: FireInput | None = None
+    schedule_id: str,
+    runtime: RuntimeDep,
+    caller: Operator,
+    key: OnceKey,
+    body: FireInput | None = None,
 ) -> FireResponse:
-    """A tick now, under the schedule's overlap policy unless the body names another."""
-    overlap = (body or FireInput()).overlap
-    return taken_response(await backfills.trigger(runtime, caller, schedule_id, overlap))
+    """A tick now, under the schedule's overlap policy unless the body names another.
+    Repeated with the same `X-Idempotency-Key`, it answers the first tick again."""
+    given = body or FireInput()
+
+    async def act() -> FireResponse:
+        return taken_response(await backfills.trigger(runtime, caller, schedule_id, given.overlap))
+
+    return await key.answer(schedule_id, given.model_dump(mode="json"), FireResponse, act)
 
 
 @router.post("/schedules/{schedule_id}/backfill", responses=CHANGES)
