@@ -134,3 +134,26 @@ async def test_a_rotated_secret_is_what_the_next_run_sends(
     second = (await start(client, workflow_id))["id"]
     assert (await wait_for(client, second, "completed", "failed"))["status"] == "completed"
     assert [r.headers["x-key"] for r in echo_server.requests] == ["first-value", "second-value"]
+
+
+async def test_a_log_line_that_quotes_the_secret_is_redacted(
+    client: httpx.AsyncClient, echo_server: EchoServer, db: Database
+) -> None:
+    # A value a query string carries as it is (a `+` would arrive as a space).
+    value = "tp-Log_Secret-77aa"
+    await make_secret(client, "TOKEN", value)
+    # A server that answers 401 quoting the credential it was sent, as many do.
+    call = {
+        "url": f"{echo_server.url}/status/401?body=bad+key+" + "{{ secrets.TOKEN }}",
+        "headers": {"Authorization": "token {{ secrets.TOKEN }}"},
+    }
+    workflow_id = await publish(client, {"nodes": [node("call", "http_request", call)]})
+    run_id = (await start(client, workflow_id))["id"]
+    await wait_for(client, run_id, "failed")
+
+    logs = (await client.get(f"{API}/runs/{run_id}/logs")).json()
+    assert logs, "the attempt wrote no log line"
+    assert REDACTED in json.dumps(logs)
+    for path, text in (await api_views(client, run_id)).items():
+        assert_absent(text, value, f"GET /runs/{{id}}{path}")
+    assert_absent(await every_stored_row(db), value, "the database")

@@ -15,7 +15,6 @@ from towpath.engine.fan_out import fan_out, item_settled, kept_state
 from towpath.engine.queue_tasks import enqueue_task
 from towpath.engine.rows import WHOLE_STEP
 from towpath.engine.run_io import flush_runs, open_runs
-from towpath.engine.secret_values import redacted
 from towpath.engine.step_records import record_completion
 from towpath.engine.subruns import start_child
 from towpath.steps.common import SINGLE_ATTEMPT, RetryPolicy
@@ -55,8 +54,7 @@ def record_result(
     workflows: WorkflowCache,
     rng: random.Random,
 ) -> Gen[list[RunTransaction]]:
-    # Every result is recorded here: no secret value it may hold is ever written.
-    result = redacted(result)
+    # `result` comes redacted of the secrets its step read (`engine.results`).
     _record_attempt(row, result, rt)
     if result.input is not None:
         row.input = result.input

@@ -25,6 +25,7 @@ from towpath.engine.inline_budget import (
 )
 from towpath.engine.outcomes import record_result
 from towpath.engine.run_io import RunCache, flush_runs, open_runs_at
+from towpath.engine.secret_values import redacted
 from towpath.engine.subruns import settle_parents
 
 if TYPE_CHECKING:
@@ -142,6 +143,8 @@ def _proceed(
         # Fencing: only the holder of the current lease may write the step's result.
         if row is None or row.status != StepStatus.RUNNING or row.lease_token != work.lease_token:
             continue
+        # Before any part of it is written: its log lines, output, error and input.
+        result = redacted(result)
         for level, message in result.logs:
             logs.append(
                 [rt.run.workspace_id, rt.run.id, work.step_id, level, message, d.time(rt.now)]
