@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from urllib.parse import quote, quote_plus
 
-from towpath.domain.secrets import redact
+from towpath.domain.secrets import Redactor, redact
 
 VALUE = "p@ss w/rd+1"
 
@@ -52,3 +52,16 @@ def test_a_value_inside_any_base64_run_is_replaced_in_either_alphabet() -> None:
         raw = f"{prefix}{VALUE}~~".encode()
         for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw).rstrip(b"=")):
             assert redact(f"token={encoded.decode()};", {"PW": VALUE}) == "token=[secret:PW];"
+
+
+def test_a_quoted_text_cut_inside_a_value_loses_the_cut_start_too() -> None:
+    redactor = Redactor({"KEY": "sk-llmsecret-Hh72Pq"})
+    cut = "HTTP 500: " + "x" * 20 + "Bearer sk-llmsecret-"
+
+    assert redactor.quoted_text(cut) == "HTTP 500: " + "x" * 20 + "Bearer [secret:KEY]"
+    assert redactor.quoted_text("ends in sk-llm and more") == "ends in sk-llm and more"
+    # Three characters tell next to nothing, and a whole value is replaced as ever.
+    assert redactor.quoted_text("ends in sk-") == "ends in sk-"
+    assert redactor.quoted_text("a sk-llmsecret-Hh72Pq") == "a [secret:KEY]"
+    # Output, not quoted from a cut answer, is redacted of whole values only.
+    assert redactor.text("ends in sk-llm") == "ends in sk-llm"

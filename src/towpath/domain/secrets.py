@@ -73,6 +73,17 @@ class Redactor:
         text = self._pattern.sub(lambda match: self._names[match.group(0)], text)
         return _BASE64_RUN.sub(self._encoded_run, text)
 
+    def quoted_text(self, text: str) -> str:
+        """`text` redacted, and a cut-off start of a value at its very end too: an error or
+        a log line quotes at most so much of what a server answered, and the cut may fall
+        inside a value it repeated."""
+        text = self.text(text)
+        for form, name in self._forms:
+            cut = _cut_prefix(text, form)
+            if cut:
+                return text[:-cut] + name
+        return text
+
     def _encoded_run(self, match: re.Match[str]) -> str:
         """A base64 run whose decoded bytes hold a secret (a value with a prefix, so that
         its own encoding is not a substring) is replaced whole."""
@@ -96,6 +107,22 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.value(item) for item in value]
         return value
+
+
+# A value's first characters left at a text's end: fewer tell next to nothing.
+_SHORTEST_CUT = 4
+
+
+def _cut_prefix(text: str, form: str) -> int:
+    """The length of the longest end of `text` that starts `form` without being all of it
+    (0 if none is `_SHORTEST_CUT` long)."""
+    tail = text[-(len(form) - 1) :] if len(form) > 1 else ""
+    start = tail.find(form[0]) if tail else -1
+    while start != -1 and len(tail) - start >= _SHORTEST_CUT:
+        if form.startswith(tail[start:]):
+            return len(tail) - start
+        start = tail.find(form[0], start + 1)
+    return 0
 
 
 def _decodings(run: str) -> list[bytes]:

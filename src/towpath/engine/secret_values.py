@@ -99,7 +99,7 @@ def _redacted_outcome(outcome: Outcome, redactor: Redactor) -> Outcome:
     if isinstance(outcome, Completed):
         return replace(outcome, output=redactor.value(outcome.output))
     if isinstance(outcome, Failed):
-        return replace(outcome, error=redactor.text(outcome.error))
+        return replace(outcome, error=redactor.quoted_text(outcome.error))
     if isinstance(outcome, Waiting):
         return replace(outcome, request=redactor.value(dict(outcome.request)))
     if isinstance(outcome, Deferred):
@@ -122,5 +122,5 @@ def redacted(result: Result) -> Result:
         result,
         outcome=_redacted_outcome(result.outcome, redactor),
         input=redactor.value(result.input),
-        logs=[(level, redactor.text(message)) for level, message in result.logs],
+        logs=[(level, redactor.quoted_text(message)) for level, message in result.logs],
     )
