@@ -75,3 +75,21 @@ async def test_a_named_secret_deleted_after_publishing_fails_the_step(
     assert done["status"] == "failed"
     assert "TEAM_KEY" in str(done["error"])
     assert llm_server.requests == []
+
+
+async def test_the_server_key_never_shows_to_a_workspace(
+    client: httpx.AsyncClient, llm_server: LlmServer
+) -> None:
+    # An endpoint that repeats the key it was sent, in an error and in an answer.
+    llm_server.fail_next(401, "bad key Bearer server-key")
+    failed = await ask(client)
+    llm_server.reply("you sent Bearer server-key")
+    answered = await ask(client)
+
+    assert failed["status"] == "failed"
+    assert "[secret:TOWPATH_LLM_API_KEY]" in failed["error"]
+    assert answered["status"] == "completed", answered["error"]
+    for run_id in (failed["id"], answered["id"]):
+        for path in ("", "/steps", "/events", "/logs"):
+            text = (await client.get(f"{API}/runs/{run_id}{path}")).text
+            assert_absent(text, "server-key", path)

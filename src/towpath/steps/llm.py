@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from jsonschema import Draft4Validator, Draft202012Validator
@@ -21,6 +22,7 @@ from towpath.domain.secrets import (
     LLM_API_KEY_SECRET,
     SECRET_NAME,
     SECRET_NAMING,
+    Redactor,
 )
 from towpath.steps.common import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -34,6 +36,9 @@ from towpath.steps.common import (
 from towpath.steps.execution import Completed, Failed
 from towpath.steps.http_call import ERROR_BODY_CHARS, parse_json, send
 from towpath.steps.registry import StepType
+
+# What the server's own key (TOWPATH_LLM_API_KEY) reads as wherever a step would show it.
+SERVER_LLM_KEY = "TOWPATH_LLM_API_KEY"
 
 if TYPE_CHECKING:
     from towpath.steps.execution import Outcome, StepContext
@@ -183,11 +188,26 @@ def _api_key(config: LlmConfig, context: StepContext) -> str | Failed:
 
 async def execute(config: LlmConfig, context: StepContext) -> Outcome:
     """Ask the model once; output its text (and JSON), the model, token usage, finish reason."""
-    services = context.services
-    url = services.llm_base_url.rstrip("/") + "/chat/completions"
     api_key = _api_key(config, context)
     if isinstance(api_key, Failed):
         return api_key
+    if not api_key or api_key != context.services.llm_api_key:
+        return await _ask(config, context, api_key)
+    # The server's own key is no workspace secret the engine redacts: an endpoint that
+    # repeats it must not show it to a workspace, in its output, error or log lines.
+    hide = Redactor({SERVER_LLM_KEY: api_key})
+    hiding = replace(context, log=lambda level, text: context.log(level, hide.quoted_text(text)))
+    outcome = await _ask(config, hiding, api_key)
+    if isinstance(outcome, Failed):
+        return replace(outcome, error=hide.quoted_text(outcome.error))
+    if isinstance(outcome, Completed):
+        return replace(outcome, output=hide.value(outcome.output))
+    return outcome
+
+
+async def _ask(config: LlmConfig, context: StepContext, api_key: str) -> Outcome:
+    services = context.services
+    url = services.llm_base_url.rstrip("/") + "/chat/completions"
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     answer = await send(
         services.http,
