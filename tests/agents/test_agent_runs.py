@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from tests.agents.test_registry import register
 from tests.factories import edge, node
 from tests.runs import API, publish, start, steps_by_id, wait_for
+from tests.secrets.helpers import assert_absent, make_secret
 
 if TYPE_CHECKING:
     import httpx
@@ -161,3 +162,24 @@ async def test_validation_and_publish_name_the_node_calling_an_unknown_agent(
     assert published.json()["details"]["errors"][0]["path"] == "config.agent"
     workflow = (await client.get(f"{API}/workflows/{workflow_id}")).json()
     assert workflow["status"] == "draft"
+
+
+async def test_a_header_naming_a_secret_sends_its_value_and_records_none(
+    client: httpx.AsyncClient, agent_fleet: AgentFleet
+) -> None:
+    # As the README registers one: the header a template, rendered with the run's secrets.
+    await make_secret(client, "AGENT_TOKEN", "agent-token-5e6f")
+    headers = {"Authorization": "Bearer {{ secrets.AGENT_TOKEN }}"}
+    await register(
+        client, {"name": "keyed", "url": agent_fleet.url_for("fast"), "headers": headers}
+    )
+    workflow_id = await publish(client, calling({"agent": "keyed", "input": "hi"}))
+
+    done = await wait_for(client, (await start(client, workflow_id))["id"], "completed", "failed")
+
+    assert done["status"] == "completed", done["error"]
+    (sent,) = agent_fleet.requests
+    assert sent.headers["authorization"] == "Bearer agent-token-5e6f"
+    for path in ("", "/steps", "/events", "/logs"):
+        text = (await client.get(f"{API}/runs/{done['id']}{path}")).text
+        assert_absent(text, "agent-token-5e6f", path)

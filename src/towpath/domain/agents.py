@@ -17,3 +17,5 @@ class AgentTarget:
     # A step's `retry` as written: what the step uses unless it sets its own.
     retry: dict[str, Any] = field(default_factory=dict)
     enabled: bool = True
+    # The values of the workspace secrets its headers name, for this call only.
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)

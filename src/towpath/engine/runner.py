@@ -47,7 +47,8 @@ async def engine_running(
     workflows = WorkflowCache(limits=run_limits(settings))
     bus = EventBus()
     try:
-        agents = AgentDirectory(db)
+        keys = secret_keys or await load_secret_keys(db, "")
+        agents = AgentDirectory(db, keys)
         key = await callback_key(db)
         async with engine_services(
             settings, agents=agents, callback_key=key, on_circuit_change=on_circuit_change
@@ -72,7 +73,7 @@ async def engine_running(
                     inline_output_chars=settings.inline_step_output_chars,
                     shutdown_grace_seconds=settings.shutdown_grace_seconds,
                 ),
-                SecretValues(driver, registry, secret_keys or await load_secret_keys(db, "")),
+                SecretValues(driver, registry, keys),
             )
             task = asyncio.create_task(worker.run())
             try:

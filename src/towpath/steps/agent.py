@@ -20,6 +20,7 @@ from towpath.steps.common import (
     exactly_one_of,
 )
 from towpath.steps.execution import Completed, Failed, Waiting
+from towpath.steps.hiding import Hiding
 from towpath.steps.http_call import send
 from towpath.steps.registry import StepType
 
@@ -107,6 +108,13 @@ async def execute(config: AgentConfig, context: StepContext) -> Outcome:
         return Failed(f"agent {config.reference!r} is not registered", retryable=False)
     if not agent.enabled:
         return Failed(f"agent {agent.name!r} is disabled", retryable=False)
+    # The secrets its headers name are the agent's, not the step's: the engine does not
+    # know them, so the step keeps them out of what it records itself.
+    hiding = Hiding(agent.secrets)
+    return hiding.outcome(await _call(config, hiding.context(context), agent))
+
+
+async def _call(config: AgentConfig, context: StepContext, agent: AgentTarget) -> Outcome:
     policy = _policy(config, agent)
     payload: dict[str, Any] = {
         "run_id": context.run_id,
@@ -120,7 +128,11 @@ async def execute(config: AgentConfig, context: StepContext) -> Outcome:
             return callback
         payload.update(callback)
     # Header values may name secrets: rendered now, with the run's template context.
-    rendered = render_value(agent.headers, context.variables)
+    variables = context.variables
+    if agent.secrets:
+        secrets = {**(variables.get("secrets") or {}), **agent.secrets}
+        variables = {**variables, "secrets": secrets}
+    rendered = render_value(agent.headers, variables)
     headers = {name: str(value) for name, value in rendered.items()}
     answer = await send(
         context.services.http,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from jsonschema import Draft4Validator, Draft202012Validator
@@ -22,7 +21,6 @@ from towpath.domain.secrets import (
     LLM_API_KEY_SECRET,
     SECRET_NAME,
     SECRET_NAMING,
-    Redactor,
 )
 from towpath.steps.common import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -34,6 +32,7 @@ from towpath.steps.common import (
     Timeout,
 )
 from towpath.steps.execution import Completed, Failed
+from towpath.steps.hiding import Hiding
 from towpath.steps.http_call import ERROR_BODY_CHARS, parse_json, send
 from towpath.steps.registry import StepType
 
@@ -194,15 +193,9 @@ async def execute(config: LlmConfig, context: StepContext) -> Outcome:
     if not api_key or api_key != context.services.llm_api_key:
         return await _ask(config, context, api_key)
     # The server's own key is no workspace secret the engine redacts: an endpoint that
-    # repeats it must not show it to a workspace, in its output, error or log lines.
-    hide = Redactor({SERVER_LLM_KEY: api_key})
-    hiding = replace(context, log=lambda level, text: context.log(level, hide.quoted_text(text)))
-    outcome = await _ask(config, hiding, api_key)
-    if isinstance(outcome, Failed):
-        return replace(outcome, error=hide.quoted_text(outcome.error))
-    if isinstance(outcome, Completed):
-        return replace(outcome, output=hide.value(outcome.output))
-    return outcome
+    # repeats it must not show it to a workspace.
+    hiding = Hiding({SERVER_LLM_KEY: api_key})
+    return hiding.outcome(await _ask(config, hiding.context(context), api_key))
 
 
 async def _ask(config: LlmConfig, context: StepContext, api_key: str) -> Outcome:

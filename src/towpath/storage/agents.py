@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, or_, select
 
 from towpath.domain.agents import AgentTarget
 from towpath.domain.errors import Conflict, NotFound
-from towpath.storage.models import Agent, Run, StepRun
+from towpath.domain.templates import TemplateError, referenced_secrets, template_strings
+from towpath.storage.models import Agent, Run, StepRun, WorkspaceSecret
 from towpath.storage.pagination import Page, PageRequest, paginate
+from towpath.storage.secret_keys import SecretUnreadable
 from towpath.storage.secrets import server_secret
 
 if TYPE_CHECKING:
@@ -17,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from towpath.storage.database import Database
+    from towpath.storage.secret_keys import SecretKeys
 
 SORTABLE = {"created_at": Agent.created_at, "name": Agent.name, "updated_at": Agent.updated_at}
 
@@ -136,10 +140,12 @@ def target(agent: Agent) -> AgentTarget:
 
 class AgentDirectory:
     """The agents a run's steps may call: those of the run's workspace. Read at each call,
-    so a change made through the API (in any process) applies to the next call."""
+    so a change made through the API (in any process) applies to the next call, with the
+    values of the secrets its headers name, decrypted by `keys`."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, keys: SecretKeys) -> None:
         self.db = db
+        self.keys = keys
 
     async def find(self, run_id: str, reference: str) -> AgentTarget | None:
         stmt = (
@@ -153,9 +159,38 @@ class AgentDirectory:
         )
         async with self.db.read() as session:
             found = list((await session.scalars(stmt)).all())
-        # An id wins over a name that happens to equal it.
-        found.sort(key=lambda agent: agent.id != reference)
-        return target(found[0]) if found else None
+            # An id wins over a name that happens to equal it.
+            found.sort(key=lambda agent: agent.id != reference)
+            if not found:
+                return None
+            agent = found[0]
+            names = _header_secrets(agent.headers)
+            ciphertexts: dict[str, str] = {}
+            if names:
+                rows = await session.scalars(
+                    select(WorkspaceSecret).where(
+                        WorkspaceSecret.workspace_id == agent.workspace_id,
+                        WorkspaceSecret.name.in_(sorted(names)),
+                    )
+                )
+                ciphertexts = {row.name: row.ciphertext for row in rows}
+        values: dict[str, str] = {}
+        for name, ciphertext in ciphertexts.items():
+            try:
+                values[name] = self.keys.decrypt(ciphertext)
+            except SecretUnreadable:
+                continue  # rendering the header then says the secret is missing
+        return replace(target(agent), secrets=values)
+
+
+def _header_secrets(headers: dict[str, Any]) -> frozenset[str]:
+    names: set[str] = set()
+    for _, text in template_strings(headers):
+        try:
+            names |= referenced_secrets(text)
+        except TemplateError:
+            continue  # rendering says what is wrong with it
+    return frozenset(names)
 
 
 async def callback_key(db: Database) -> bytes:
