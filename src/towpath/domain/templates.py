@@ -368,6 +368,18 @@ def referenced_secrets(template_or_expr: str, *, expression: bool = False) -> se
     return names
 
 
+def secrets_read(value: Any) -> frozenset[str]:
+    """The secret names the templates anywhere in `value` read; a template that does not
+    parse is passed over (rendering it says what is wrong)."""
+    names: set[str] = set()
+    for _, text in template_strings(value):
+        try:
+            names |= referenced_secrets(text)
+        except TemplateError:
+            continue
+    return frozenset(names)
+
+
 def template_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """(path, text) of every string holding template syntax, e.g. `config.body.user`."""
     if isinstance(value, str):

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from towpath.domain.secrets import DEFAULT_SECRET, SECRET_NAMING, Redactor
-from towpath.domain.templates import TemplateError, referenced_secrets, template_strings
+from towpath.domain.templates import secrets_read
 from towpath.engine.sql import fetch
 from towpath.steps.execution import Completed, Deferred, Failed, FanOut, StartChild, Waiting
 from towpath.storage.secret_keys import SecretUnreadable
@@ -31,12 +31,7 @@ log = logging.getLogger("towpath.engine")
 
 def wanted_secrets(config: dict[str, Any], model: type[BaseModel] | None) -> frozenset[str]:
     """Names the config's templates read, and those its secret-naming fields give."""
-    names: set[str] = set()
-    for _, text in template_strings(config):
-        try:
-            names |= referenced_secrets(text)
-        except TemplateError:
-            continue  # rendering says what is wrong with it
+    names = set(secrets_read(config))
     for key, field in (model.model_fields if model is not None else {}).items():
         extra = field.json_schema_extra
         if isinstance(extra, dict) and extra.get(SECRET_NAMING) is True:

@@ -9,7 +9,7 @@ from sqlalchemy import and_, or_, select
 
 from towpath.domain.agents import AgentTarget
 from towpath.domain.errors import Conflict, NotFound
-from towpath.domain.templates import TemplateError, referenced_secrets, template_strings
+from towpath.domain.templates import secrets_read
 from towpath.storage.models import Agent, Run, StepRun, WorkspaceSecret
 from towpath.storage.pagination import Page, PageRequest, paginate
 from towpath.storage.secret_keys import SecretUnreadable
@@ -164,7 +164,7 @@ class AgentDirectory:
             if not found:
                 return None
             agent = found[0]
-            names = _header_secrets(agent.headers)
+            names = secrets_read(agent.headers)
             ciphertexts: dict[str, str] = {}
             if names:
                 rows = await session.scalars(
@@ -181,16 +181,6 @@ class AgentDirectory:
             except SecretUnreadable:
                 continue  # rendering the header then says the secret is missing
         return replace(target(agent), secrets=values)
-
-
-def _header_secrets(headers: dict[str, Any]) -> frozenset[str]:
-    names: set[str] = set()
-    for _, text in template_strings(headers):
-        try:
-            names |= referenced_secrets(text)
-        except TemplateError:
-            continue  # rendering says what is wrong with it
-    return frozenset(names)
 
 
 async def callback_key(db: Database) -> bytes:
