@@ -215,14 +215,19 @@ async def test_changes_are_audited_without_header_values(
 ) -> None:
     made = await register(client, agent_body(agent_fleet, headers={"X-Key": "literal-secret"}))
     await client.patch(f"{API}/agents/{made['id']}", json={"description": "x"})
+    await client.patch(f"{API}/agents/{made['id']}", json={"config": {"depth": 2}})
     await client.delete(f"{API}/agents/{made['id']}")
 
     entries = (await client.get(f"{API}/audit?resource_type=agent&sort=created_at")).json()
 
-    assert [e["action"] for e in entries] == ["agent.create", "agent.update", "agent.delete"]
+    actions = ["agent.create", "agent.update", "agent.update", "agent.delete"]
+    assert [e["action"] for e in entries] == actions
     assert all(e["resource_id"] == made["id"] for e in entries)
     assert "literal-secret" not in str(entries)
     assert entries[0]["after"]["headers"] == ["X-Key"]
+    # Each change shows in what it changed.
+    assert entries[1]["after"]["description"] == "x"
+    assert entries[2]["before"] != entries[2]["after"]
 
 
 async def test_viewers_read_agents_and_editors_manage_them(

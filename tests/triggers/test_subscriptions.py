@@ -98,6 +98,11 @@ async def test_a_change_names_only_what_changes(client: httpx.AsyncClient) -> No
     assert _field_errors(bad) == [["body", "url"]]
     resumed = await client.patch(path, json={"enabled": True})
     assert (resumed.json()["enabled"], resumed.json()["disabled_reason"]) == (True, None)
+    described = await client.patch(path, json={"description": "billing"})
+    assert described.json()["description"] == "billing"
+    updates = await client.get(f"{API}/audit", params={"action": "subscription.update"})
+    entry = updates.json()[0]
+    assert (entry["before"]["description"], entry["after"]["description"]) == ("", "billing")
 
 
 async def test_rotation_shows_a_new_secret_once(client: httpx.AsyncClient) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from towpath.domain.clock import utcnow
 from towpath.domain.errors import Unprocessable
 from towpath.services.audit import Change, record
-from towpath.services.idempotency import KEYS_KEPT, made_once
+from towpath.services.idempotency import KEYS_KEPT, fingerprint, made_once
 from towpath.steps.destinations import destination_refusal
 from towpath.storage import agents as queries
 from towpath.storage.agents import AgentNameTaken
@@ -56,10 +56,13 @@ class AgentFilter:
 
 
 def _summary(agent: Agent) -> dict[str, Any]:
-    """What the audit log keeps of an agent: header names, never their values."""
+    """What the audit log keeps of an agent: header names, never their values; its config
+    by digest (it may be large, and it is the agent's to read)."""
     return {
         "name": agent.name,
         "kind": agent.kind,
+        "description": agent.description,
+        "config_sha256": fingerprint("config", agent.config),
         "url": agent.url,
         "health_url": agent.health_url,
         "capabilities": list(agent.capabilities),

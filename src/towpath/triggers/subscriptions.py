@@ -64,6 +64,7 @@ def _summary(subscription: WebhookSubscription) -> dict[str, Any]:
     """What the audit log keeps of a subscription: never its secret."""
     return {
         "url": subscription.url,
+        "description": subscription.description,
         "event_types": list(subscription.event_types),
         "workflow_id": subscription.workflow_lineage_id,
         "enabled": subscription.enabled,
