@@ -69,6 +69,57 @@ async def test_a_refusal_prints_the_message_and_exits_1(server: LiveServer, api_
     assert done.out == ""
 
 
+async def test_text_people_typed_is_shown_as_text_never_as_markup(
+    server: LiveServer, api_key: str
+) -> None:
+    env = environment(server.http, api_key)
+    async with AsyncClient(server.http, api_key) as tp:
+        created = await tp.send(
+            calls.create_workflow({"name": "oops [/red]", "definition": WAITS_FOR_APPROVAL})
+        )
+        await tp.send(calls.publish_workflow(created.id))
+        run = await tp.send(calls.start_run(created.id, {"input": {}}))
+
+        async def waiting() -> bool:
+            return (await tp.send(calls.get_run(run.id))).status == "waiting"
+
+        await eventually(waiting, 15, "the run waits for its approval")
+        rejected = await towpath("reject", run.id, "--comment", "see [/finance] page", env=env)
+        assert rejected.code == 0, rejected.err
+
+        listed = await towpath("workflows", "list", env=env)
+        inbox = await towpath("inbox", env=env)
+        shown = await towpath("runs", "show", run.id, env=env)
+        runs = await towpath("runs", "list", env=env)
+
+    # Rich would have read `[/red]` as a closing tag and failed.
+    assert listed.code == 0, listed.err
+    assert "oops [/red]" in listed.out
+    assert inbox.code == 0, inbox.err
+    assert shown.code == 0, shown.err
+    assert "[/finance]" in shown.out
+    assert runs.code == 0, runs.err
+
+
+async def test_a_refusal_lists_what_was_wrong(server: LiveServer, api_key: str) -> None:
+    env = environment(server.http, api_key)
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    async with AsyncClient(server.http, api_key) as tp:
+        created = await tp.send(
+            calls.create_workflow(
+                {"name": "typed", "definition": WAITS_FOR_APPROVAL, "input_schema": schema}
+            )
+        )
+        await tp.send(calls.publish_workflow(created.id))
+
+    refused = await towpath("runs", "start", created.id, "--input", '{"n": "two"}', env=env)
+
+    assert refused.code == 1
+    assert "[INPUT_INVALID]" in refused.err
+    # Where and what, as the answer's details say it, not only how many.
+    assert "/n: " in refused.err
+
+
 async def test_flags_then_environment_then_config_file(
     server: LiveServer, api_key: str, tmp_path: Path
 ) -> None:

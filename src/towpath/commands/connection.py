@@ -84,4 +84,27 @@ def reported() -> Iterator[None]:
     except TowpathError as error:
         where = f" (request {error.request_id})" if error.request_id else ""
         typer.echo(f"error: {error.message} [{error.error_code}]{where}", err=True)
+        for line in _problems(error.details.get("errors")):
+            typer.echo(f"  {line}", err=True)
         raise typer.Exit(1) from error
+
+
+def _problems(errors: object) -> list[str]:
+    """What a refusal's `details.errors` lists, one line each: where, then what. Lists of
+    `{loc, msg}` (a request's fields), of `{path, message}` (an input against its schema),
+    or a mapping of a question's id to its problem."""
+    if isinstance(errors, dict):
+        return [f"{key}: {value}" for key, value in errors.items()]
+    if not isinstance(errors, list):
+        return []
+    lines = []
+    for error in errors:
+        if not isinstance(error, dict):
+            lines.append(str(error))
+            continue
+        where = error.get("path") or error.get("loc") or error.get("field")
+        if isinstance(where, list):
+            where = ".".join(str(part) for part in where)
+        what = error.get("message") or error.get("msg") or error
+        lines.append(f"{where}: {what}" if where else str(what))
+    return lines

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from towpath.commands.connection import ApiKey, Json, Server, Url, reported
-from towpath.commands.output import console, moment, print_json, status, table
+from towpath.commands.output import console, moment, print_json, shown, status, table
 from towpath.commands.runs import json_object
 
 Step = Annotated[
@@ -29,12 +29,12 @@ def inbox(url: Url = None, api_key: ApiKey = None, as_json: Json = False) -> Non
         ["run", "step", "type", "workflow", "waiting since", "asks"],
         [
             [
-                item.run_id,
-                item.step_id,
-                item.type,
-                item.workflow_name,
+                shown(item.run_id),
+                shown(item.step_id),
+                shown(item.type),
+                shown(item.workflow_name),
                 moment(item.waiting_since),
-                item.approval.message if item.approval else "",
+                shown(item.approval.message) if item.approval else "",
             ]
             for item in found
         ],
@@ -57,7 +57,7 @@ def _vote(
     if as_json:
         print_json(run)
     else:
-        console.print(f"run {run.id} {status(run.status)}")
+        console.print(f"run {shown(run.id)} {status(run.status)}")
 
 
 def approve(
@@ -103,4 +103,4 @@ def answer(
     if as_json:
         print_json(run)
     else:
-        console.print(f"run {run.id} {status(run.status)}")
+        console.print(f"run {shown(run.id)} {status(run.status)}")

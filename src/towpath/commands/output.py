@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -47,7 +48,13 @@ def print_json(value: Any) -> None:
 
 
 def status(text: str) -> str:
-    return f"[{STATUS_STYLES.get(text, 'white')}]{text}[/]"
+    return f"[{STATUS_STYLES.get(text, 'white')}]{escape(text)}[/]"
+
+
+def shown(value: object) -> str:
+    """Text from the server (a name, an error, a message someone typed) as it is, never
+    read as Rich markup: `[/finance]` in a comment is text, not a closing tag."""
+    return escape(str(value))
 
 
 def moment(value: datetime | None) -> str:
@@ -55,6 +62,7 @@ def moment(value: datetime | None) -> str:
 
 
 def table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """Cells are markup: a cell of text from the server goes through `shown`."""
     found = Table(*columns, box=None, header_style="bold")
     for row in rows:
         found.add_row(*row)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from towpath.commands.connection import ApiKey, Json, Server, Url, reported
-from towpath.commands.output import console, moment, print_json, status, table
+from towpath.commands.output import console, moment, print_json, shown, status, table
 from towpath.commands.watch import watch
 
 runs_app = typer.Typer(help="Runs: list, show, start, cancel, retry, watch.", no_args_is_help=True)
@@ -53,7 +53,13 @@ def list_runs(
     table(
         ["run", "status", "workflow", "created", "error"],
         [
-            [r.id, status(r.status), r.workflow_id, moment(r.created_at), r.error or ""]
+            [
+                shown(r.id),
+                status(r.status),
+                shown(r.workflow_id),
+                moment(r.created_at),
+                shown(r.error or ""),
+            ]
             for r in found
         ],
     )
@@ -70,20 +76,21 @@ def show_run(run_id: str, url: Url = None, api_key: ApiKey = None, as_json: Json
     if as_json:
         print_json({"run": run, "steps": steps})
         return
-    console.print(f"run [bold]{run.id}[/] {status(run.status)}  workflow {run.workflow_id}")
+    workflow = shown(run.workflow_id)
+    console.print(f"run [bold]{shown(run.id)}[/] {status(run.status)}  workflow {workflow}")
     if run.error:
-        console.print(f"[red]{run.error}[/]")
+        console.print(f"[red]{shown(run.error)}[/]")
     table(
         ["step", "type", "status", "attempt", "started", "ended", "error"],
         [
             [
-                s.step_id + (f"[{s.item_index}]" if s.item_index is not None else ""),
-                s.step_type,
+                shown(s.step_id + (f"[{s.item_index}]" if s.item_index is not None else "")),
+                shown(s.step_type),
                 status(s.status),
                 str(s.attempt),
                 moment(s.started_at),
                 moment(s.completed_at),
-                s.error or "",
+                shown(s.error or ""),
             ]
             for s in steps
         ],
@@ -131,7 +138,7 @@ def cancel_run(
     if as_json:
         print_json(run)
     else:
-        console.print(f"run {run.id} {status(run.status)}")
+        console.print(f"run {shown(run.id)} {status(run.status)}")
 
 
 @runs_app.command("retry")
@@ -165,7 +172,7 @@ def retry_run(
         print_json(answer)
         return
     if isinstance(answer, models.RetryPlanResponse):
-        console.print(f"would run again: {', '.join(answer.run_again) or '-'}")
-        console.print(f"would keep:      {', '.join(answer.keep) or '-'}")
+        console.print(f"would run again: {shown(', '.join(answer.run_again) or '-')}")
+        console.print(f"would keep:      {shown(', '.join(answer.keep) or '-')}")
         return
-    console.print(f"run {answer.id} {status(answer.status)}")
+    console.print(f"run {shown(answer.id)} {status(answer.status)}")

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from towpath.commands.connection import ApiKey, Json, Server, Url, reported
-from towpath.commands.output import console, status
+from towpath.commands.output import console, shown, status
 
 if TYPE_CHECKING:
     from towpath.client import AsyncClient, Event
@@ -101,14 +101,15 @@ class RunView:
             view.error = event.data.get("error") or view.error
 
     def render(self) -> Group:
-        tree = Tree(f"[bold]{self.name}[/] run {self.run_id}  {status(self.status)}")
+        tree = Tree(f"[bold]{shown(self.name)}[/] run {shown(self.run_id)}  {status(self.status)}")
         width = max((len(step_id) for step_id in self.steps), default=0)
         for step_id, view in list(self.steps.items()):
             icon = ICONS.get(view.status, "•")
             label = f"{status(view.status)}{' ' * (9 - len(view.status))}"
-            branch = tree.add(f"{icon} {step_id:<{width}}  {label}  {view.duration()}".rstrip())
+            step = shown(f"{step_id:<{width}}")
+            branch = tree.add(f"{icon} {step}  {label}  {view.duration()}".rstrip())
             if view.error and view.status == "failed":
-                branch.add(f"[red]{view.error}[/]")
+                branch.add(f"[red]{shown(view.error)}[/]")
         done = sum(1 for view in self.steps.values() if view.status in ENDED)
         total = max(len(self.steps), 1)
         bar = Table.grid(padding=(0, 1))

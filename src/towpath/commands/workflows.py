@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from towpath.commands.connection import ApiKey, Json, Server, Url, reported
-from towpath.commands.output import console, moment, print_json, status, table
+from towpath.commands.output import console, moment, print_json, shown, status, table
 
 workflows_app = typer.Typer(help="Workflows: list, show, publish, validate.", no_args_is_help=True)
 
@@ -29,7 +29,10 @@ def list_workflows(
         return
     table(
         ["id", "name", "version", "status", "updated"],
-        [[w.id, w.name, str(w.version), status(w.status), moment(w.updated_at)] for w in found],
+        [
+            [shown(w.id), shown(w.name), str(w.version), status(w.status), moment(w.updated_at)]
+            for w in found
+        ],
     )
 
 
@@ -46,10 +49,11 @@ def show_workflow(
         print_json(workflow)
         return
     console.print(
-        f"[bold]{workflow.name}[/] v{workflow.version} {status(workflow.status)}  {workflow.id}"
+        f"[bold]{shown(workflow.name)}[/] v{workflow.version} {status(workflow.status)}"
+        f"  {shown(workflow.id)}"
     )
     nodes = workflow.definition.get("nodes", [])
-    table(["step", "type"], [[str(n.get("id")), str(n.get("type"))] for n in nodes])
+    table(["step", "type"], [[shown(n.get("id")), shown(n.get("type"))] for n in nodes])
 
 
 @workflows_app.command("publish")
@@ -64,7 +68,7 @@ def publish_workflow(
     if as_json:
         print_json(workflow)
     else:
-        console.print(f"{workflow.name} v{workflow.version} {status(workflow.status)}")
+        console.print(f"{shown(workflow.name)} v{workflow.version} {status(workflow.status)}")
 
 
 @workflows_app.command("validate")
@@ -80,7 +84,7 @@ def validate_workflow(
         print_json(found)
     else:
         for issue in found.issues:
-            console.print(f"{issue.code}: {issue.message}")
+            console.print(f"{shown(issue.code)}: {shown(issue.message)}")
         console.print("[green]valid[/]" if found.valid else "[red]invalid[/]")
     if not found.valid:
         raise typer.Exit(1)
