@@ -154,6 +154,55 @@ async def test_a_workflow_that_cannot_be_published_leaves_no_version_behind(
     assert (version["version"], version["status"]) == (1, "published")
 
 
+async def test_a_workflow_change_the_server_refuses_leaves_no_draft_behind(
+    towpath: Towpath, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    directory = team_directory(tmp_path / "defs")
+    assert (await towpath.run("apply", "-f", str(directory))).exit_code == 0
+    broken = greeter()
+    broken["definition"]["nodes"] = "x"
+    write(directory, "workflows/greeter.yaml", broken)
+
+    result = await towpath.run("apply", "-f", str(directory))
+
+    # Refused at the change itself (422), not at publish: the duplicate goes too.
+    assert result.exit_code == 1
+    assert "422" in result.output
+    [version] = await _listed(client, "workflows")
+    assert (version["version"], version["status"]) == (1, "published")
+
+
+async def test_a_schedule_pinned_to_the_version_this_apply_publishes_works_on_a_fresh_server(
+    towpath: Towpath, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    directory = team_directory(tmp_path / "defs")
+    write(directory, "schedules.yaml", {**SCHEDULE, "workflow_version": 1})
+
+    made = await towpath.run("apply", "-f", str(directory))
+
+    assert made.exit_code == 0, made.output
+    [workflow] = await _listed(client, "workflows")
+    [schedule] = await _listed(client, "schedules")
+    assert schedule["version_id"] == workflow["id"]
+
+
+async def test_a_schedule_pinned_to_a_version_that_will_not_exist_changes_nothing(
+    towpath: Towpath, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    directory = team_directory(tmp_path / "defs")
+    path = write(directory, "schedules.yaml", {**SCHEDULE, "workflow_version": 2})
+
+    planned = await towpath.run("apply", "-f", str(directory), "--dry-run")
+    refused = await towpath.run("apply", "-f", str(directory))
+
+    # Stopped while planning, before the first change, and so said by a dry run too.
+    for result in (planned, refused):
+        assert result.exit_code == 1, result.output
+        assert str(path) in result.output
+        assert "workflow 'greeter' has no version 2" in result.output
+    assert await _listed(client, "workflows") == []
+
+
 async def test_agents_schedules_and_subscriptions_change_in_place(
     towpath: Towpath, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:

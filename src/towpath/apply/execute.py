@@ -28,8 +28,9 @@ class Applier:
         self.api = api
         self.state = state
         self.say = say
-        # Workflows published by this apply: their name, the new version's id.
+        # Workflows published by this apply: their name, the new version's id (and number).
         self.published: dict[str, str] = {}
+        self.published_versions: dict[str, tuple[int, str]] = {}
 
     async def run(self, steps: list[Step]) -> None:
         for step in steps:
@@ -61,13 +62,16 @@ class Applier:
         else:
             base = step.current.lineage.newest["id"]
             draft = await self.api.call("POST", f"/workflows/{base}/duplicate")
-            await self.api.call("PUT", f"/workflows/{draft['id']}", fields)
         try:
+            if step.current is not None and step.current.lineage is not None:
+                # A change the server refuses leaves no draft behind either.
+                draft = await self.api.call("PUT", f"/workflows/{draft['id']}", fields)
             await self.api.call("POST", f"/workflows/{draft['id']}/publish")
         except ServerError:
             await self.api.call("DELETE", f"/workflows/{draft['id']}")
             raise
         self.published[fields["name"]] = draft["id"]
+        self.published_versions[fields["name"]] = (int(draft["version"]), draft["id"])
 
     async def _agent(self, step: Step) -> None:
         fields = _with_defaults(step.desired)
@@ -88,6 +92,9 @@ class Applier:
     def _version_id(self, doc: Document, name: str, number: int | None) -> str | None:
         if number is None:
             return None
+        made = self.published_versions.get(name)
+        if made is not None and made[0] == number:
+            return made[1]
         current = self.state.find(WORKFLOW, name)
         found = current.lineage.version_id(number) if current and current.lineage else None
         if found is None:

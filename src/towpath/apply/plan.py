@@ -68,17 +68,45 @@ def _check_workflow(doc: Document, named: set[str], state: ServerState) -> None:
         raise ApplyError(f"no workflow named {name!r} here or on the server", doc.path)
 
 
+def _check_version(doc: Document, publishing: set[str], state: ServerState) -> None:
+    """A schedule pinned to a version names one the server has, or the one this apply
+    publishes: versions are numbered by the server, one after its newest."""
+    name, number = doc.fields.get("workflow"), doc.fields.get("workflow_version")
+    if name is None or number is None:
+        return
+    current = state.find(WORKFLOW, name)
+    lineage = current.lineage if current is not None else None
+    if lineage is not None and lineage.version_id(number) is not None:
+        return
+    upcoming = int(lineage.newest["version"]) + 1 if lineage is not None else 1
+    if name in publishing and number == upcoming:
+        return
+    message = f"workflow {name!r} has no version {number}"
+    if name in publishing:
+        message += f"; this apply publishes version {upcoming}"
+    raise ApplyError(message + " (leave workflow_version out to follow the newest)", doc.path)
+
+
 def make_plan(documents: list[Document], state: ServerState) -> list[Step]:
     """One step per document, in the order they can be carried out; a document that names
-    an object ambiguously, or a workflow that exists nowhere, stops it before any change."""
+    an object ambiguously, a workflow that exists nowhere or a version that will not
+    exist, stops it before any change."""
     named = {doc.fields["name"] for doc in documents if doc.kind is WORKFLOW}
     steps: list[Step] = []
     for kind in ORDER:
+        # Workflows are planned before what names them: which ones get a new version.
+        publishing = {
+            step.desired.key
+            for step in steps
+            if step.desired.kind is WORKFLOW and step.action != "unchanged"
+        }
         for doc in (d for d in documents if d.kind is kind):
             if (kind.name, doc.key) in state.ambiguous:
                 raise ApplyError(f"more than one {doc.label} is on the server", doc.path)
             if kind in (SCHEDULE, SUBSCRIPTION):
                 _check_workflow(doc, named, state)
+            if kind is SCHEDULE:
+                _check_version(doc, publishing, state)
             current = state.find(kind, doc.key)
             if current is None:
                 steps.append(Step("create", doc, None, []))
