@@ -86,3 +86,24 @@ async def test_an_unreachable_server_is_a_towpath_error() -> None:
         with pytest.raises(TowpathError) as lost:
             await tp.send(calls.get_health())
         assert (lost.value.status, lost.value.error_code) == (0, "UNREACHABLE")
+
+
+async def test_what_cannot_be_sent_or_read_is_a_towpath_error(
+    server: LiveServer, api_key: str
+) -> None:
+    # A URL that does not parse, a key HTTP headers cannot carry (the README's `tp_…`).
+    for url, key in [("http://[::1", api_key), (server.http, "tp_…")]:
+        with pytest.raises(TowpathError) as unsendable:
+            async with AsyncClient(url, key) as tp:
+                await tp.send(calls.list_runs())
+        assert (unsendable.value.status, unsendable.value.error_code) == (0, "INVALID_REQUEST")
+    async with AsyncClient(f"{server.http}/ui", api_key) as console:
+        # The console's address: its pages are no API answers.
+        with pytest.raises(TowpathError) as page:
+            await console.send(calls.list_runs())
+        assert page.value.error_code == "NOT_THE_API"
+    async with AsyncClient(server.http, api_key) as tp:
+        # An empty id names /runs/, which the API answers with a redirect, not a run.
+        with pytest.raises(TowpathError) as empty:
+            await tp.send(calls.get_run(""))
+        assert empty.value.status >= 300

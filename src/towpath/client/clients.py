@@ -47,9 +47,13 @@ def _request(http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.R
 
 
 def _answer(call: Call[T], response: httpx.Response) -> T:
-    if response.is_error:
+    # A redirect is no answer either: the API redirects only a path it has no route for.
+    if not response.is_success:
         raise TowpathError.of(response)
-    return call.read(response)
+    try:
+        return call.read(response)
+    except ValueError as error:  # pydantic's ValidationError is one
+        raise TowpathError.not_the_api(response, error) from error
 
 
 def _page(call: Call[list[T]], response: httpx.Response, number: int, per_page: int) -> Page[T]:
@@ -61,7 +65,9 @@ class _Base:
         self.url = url.rstrip("/")
         self.headers = _headers(api_key, workspace)
 
-    def _unreachable(self, error: httpx.HTTPError) -> TowpathError:
+    def _unreachable(self, error: Exception) -> TowpathError:
+        if isinstance(error, httpx.InvalidURL | UnicodeEncodeError):
+            return TowpathError.unsendable(self.url, error)
         return TowpathError.unreachable(self.url, error)
 
 
@@ -78,9 +84,12 @@ class Client(_Base):
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         super().__init__(url, api_key, workspace)
-        self.http = httpx.Client(
-            base_url=self.url, headers=self.headers, timeout=timeout, transport=transport
-        )
+        try:
+            self.http = httpx.Client(
+                base_url=self.url, headers=self.headers, timeout=timeout, transport=transport
+            )
+        except (httpx.InvalidURL, UnicodeEncodeError) as error:
+            raise TowpathError.unsendable(self.url, error) from error
 
     def __enter__(self) -> Self:
         return self
@@ -99,7 +108,7 @@ class Client(_Base):
     def _send(self, call: Call[Any]) -> httpx.Response:
         try:
             return self.http.send(_request(self.http, call))
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL, UnicodeEncodeError) as error:
             raise self._unreachable(error) from error
 
     def send(self, call: Call[T]) -> T:
@@ -138,9 +147,12 @@ class AsyncClient(_Base):
         super().__init__(url, api_key, workspace)
         self.timeout = timeout
         self.reconnecting = reconnecting or Reconnecting()
-        self.http = httpx.AsyncClient(
-            base_url=self.url, headers=self.headers, timeout=timeout, transport=transport
-        )
+        try:
+            self.http = httpx.AsyncClient(
+                base_url=self.url, headers=self.headers, timeout=timeout, transport=transport
+            )
+        except (httpx.InvalidURL, UnicodeEncodeError) as error:
+            raise TowpathError.unsendable(self.url, error) from error
 
     async def __aenter__(self) -> Self:
         return self
@@ -159,7 +171,7 @@ class AsyncClient(_Base):
     async def _send(self, call: Call[Any]) -> httpx.Response:
         try:
             return await self.http.send(_request(self.http, call))
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL, UnicodeEncodeError) as error:
             raise self._unreachable(error) from error
 
     async def send(self, call: Call[T]) -> T:

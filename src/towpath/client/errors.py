@@ -52,3 +52,25 @@ class TowpathError(Exception):
     @classmethod
     def unreachable(cls, url: str, error: Exception) -> TowpathError:
         return cls(0, "UNREACHABLE", f"cannot reach {url}: {type(error).__name__} {error}")
+
+    @classmethod
+    def unsendable(cls, url: str, error: Exception) -> TowpathError:
+        """A request that cannot be sent as it is: a URL that does not parse, a header (the
+        API key, an idempotency key) with a character HTTP headers cannot carry."""
+        if isinstance(error, UnicodeEncodeError):
+            why = "a header (the API key, an idempotency key) holds a character that is not ASCII"
+        else:
+            why = f"{type(error).__name__} {error}"
+        return cls(0, "INVALID_REQUEST", f"cannot send a request to {url}: {why}")
+
+    @classmethod
+    def not_the_api(cls, response: httpx.Response, error: Exception) -> TowpathError:
+        """A success whose body is not what the API answers: another server at the URL (a
+        console's page, a proxy's), or a path that is not an API path."""
+        where = response.request.url if response.request else "the server"
+        text = response.text[:120].strip()
+        return cls(
+            response.status_code,
+            "NOT_THE_API",
+            f"{where} did not answer as towpath's API ({type(error).__name__}); it said: {text}",
+        )
