@@ -65,3 +65,44 @@ def test_a_server_that_does_not_answer_is_named(tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert "apply failed: cannot reach http://127.0.0.1:9/api/v1/: ConnectError" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (b"kind: Agent\nname: \xff\xfe\n", "not valid YAML"),
+        (b"kind: Agent\nname: &a [*a]\n", "nests too deep"),
+        # A few hundred bytes that would expand to 10^9 values.
+        (
+            b"a: &a [x,x,x,x,x,x,x,x,x,x]\n"
+            + b"".join(
+                f"{c}: &{c} [{','.join([f'*{p}'] * 10)}]\n".encode()
+                for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+            ),
+            "expands to more than",
+        ),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_named_with_why(
+    tmp_path: Path, text: bytes, said: str
+) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_bytes(text)
+
+    with pytest.raises(ApplyError) as refused:
+        load_directory(tmp_path)
+
+    assert str(path) in str(refused.value)
+    assert said in str(refused.value)
+
+
+def test_a_url_or_key_that_cannot_be_sent_is_named(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("kind: Agent\nname: a\nurl: http://127.0.0.1:9/a\n")
+
+    for url, key in [("http://[::1", "tp_x"), ("http://127.0.0.1:9", "tp_…")]:
+        result = CliRunner().invoke(
+            cli, ["apply", "-f", str(tmp_path), "--url", url, "--api-key", key]
+        )
+
+        assert result.exit_code == 1, result.output
+        assert "apply failed: cannot send a request to" in result.output

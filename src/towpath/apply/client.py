@@ -49,9 +49,12 @@ class Api:
 
     def __init__(self, url: str, api_key: str | None, *, timeout: float = 60.0) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.AsyncClient(
-            base_url=url.rstrip("/") + "/api/v1", headers=headers, timeout=timeout
-        )
+        try:
+            self._http = httpx.AsyncClient(
+                base_url=url.rstrip("/") + "/api/v1", headers=headers, timeout=timeout
+            )
+        except (httpx.InvalidURL, UnicodeEncodeError) as error:
+            raise ApplyError(_unsendable(url, error)) from error
 
     async def __aenter__(self) -> Api:
         return self
@@ -67,13 +70,22 @@ class Api:
     async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         try:
             response = await self._http.request(method, path, json=body)
+        except (httpx.InvalidURL, UnicodeEncodeError) as error:
+            raise ApplyError(_unsendable(str(self._http.base_url), error)) from error
         except httpx.HTTPError as error:
             raise ApplyError(
                 f"cannot reach {self._http.base_url}: {type(error).__name__} {error}"
             ) from error
         if response.status_code >= 400:
             raise server_error(response)
-        return response.json() if response.content else None
+        try:
+            return response.json() if response.content else None
+        except ValueError as error:
+            # Another server at the address: a console's page, a proxy's.
+            message = (
+                f"{response.request.url} did not answer as towpath's API: {response.text[:80]}"
+            )
+            raise ApplyError(message) from error
 
     async def list_all(self, path: str) -> list[dict[str, Any]]:
         """Every item of a list endpoint, page after page."""
@@ -85,3 +97,9 @@ class Api:
             if len(found) < PER_PAGE:
                 return items
             page += 1
+
+
+def _unsendable(url: str, error: Exception) -> str:
+    if isinstance(error, UnicodeEncodeError):
+        return f"cannot send a request to {url}: the API key holds a character that is not ASCII"
+    return f"cannot send a request to {url}: {type(error).__name__} {error}"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
+from towpath.apply.errors import ApplyError
 from towpath.apply.kinds import AGENT, SUBSCRIPTION
 from towpath.apply.plan import ORDER
 
@@ -109,7 +110,10 @@ def write_files(docs: list[Document], directory: Path, fmt: Format) -> list[Path
             digest = hashlib.sha256(doc.key.encode()).hexdigest()[:8]
             path = folder / f"{file_stem(doc)}-{digest}.{fmt}"
         taken.add(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(render(doc, fmt), encoding="utf-8")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(doc, fmt), encoding="utf-8")
+        except OSError as error:
+            raise ApplyError(f"cannot write it: {error.strerror or error}", path) from error
         written.append(path)
     return written

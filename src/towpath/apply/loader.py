@@ -35,23 +35,40 @@ class Document:
         return f"{self.kind.name.lower()} {self.key}"
 
 
-def _plain(value: Any) -> Any:
-    """YAML reads an unquoted time as a datetime; the API takes it as ISO 8601 text."""
+# Values one file may expand to: far more than any definition needs, and a bound on what
+# YAML aliases that refer to each other (a "billion laughs") could make of a small file.
+MAX_VALUES = 500_000
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+def _plain(value: Any, seen: list[int]) -> Any:
+    """YAML reads an unquoted time as a datetime; the API takes it as ISO 8601 text. Each
+    alias is expanded, so the values are counted as they are."""
+    seen[0] += 1
+    if seen[0] > MAX_VALUES:
+        raise _TooLarge(f"it expands to more than {MAX_VALUES} values (aliases of aliases?)")
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v, seen) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [_plain(item, seen) for item in value]
     return value
 
 
 def _parse(path: Path) -> list[Any]:
-    text = path.read_text(encoding="utf-8")
     try:
+        text = path.read_text(encoding="utf-8")
         if path.suffix == ".json":
             return [json.loads(text)]
-        return [_plain(item) for item in yaml.safe_load_all(text) if item is not None]
+        seen = [0]
+        return [_plain(item, seen) for item in yaml.safe_load_all(text) if item is not None]
+    except RecursionError as error:
+        message = "it nests too deep to read (an alias that contains itself?)"
+        raise ApplyError(message, path) from error
     except (ValueError, yaml.YAMLError) as error:
         raise ApplyError(f"not valid {path.suffix[1:].upper()}: {error}", path) from error
 
