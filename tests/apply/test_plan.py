@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from towpath.apply.errors import ApplyError
-from towpath.apply.loader import load_directory
+from towpath.apply.export import write_files
+from towpath.apply.loader import document, load_directory
 from towpath.apply.plan import make_plan
 from towpath.apply.state import ServerState
 from towpath.cli import app as cli
@@ -106,3 +107,14 @@ def test_a_url_or_key_that_cannot_be_sent_is_named(tmp_path: Path) -> None:
 
         assert result.exit_code == 1, result.output
         assert "apply failed: cannot send a request to" in result.output
+
+
+def test_an_export_into_a_file_is_named(tmp_path: Path) -> None:
+    taken = tmp_path / "afile"
+    taken.write_text("")
+    agent = document({"kind": "Agent", "name": "a", "url": "http://127.0.0.1:9/a"})
+
+    with pytest.raises(ApplyError) as refused:
+        write_files([agent], taken, "yaml")
+
+    assert "cannot write it" in str(refused.value)
