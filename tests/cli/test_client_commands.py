@@ -99,6 +99,8 @@ async def test_text_people_typed_is_shown_as_text_never_as_markup(
     assert shown.code == 0, shown.err
     assert "[/finance]" in shown.out
     assert runs.code == 0, runs.err
+    # Whole, to be copied into the next command, in 80 columns (a pipe's width) too.
+    assert run.id in runs.out
 
 
 async def test_a_refusal_lists_what_was_wrong(server: LiveServer, api_key: str) -> None:

@@ -61,9 +61,19 @@ def moment(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
 
 
+# Columns of ids, kept whole however narrow the terminal: an id is copied into the next
+# command, and `01a22626-c23d-…` cannot be.
+ID_COLUMNS = frozenset({"id", "run"})
+
+
 def table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
     """Cells are markup: a cell of text from the server goes through `shown`."""
     found = Table(*columns, box=None, header_style="bold")
-    for row in rows:
+    listed = [list(row) for row in rows]
+    for i, column in enumerate(found.columns):
+        if columns[i] in ID_COLUMNS:
+            column.no_wrap = True
+            column.min_width = max((len(row[i]) for row in listed), default=0)
+    for row in listed:
         found.add_row(*row)
     console.print(found)
