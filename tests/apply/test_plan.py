@@ -9,9 +9,10 @@ from typer.testing import CliRunner
 
 from towpath.apply.errors import ApplyError
 from towpath.apply.export import write_files
+from towpath.apply.kinds import WORKFLOW
 from towpath.apply.loader import document, load_directory
 from towpath.apply.plan import make_plan
-from towpath.apply.state import ServerState
+from towpath.apply.state import Current, Lineage, ServerState
 from towpath.cli import app as cli
 
 if TYPE_CHECKING:
@@ -118,3 +119,18 @@ def test_an_export_into_a_file_is_named(tmp_path: Path) -> None:
         write_files([agent], taken, "yaml")
 
     assert "cannot write it" in str(refused.value)
+
+
+def test_a_schedule_of_a_workflow_with_only_a_draft_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "nightly.yaml"
+    path.write_text(
+        "kind: Schedule\nname: nightly\nworkflow: drafty\nspec: {cron: ['0 2 * * *']}\n"
+    )
+    state = ServerState()
+    draft = {"id": "wf-1", "name": "drafty", "version": 1, "status": "draft"}
+    state.add(WORKFLOW, "drafty", Current("wf-1", None, Lineage([draft])))
+
+    # Refused while planning, so a dry run says it too, and by the workflow's name.
+    with pytest.raises(ApplyError, match="workflow 'drafty' has no published version") as raised:
+        make_plan(load_directory(tmp_path), state)
+    assert raised.value.path == path

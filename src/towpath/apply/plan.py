@@ -64,8 +64,16 @@ def _check_workflow(doc: Document, named: set[str], state: ServerState) -> None:
         return
     if (WORKFLOW.name, name) in state.ambiguous:
         raise ApplyError(f"more than one workflow on the server is named {name!r}", doc.path)
-    if name not in named and state.find(WORKFLOW, name) is None:
+    current = state.find(WORKFLOW, name)
+    if name not in named and current is None:
         raise ApplyError(f"no workflow named {name!r} here or on the server", doc.path)
+    unpublished = (
+        current is not None and current.lineage is not None and not current.lineage.published
+    )
+    if doc.kind is SCHEDULE and name not in named and unpublished:
+        # A schedule runs a published version; the server would refuse it, by id.
+        message = f"workflow {name!r} has no published version to run (only a draft)"
+        raise ApplyError(message, doc.path)
 
 
 def _check_version(doc: Document, publishing: set[str], state: ServerState) -> None:
