@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
 import socket
@@ -11,10 +13,13 @@ import time
 from typing import TYPE_CHECKING
 
 import httpx
+import pytest
+import typer
 from typer.testing import CliRunner
 
 from towpath import __version__
 from towpath.cli import app
+from towpath.commands.runs import json_object
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -105,3 +110,18 @@ def test_keys_create_prints_a_working_key_and_refuses_unknown_roles(tmp_path: Pa
     assert made.exit_code == 0, made.output
     assert re.search(r"tp_[a-z0-9]{12}_[A-Za-z0-9_-]{43}", made.stdout)
     assert wrong.exit_code == 2
+
+
+def test_a_json_option_reads_a_file_or_standard_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given = tmp_path / "input.json"
+    big = {"rows": ["x" * 100] * 2000}  # over the 128 KB an argument list holds
+    given.write_text(json.dumps(big))
+
+    assert json_object(f"@{given}", "--input") == big
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"n": 1}'))
+    assert json_object("@-", "--input") == {"n": 1}
+    with pytest.raises(typer.BadParameter, match="cannot read"):
+        json_object(f"@{tmp_path / 'missing.json'}", "--input")
+    assert json_object('{"at": "@home"}', "--input") == {"at": "@home"}

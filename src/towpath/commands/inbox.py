@@ -86,7 +86,9 @@ def reject(
 
 def answer(
     run_id: str,
-    answers: Annotated[str, typer.Option(help="A JSON object: each question's answer.")],
+    answers: Annotated[
+        str, typer.Option(help="A JSON object: each question's answer; or @FILE (@- for stdin).")
+    ],
     step: Step = None,
     url: Url = None,
     api_key: ApiKey = None,

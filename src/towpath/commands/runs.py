@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,9 +18,12 @@ runs_app.command("watch")(watch)
 
 
 def json_object(text: str | None, what: str) -> dict[str, Any] | None:
-    """A JSON object given on the command line, or a usage error naming the option."""
+    """A JSON object given on the command line, or read from the file `@PATH` names (`@-`:
+    standard input), as curl reads a body; a usage error names the option."""
     if text is None:
         return None
+    if text.startswith("@"):
+        text = _read_file(text[1:], what)
     try:
         found = json.loads(text)
     except ValueError as error:
@@ -26,6 +31,14 @@ def json_object(text: str | None, what: str) -> dict[str, Any] | None:
     if not isinstance(found, dict):
         raise typer.BadParameter("must be a JSON object", param_hint=what)
     return found
+
+
+def _read_file(path: str, what: str) -> str:
+    # An argument list holds about 128 KB: a larger input comes from a file.
+    try:
+        return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise typer.BadParameter(f"cannot read {path}: {error}", param_hint=what) from error
 
 
 @runs_app.command("list")
@@ -101,7 +114,8 @@ def show_run(run_id: str, url: Url = None, api_key: ApiKey = None, as_json: Json
 def start_run(
     workflow_id: str,
     run_input: Annotated[
-        str | None, typer.Option("--input", help="The run's input, a JSON object.")
+        str | None,
+        typer.Option("--input", help="The run's input, a JSON object, or @FILE (@- for stdin)."),
     ] = None,
     idempotency_key: Annotated[
         str | None, typer.Option(help="Starting again with it answers the first run.")
