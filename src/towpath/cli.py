@@ -16,6 +16,7 @@ from rich.console import Console
 
 from towpath import __version__
 from towpath.commands import register
+from towpath.commands.connection import ApiKey, Server, Url
 from towpath.config import load_settings
 from towpath.observability.logs import configure_logging
 
@@ -213,15 +214,6 @@ def reencrypt_secrets() -> None:
     notes.print(f"{count} secrets encrypted with the first key", style="dim")
 
 
-ServerUrl = Annotated[
-    str, typer.Option("--url", envvar="TOWPATH_URL", help="The towpath server's base URL.")
-]
-ApiKey = Annotated[
-    str | None,
-    typer.Option("--api-key", envvar="TOWPATH_API_KEY", help="An API key of the workspace."),
-]
-
-
 @app.command("apply")
 def apply_command(
     directory: Annotated[
@@ -231,7 +223,7 @@ def apply_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan and change nothing.")
     ] = False,
-    url: ServerUrl = "http://127.0.0.1:8000",
+    url: Url = None,
     api_key: ApiKey = None,
 ) -> None:
     """Create or update the workflows, agents, schedules and subscriptions a directory
@@ -239,8 +231,13 @@ def apply_command(
     from towpath.apply.commands import apply_directory
     from towpath.apply.errors import ApplyError
 
+    # The server and key as every command finds them: flags, environment, config file.
+    server = Server.of(url, api_key)
     try:
-        asyncio.run(apply_directory(url, api_key, directory, typer.echo, dry_run=dry_run))
+        applying = apply_directory(
+            server.url, server.api_key, directory, typer.echo, dry_run=dry_run
+        )
+        asyncio.run(applying)
     except ApplyError as error:
         typer.echo(f"apply failed: {error}", err=True)
         raise typer.Exit(1) from error
@@ -252,7 +249,7 @@ def export_command(
     output_format: Annotated[
         str, typer.Option("--format", help="yaml or json.", case_sensitive=False)
     ] = "yaml",
-    url: ServerUrl = "http://127.0.0.1:8000",
+    url: Url = None,
     api_key: ApiKey = None,
 ) -> None:
     """Write the server's workflows, agents, schedules and subscriptions as files, one per
@@ -265,8 +262,9 @@ def export_command(
         typer.echo(f"unknown format {output_format!r}; use yaml or json", err=True)
         raise typer.Exit(2)
     say = functools.partial(typer.echo, err=True)
+    server = Server.of(url, api_key)
     try:
-        asyncio.run(export_directory(url, api_key, directory, say, fmt=fmt))
+        asyncio.run(export_directory(server.url, server.api_key, directory, say, fmt=fmt))
     except ApplyError as error:
         typer.echo(f"export failed: {error}", err=True)
         raise typer.Exit(1) from error

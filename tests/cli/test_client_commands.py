@@ -130,6 +130,12 @@ async def test_flags_then_environment_then_config_file(
     from_file = environment("", None, TOWPATH_CONFIG=str(config))
     del from_file["TOWPATH_URL"]
     assert (await towpath("runs", "list", "--json", env=from_file)).code == 0
+    # `apply` and `export` find the server as every other command does.
+    (tmp_path / "defs").mkdir()
+    planned = await towpath("apply", "-f", str(tmp_path / "defs"), "--dry-run", env=from_file)
+    assert planned.code == 0, planned.err
+    exported = await towpath("export", str(tmp_path / "out"), env=from_file)
+    assert exported.code == 0, exported.err
 
     # The environment's key wins over the file's, and the flag's over the environment's.
     wrong_env = {**from_file, "TOWPATH_API_KEY": "tp_wrong"}
