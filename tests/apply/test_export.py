@@ -157,3 +157,25 @@ async def test_an_agent_exports_its_secret_reference_never_the_value(
     assert "Bearer {{ secrets.SUMMARIZER_TOKEN }}" in files["agents/summarizer.yaml"]
     assert not any("s3cr3t-value-xyz" in text for text in files.values())
     assert "agent legacy: header X-Api-Key holds a literal value" in exported.output
+
+
+async def test_what_names_a_workflow_left_out_is_left_out_too(
+    towpath: Towpath, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    draft = await client.post(
+        f"{API}/workflows",
+        json={"name": "drafty", "definition": {"nodes": [], "edges": []}},
+    )
+    assert draft.status_code == 201, draft.text
+    hook = {"url": "https://example.com/h", "event_types": ["run.failed"]}
+    made = await client.post(
+        f"{API}/subscriptions", json={**hook, "workflow_id": draft.json()["id"]}
+    )
+    assert made.status_code == 201, made.text
+
+    exported = await towpath.run("export", str(tmp_path / "out"))
+
+    # A subscription naming a workflow no file defines would stop the export's apply.
+    assert exported.exit_code == 0, exported.output
+    assert _files(tmp_path / "out") == {}
+    assert "its workflow drafty has no published version" in exported.output

@@ -81,12 +81,22 @@ def exported(state: ServerState) -> tuple[list[Document], list[str]]:
     """The documents to write, in kind order, and notes on what was left out."""
     docs: list[Document] = []
     notes: list[str] = []
+    unpublished: set[str] = set()
     for kind in ORDER:
         for (kind_name, key), current in sorted(state.objects.items()):
             if kind_name != kind.name:
                 continue
             if current.document is None:
                 notes.append(f"workflow {key}: not exported, it has no published version")
+                unpublished.add(key)
+                continue
+            named = current.document.fields.get("workflow")
+            if named in unpublished:
+                # It would name a workflow the files do not define: no apply could take it.
+                notes.append(
+                    f"{kind.name.lower()} {key}: not exported, its workflow {named} has no"
+                    " published version"
+                )
                 continue
             if (kind_name, key) in state.ambiguous:
                 notes.append(f"{kind.name.lower()} {key}: only one of several so named exported")
