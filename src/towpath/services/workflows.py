@@ -140,7 +140,9 @@ async def update_workflow(
     db: Database, caller: Principal, workflow_id: str, changes: dict[str, Any], rules: WorkflowRules
 ) -> Workflow:
     """Change a draft in place. A published version stays frozen: the change makes the
-    lineage's next version, a draft, which is returned."""
+    lineage's next version, a draft, which is returned. That version starts from the
+    lineage's newest one, so a client saving twice to the published id it holds keeps
+    both saves."""
     if "definition" in changes:
         _check_size(changes["definition"], rules)
     async with db.transaction() as session:
@@ -148,7 +150,11 @@ async def update_workflow(
             session, caller.workspace_id, workflow_id, for_update=True
         )
         if workflow.status != "draft":
-            copy = await _next_version(session, caller, workflow, changes)
+            # In turn with other new versions; what was saved since (a draft an earlier
+            # change made) is the starting point, so no save is lost.
+            await queries.lock_lineage(session, workflow.lineage_id)
+            newest = await queries.newest_version(session, caller.workspace_id, workflow.lineage_id)
+            copy = await _next_version(session, caller, newest, changes)
             after = {**audited(copy), "versioned_from": workflow.id}
             change = Change("workflow.update", "workflow", copy.id, None, after)
             await record(session, caller, change)

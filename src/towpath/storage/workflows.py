@@ -61,6 +61,15 @@ async def lock_lineage(session: AsyncSession, lineage_id: str) -> None:
     await session.execute(select(Workflow.id).where(Workflow.id == lineage_id).with_for_update())
 
 
+async def newest_version(session: AsyncSession, workspace_id: str, lineage_id: str) -> Workflow:
+    """The lineage's newest version not deleted, draft or published."""
+    stmt = _visible(workspace_id).where(Workflow.lineage_id == lineage_id)
+    found: Workflow | None = await session.scalar(stmt.order_by(Workflow.version.desc()).limit(1))
+    if found is None:
+        raise WorkflowNotFound(lineage_id)
+    return found
+
+
 async def next_version(session: AsyncSession, lineage_id: str) -> int:
     # Deleted versions count too: a version number is never handed out twice.
     latest = await session.scalar(
