@@ -65,3 +65,11 @@ def test_a_quoted_text_cut_inside_a_value_loses_the_cut_start_too() -> None:
     assert redactor.quoted_text("a sk-llmsecret-Hh72Pq") == "a [secret:KEY]"
     # Output, not quoted from a cut answer, is redacted of whole values only.
     assert redactor.text("ends in sk-llm") == "ends in sk-llm"
+
+
+def test_a_value_of_fewer_than_four_characters_is_left_alone() -> None:
+    # Replaced, `x` would break every field name and word that holds one.
+    output = {"text": "next", "n": "abc"}
+
+    assert Redactor({"KEY": "x", "PIN": "abc"}).value(output) == output
+    assert Redactor({"PIN": "abcd"}).value({"text": "abcd"}) == {"text": "[secret:PIN]"}

@@ -30,6 +30,10 @@ DEFAULT_SECRET = "default_secret"  # noqa: S105 - a schema mark
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
 
 
+# Values shorter than this are not replaced (see Redactor).
+SHORTEST = 4
+
+
 def placeholder(name: str) -> str:
     """What a secret's value reads as wherever it would have been stored or shown."""
     return f"[secret:{name}]"
@@ -46,10 +50,11 @@ class Redactor:
     """Replaces every form of each secret's value; built once per step execution."""
 
     def __init__(self, secrets: Mapping[str, str]) -> None:
+        # A value of a few characters is no secret to keep, and replacing it wherever
+        # those characters stand would break what a step records (`text` -> `te[…]t`).
+        secrets = {name: value for name, value in secrets.items() if len(value) >= SHORTEST}
         found: dict[str, str] = {}
         for name, value in secrets.items():
-            if not value:
-                continue
             for form in _forms(value):
                 found.setdefault(form, placeholder(name))
         # Longest first, so a value containing another is replaced whole.
