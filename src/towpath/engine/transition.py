@@ -270,7 +270,9 @@ class RunTransaction:
         failed = [row for row in self.steps.values() if row.status == StepStatus.FAILED]
         if not failed:
             return "the run failed"
-        row = min(failed, key=lambda r: r.completed_at or self.now)
+        # At one moment a loop and its item fail together: the loop's error names the item,
+        # and the rows' order (as the database returned them) must not decide.
+        row = min(failed, key=lambda r: (r.completed_at or self.now, r.item_index != WHOLE_STEP))
         return f"step {row.step_id!r} failed: {row.error}"
 
 
